@@ -1,0 +1,223 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap selftests: the control device and the API handshake, and the ABI
+ * conventions every command shares (size-first structures, reserved
+ * members, unknown commands).
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "snapmap_test.h"
+
+/* The argument of SNAPMAP_IOC_API as a newer caller would pass it. */
+struct api_with_tail {
+	struct snapmap_api api;
+	__u64 tail;
+};
+
+FIXTURE(ctl) {
+	int fd;
+};
+
+FIXTURE_SETUP(ctl)
+{
+	self->fd = snapmap_open_ctl();
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	EXPECT_EQ(0, close(self->fd));
+}
+
+TEST(open_close)
+{
+	int fd1, fd2;
+
+	fd1 = snapmap_open_ctl();
+	ASSERT_LE(0, fd1);
+	fd2 = snapmap_open_ctl();
+	ASSERT_LE(0, fd2);
+	EXPECT_NE(fd1, fd2);
+	EXPECT_EQ(0, close(fd1));
+	EXPECT_EQ(0, close(fd2));
+}
+
+TEST(open_read_only)
+{
+	struct snapmap_api api = { .size = sizeof(api) };
+	int fd;
+
+	fd = open(SNAPMAP_DEV, O_RDONLY | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, ioctl(fd, SNAPMAP_IOC_API, &api));
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST(not_seekable)
+{
+	int fd = snapmap_open_ctl();
+
+	ASSERT_LE(0, fd);
+	EXPECT_ERRNO(ESPIPE, lseek(fd, 0, SEEK_SET));
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST_F(ctl, handshake)
+{
+	struct snapmap_api api;
+
+	memset(&api, 0xff, sizeof(api));
+	api.size = sizeof(api);
+	api.flags = 0;
+	api.__reserved = 0;
+	ASSERT_EQ(0, ioctl(self->fd, SNAPMAP_IOC_API, &api));
+	EXPECT_EQ(sizeof(api), api.size);
+	EXPECT_EQ(SNAPMAP_ABI_VERSION, api.out_abi_version);
+	EXPECT_EQ(0, api.__reserved);
+	EXPECT_EQ(1ULL << SNAPMAP_CMD_API,
+		  api.out_ioctls & (1ULL << SNAPMAP_CMD_API));
+	/* This header knows of no feature yet: none may be reported. */
+	EXPECT_EQ(0, api.out_features);
+}
+
+TEST_F(ctl, handshake_is_stable)
+{
+	struct snapmap_api a = { .size = sizeof(a) };
+	struct snapmap_api b = { .size = sizeof(b) };
+
+	ASSERT_EQ(0, ioctl(self->fd, SNAPMAP_IOC_API, &a));
+	ASSERT_EQ(0, ioctl(self->fd, SNAPMAP_IOC_API, &b));
+	EXPECT_EQ(0, memcmp(&a, &b, sizeof(a)));
+}
+
+TEST_F(ctl, unknown_ioctl)
+{
+	struct snapmap_api api = { .size = sizeof(api) };
+
+	/* A command number the module has never had. */
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(SNAPMAP_IOC_TYPE, 0x3f,
+						   struct snapmap_api), &api));
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR(SNAPMAP_IOC_TYPE, 0xff,
+						   struct snapmap_api), &api));
+	/* The handshake's number under another ioctl type. */
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IOWR('x', SNAPMAP_CMD_API,
+						   struct snapmap_api), &api));
+	/* The handshake's number and type with another direction. */
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, _IO(SNAPMAP_IOC_TYPE,
+						 SNAPMAP_CMD_API), &api));
+	/* A generic ioctl the device does not implement. */
+	EXPECT_ERRNO(ENOTTY, ioctl(self->fd, FIONREAD, &api));
+}
+
+TEST_F(ctl, size_in_command_is_informational)
+{
+	struct api_with_tail arg = { .api.size = sizeof(arg.api) };
+
+	/* A newer header's larger struct changes the command's size bits. */
+	EXPECT_EQ(0, ioctl(self->fd, _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_API,
+					   struct api_with_tail), &arg));
+	EXPECT_EQ(SNAPMAP_ABI_VERSION, arg.api.out_abi_version);
+}
+
+TEST_F(ctl, short_size)
+{
+	struct snapmap_api api = { 0 };
+	const __u32 sizes[] = { 0, 1, sizeof(__u32),
+				offsetof(struct snapmap_api, out_ioctls),
+				sizeof(api) - 1 };
+	unsigned int i;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		memset(&api, 0, sizeof(api));
+		api.size = sizes[i];
+		EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_API, &api));
+		/* Nothing was written back. */
+		EXPECT_EQ(0, api.out_abi_version);
+		EXPECT_EQ(0, api.out_ioctls);
+	}
+}
+
+TEST_F(ctl, larger_size_zero_tail)
+{
+	struct api_with_tail arg = { .api.size = sizeof(arg) };
+
+	ASSERT_EQ(0, ioctl(self->fd, SNAPMAP_IOC_API, &arg));
+	EXPECT_EQ(SNAPMAP_ABI_VERSION, arg.api.out_abi_version);
+	EXPECT_EQ(sizeof(arg), arg.api.size);
+	EXPECT_EQ(0, arg.tail);
+}
+
+TEST_F(ctl, larger_size_nonzero_tail)
+{
+	struct api_with_tail arg = { .api.size = sizeof(arg), .tail = 1 };
+
+	EXPECT_ERRNO(E2BIG, ioctl(self->fd, SNAPMAP_IOC_API, &arg));
+	EXPECT_EQ(0, arg.api.out_abi_version);
+	EXPECT_EQ(1, arg.tail);
+
+	/* Only the last byte is set. */
+	arg.tail = 1ULL << 63;
+	EXPECT_ERRNO(E2BIG, ioctl(self->fd, SNAPMAP_IOC_API, &arg));
+}
+
+TEST_F(ctl, flags_and_reserved)
+{
+	struct snapmap_api api = { .size = sizeof(api), .flags = 1 };
+
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_API, &api));
+	api.flags = 1U << 31;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_API, &api));
+	api.flags = 0;
+	api.__reserved = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_API, &api));
+	EXPECT_EQ(0, api.out_abi_version);
+}
+
+/* Which errno wins when several arguments are wrong: size first. */
+TEST_F(ctl, errno_order)
+{
+	struct api_with_tail arg = { .api.size = sizeof(arg), .tail = 1 };
+
+	/* Short size and a flag set: the size is reported. */
+	arg.api.size = 4;
+	arg.api.flags = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_API, &arg));
+	/* Non-zero tail and a flag set: the tail is reported. */
+	arg.api.size = sizeof(arg);
+	EXPECT_ERRNO(E2BIG, ioctl(self->fd, SNAPMAP_IOC_API, &arg));
+	/* Bad pointer: nothing else can be looked at. */
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, SNAPMAP_IOC_API, NULL));
+}
+
+TEST_F(ctl, bad_pointers)
+{
+	char *page;
+
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, SNAPMAP_IOC_API, (void *)1));
+
+	/* A valid size, but the rest of the structure is not mapped. */
+	page = mmap(NULL, 2 * getpagesize(), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(page != MAP_FAILED);
+	ASSERT_EQ(0, munmap(page + getpagesize(), getpagesize()));
+	*(__u32 *)(page + getpagesize() - sizeof(__u32)) =
+		sizeof(struct snapmap_api);
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, SNAPMAP_IOC_API,
+				   page + getpagesize() - sizeof(__u32)));
+
+	/* Readable but not writable: the answer cannot be written back. */
+	{
+		struct snapmap_api *api = (void *)page;
+
+		memset(api, 0, sizeof(*api));
+		api->size = sizeof(*api);
+		ASSERT_EQ(0, mprotect(page, getpagesize(), PROT_READ));
+		EXPECT_ERRNO(EFAULT, ioctl(self->fd, SNAPMAP_IOC_API, api));
+	}
+	EXPECT_EQ(0, munmap(page, getpagesize()));
+}
+
+TEST_HARNESS_MAIN

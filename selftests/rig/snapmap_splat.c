@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap_splat - breaks the kernel on demand, to prove that the test rig
+ * notices.  Test-only: never built into snapmap.ko, never installed.
+ *
+ * Writing to a file in /sys/kernel/debug/snapmap_splat/ does:
+ *
+ * - warn: WARN_ON_ONCE(1), a splat in the kernel log;
+ * - leak: allocate 64 bytes and forget them, for kmemleak to find;
+ * - pin:  take a reference on this module, so that rmmod fails.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/fs.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+static struct dentry *splat_dir;
+
+static ssize_t warn_write(struct file *file, const char __user *buf,
+			  size_t count, loff_t *ppos)
+{
+	WARN_ON_ONCE(1);
+	return count;
+}
+
+static ssize_t leak_write(struct file *file, const char __user *buf,
+			  size_t count, loff_t *ppos)
+{
+	void *p = kmalloc(64, GFP_KERNEL);
+
+	if (!p)
+		return -ENOMEM;
+	/* Use the pointer, but keep it nowhere. */
+	pr_info("snapmap_splat: leaking %zu bytes\n", ksize(p));
+	return count;
+}
+
+static ssize_t pin_write(struct file *file, const char __user *buf,
+			 size_t count, loff_t *ppos)
+{
+	__module_get(THIS_MODULE);
+	return count;
+}
+
+static const struct file_operations warn_fops = {
+	.owner = THIS_MODULE,
+	.write = warn_write,
+};
+
+static const struct file_operations leak_fops = {
+	.owner = THIS_MODULE,
+	.write = leak_write,
+};
+
+static const struct file_operations pin_fops = {
+	.owner = THIS_MODULE,
+	.write = pin_write,
+};
+
+static int __init splat_init(void)
+{
+	splat_dir = debugfs_create_dir("snapmap_splat", NULL);
+	debugfs_create_file("warn", 0200, splat_dir, NULL, &warn_fops);
+	debugfs_create_file("leak", 0200, splat_dir, NULL, &leak_fops);
+	debugfs_create_file("pin", 0200, splat_dir, NULL, &pin_fops);
+	return 0;
+}
+
+static void __exit splat_exit(void)
+{
+	debugfs_remove_recursive(splat_dir);
+}
+
+module_init(splat_init);
+module_exit(splat_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The snapmap developers");
+MODULE_DESCRIPTION("Test-only module that triggers kernel splats on demand");
