@@ -8,17 +8,39 @@
  * and refusing a newer caller's non-zero tail), runs the handler on the
  * kernel copy, and the handler writes its ``out_*`` members back with
  * snapmap_respond().
+ *
+ * Each kind of fd has its own table of commands: the control fd (an open
+ * /dev/snapmap), the map fd and the snapshot fd.  A handler checks its arguments in the order
+ * of the uapi header's "errno values": flags and reserved members, then the
+ * fd's access mode, then lengths, then user memory, and only then calls the
+ * map core, so that bad input changes nothing.  Keys and values are copied
+ * between user memory and kernel buffers here, never under RCU or a lock:
+ * the core only ever sees kernel memory.
  */
 
+#include <linux/bitops.h>
 #include <linux/build_bug.h>
+#include <linux/err.h>
+#include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/kernel.h>
 #include <linux/minmax.h>
+#include <linux/mm.h>
+#include <linux/overflow.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
 #include <linux/snapmap.h>
 #include <linux/stddef.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 
 #include "ioctl.h"
 #include "limits.h"
+#include "map.h"
+#include "map_fd.h"
+#include "snapshot_fd.h"
 
 /**
  * struct snapmap_ucmd - one ioctl call in flight
@@ -40,7 +62,7 @@ struct snapmap_ucmd {
  * @size: size of the module's structure for this command
  * @min_size: smallest size ever accepted: the end of the first version's
  *            last member
- * @execute: the handler; returns 0 or a negative errno
+ * @execute: the handler; returns 0 (or a new fd) or a negative errno
  */
 struct snapmap_ioctl_op {
 	unsigned int cmd;
@@ -52,9 +74,20 @@ struct snapmap_ioctl_op {
 /* Big enough for the argument of any command. */
 union snapmap_ucmd_buffer {
 	struct snapmap_api api;
+	struct snapmap_create create;
+	struct snapmap_open open;
+	struct snapmap_get get;
+	struct snapmap_put put;
+	struct snapmap_del del;
+	struct snapmap_batch batch;
+	struct snapmap_clear clear;
+	struct snapmap_info info;
+	struct snapmap_snapshot_arg snapshot;
+	struct snapmap_clone clone;
+	struct snapmap_snapshot_info snapshot_info;
 };
 
-/* The table is indexed by command number: SNAPMAP_CMD_<name>. */
+/* A table is indexed by command number: SNAPMAP_CMD_<name>. */
 #define SNAPMAP_IOCTL_OP(_name, _fn, _struct, _last)			\
 	[SNAPMAP_CMD_##_name] = {					\
 		.cmd = SNAPMAP_IOC_##_name,				\
@@ -64,6 +97,26 @@ union snapmap_ucmd_buffer {
 		.min_size = offsetofend(_struct, _last),		\
 		.execute = _fn,						\
 	}
+
+/*
+ * Keys and values up to this size are copied through a buffer on the
+ * stack; longer ones through an allocation.
+ */
+#define SNAPMAP_STACK_BUF_LEN 64
+
+/* The smallest &snapmap_batch.op_size: the first version of an op. */
+#define SNAPMAP_BATCH_OP_MIN_SIZE \
+	offsetofend(struct snapmap_batch_op, out_version)
+
+/*
+ * The members of an op a batch writes back: out_result, out_value_len and
+ * out_version, which lie next to each other (snapmap_build_check_abi()
+ * proves it).
+ */
+#define SNAPMAP_BATCH_OUT_START offsetof(struct snapmap_batch_op, out_result)
+#define SNAPMAP_BATCH_OUT_LEN \
+	(offsetofend(struct snapmap_batch_op, out_version) - \
+	 SNAPMAP_BATCH_OUT_START)
 
 /*
  * Write the module's structure back, truncated to what the caller knows.
@@ -77,22 +130,633 @@ static int snapmap_respond(struct snapmap_ucmd *ucmd, unsigned int ksize)
 	return 0;
 }
 
+/*
+ * Before a command changes a map, make sure its answer can be written:
+ * write the argument back as it came in.  A read-only argument then fails
+ * with EFAULT and nothing changes.  Nothing to do for a batch (@ucmd NULL),
+ * which checks its whole array up front.
+ */
+static int snapmap_probe_answer(struct snapmap_ucmd *ucmd, unsigned int ksize)
+{
+	return ucmd ? snapmap_respond(ucmd, ksize) : 0;
+}
+
+/* The map of a command issued on a map fd. */
+static struct snapmap *snapmap_ucmd_map(struct snapmap_ucmd *ucmd)
+{
+	return snapmap_map_from_file(ucmd->file);
+}
+
+/* Whether the map fd a command was issued on was opened for writing. */
+static bool snapmap_ucmd_writable(struct snapmap_ucmd *ucmd)
+{
+	return ucmd->file->f_mode & FMODE_WRITE;
+}
+
+/*
+ * A buffer of @len bytes: @stack if it is big enough, else an allocation
+ * charged to the caller.  NULL if the allocation failed.
+ */
+static void *snapmap_buf_alloc(u32 len, void *stack, size_t stack_size)
+{
+	if (len <= stack_size)
+		return stack;
+	/* The length is the caller's: no warning if it is too much. */
+	return kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+}
+
+/* Free a buffer of snapmap_buf_alloc(). */
+static void snapmap_buf_free(void *buf, void *stack)
+{
+	if (buf != stack)
+		kvfree(buf);
+}
+
+/*
+ * Copy @len bytes at the user pointer @uptr into a buffer of
+ * snapmap_buf_alloc(), for the caller to free with snapmap_buf_free().
+ * Return: the buffer, ERR_PTR(-ENOMEM) or ERR_PTR(-EFAULT).
+ */
+static void *snapmap_copy_in(u64 uptr, u32 len, void *stack,
+			     size_t stack_size)
+{
+	void *buf = snapmap_buf_alloc(len, stack, stack_size);
+
+	if (!buf)
+		return ERR_PTR(-ENOMEM);
+	if (copy_from_user(buf, u64_to_user_ptr(uptr), len)) {
+		snapmap_buf_free(buf, stack);
+		return ERR_PTR(-EFAULT);
+	}
+	return buf;
+}
+
+/*
+ * Check a key length and a value length against the map's limits: an empty
+ * key is invalid (EINVAL); a key or value over the limit is EMSGSIZE.
+ */
+static int snapmap_check_lens(struct snapmap *map, u32 key_len, u32 value_len)
+{
+	if (!key_len)
+		return -EINVAL;
+	if (key_len > snapmap_max_key_len(map) ||
+	    value_len > snapmap_max_value_len(map))
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * GET, PUT and DEL, alone or in a batch, run on a &struct snapmap_batch_op
+ * in kernel memory: its input members as the caller gave them, its out_*
+ * members filled in.  So an op of a batch returns exactly what the single
+ * command would.  A single command checks its own __reserved member before.
+ */
+
+/*
+ * Look a key up and copy its value to the caller's buffer.  On -ERANGE
+ * @op->out_value_len and @op->out_version are set all the same.
+ */
+static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
+{
+	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
+	/* No value is longer than the map's limit: no need for more room. */
+	u32 size = min(op->value_len, snapmap_max_value_len(map));
+	void *key, *value;
+	int err;
+
+	if (op->flags || op->version)
+		return -EINVAL;
+	err = snapmap_check_lens(map, op->key_len, 0);
+	if (err)
+		return err;
+	key = snapmap_copy_in(op->key, op->key_len, key_stack,
+			      sizeof(key_stack));
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	value = snapmap_buf_alloc(size, value_stack, sizeof(value_stack));
+	if (!value) {
+		err = -ENOMEM;
+		goto out_key;
+	}
+
+	err = snapmap_lookup(map, key, op->key_len, value, size,
+			     &op->out_value_len, &op->out_version);
+	if (!err && copy_to_user(u64_to_user_ptr(op->value), value,
+				 op->out_value_len))
+		err = -EFAULT;
+
+	snapmap_buf_free(value, value_stack);
+out_key:
+	snapmap_buf_free(key, key_stack);
+	return err;
+}
+
+/* Insert or replace a key, as its flags say. */
+static int snapmap_op_put(struct snapmap *map, bool writable,
+			  struct snapmap_batch_op *op,
+			  struct snapmap_ucmd *ucmd, unsigned int ksize)
+{
+	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
+	void *key, *value;
+	int err;
+
+	if (op->flags & ~SNAPMAP_PUT_MASK ||
+	    hweight32(op->flags & SNAPMAP_PUT_COND_MASK) > 1)
+		return -EINVAL;
+	if (op->version && !(op->flags & SNAPMAP_PUT_IF_VERSION))
+		return -EINVAL;
+	if (!writable)
+		return -EBADF;
+	err = snapmap_check_lens(map, op->key_len, op->value_len);
+	if (err)
+		return err;
+	key = snapmap_copy_in(op->key, op->key_len, key_stack,
+			      sizeof(key_stack));
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+	value = snapmap_copy_in(op->value, op->value_len, value_stack,
+				sizeof(value_stack));
+	if (IS_ERR(value)) {
+		err = PTR_ERR(value);
+		goto out_key;
+	}
+
+	err = snapmap_probe_answer(ucmd, ksize) ?:
+	      snapmap_update(map, key, op->key_len, value, op->value_len,
+			     op->flags, op->version, &op->out_version);
+
+	snapmap_buf_free(value, value_stack);
+out_key:
+	snapmap_buf_free(key, key_stack);
+	return err;
+}
+
+/* Delete a key, as its flags say. */
+static int snapmap_op_del(struct snapmap *map, bool writable,
+			  struct snapmap_batch_op *op,
+			  struct snapmap_ucmd *ucmd, unsigned int ksize)
+{
+	u8 key_stack[SNAPMAP_STACK_BUF_LEN];
+	void *key;
+	int err;
+
+	if (op->flags & ~SNAPMAP_DEL_MASK)
+		return -EINVAL;
+	if (op->version && !(op->flags & SNAPMAP_DEL_IF_VERSION))
+		return -EINVAL;
+	if (!writable)
+		return -EBADF;
+	err = snapmap_check_lens(map, op->key_len, 0);
+	if (err)
+		return err;
+	key = snapmap_copy_in(op->key, op->key_len, key_stack,
+			      sizeof(key_stack));
+	if (IS_ERR(key))
+		return PTR_ERR(key);
+
+	err = snapmap_probe_answer(ucmd, ksize) ?:
+	      snapmap_delete(map, key, op->key_len, op->flags, op->version,
+			     &op->out_version);
+
+	snapmap_buf_free(key, key_stack);
+	return err;
+}
+
+/*
+ * Run one op of a batch.  Its out_value_len and out_version are zero
+ * unless the single command would have reported them: on success, and for
+ * a GET on -ERANGE.
+ */
+static int snapmap_op_run(struct snapmap *map, bool writable,
+			  struct snapmap_batch_op *op)
+{
+	int err;
+
+	op->out_value_len = 0;
+	op->out_version = 0;
+	switch (op->opcode) {
+	case SNAPMAP_BATCH_GET:
+		err = snapmap_op_get(map, op);
+		break;
+	case SNAPMAP_BATCH_PUT:
+		err = snapmap_op_put(map, writable, op, NULL, 0);
+		break;
+	case SNAPMAP_BATCH_DEL:
+		err = snapmap_op_del(map, writable, op, NULL, 0);
+		break;
+	default:
+		err = -EINVAL;
+		break;
+	}
+	if (err && err != -ERANGE) {
+		op->out_value_len = 0;
+		op->out_version = 0;
+	}
+	return err;
+}
+
+/*
+ * SNAPMAP_IOC_GET.  On -ERANGE the value's length and version are written
+ * back all the same; on any other error nothing is.
+ */
+static int snapmap_get_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_get *cmd = ucmd->cmd;
+	struct snapmap_batch_op op = {
+		.opcode = SNAPMAP_BATCH_GET,
+		.flags = cmd->flags,
+		.key_len = cmd->key_len,
+		.value_len = cmd->value_buf_len,
+		.key = cmd->key,
+		.value = cmd->value,
+	};
+	int err;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op);
+	if (err && err != -ERANGE)
+		return err;
+	cmd->out_value_len = op.out_value_len;
+	cmd->out_version = op.out_version;
+	return snapmap_respond(ucmd, sizeof(*cmd)) ?: err;
+}
+
+static int snapmap_put_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_put *cmd = ucmd->cmd;
+	struct snapmap_batch_op op = {
+		.opcode = SNAPMAP_BATCH_PUT,
+		.flags = cmd->flags,
+		.key_len = cmd->key_len,
+		.value_len = cmd->value_len,
+		.key = cmd->key,
+		.value = cmd->value,
+		.version = cmd->version,
+	};
+	int err;
+
+	err = snapmap_op_put(snapmap_ucmd_map(ucmd),
+			     snapmap_ucmd_writable(ucmd), &op, ucmd, sizeof(*cmd));
+	if (err)
+		return err;
+	cmd->out_version = op.out_version;
+	return snapmap_respond(ucmd, sizeof(*cmd));
+}
+
+static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_del *cmd = ucmd->cmd;
+	struct snapmap_batch_op op = {
+		.opcode = SNAPMAP_BATCH_DEL,
+		.flags = cmd->flags,
+		.key_len = cmd->key_len,
+		.key = cmd->key,
+		.version = cmd->version,
+	};
+	int err;
+
+	if (cmd->__reserved)
+		return -EINVAL;
+	err = snapmap_op_del(snapmap_ucmd_map(ucmd),
+			     snapmap_ucmd_writable(ucmd), &op, ucmd, sizeof(*cmd));
+	if (err)
+		return err;
+	cmd->out_version = op.out_version;
+	return snapmap_respond(ucmd, sizeof(*cmd));
+}
+
+/*
+ * SNAPMAP_IOC_BATCH: run the ops in order, each exactly as its single
+ * command, and write each op's out_result, out_value_len and out_version
+ * back; the caller's other members of the op are never written.
+ *
+ * Errors of the batch itself fail the ioctl before any op runs: flags,
+ * reserved, count, op_size, and an op array that wraps around the address
+ * space.  Errors of one op, including a non-zero tail beyond the module's
+ * op structure (E2BIG), go to its out_result.
+ *
+ * A fault reading an op, or writing its results back, fails the ioctl with
+ * -EFAULT after the ops before it have run (and, for a fault on writing
+ * back, the op itself): they cannot be undone.  out_done is still written
+ * back if it can be, and counts them.
+ */
+static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_batch *cmd = ucmd->cmd;
+	struct snapmap *map = snapmap_ucmd_map(ucmd);
+	bool writable = snapmap_ucmd_writable(ucmd);
+	u8 __user *uops = u64_to_user_ptr(cmd->ops);
+	struct snapmap_batch_op op;
+	u32 done = 0;
+	int err = 0;
+	u64 end;
+	int ret;
+
+	if (cmd->flags & ~SNAPMAP_BATCH_MASK || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->count > SNAPMAP_BATCH_MAX ||
+	    cmd->op_size < SNAPMAP_BATCH_OP_MIN_SIZE)
+		return -EINVAL;
+	if (check_add_overflow(cmd->ops, (u64)cmd->count * cmd->op_size,
+			       &end))
+		return -EFAULT;
+	/*
+	 * Every op's answer must be writable before the first op changes
+	 * the map; this faults the array in without changing it.
+	 */
+	if (fault_in_safe_writeable((const char __user *)uops,
+				    (size_t)cmd->count * cmd->op_size))
+		return -EFAULT;
+
+	while (done < cmd->count) {
+		u8 __user *uop = uops + (u64)done * cmd->op_size;
+
+		ret = copy_struct_from_user(&op, sizeof(op), uop,
+					    cmd->op_size);
+		if (ret == -EFAULT) {
+			err = ret;
+			break;
+		}
+		if (ret) {
+			/* A tail this module does not know: E2BIG. */
+			op.out_result = ret;
+			op.out_value_len = 0;
+			op.out_version = 0;
+		} else {
+			op.out_result = snapmap_op_run(map, writable, &op);
+		}
+		done++;
+
+		if (copy_to_user(uop + SNAPMAP_BATCH_OUT_START,
+				 (u8 *)&op + SNAPMAP_BATCH_OUT_START,
+				 SNAPMAP_BATCH_OUT_LEN)) {
+			err = -EFAULT;
+			break;
+		}
+		/* Stopping on an op's error is no error of the batch. */
+		if (op.out_result && cmd->flags & SNAPMAP_BATCH_STOP_ON_ERROR)
+			break;
+		cond_resched();
+	}
+
+	cmd->out_done = done;
+	/* After a fault too: the caller may learn how far the batch went. */
+	ret = snapmap_respond(ucmd, sizeof(*cmd));
+	return err ?: ret;
+}
+
+static int snapmap_clear_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_clear *cmd = ucmd->cmd;
+	int err;
+
+	if (cmd->flags)
+		return -EINVAL;
+	if (!snapmap_ucmd_writable(ucmd))
+		return -EBADF;
+	err = snapmap_probe_answer(ucmd, sizeof(*cmd)) ?:
+	      snapmap_clear(snapmap_ucmd_map(ucmd), &cmd->out_version);
+	if (err)
+		return err;
+	return snapmap_respond(ucmd, sizeof(*cmd));
+}
+
+static int snapmap_info_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_info *cmd = ucmd->cmd;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	snapmap_get_info(snapmap_ucmd_map(ucmd), cmd);
+	return snapmap_respond(ucmd, sizeof(*cmd));
+}
+
+/* SNAPMAP_IOC_CREATE: a new map, and a read-write fd for it as the return. */
+static int snapmap_create_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_create *cmd = ucmd->cmd;
+	struct snapmap_attr attr = {};
+	struct snapmap *map;
+
+	/* The core checks the name and the limits. */
+	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
+		return -EINVAL;
+
+	attr.max_key_len = cmd->max_key_len;
+	attr.max_value_len = cmd->max_value_len;
+	attr.max_entries = cmd->max_entries;
+	attr.max_bytes = cmd->max_bytes;
+	attr.mode = cmd->mode;
+	attr.name = cmd->name;
+	map = snapmap_create(&attr);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	return snapmap_map_fd_install(map, true);
+}
+
+/* SNAPMAP_IOC_OPEN: a new fd for a named map as the return. */
+static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_open *cmd = ucmd->cmd;
+	bool read_only = cmd->flags & SNAPMAP_OPEN_RDONLY;
+	struct snapmap *map;
+
+	if (cmd->flags & ~SNAPMAP_OPEN_MASK)
+		return -EINVAL;
+
+	map = snapmap_open_named(cmd->name, read_only);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	return snapmap_map_fd_install(map, !read_only);
+}
+
+/*
+ * Answer a command that makes a new file: write the answer first, and
+ * install the fd only once nothing can fail any more.  Consumes @file.
+ */
+static int snapmap_respond_file(struct snapmap_ucmd *ucmd, unsigned int ksize,
+				struct file *file)
+{
+	int fd, err;
+
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	err = snapmap_respond(ucmd, ksize);
+	if (err) {
+		put_unused_fd(fd);
+		fput(file);
+		return err;
+	}
+	fd_install(fd, file);
+	return fd;
+}
+
+/* SNAPMAP_IOC_SNAPSHOT: a new snapshot fd as the return. */
+static int snapmap_snapshot_map_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_snapshot_arg *cmd = ucmd->cmd;
+	struct snapmap_snapshot *snap;
+	struct file *file;
+
+	if (cmd->flags & ~SNAPMAP_SNAPSHOT_MASK)
+		return -EINVAL;
+	snap = snapmap_snapshot_open(snapmap_ucmd_map(ucmd), cmd->flags);
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	cmd->out_version = 0;
+	if (!(cmd->flags & SNAPMAP_SNAPSHOT_WEAK))
+		snapmap_snapshot_version(snap, &cmd->out_version);
+
+	file = snapmap_snapshot_file(snap);
+	if (IS_ERR(file)) {
+		snapmap_snapshot_close(snap);
+		return PTR_ERR(file);
+	}
+	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+}
+
+/* SNAPMAP_IOC_CLONE: a new map fd as the return. */
+static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_clone *cmd = ucmd->cmd;
+	struct snapmap_attr attr = {};
+	struct snapmap *clone;
+	struct file *file;
+
+	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
+		return -EINVAL;
+
+	attr.mode = cmd->mode;
+	attr.name = cmd->name;
+	clone = snapmap_clone(snapmap_ucmd_map(ucmd), &attr, &cmd->out_version);
+	if (IS_ERR(clone))
+		return PTR_ERR(clone);
+	file = snapmap_map_file(clone, true);
+	if (IS_ERR(file)) {
+		snapmap_put(clone);
+		return PTR_ERR(file);
+	}
+	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+}
+
+/* SNAPMAP_IOC_SNAPSHOT_INFO, on a snapshot fd. */
+static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_snapshot_info *cmd = ucmd->cmd;
+	int err;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	err = snapmap_snapshot_get_info(ucmd->file->private_data, cmd);
+	if (err)
+		return err;
+	return snapmap_respond(ucmd, sizeof(*cmd));
+}
+
+/* Records of a snapshot copied per read(2), unless one is bigger. */
+#define SNAPMAP_READ_BUF (64 * 1024)
+
+/**
+ * snapmap_snapshot_fd_read() - read(2) on a snapshot fd
+ * @file: the snapshot file
+ * @ubuf: the caller's buffer
+ * @count: its size
+ * @ppos: the file position, which counts the bytes read since the last
+ *        rewind
+ *
+ * Whole records only.  The buffer is faulted in before any record is
+ * taken, so that a bad buffer gets EFAULT and loses no record.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: bytes read; 0 at the end; -EMSGSIZE if @count cannot hold the
+ * next record; -ESTALE; -EFAULT; -ENOMEM.
+ */
+ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
+				 size_t count, loff_t *ppos)
+{
+	struct snapmap_snapshot *snap = file->private_data;
+	size_t size;
+	ssize_t len;
+	void *kbuf;
+
+	if (!count)
+		return 0;
+	size = min(count, max_t(size_t, SNAPMAP_READ_BUF,
+				snapmap_snapshot_max_record(snap)));
+	if (fault_in_safe_writeable(ubuf, size))
+		return -EFAULT;
+	kbuf = kvmalloc(size, GFP_KERNEL);
+	if (!kbuf)
+		return -ENOMEM;
+	len = snapmap_snapshot_read(snap, kbuf, size);
+	if (len > 0 && copy_to_user(ubuf, kbuf, len))
+		len = -EFAULT;
+	kvfree(kbuf);
+	if (len > 0)
+		*ppos += len;
+	return len;
+}
+
 static int snapmap_api_ioctl(struct snapmap_ucmd *ucmd);
 
 static const struct snapmap_ioctl_op snapmap_ctl_ops[] = {
 	SNAPMAP_IOCTL_OP(API, snapmap_api_ioctl, struct snapmap_api, out_ioctls),
+	SNAPMAP_IOCTL_OP(CREATE, snapmap_create_ioctl, struct snapmap_create,
+			 name),
+	SNAPMAP_IOCTL_OP(OPEN, snapmap_open_ioctl, struct snapmap_open, name),
 };
 
-/* Bit 1 << nr for every command any kind of snapmap fd accepts. */
-static u64 snapmap_supported_ioctls(void)
+static const struct snapmap_ioctl_op snapmap_map_ops[] = {
+	SNAPMAP_IOCTL_OP(GET, snapmap_get_ioctl, struct snapmap_get,
+			 out_version),
+	SNAPMAP_IOCTL_OP(PUT, snapmap_put_ioctl, struct snapmap_put,
+			 out_version),
+	SNAPMAP_IOCTL_OP(DEL, snapmap_del_ioctl, struct snapmap_del,
+			 out_version),
+	SNAPMAP_IOCTL_OP(BATCH, snapmap_batch_ioctl, struct snapmap_batch,
+			 __reserved),
+	SNAPMAP_IOCTL_OP(CLEAR, snapmap_clear_ioctl, struct snapmap_clear,
+			 out_version),
+	SNAPMAP_IOCTL_OP(INFO, snapmap_info_ioctl, struct snapmap_info,
+			 out_name),
+	SNAPMAP_IOCTL_OP(SNAPSHOT, snapmap_snapshot_map_ioctl,
+			 struct snapmap_snapshot_arg, out_version),
+	SNAPMAP_IOCTL_OP(CLONE, snapmap_clone_ioctl, struct snapmap_clone,
+			 name),
+};
+
+static const struct snapmap_ioctl_op snapmap_snapshot_ops[] = {
+	SNAPMAP_IOCTL_OP(SNAPSHOT_INFO, snapmap_snapshot_info_ioctl,
+			 struct snapmap_snapshot_info, __reserved),
+};
+
+/* Bit 1 << nr for every command of one table. */
+static u64 snapmap_ops_mask(const struct snapmap_ioctl_op *ops,
+			    unsigned int nr_ops)
 {
 	u64 mask = 0;
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(snapmap_ctl_ops); i++)
-		if (snapmap_ctl_ops[i].execute)
+	for (i = 0; i < nr_ops; i++)
+		if (ops[i].execute)
 			mask |= BIT_ULL(i);
 	return mask;
+}
+
+/* Bit 1 << nr for every command any kind of snapmap fd accepts. */
+static u64 snapmap_supported_ioctls(void)
+{
+	return snapmap_ops_mask(snapmap_ctl_ops,
+				ARRAY_SIZE(snapmap_ctl_ops)) |
+	       snapmap_ops_mask(snapmap_map_ops,
+				ARRAY_SIZE(snapmap_map_ops)) |
+	       snapmap_ops_mask(snapmap_snapshot_ops,
+				ARRAY_SIZE(snapmap_snapshot_ops));
 }
 
 static int snapmap_api_ioctl(struct snapmap_ucmd *ucmd)
@@ -123,7 +787,7 @@ static long snapmap_dispatch(struct file *file, unsigned int cmd,
 	unsigned int nr = _IOC_NR(cmd);
 	int err;
 
-	if (nr >= nr_ops)
+	if (_IOC_TYPE(cmd) != SNAPMAP_IOC_TYPE || nr >= nr_ops)
 		return -ENOIOCTLCMD;
 	op = &ops[nr];
 	/* The size bits are informational; see "ABI conventions". */
@@ -147,15 +811,54 @@ static long snapmap_dispatch(struct file *file, unsigned int cmd,
  * @cmd: command number
  * @arg: user pointer to the command's structure
  *
- * Return: 0 or a negative errno; -ENOIOCTLCMD (ENOTTY in user space) for a
- * command the control fd does not know.
+ * Context: process context; may sleep.
+ *
+ * Return: 0 or, for %SNAPMAP_IOC_CREATE and %SNAPMAP_IOC_OPEN, a new map fd;
+ * a negative errno as the uapi header's "errno values" says; -ENOIOCTLCMD
+ * (ENOTTY in user space) for a command the control fd does not know.
  */
 long snapmap_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	if (_IOC_TYPE(cmd) != SNAPMAP_IOC_TYPE)
-		return -ENOIOCTLCMD;
 	return snapmap_dispatch(file, cmd, arg, snapmap_ctl_ops,
 				ARRAY_SIZE(snapmap_ctl_ops));
+}
+
+/**
+ * snapmap_map_ioctl() - ioctl on a map fd
+ * @file: the map file
+ * @cmd: command number
+ * @arg: user pointer to the command's structure
+ *
+ * Write commands need a map fd opened for writing (FMODE_WRITE).
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: 0, or a negative errno as the uapi header's "errno values" says;
+ * -ENOIOCTLCMD (ENOTTY in user space) for a command a map fd does not know.
+ */
+long snapmap_map_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	return snapmap_dispatch(file, cmd, arg, snapmap_map_ops,
+				ARRAY_SIZE(snapmap_map_ops));
+}
+
+/**
+ * snapmap_snapshot_ioctl() - ioctl on a snapshot fd
+ * @file: the snapshot file
+ * @cmd: command number
+ * @arg: user pointer to the command's structure
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: 0, or a negative errno as the uapi header's "errno values" says;
+ * -ENOIOCTLCMD (ENOTTY in user space) for a command a snapshot fd does not
+ * know.
+ */
+long snapmap_snapshot_ioctl(struct file *file, unsigned int cmd,
+			    unsigned long arg)
+{
+	return snapmap_dispatch(file, cmd, arg, snapmap_snapshot_ops,
+				ARRAY_SIZE(snapmap_snapshot_ops));
 }
 
 /**
@@ -165,11 +868,24 @@ long snapmap_ctl_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
  * Every member's size is added up by hand: a hole or a trailing pad makes
  * the sum differ from sizeof(), and the build fails.  A hole would leak
  * kernel stack to user space and would differ between 32-bit and 64-bit
- * callers.
+ * callers.  The sizes themselves are pinned too: they are the ABI.
  */
 void snapmap_build_check_abi(void)
 {
+	struct snapmap_snapshot_info snapshot_info;
+	struct snapmap_snapshot_arg snapshot;
+	struct snapmap_batch_op batch_op;
+	struct snapmap_create create;
+	struct snapmap_record record;
+	struct snapmap_clone clone;
+	struct snapmap_batch batch;
+	struct snapmap_clear clear;
+	struct snapmap_open open;
+	struct snapmap_info info;
 	struct snapmap_api api;
+	struct snapmap_get get;
+	struct snapmap_put put;
+	struct snapmap_del del;
 	size_t size;
 
 	size = sizeof(api.size) + sizeof(api.flags) +
@@ -177,4 +893,101 @@ void snapmap_build_check_abi(void)
 	       sizeof(api.out_features) + sizeof(api.out_ioctls);
 	BUILD_BUG_ON(sizeof(api) != size);
 	BUILD_BUG_ON(sizeof(api) != 32);
+
+	size = sizeof(create.size) + sizeof(create.flags) +
+	       sizeof(create.max_key_len) + sizeof(create.max_value_len) +
+	       sizeof(create.max_entries) + sizeof(create.max_bytes) +
+	       sizeof(create.mode) + sizeof(create.__reserved) +
+	       sizeof(create.name);
+	BUILD_BUG_ON(sizeof(create) != size);
+	BUILD_BUG_ON(sizeof(create) != 104);
+
+	size = sizeof(open.size) + sizeof(open.flags) + sizeof(open.name);
+	BUILD_BUG_ON(sizeof(open) != size);
+	BUILD_BUG_ON(sizeof(open) != 72);
+
+	size = sizeof(get.size) + sizeof(get.flags) + sizeof(get.key_len) +
+	       sizeof(get.value_buf_len) + sizeof(get.key) +
+	       sizeof(get.value) + sizeof(get.out_value_len) +
+	       sizeof(get.__reserved) + sizeof(get.out_version);
+	BUILD_BUG_ON(sizeof(get) != size);
+	BUILD_BUG_ON(sizeof(get) != 48);
+
+	size = sizeof(put.size) + sizeof(put.flags) + sizeof(put.key_len) +
+	       sizeof(put.value_len) + sizeof(put.key) + sizeof(put.value) +
+	       sizeof(put.version) + sizeof(put.out_version);
+	BUILD_BUG_ON(sizeof(put) != size);
+	BUILD_BUG_ON(sizeof(put) != 48);
+
+	size = sizeof(del.size) + sizeof(del.flags) + sizeof(del.key_len) +
+	       sizeof(del.__reserved) + sizeof(del.key) + sizeof(del.version) +
+	       sizeof(del.out_version);
+	BUILD_BUG_ON(sizeof(del) != size);
+	BUILD_BUG_ON(sizeof(del) != 40);
+
+	size = sizeof(batch_op.opcode) + sizeof(batch_op.flags) +
+	       sizeof(batch_op.key_len) + sizeof(batch_op.value_len) +
+	       sizeof(batch_op.key) + sizeof(batch_op.value) +
+	       sizeof(batch_op.version) + sizeof(batch_op.out_result) +
+	       sizeof(batch_op.out_value_len) + sizeof(batch_op.out_version);
+	BUILD_BUG_ON(sizeof(batch_op) != size);
+	BUILD_BUG_ON(sizeof(batch_op) != 56);
+	/* A batch writes the out_* members of an op back in one piece. */
+	BUILD_BUG_ON(SNAPMAP_BATCH_OUT_LEN !=
+		     sizeof(batch_op.out_result) +
+		     sizeof(batch_op.out_value_len) +
+		     sizeof(batch_op.out_version));
+
+	size = sizeof(batch.size) + sizeof(batch.flags) + sizeof(batch.count) +
+	       sizeof(batch.op_size) + sizeof(batch.ops) +
+	       sizeof(batch.out_done) + sizeof(batch.__reserved);
+	BUILD_BUG_ON(sizeof(batch) != size);
+	BUILD_BUG_ON(sizeof(batch) != 32);
+
+	size = sizeof(clear.size) + sizeof(clear.flags) +
+	       sizeof(clear.out_version);
+	BUILD_BUG_ON(sizeof(clear) != size);
+	BUILD_BUG_ON(sizeof(clear) != 16);
+
+	size = sizeof(info.size) + sizeof(info.flags) +
+	       sizeof(info.out_max_key_len) + sizeof(info.out_max_value_len) +
+	       sizeof(info.out_max_entries) + sizeof(info.out_max_bytes) +
+	       sizeof(info.out_entries) + sizeof(info.out_bytes) +
+	       sizeof(info.out_version) + sizeof(info.out_gets) +
+	       sizeof(info.out_puts) + sizeof(info.out_dels) +
+	       sizeof(info.out_uid) + sizeof(info.out_gid) +
+	       sizeof(info.out_mode) + sizeof(info.__reserved) +
+	       sizeof(info.out_name);
+	BUILD_BUG_ON(sizeof(info) != size);
+	BUILD_BUG_ON(sizeof(info) != 160);
+
+	size = sizeof(snapshot.size) + sizeof(snapshot.flags) +
+	       sizeof(snapshot.out_version);
+	BUILD_BUG_ON(sizeof(snapshot) != size);
+	BUILD_BUG_ON(sizeof(snapshot) != 16);
+
+	size = sizeof(snapshot_info.size) + sizeof(snapshot_info.flags) +
+	       sizeof(snapshot_info.out_version) +
+	       sizeof(snapshot_info.out_entries) +
+	       sizeof(snapshot_info.out_bytes) +
+	       sizeof(snapshot_info.out_snapshot_flags) +
+	       sizeof(snapshot_info.__reserved);
+	BUILD_BUG_ON(sizeof(snapshot_info) != size);
+	BUILD_BUG_ON(sizeof(snapshot_info) != 40);
+
+	size = sizeof(clone.size) + sizeof(clone.flags) + sizeof(clone.mode) +
+	       sizeof(clone.__reserved) + sizeof(clone.out_version) +
+	       sizeof(clone.name);
+	BUILD_BUG_ON(sizeof(clone) != size);
+	BUILD_BUG_ON(sizeof(clone) != 88);
+
+	size = sizeof(record.key_len) + sizeof(record.value_len) +
+	       sizeof(record.version);
+	BUILD_BUG_ON(sizeof(record) != size);
+	BUILD_BUG_ON(sizeof(record) != 16);
+
+	/* Every command's bit fits in &snapmap_api.out_ioctls. */
+	BUILD_BUG_ON(ARRAY_SIZE(snapmap_ctl_ops) > 64);
+	BUILD_BUG_ON(ARRAY_SIZE(snapmap_map_ops) > 64);
+	BUILD_BUG_ON(ARRAY_SIZE(snapmap_snapshot_ops) > 64);
 }

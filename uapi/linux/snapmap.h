@@ -36,22 +36,44 @@
 /**
  * DOC: errno values
  *
- * Errors common to every ioctl:
+ * What each errno means, for every command.  When several arguments are
+ * wrong, the error of the first check in this order wins: ``size`` (EINVAL,
+ * then E2BIG), then flags and reserved members (EINVAL), then the fd's
+ * access mode (EBADF), then lengths (EINVAL, then EMSGSIZE), then user
+ * memory (EFAULT), then the map's state.
  *
- * ======== ==============================================================
- * ENOTTY   the command is not known on this kind of file descriptor
- * EFAULT   an argument pointer, or a pointer inside an argument, is not
- *          accessible
- * EINVAL   ``size`` is smaller than the smallest structure the command has
- *          ever accepted, an unknown flag is set, or a ``__reserved``
- *          member is not zero
- * E2BIG    ``size`` is larger than the module knows and a byte beyond the
- *          module's structure is not zero
- * ENOMEM   the module could not allocate memory; nothing was changed
- * ======== ==============================================================
- *
- * When several arguments are wrong, ``size`` is checked first (EINVAL
- * before E2BIG), then flags, then reserved members.
+ * ========== ============================================================
+ * ENOTTY     the command is not known on this kind of file descriptor
+ * EFAULT     an argument pointer, or a pointer inside an argument, is not
+ *            accessible; nothing was changed
+ * EINVAL     ``size`` is smaller than the first version of the structure,
+ *            an unknown flag or a contradictory pair of flags is set, a
+ *            ``__reserved`` member is not zero, a key length is 0, a name
+ *            is not NUL-terminated or holds a character outside
+ *            ``[A-Za-z0-9._-]``, or a limit passed to
+ *            %SNAPMAP_IOC_CREATE is above the module's cap
+ * E2BIG      ``size`` is larger than the module knows and a byte beyond
+ *            the module's structure is not zero
+ * EBADF      a write command was issued on a map fd opened read-only
+ * EMSGSIZE   a key or value is longer than the map's limit; read(2) on
+ *            a snapshot fd: the buffer cannot hold the next record
+ * ERANGE     %SNAPMAP_IOC_GET: the value buffer is too small; the
+ *            value's length and version are reported all the same
+ * ENOENT     the key is not in the map; %SNAPMAP_IOC_OPEN: no map has
+ *            that name
+ * EEXIST     %SNAPMAP_PUT_NOEXIST and the key is present;
+ *            %SNAPMAP_IOC_CREATE: a map of that name exists
+ * ECANCELED  %SNAPMAP_PUT_IF_VERSION or %SNAPMAP_DEL_IF_VERSION and the
+ *            key's version is not the one given (or the key is absent)
+ * ENOSPC     the map is at its entry limit or its byte limit
+ * EDQUOT     %SNAPMAP_IOC_CREATE: the caller's user already owns as many
+ *            maps as the module allows
+ * EACCES     %SNAPMAP_IOC_OPEN: the map's mode does not grant the access
+ *            asked for
+ * ESTALE     a snapshot was invalidated to keep its map within its byte
+ *            limit (see "snapshots"); only closing it is left to do
+ * ENOMEM     the module could not allocate memory; nothing was changed
+ * ========== ============================================================
  */
 
 /**
@@ -67,14 +89,56 @@
 
 /**
  * enum snapmap_cmd - snapmap command numbers
- * @SNAPMAP_CMD_API: handshake, on the control fd (ABI version 1)
+ * @SNAPMAP_CMD_API: handshake, on the control fd
+ * @SNAPMAP_CMD_CREATE: create a map, on the control fd
+ * @SNAPMAP_CMD_OPEN: open a named map, on the control fd
+ * @SNAPMAP_CMD_GET: look a key up, on a map fd
+ * @SNAPMAP_CMD_PUT: insert or replace a key, on a map fd
+ * @SNAPMAP_CMD_DEL: delete a key, on a map fd
+ * @SNAPMAP_CMD_BATCH: several GET, PUT and DEL in one call, on a map fd
+ * @SNAPMAP_CMD_CLEAR: delete every key, on a map fd
+ * @SNAPMAP_CMD_INFO: limits, usage and counters, on a map fd
+ * @SNAPMAP_CMD_SNAPSHOT: take a snapshot, on a map fd
+ * @SNAPMAP_CMD_CLONE: copy a map into a new one, on a map fd
+ * @SNAPMAP_CMD_SNAPSHOT_INFO: version and size, on a snapshot fd
  *
- * The bit ``1 << cmd`` of &snapmap_api.out_ioctls is set for every command
- * the running module implements.
+ * Every command appeared in ABI version 1.  The bit ``1 << cmd`` of
+ * &snapmap_api.out_ioctls is set for every command the running module
+ * implements.
  */
 enum snapmap_cmd {
-	SNAPMAP_CMD_API = 0x00
+	SNAPMAP_CMD_API = 0x00,
+	SNAPMAP_CMD_CREATE = 0x01,
+	SNAPMAP_CMD_OPEN = 0x02,
+	SNAPMAP_CMD_GET = 0x10,
+	SNAPMAP_CMD_PUT = 0x11,
+	SNAPMAP_CMD_DEL = 0x12,
+	SNAPMAP_CMD_BATCH = 0x13,
+	SNAPMAP_CMD_CLEAR = 0x14,
+	SNAPMAP_CMD_INFO = 0x15,
+	SNAPMAP_CMD_SNAPSHOT = 0x16,
+	SNAPMAP_CMD_CLONE = 0x17,
+	SNAPMAP_CMD_SNAPSHOT_INFO = 0x20
 };
+
+/**
+ * DOC: features
+ *
+ * Bits of &snapmap_api.out_features:
+ *
+ * - %SNAPMAP_FEATURE_NAMED_MAPS: maps can be named, opened by name with
+ *   %SNAPMAP_IOC_OPEN, and are listed in debugfs (ABI version 1).
+ * - %SNAPMAP_FEATURE_VERSIONS: every entry carries the version of the write
+ *   that produced it; %SNAPMAP_PUT_IF_VERSION and %SNAPMAP_DEL_IF_VERSION
+ *   compare against it (ABI version 1).
+ * - %SNAPMAP_FEATURE_ATOMIC_SNAPSHOTS: %SNAPMAP_IOC_SNAPSHOT takes
+ *   point-in-time snapshots (ABI version 1).
+ * - %SNAPMAP_FEATURE_CLONE: %SNAPMAP_IOC_CLONE (ABI version 1).
+ */
+#define SNAPMAP_FEATURE_NAMED_MAPS (1ULL << 0)
+#define SNAPMAP_FEATURE_VERSIONS (1ULL << 1)
+#define SNAPMAP_FEATURE_ATOMIC_SNAPSHOTS (1ULL << 2)
+#define SNAPMAP_FEATURE_CLONE (1ULL << 3)
 
 /**
  * struct snapmap_api - API handshake
@@ -85,9 +149,9 @@ enum snapmap_cmd {
  * @out_features: bitmask of ``SNAPMAP_FEATURE_*`` the module supports
  * @out_ioctls: bitmask of supported commands, bit ``1 << SNAPMAP_CMD_*``
  *
- * Issued on the control fd (an open /dev/snapmap) before anything else, in
- * the manner of ``UFFDIO_API``, so that a program built against a newer
- * header can tell what the loaded module offers and degrade gracefully.
+ * Issued on the control fd (an open /dev/snapmap), in the manner of
+ * ``UFFDIO_API``, so that a program built against a newer header can tell
+ * what the loaded module offers and degrade gracefully.
  */
 struct snapmap_api {
 	__u32 size;
@@ -98,7 +162,475 @@ struct snapmap_api {
 	__aligned_u64 out_ioctls;
 };
 
+/**
+ * SNAPMAP_NAME_LEN - size of a map name, including its terminating NUL
+ */
+#define SNAPMAP_NAME_LEN 64
+
+/**
+ * DOC: map lifetime
+ *
+ * A map lives as long as something holds it: a map fd (from
+ * %SNAPMAP_IOC_CREATE or %SNAPMAP_IOC_OPEN) or a reference taken by a kernel
+ * module.  When the last one goes, the map and everything in it is freed.
+ * A named map is no different: its name can be found with
+ * %SNAPMAP_IOC_OPEN while the map lives, and becomes free for a new map the
+ * moment the map dies.  To keep a named map alive with no program running,
+ * keep an fd open (a daemon, or a kernel module holding a reference).
+ *
+ * Every map fd holds the module, so the module cannot be unloaded while a
+ * map exists.  Map fds are opened close-on-exec.
+ */
+
+/**
+ * struct snapmap_create - create a map
+ * @size: sizeof(struct snapmap_create)
+ * @flags: must be zero
+ * @max_key_len: longest key, in bytes; 0 for the module's default
+ * @max_value_len: longest value, in bytes; 0 for the module's default
+ * @max_entries: most keys the map may hold; 0 for the module's default
+ * @max_bytes: most memory the map's entries may use, in bytes, counting
+ *             the module's own per-entry overhead; 0 for the module's
+ *             default
+ * @mode: permission bits (``0777`` at most) checked by %SNAPMAP_IOC_OPEN
+ *        against the creator's uid and gid; 0 means ``0600``
+ * @__reserved: must be zero
+ * @name: NUL-terminated name, unique among live maps; empty for an
+ *        unnamed map, which only fds and references reach
+ *
+ * Issued on the control fd.  Limits above the module's caps (module
+ * parameters) get EINVAL.  The memory of the map is charged to the
+ * caller's memory cgroup.
+ *
+ * Return: a new map fd, opened for reading and writing.
+ */
+struct snapmap_create {
+	__u32 size;
+	__u32 flags;
+	__u32 max_key_len;
+	__u32 max_value_len;
+	__aligned_u64 max_entries;
+	__aligned_u64 max_bytes;
+	__u32 mode;
+	__u32 __reserved;
+	char name[SNAPMAP_NAME_LEN];
+};
+
+/**
+ * DOC: open flags
+ *
+ * - %SNAPMAP_OPEN_RDONLY: open the map read-only: GET, INFO and BATCH of
+ *   GETs only; write commands get EBADF.  Needs the read permission
+ *   bit; without this flag both read and write bits are needed.
+ */
+#define SNAPMAP_OPEN_RDONLY (1U << 0)
+
+/**
+ * struct snapmap_open - open a named map
+ * @size: sizeof(struct snapmap_open)
+ * @flags: ``SNAPMAP_OPEN_*``
+ * @name: NUL-terminated name of the map
+ *
+ * Issued on the control fd.  The map's mode is checked like a file's:
+ * owner bits if the caller's fsuid owns it, group bits if the caller is in
+ * its group, other bits otherwise; CAP_SYS_ADMIN overrides.
+ *
+ * Return: a new map fd.
+ */
+struct snapmap_open {
+	__u32 size;
+	__u32 flags;
+	char name[SNAPMAP_NAME_LEN];
+};
+
+/**
+ * struct snapmap_get - look a key up
+ * @size: sizeof(struct snapmap_get)
+ * @flags: must be zero
+ * @key_len: length of the key, 1 to the map's max_key_len
+ * @value_buf_len: size of the buffer at @value
+ * @key: user pointer to the key
+ * @value: user pointer to a buffer for the value
+ * @out_value_len: length of the value
+ * @__reserved: must be zero
+ * @out_version: version of the entry: the write that produced the value
+ *
+ * When the buffer is too small, ERANGE is returned and @out_value_len and
+ * @out_version are written all the same, so that the caller can retry.
+ */
+struct snapmap_get {
+	__u32 size;
+	__u32 flags;
+	__u32 key_len;
+	__u32 value_buf_len;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__u32 out_value_len;
+	__u32 __reserved;
+	__aligned_u64 out_version;
+};
+
+/**
+ * DOC: put flags
+ *
+ * With no flag, %SNAPMAP_IOC_PUT inserts the key or replaces its value.
+ *
+ * - %SNAPMAP_PUT_NOEXIST: only insert; EEXIST if the key is present.
+ * - %SNAPMAP_PUT_EXIST: only replace; ENOENT if the key is absent.
+ * - %SNAPMAP_PUT_IF_VERSION: compare-and-swap: only replace, and only if
+ *   the entry's version is &snapmap_put.version; ECANCELED otherwise.
+ *
+ * At most one of them may be set.
+ */
+#define SNAPMAP_PUT_NOEXIST (1U << 0)
+#define SNAPMAP_PUT_EXIST (1U << 1)
+#define SNAPMAP_PUT_IF_VERSION (1U << 2)
+
+/**
+ * struct snapmap_put - insert or replace a key
+ * @size: sizeof(struct snapmap_put)
+ * @flags: ``SNAPMAP_PUT_*``
+ * @key_len: length of the key, 1 to the map's max_key_len
+ * @value_len: length of the value, 0 to the map's max_value_len
+ * @key: user pointer to the key
+ * @value: user pointer to the value
+ * @version: with %SNAPMAP_PUT_IF_VERSION, the version the entry must have;
+ *           must be zero otherwise
+ * @out_version: version of the new entry
+ *
+ * A reader sees the old value or the new one, never a mix.
+ */
+struct snapmap_put {
+	__u32 size;
+	__u32 flags;
+	__u32 key_len;
+	__u32 value_len;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__aligned_u64 version;
+	__aligned_u64 out_version;
+};
+
+/**
+ * DOC: del flags
+ *
+ * - %SNAPMAP_DEL_IF_VERSION: delete only if the entry's version is
+ *   &snapmap_del.version; ECANCELED otherwise.
+ */
+#define SNAPMAP_DEL_IF_VERSION (1U << 0)
+
+/**
+ * struct snapmap_del - delete a key
+ * @size: sizeof(struct snapmap_del)
+ * @flags: ``SNAPMAP_DEL_*``
+ * @key_len: length of the key, 1 to the map's max_key_len
+ * @__reserved: must be zero
+ * @key: user pointer to the key
+ * @version: with %SNAPMAP_DEL_IF_VERSION, the version the entry must have;
+ *           must be zero otherwise
+ * @out_version: version of the deletion itself: a deletion is a write
+ *               and takes a place in the map's sequence of writes
+ */
+struct snapmap_del {
+	__u32 size;
+	__u32 flags;
+	__u32 key_len;
+	__u32 __reserved;
+	__aligned_u64 key;
+	__aligned_u64 version;
+	__aligned_u64 out_version;
+};
+
+/**
+ * enum snapmap_batch_opcode - operations of a batch
+ * @SNAPMAP_BATCH_GET: as %SNAPMAP_IOC_GET
+ * @SNAPMAP_BATCH_PUT: as %SNAPMAP_IOC_PUT
+ * @SNAPMAP_BATCH_DEL: as %SNAPMAP_IOC_DEL
+ */
+enum snapmap_batch_opcode {
+	SNAPMAP_BATCH_GET = 1,
+	SNAPMAP_BATCH_PUT = 2,
+	SNAPMAP_BATCH_DEL = 3
+};
+
+/**
+ * struct snapmap_batch_op - one operation of a batch
+ * @opcode: ``SNAPMAP_BATCH_*``
+ * @flags: the flags of the matching single command
+ * @key_len: length of the key
+ * @value_len: PUT: length of the value; GET: size of the value buffer
+ * @key: user pointer to the key
+ * @value: user pointer to the value (PUT) or the value buffer (GET)
+ * @version: as &snapmap_put.version or &snapmap_del.version
+ * @out_result: 0, or the negative errno the single command would have
+ *              returned
+ * @out_value_len: GET: length of the value
+ * @out_version: as the matching single command's ``out_version``
+ *
+ * Operations are read with the size given in &snapmap_batch.op_size, so
+ * this structure can grow like the others.
+ */
+struct snapmap_batch_op {
+	__u32 opcode;
+	__u32 flags;
+	__u32 key_len;
+	__u32 value_len;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__aligned_u64 version;
+	__s32 out_result;
+	__u32 out_value_len;
+	__aligned_u64 out_version;
+};
+
+/**
+ * DOC: batch flags
+ *
+ * - %SNAPMAP_BATCH_STOP_ON_ERROR: stop at the first operation that fails;
+ *   without it every operation runs and reports its own result.
+ */
+#define SNAPMAP_BATCH_STOP_ON_ERROR (1U << 0)
+
+/**
+ * SNAPMAP_BATCH_MAX - most operations in one batch
+ */
+#define SNAPMAP_BATCH_MAX 4096
+
+/**
+ * struct snapmap_batch - several operations in one call
+ * @size: sizeof(struct snapmap_batch)
+ * @flags: ``SNAPMAP_BATCH_*``
+ * @count: number of operations at @ops, 0 to %SNAPMAP_BATCH_MAX
+ * @op_size: sizeof(struct snapmap_batch_op) as the caller knows it
+ * @ops: user pointer to an array of @count operations
+ * @out_done: number of operations run, in order; the others are untouched
+ * @__reserved: must be zero
+ *
+ * Each operation is atomic on its own; the batch as a whole is not.  The
+ * ioctl fails only for errors of the batch itself (its size, flags, count,
+ * op_size or pointer); errors of single operations go to their
+ * &snapmap_batch_op.out_result.  A read-only fd runs GETs and reports
+ * EBADF for the others.
+ */
+struct snapmap_batch {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 op_size;
+	__aligned_u64 ops;
+	__u32 out_done;
+	__u32 __reserved;
+};
+
+/**
+ * struct snapmap_clear - delete every key
+ * @size: sizeof(struct snapmap_clear)
+ * @flags: must be zero
+ * @out_version: version of the last deletion
+ *
+ * Equivalent to deleting the keys one by one: a reader running at the
+ * same time may see some keys deleted and others not yet.
+ */
+struct snapmap_clear {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 out_version;
+};
+
+/**
+ * struct snapmap_info - limits, usage and counters of a map
+ * @size: sizeof(struct snapmap_info)
+ * @flags: must be zero
+ * @out_max_key_len: the map's key length limit
+ * @out_max_value_len: the map's value length limit
+ * @out_max_entries: the map's entry limit
+ * @out_max_bytes: the map's byte limit
+ * @out_entries: keys in the map
+ * @out_bytes: memory used by the map's entries, in bytes, counting the
+ *             per-entry overhead; what the byte limit is checked against
+ * @out_version: version of the latest write
+ * @out_gets: GETs served, found or not
+ * @out_puts: successful PUTs
+ * @out_dels: successful DELs
+ * @out_uid: owner's uid
+ * @out_gid: owner's gid
+ * @out_mode: permission bits
+ * @__reserved: zero
+ * @out_name: name, empty for an unnamed map
+ */
+struct snapmap_info {
+	__u32 size;
+	__u32 flags;
+	__u32 out_max_key_len;
+	__u32 out_max_value_len;
+	__aligned_u64 out_max_entries;
+	__aligned_u64 out_max_bytes;
+	__aligned_u64 out_entries;
+	__aligned_u64 out_bytes;
+	__aligned_u64 out_version;
+	__aligned_u64 out_gets;
+	__aligned_u64 out_puts;
+	__aligned_u64 out_dels;
+	__u32 out_uid;
+	__u32 out_gid;
+	__u32 out_mode;
+	__u32 __reserved;
+	char out_name[SNAPMAP_NAME_LEN];
+};
+
+/**
+ * DOC: snapshots
+ *
+ * %SNAPMAP_IOC_SNAPSHOT returns a snapshot fd.  read(2) on it yields the
+ * map's entries as whole records, each a &struct snapmap_record followed
+ * by the key, the value and zero padding up to a multiple of 8 bytes; a
+ * read never splits a record, returns 0 at the end, and fails with
+ * EMSGSIZE when the buffer cannot hold the next record.
+ * ``lseek(fd, 0, SEEK_SET)`` starts over; other seeks get EINVAL.  poll(2)
+ * reports the fd always readable, as for a regular file.  The order of the
+ * records is unspecified but the same on every pass.
+ *
+ * An ATOMIC snapshot (the default) is exactly the map at one instant
+ * between the ioctl's call and its return: it holds an entry for a key if
+ * and only if the key's latest write before that instant was a PUT, with
+ * that write's value and version.  Taking it costs the same for any map
+ * size; writers keep running while it is taken and read.
+ *
+ * To do that, the map keeps the versions the snapshot needs.  They count
+ * against the map's byte limit: when a write takes the map over it, the
+ * oldest snapshot is invalidated (its reads fail with ESTALE from then
+ * on) and the versions only it needed are freed.  Writes never fail or
+ * wait because a snapshot is open.
+ *
+ * A WEAK snapshot (%SNAPMAP_SNAPSHOT_WEAK) is a walk of the live map as
+ * reads go on: each record is a value its key held at some moment of the
+ * walk, but the whole is no state the map was ever in, and a key may even
+ * appear twice if the map's table was resized during the walk.  It pins
+ * nothing and never goes stale.
+ */
+
+/**
+ * struct snapmap_record - header of a record read from a snapshot fd
+ * @key_len: length of the key that follows the header
+ * @value_len: length of the value that follows the key
+ * @version: version of the entry
+ *
+ * The record takes ``SNAPMAP_RECORD_SIZE(key_len, value_len)`` bytes.
+ */
+struct snapmap_record {
+	__u32 key_len;
+	__u32 value_len;
+	__aligned_u64 version;
+};
+
+/* Bytes a record takes in read(2)'s buffer, padding included. */
+#define SNAPMAP_RECORD_SIZE(key_len, value_len)				\
+	(sizeof(struct snapmap_record) +				\
+	 (((__u64)(key_len) + (value_len) + 7) & ~(__u64)7))
+
+/**
+ * DOC: snapshot flags
+ *
+ * - %SNAPMAP_SNAPSHOT_WEAK: a WEAK snapshot instead of an ATOMIC one.
+ */
+#define SNAPMAP_SNAPSHOT_WEAK (1U << 0)
+
+/**
+ * struct snapmap_snapshot_arg - take a snapshot of a map
+ * @size: sizeof(struct snapmap_snapshot_arg)
+ * @flags: ``SNAPMAP_SNAPSHOT_*``
+ * @out_version: for an ATOMIC snapshot, its version: it holds exactly the
+ *               writes of versions below this one; 0 for a WEAK snapshot
+ *
+ * Issued on a map fd, read-only ones included.  The snapshot holds the
+ * map: it can outlive every map fd.
+ *
+ * Return: a new snapshot fd, read-only and close-on-exec.
+ */
+struct snapmap_snapshot_arg {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 out_version;
+};
+
+/**
+ * struct snapmap_snapshot_info - what a snapshot holds
+ * @size: sizeof(struct snapmap_snapshot_info)
+ * @flags: must be zero
+ * @out_version: as &snapmap_snapshot_arg.out_version
+ * @out_entries: number of records; for a WEAK snapshot, those read so far
+ *               in the current pass
+ * @out_bytes: bytes read(2) yields for all records; for a WEAK snapshot,
+ *             for those read so far in the current pass
+ * @out_snapshot_flags: the ``SNAPMAP_SNAPSHOT_*`` flags it was taken with
+ * @__reserved: zero
+ *
+ * Issued on a snapshot fd.  For an ATOMIC snapshot the first call counts
+ * the records, which takes time proportional to the map's size.
+ */
+struct snapmap_snapshot_info {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 out_version;
+	__aligned_u64 out_entries;
+	__aligned_u64 out_bytes;
+	__u32 out_snapshot_flags;
+	__u32 __reserved;
+};
+
+/**
+ * struct snapmap_clone - copy a map into a new one
+ * @size: sizeof(struct snapmap_clone)
+ * @flags: must be zero
+ * @mode: as &snapmap_create.mode
+ * @__reserved: must be zero
+ * @out_version: version of the ATOMIC snapshot the clone was made from
+ * @name: as &snapmap_create.name
+ *
+ * Issued on a map fd.  The new map has the source's limits, and holds what
+ * an ATOMIC snapshot of the source holds, versions included; its own next
+ * writes get versions above @out_version.  Copying takes time proportional
+ * to the source's size but never stops its writers.  ESTALE if the
+ * snapshot went stale while being copied; ENOSPC if it does not fit the
+ * limits (they are checked loosely while writers race, so a snapshot can
+ * hold a little more than a fresh map accepts); EEXIST, EDQUOT and EINVAL
+ * as for %SNAPMAP_IOC_CREATE.
+ *
+ * Return: a new map fd, opened for reading and writing.
+ */
+struct snapmap_clone {
+	__u32 size;
+	__u32 flags;
+	__u32 mode;
+	__u32 __reserved;
+	__aligned_u64 out_version;
+	char name[SNAPMAP_NAME_LEN];
+};
+
 #define SNAPMAP_IOC_API _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_API, \
 			      struct snapmap_api)
+#define SNAPMAP_IOC_CREATE _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_CREATE, \
+				 struct snapmap_create)
+#define SNAPMAP_IOC_OPEN _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_OPEN, \
+			       struct snapmap_open)
+#define SNAPMAP_IOC_GET _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_GET, \
+			      struct snapmap_get)
+#define SNAPMAP_IOC_PUT _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_PUT, \
+			      struct snapmap_put)
+#define SNAPMAP_IOC_DEL _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_DEL, \
+			      struct snapmap_del)
+#define SNAPMAP_IOC_BATCH _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_BATCH, \
+				struct snapmap_batch)
+#define SNAPMAP_IOC_CLEAR _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_CLEAR, \
+				struct snapmap_clear)
+#define SNAPMAP_IOC_INFO _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_INFO, \
+			       struct snapmap_info)
+#define SNAPMAP_IOC_SNAPSHOT _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_SNAPSHOT, \
+				   struct snapmap_snapshot_arg)
+#define SNAPMAP_IOC_CLONE _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_CLONE, \
+				struct snapmap_clone)
+#define SNAPMAP_IOC_SNAPSHOT_INFO _IOWR(SNAPMAP_IOC_TYPE,		\
+					SNAPMAP_CMD_SNAPSHOT_INFO,	\
+					struct snapmap_snapshot_info)
 
 #endif /* _UAPI_LINUX_SNAPMAP_H */

@@ -1,0 +1,217 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapmap - the map's data structures, shared by the files of the core
+ *
+ * A map is an rhashtable of nodes, one node per key.  A node holds a chain
+ * of immutable value versions, newest first.  A write pushes a new version
+ * on the chain under the node's lock, then stamps it with the map's next
+ * sequence number; a reader that finds a version not yet stamped stamps it
+ * itself (see snapmap_val_version()), so every version has its final stamp
+ * before anyone acts on it.  Versions older than the head are kept only
+ * while a snapshot may still need them.
+ *
+ * Every node is also on one of the map's shard lists, in creation order,
+ * which gives the map an iteration order that rhashtable resizes cannot
+ * disturb.
+ */
+
+#ifndef _SNAPMAP_CORE_H
+#define _SNAPMAP_CORE_H
+
+#include <linux/atomic.h>
+#include <linux/cred.h>
+#include <linux/list.h>
+#include <linux/rcupdate.h>
+#include <linux/refcount.h>
+#include <linux/rhashtable-types.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/workqueue.h>
+
+#include "map.h"
+
+/* A version not yet stamped; stamps start at 1. */
+#define SNAPMAP_VERSION_PENDING 0
+
+/* &snapmap_val.len of a deletion. */
+#define SNAPMAP_TOMBSTONE U32_MAX
+
+#define SNAPMAP_NR_SHARDS 64
+
+/**
+ * struct snapmap_val - one version of one key's value
+ * @older: the version this one replaced, if still needed; protected by the
+ *         node's lock, read under RCU
+ * @version: the write's stamp, %SNAPMAP_VERSION_PENDING until stamped;
+ *           set once, by cmpxchg
+ * @rcu: frees the version after a grace period
+ * @len: length of @data, or %SNAPMAP_TOMBSTONE for a deletion
+ * @data: the value; never changes once published
+ */
+struct snapmap_val {
+	struct snapmap_val __rcu *older;
+	atomic64_t version;
+	struct rcu_head rcu;
+	u32 len;
+	u8 data[];
+};
+
+/**
+ * struct snapmap_node - one key
+ * @rhash: link in the map's rhashtable
+ * @link: link in its shard's list; protected by the shard's lock, read
+ *        under RCU
+ * @head: newest version, or NULL while the node is new and empty; written
+ *        under @lock, read under RCU
+ * @lock: serialises the writers of this key
+ * @dead: the node has left the map; writers that find it retry; protected
+ *        by @lock
+ * @shard: index of its shard list
+ * @unlinked: the node has left its shard list; protected by the shard's
+ *            lock
+ * @pins: cursors parked on this node (see struct snapmap_cursor), which
+ *        keep it on its shard list; protected by the shard's lock
+ * @pos: position in its shard list, increasing from head to tail
+ * @key_len: length of @key
+ * @rcu: frees the node after a grace period
+ * @key: the key
+ */
+struct snapmap_node {
+	struct rhash_head rhash;
+	struct list_head link;
+	struct snapmap_val __rcu *head;
+	spinlock_t lock;		/* see the kernel-doc above */
+	bool dead;
+	u8 shard;
+	bool unlinked;
+	u32 pins;
+	u64 pos;
+	u32 key_len;
+	struct rcu_head rcu;
+	u8 key[];
+};
+
+/**
+ * struct snapmap_shard - a list of nodes in creation order
+ * @lock: protects changes to @nodes, @next_pos and the nodes' @unlinked
+ *        and @pins
+ * @nodes: the nodes
+ * @next_pos: position of the next node added
+ */
+struct snapmap_shard {
+	spinlock_t lock;		/* see the kernel-doc above */
+	struct list_head nodes;
+	u64 next_pos;
+} ____cacheline_aligned_in_smp;
+
+/**
+ * struct snapmap_cursor - a place in the map's shard lists that survives
+ * leaving RCU
+ * @shard: the shard list being walked; %SNAPMAP_NR_SHARDS at the end
+ * @pos: position of the last node done in that list, 0 for none
+ * @pin: the node of highest position at most @pos still on the list,
+ *       pinned so that it stays there, or NULL to start from the head
+ *
+ * Nodes leave their shard list only when no cursor is parked on them, so a
+ * walk can stop, sleep, and go on from its pinned node.
+ */
+struct snapmap_cursor {
+	unsigned int shard;
+	u64 pos;
+	struct snapmap_node *pin;
+};
+
+/**
+ * struct snapmap_stats - per-CPU operation counters
+ * @gets: GETs served
+ * @puts: successful PUTs
+ * @dels: successful DELs
+ */
+struct snapmap_stats {
+	u64 gets;
+	u64 puts;
+	u64 dels;
+};
+
+/**
+ * struct snapmap - a map
+ * @ht: the nodes, by key
+ * @seq: the last stamp handed out
+ * @entries: keys present
+ * @bytes: memory charged for nodes and versions, pinned ones included
+ * @pinned: the part of @bytes kept only for snapshots: versions that are
+ *          no longer any key's newest
+ * @ref: fds and kernel references
+ * @stats: operation counters
+ * @shards: every node, in an order resizes do not disturb
+ * @max_key_len: key length limit
+ * @max_value_len: value length limit
+ * @max_entries: entry limit
+ * @max_bytes: byte limit
+ * @uid: owner
+ * @gid: group
+ * @mode: permission bits checked by snapmap_open_named()
+ * @memcg: the creator's memory cgroup, charged for every allocation
+ * @registry: link in the list of all maps; protected by the registry lock
+ * @snapshots: open ATOMIC snapshots that are not stale, oldest first;
+ *             changed under @snap_lock, read under RCU
+ * @snap_lock: protects changes to @snapshots
+ * @gc_work: frees versions no snapshot needs any more, and makes the
+ *           oldest snapshots stale while the map is over its byte limit
+ * @name: NUL-terminated name, empty for an unnamed map
+ */
+struct snapmap {
+	struct rhashtable ht;
+	atomic64_t seq ____cacheline_aligned_in_smp;
+	atomic64_t entries ____cacheline_aligned_in_smp;
+	atomic64_t bytes;
+	atomic64_t pinned;
+	refcount_t ref;
+	struct snapmap_stats __percpu *stats;
+	struct snapmap_shard shards[SNAPMAP_NR_SHARDS];
+	u32 max_key_len;
+	u32 max_value_len;
+	u64 max_entries;
+	u64 max_bytes;
+	kuid_t uid;
+	kgid_t gid;
+	umode_t mode;
+	struct mem_cgroup *memcg;
+	struct list_head registry;
+	struct list_head snapshots;
+	spinlock_t snap_lock;		/* see the kernel-doc above */
+	struct work_struct gc_work;
+	char name[SNAPMAP_NAME_LEN];
+};
+
+/* map.c */
+int snapmap_table_init(struct snapmap *map);
+void snapmap_table_destroy(struct snapmap *map);
+u64 snapmap_val_version(struct snapmap *map, struct snapmap_val *val);
+struct snapmap_node *snapmap_cursor_next(struct snapmap *map,
+					 struct snapmap_cursor *cursor,
+					 struct snapmap_node *node);
+void snapmap_cursor_park(struct snapmap *map, struct snapmap_cursor *cursor);
+void snapmap_cursor_reset(struct snapmap *map, struct snapmap_cursor *cursor);
+void snapmap_sweep(struct snapmap *map);
+int snapmap_restore(struct snapmap *map, const void *key, u32 key_len,
+		    const void *value, u32 value_len, u64 version);
+
+/* registry.c */
+struct snapmap *snapmap_alloc_map(const struct snapmap_attr *attr);
+int snapmap_register(struct snapmap *map);
+
+/* snapshot.c */
+void snapmap_snapshots_init(struct snapmap *map);
+void snapmap_snapshots_exit(struct snapmap *map);
+bool snapmap_snapshots_need(struct snapmap *map, u64 from, u64 until);
+void snapmap_snapshots_over_limit(struct snapmap *map);
+
+/* Module-wide caps, module parameters of main.c. */
+extern unsigned int snapmap_cap_key_len;
+extern unsigned int snapmap_cap_value_len;
+extern unsigned long snapmap_cap_entries;
+extern unsigned long snapmap_cap_bytes;
+extern unsigned int snapmap_cap_maps_per_user;
+
+#endif /* _SNAPMAP_CORE_H */

@@ -1,0 +1,110 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapmap - kernel API for other modules
+ *
+ * The same maps user space reaches through /dev/snapmap, used directly.
+ * Keys and values are byte strings in kernel memory; flags and errors are
+ * those of the uapi header <linux/snapmap.h>.
+ *
+ * Context: unless a function says otherwise, process context; functions
+ * that write may sleep (they allocate with GFP_KERNEL_ACCOUNT).  None of
+ * them may be called from hard interrupt context: the map's rhashtable
+ * bucket locks only disable bottom halves.
+ */
+
+#ifndef _SNAPMAP_SNAPMAP_H
+#define _SNAPMAP_SNAPMAP_H
+
+#include <linux/snapmap.h>
+#include <linux/types.h>
+
+struct snapmap;
+
+/**
+ * struct snapmap_attr - parameters of a new map
+ * @max_key_len: longest key; 0 for the module's default
+ * @max_value_len: longest value; 0 for the module's default
+ * @max_entries: most keys; 0 for the module's default
+ * @max_bytes: most memory for entries; 0 for the module's default
+ * @mode: permission bits checked when user space opens the map by name;
+ *        0 means 0600
+ * @name: NUL-terminated name, or NULL or "" for an unnamed map
+ */
+struct snapmap_attr {
+	u32 max_key_len;
+	u32 max_value_len;
+	u64 max_entries;
+	u64 max_bytes;
+	umode_t mode;
+	const char *name;
+};
+
+/**
+ * typedef snapmap_lookup_fn - callback of snapmap_lookup_rcu()
+ * @value: the value, valid only until the callback returns
+ * @value_len: its length
+ * @version: version of the entry
+ * @arg: the argument given to snapmap_lookup_rcu()
+ *
+ * Context: RCU read-side critical section; must not sleep.
+ *
+ * Return: what snapmap_lookup_rcu() is to return; should not be -ENOENT.
+ */
+typedef int (*snapmap_lookup_fn)(const void *value, u32 value_len,
+				 u64 version, void *arg);
+
+/**
+ * typedef snapmap_record_fn - callback of snapmap_snapshot_next()
+ * @key: the record's key, valid only until the callback returns
+ * @key_len: its length
+ * @value: the record's value, valid only until the callback returns
+ * @value_len: its length
+ * @version: version of the entry
+ * @arg: the argument given to snapmap_snapshot_next()
+ *
+ * Context: RCU read-side critical section; must not sleep.
+ *
+ * Return: 0 to take the record and go on; a positive number to stop
+ * without taking it (the next call offers it again); a negative errno to
+ * stop with that error, without taking it.
+ */
+typedef int (*snapmap_record_fn)(const void *key, u32 key_len,
+				 const void *value, u32 value_len,
+				 u64 version, void *arg);
+
+struct snapmap_snapshot;
+
+struct snapmap *snapmap_create(const struct snapmap_attr *attr);
+struct snapmap *snapmap_find(const char *name);
+void snapmap_get(struct snapmap *map);
+void snapmap_put(struct snapmap *map);
+
+int snapmap_lookup(struct snapmap *map, const void *key, u32 key_len,
+		   void *value, u32 value_size, u32 *value_len, u64 *version);
+int snapmap_lookup_rcu(struct snapmap *map, const void *key, u32 key_len,
+		       snapmap_lookup_fn fn, void *arg);
+int snapmap_update(struct snapmap *map, const void *key, u32 key_len,
+		   const void *value, u32 value_len, u32 flags,
+		   u64 expected_version, u64 *version);
+int snapmap_cas(struct snapmap *map, const void *key, u32 key_len,
+		const void *value, u32 value_len, u64 expected_version,
+		u64 *version);
+int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
+		   u32 flags, u64 expected_version, u64 *version);
+int snapmap_clear(struct snapmap *map, u64 *version);
+void snapmap_get_info(struct snapmap *map, struct snapmap_info *info);
+
+struct snapmap_snapshot *snapmap_snapshot_open(struct snapmap *map,
+					       u32 flags);
+int snapmap_snapshot_next(struct snapmap_snapshot *snap, snapmap_record_fn fn,
+			  void *arg);
+ssize_t snapmap_snapshot_read(struct snapmap_snapshot *snap, void *buf,
+			      size_t size);
+void snapmap_snapshot_rewind(struct snapmap_snapshot *snap);
+int snapmap_snapshot_get_info(struct snapmap_snapshot *snap,
+			      struct snapmap_snapshot_info *info);
+void snapmap_snapshot_close(struct snapmap_snapshot *snap);
+struct snapmap *snapmap_clone(struct snapmap *map,
+			      const struct snapmap_attr *attr, u64 *version);
+
+#endif /* _SNAPMAP_SNAPMAP_H */

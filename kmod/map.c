@@ -1,0 +1,1042 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap - the map core: lookups, writes and their versions
+ *
+ * Lookups run under RCU and take no lock.  A write takes the lock of its
+ * key's node only, so writers of different keys share no lock (they share
+ * the cache lines of the map's sequence counter and usage counters).
+ *
+ * Linearization: a write becomes visible when its version is stamped, not
+ * when it is pushed on the chain.  Whoever first finds a pushed version
+ * unstamped (the writer itself, a lookup, a snapshot) stamps it with a fresh
+ * sequence number by cmpxchg, so the stamp is taken after the push and
+ * before anyone uses the version: every reader sees the writes stamped
+ * before it and none stamped after.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/bitops.h>
+#include <linux/jhash.h>
+#include <linux/memcontrol.h>
+#include <linux/percpu.h>
+#include <linux/rhashtable.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "core.h"
+
+/* What rhashtable lookups are given: a key that is not yet a node. */
+struct snapmap_key {
+	const void *data;
+	u32 len;
+};
+
+static u32 snapmap_key_hash(const void *data, u32 len, u32 seed)
+{
+	const struct snapmap_key *key = data;
+
+	return jhash(key->data, key->len, seed);
+}
+
+static u32 snapmap_node_hash(const void *data, u32 len, u32 seed)
+{
+	const struct snapmap_node *node = data;
+
+	return jhash(node->key, node->key_len, seed);
+}
+
+static int snapmap_node_cmp(struct rhashtable_compare_arg *arg,
+			    const void *obj)
+{
+	const struct snapmap_key *key = arg->key;
+	const struct snapmap_node *node = obj;
+
+	return node->key_len != key->len ||
+	       memcmp(node->key, key->data, key->len);
+}
+
+static const struct rhashtable_params snapmap_ht_params = {
+	.head_offset = offsetof(struct snapmap_node, rhash),
+	.hashfn = snapmap_key_hash,
+	.obj_hashfn = snapmap_node_hash,
+	.obj_cmpfn = snapmap_node_cmp,
+	.automatic_shrinking = true,
+};
+
+static size_t snapmap_val_charge(u32 len)
+{
+	return sizeof(struct snapmap_val) +
+	       (len == SNAPMAP_TOMBSTONE ? 0 : len);
+}
+
+static size_t snapmap_node_charge(u32 key_len)
+{
+	return sizeof(struct snapmap_node) + key_len;
+}
+
+/* Allocate for @map, charged to the memory cgroup of the map's creator. */
+static void *snapmap_alloc(struct snapmap *map, size_t size)
+{
+	struct mem_cgroup *old = set_active_memcg(map->memcg);
+	void *p = kmalloc(size, GFP_KERNEL_ACCOUNT);
+
+	set_active_memcg(old);
+	return p;
+}
+
+static struct snapmap_val *snapmap_val_alloc(struct snapmap *map,
+					     const void *value, u32 len)
+{
+	struct snapmap_val *val;
+
+	val = snapmap_alloc(map, snapmap_val_charge(len));
+	if (!val)
+		return NULL;
+	RCU_INIT_POINTER(val->older, NULL);
+	atomic64_set(&val->version, SNAPMAP_VERSION_PENDING);
+	val->len = len;
+	if (len != SNAPMAP_TOMBSTONE)
+		memcpy(val->data, value, len);
+	return val;
+}
+
+static void snapmap_val_free_rcu(struct rcu_head *rcu)
+{
+	kfree(container_of(rcu, struct snapmap_val, rcu));
+}
+
+/*
+ * Free a node and every version still on its chain.  Called once nobody
+ * can reach the node: after a grace period, or when the map dies.
+ */
+static void snapmap_node_free(struct snapmap_node *node)
+{
+	struct snapmap_val *val, *older;
+
+	val = rcu_dereference_protected(node->head, true);
+	while (val) {
+		older = rcu_dereference_protected(val->older, true);
+		kfree(val);
+		val = older;
+	}
+	kfree(node);
+}
+
+static void snapmap_node_free_rcu(struct rcu_head *rcu)
+{
+	snapmap_node_free(container_of(rcu, struct snapmap_node, rcu));
+}
+
+/* rhashtable_free_and_destroy() callback, when the map dies. */
+static void snapmap_node_free_ht(void *ptr, void *arg)
+{
+	snapmap_node_free(ptr);
+}
+
+/* Stamp @val with a fresh sequence number unless someone already did. */
+static u64 snapmap_val_stamp(struct snapmap *map, struct snapmap_val *val)
+{
+	u64 stamp = atomic64_inc_return(&map->seq);
+	u64 old = atomic64_cmpxchg(&val->version, SNAPMAP_VERSION_PENDING,
+				   stamp);
+
+	return old == SNAPMAP_VERSION_PENDING ? stamp : old;
+}
+
+/**
+ * snapmap_val_version() - the version of @val, stamping it if need be
+ * @map: the map @val belongs to
+ * @val: a version found on a chain
+ *
+ * Every reader calls this before it acts on a version, which is what makes
+ * a write visible only once its stamp is fixed.
+ *
+ * Return: the stamp.
+ */
+u64 snapmap_val_version(struct snapmap *map, struct snapmap_val *val)
+{
+	u64 version = atomic64_read(&val->version);
+
+	if (likely(version != SNAPMAP_VERSION_PENDING))
+		return version;
+	return snapmap_val_stamp(map, val);
+}
+
+static int snapmap_check_key(struct snapmap *map, u32 key_len)
+{
+	if (!key_len)
+		return -EINVAL;
+	if (key_len > map->max_key_len)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/*
+ * Take a dead node off its shard list and free it after a grace period,
+ * unless a cursor is parked on it: then the cursor does it when it moves
+ * on.  Caller holds the shard's lock.
+ */
+static void snapmap_node_unlink(struct snapmap_shard *shard,
+				struct snapmap_node *node)
+{
+	lockdep_assert_held(&shard->lock);
+	if (node->pins || node->unlinked)
+		return;
+	list_del_rcu(&node->link);
+	node->unlinked = true;
+	call_rcu(&node->rcu, snapmap_node_free_rcu);
+}
+
+/* Take @map's node for @key out of the map; caller holds the node lock. */
+static void snapmap_node_remove(struct snapmap *map, struct snapmap_node *node)
+{
+	struct snapmap_shard *shard = &map->shards[node->shard];
+	struct snapmap_val *val;
+	size_t charge;
+
+	lockdep_assert_held(&node->lock);
+	WRITE_ONCE(node->dead, true);
+	WARN_ON_ONCE(rhashtable_remove_fast(&map->ht, &node->rhash,
+					    snapmap_ht_params));
+
+	val = rcu_dereference_protected(node->head, true);
+	if (val) {
+		atomic64_sub(snapmap_val_charge(val->len), &map->bytes);
+		val = rcu_dereference_protected(val->older, true);
+	}
+	for (; val; val = rcu_dereference_protected(val->older, true)) {
+		charge = snapmap_val_charge(val->len);
+		atomic64_sub(charge, &map->bytes);
+		atomic64_sub(charge, &map->pinned);
+	}
+	atomic64_sub(snapmap_node_charge(node->key_len), &map->bytes);
+
+	spin_lock(&shard->lock);
+	snapmap_node_unlink(shard, node);
+	spin_unlock(&shard->lock);
+}
+
+/*
+ * Drop the versions below the head that no snapshot needs, and the node
+ * itself once it holds a deletion and nothing else.  Caller holds the node
+ * lock; the head is stamped.
+ */
+static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
+{
+	struct snapmap_val *head, *val, *older;
+	struct snapmap_val __rcu **link;
+	u64 until, from;
+	size_t charge;
+
+	lockdep_assert_held(&node->lock);
+	head = rcu_dereference_protected(node->head,
+					 lockdep_is_held(&node->lock));
+	until = atomic64_read(&head->version);
+	link = &head->older;
+	val = rcu_dereference_protected(*link, lockdep_is_held(&node->lock));
+	for (; val; val = older) {
+		older = rcu_dereference_protected(val->older,
+						  lockdep_is_held(&node->lock));
+		from = atomic64_read(&val->version);
+		if (snapmap_snapshots_need(map, from, until)) {
+			link = &val->older;
+		} else {
+			rcu_assign_pointer(*link, older);
+			charge = snapmap_val_charge(val->len);
+			atomic64_sub(charge, &map->bytes);
+			atomic64_sub(charge, &map->pinned);
+			call_rcu(&val->rcu, snapmap_val_free_rcu);
+		}
+		until = from;
+	}
+
+	if (head->len == SNAPMAP_TOMBSTONE && !rcu_access_pointer(head->older))
+		snapmap_node_remove(map, node);
+}
+
+static struct snapmap_node *snapmap_node_alloc(struct snapmap *map,
+					       const struct snapmap_key *key)
+{
+	struct snapmap_node *node;
+
+	node = snapmap_alloc(map, snapmap_node_charge(key->len));
+	if (!node)
+		return NULL;
+	RCU_INIT_POINTER(node->head, NULL);
+	spin_lock_init(&node->lock);
+	node->dead = false;
+	node->unlinked = false;
+	node->pins = 0;
+	node->key_len = key->len;
+	memcpy(node->key, key->data, key->len);
+	node->shard = jhash(key->data, key->len, 0) % SNAPMAP_NR_SHARDS;
+	return node;
+}
+
+/*
+ * Insert the new, empty @node of @key.  Caller is in an RCU read-side
+ * critical section, which keeps the returned node alive.  Consumes @node.
+ *
+ * Return: @node; the node another writer inserted first; ERR_PTR(-EBUSY)
+ * if the table is being rehashed (retry outside RCU); ERR_PTR(-ENOMEM) or
+ * ERR_PTR(-ENOSPC).
+ */
+static struct snapmap_node *snapmap_node_insert(struct snapmap *map,
+						const struct snapmap_key *key,
+						struct snapmap_node *node)
+{
+	struct snapmap_shard *shard = &map->shards[node->shard];
+	size_t charge = snapmap_node_charge(node->key_len);
+	struct snapmap_node *old;
+
+	/*
+	 * On the shard list before it can be found, so that a version
+	 * stamped on it is never missed by an iteration that starts later.
+	 */
+	atomic64_add(charge, &map->bytes);
+	spin_lock(&shard->lock);
+	node->pos = ++shard->next_pos;
+	list_add_tail_rcu(&node->link, &shard->nodes);
+	spin_unlock(&shard->lock);
+
+	old = rhashtable_lookup_get_insert_key(&map->ht, key, &node->rhash,
+					       snapmap_ht_params);
+	if (!old)
+		return node;
+
+	/* Another writer's node won, or the insertion failed. */
+	node->dead = true;
+	atomic64_sub(charge, &map->bytes);
+	spin_lock(&shard->lock);
+	snapmap_node_unlink(shard, node);
+	spin_unlock(&shard->lock);
+	/* E2BIG means a full table: to callers, a full map. */
+	return old == ERR_PTR(-E2BIG) ? ERR_PTR(-ENOSPC) : old;
+}
+
+/*
+ * Charge @add bytes for a write that will let @drop bytes go, if the result
+ * stays within the byte limit.  Versions kept only for snapshots do not
+ * count here: a write never fails because a snapshot is open; it makes the
+ * oldest snapshot go stale instead (snapmap_snapshots_over_limit()).
+ */
+static bool snapmap_charge_bytes(struct snapmap *map, size_t add, size_t drop)
+{
+	s64 live = atomic64_add_return(add, &map->bytes) -
+		   atomic64_read(&map->pinned);
+
+	if (live - (s64)drop <= (s64)map->max_bytes)
+		return true;
+	atomic64_sub(add, &map->bytes);
+	return false;
+}
+
+static bool snapmap_charge_entry(struct snapmap *map)
+{
+	if (atomic64_inc_return(&map->entries) <= map->max_entries)
+		return true;
+	atomic64_dec(&map->entries);
+	return false;
+}
+
+/*
+ * Check a write's condition against the key's current version @cur (NULL
+ * or a deletion when the key is absent).
+ */
+static int snapmap_write_allowed(struct snapmap_val *cur, bool del,
+				 u32 flags, u64 expected)
+{
+	bool present = cur && cur->len != SNAPMAP_TOMBSTONE;
+	bool if_version = del ? flags & SNAPMAP_DEL_IF_VERSION :
+				flags & SNAPMAP_PUT_IF_VERSION;
+
+	if (if_version)
+		return present && atomic64_read(&cur->version) == expected ?
+		       0 : -ECANCELED;
+	if (del || (flags & SNAPMAP_PUT_EXIST))
+		return present ? 0 : -ENOENT;
+	if (flags & SNAPMAP_PUT_NOEXIST)
+		return present ? -EEXIST : 0;
+	return 0;
+}
+
+/*
+ * The one write path: push @val (a value, or a deletion) on the chain of
+ * @key if the flags allow it.  Consumes @val.
+ */
+static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
+			 struct snapmap_val *val, u32 flags, u64 expected,
+			 u64 *version)
+{
+	bool del = val->len == SNAPMAP_TOMBSTONE;
+	struct snapmap_node *node, *new = NULL;
+	struct snapmap_val *cur;
+	bool was_present;
+	int err;
+
+again:
+	rcu_read_lock();
+	node = rhashtable_lookup(&map->ht, key, snapmap_ht_params);
+	if (!node && !del) {
+		if (!new) {
+			/* Allocate outside RCU, then look again. */
+			rcu_read_unlock();
+			new = snapmap_node_alloc(map, key);
+			if (!new) {
+				err = -ENOMEM;
+				goto out_free;
+			}
+			goto again;
+		}
+		node = snapmap_node_insert(map, key, new);
+		new = NULL;
+		if (IS_ERR(node)) {
+			rcu_read_unlock();
+			err = PTR_ERR(node);
+			if (err != -EBUSY)
+				goto out_free;
+			/* A rehash is under way: let it run, then retry. */
+			cond_resched();
+			goto again;
+		}
+	}
+	if (!node) {
+		/* Deleting never needs a new node. */
+		rcu_read_unlock();
+		err = flags & SNAPMAP_DEL_IF_VERSION ? -ECANCELED : -ENOENT;
+		goto out_free;
+	}
+
+	spin_lock(&node->lock);
+	if (node->dead) {
+		spin_unlock(&node->lock);
+		rcu_read_unlock();
+		goto again;
+	}
+	cur = rcu_dereference_protected(node->head,
+					lockdep_is_held(&node->lock));
+	err = snapmap_write_allowed(cur, del, flags, expected);
+	if (err)
+		goto out_unlock;
+
+	was_present = cur && cur->len != SNAPMAP_TOMBSTONE;
+	if (del) {
+		/* A deletion is always admitted: it makes room. */
+		atomic64_add(snapmap_val_charge(val->len), &map->bytes);
+		atomic64_dec(&map->entries);
+	} else if (!was_present && !snapmap_charge_entry(map)) {
+		err = -ENOSPC;
+		goto out_unlock;
+	} else if (!snapmap_charge_bytes(map, snapmap_val_charge(val->len),
+					 was_present ?
+					 snapmap_val_charge(cur->len) : 0)) {
+		if (!was_present)
+			atomic64_dec(&map->entries);
+		err = -ENOSPC;
+		goto out_unlock;
+	}
+
+	RCU_INIT_POINTER(val->older, cur);
+	rcu_assign_pointer(node->head, val);
+	*version = snapmap_val_version(map, val);
+	/* The old head is pinned until trimming decides otherwise. */
+	if (cur)
+		atomic64_add(snapmap_val_charge(cur->len), &map->pinned);
+	snapmap_node_trim(map, node);
+	spin_unlock(&node->lock);
+	rcu_read_unlock();
+
+	if (atomic64_read(&map->bytes) > map->max_bytes)
+		snapmap_snapshots_over_limit(map);
+	kfree(new);
+	if (del)
+		this_cpu_inc(map->stats->dels);
+	else
+		this_cpu_inc(map->stats->puts);
+	return 0;
+
+out_unlock:
+	/* An empty node this call inserted must not stay behind. */
+	if (!cur)
+		snapmap_node_remove(map, node);
+	spin_unlock(&node->lock);
+	rcu_read_unlock();
+out_free:
+	kfree(new);
+	kfree(val);
+	return err;
+}
+
+/**
+ * snapmap_lookup() - copy a key's value out
+ * @map: the map
+ * @key: the key
+ * @key_len: its length, 1 to the map's key length limit
+ * @value: buffer for the value
+ * @value_size: size of @value
+ * @value_len: set to the value's length (also on -ERANGE)
+ * @version: set to the entry's version (also on -ERANGE)
+ *
+ * Context: any context but hard interrupts; does not sleep; lock-free.
+ *
+ * Return: 0; -ENOENT if the key is absent; -ERANGE if @value_size is too
+ * small; -EINVAL or -EMSGSIZE for a bad key length.
+ */
+int snapmap_lookup(struct snapmap *map, const void *key, u32 key_len,
+		   void *value, u32 value_size, u32 *value_len, u64 *version)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap_node *node;
+	struct snapmap_val *val;
+	int err;
+
+	err = snapmap_check_key(map, key_len);
+	if (err)
+		return err;
+
+	this_cpu_inc(map->stats->gets);
+	rcu_read_lock();
+	node = rhashtable_lookup(&map->ht, &k, snapmap_ht_params);
+	val = node ? rcu_dereference(node->head) : NULL;
+	if (!val) {
+		err = -ENOENT;
+		goto out;
+	}
+	*version = snapmap_val_version(map, val);
+	if (val->len == SNAPMAP_TOMBSTONE) {
+		err = -ENOENT;
+		goto out;
+	}
+	*value_len = val->len;
+	if (val->len > value_size) {
+		err = -ERANGE;
+		goto out;
+	}
+	memcpy(value, val->data, val->len);
+	err = 0;
+out:
+	rcu_read_unlock();
+	return err;
+}
+EXPORT_SYMBOL_GPL(snapmap_lookup);
+
+/**
+ * snapmap_lookup_rcu() - look at a key's value in place
+ * @map: the map
+ * @key: the key
+ * @key_len: its length, 1 to the map's key length limit
+ * @fn: called with the value, under rcu_read_lock(), if the key is present
+ * @arg: passed to @fn
+ *
+ * Zero-copy: @fn sees the map's own copy of the value, which stays valid
+ * (and unchanged) until @fn returns, however the map changes meanwhile.
+ *
+ * Context: any context but hard interrupts; does not sleep, nor may @fn.
+ *
+ * Return: what @fn returned; -ENOENT if the key is absent; -EINVAL or
+ * -EMSGSIZE for a bad key length.
+ */
+int snapmap_lookup_rcu(struct snapmap *map, const void *key, u32 key_len,
+		       snapmap_lookup_fn fn, void *arg)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap_node *node;
+	struct snapmap_val *val;
+	u64 version;
+	int err;
+
+	err = snapmap_check_key(map, key_len);
+	if (err)
+		return err;
+
+	this_cpu_inc(map->stats->gets);
+	rcu_read_lock();
+	node = rhashtable_lookup(&map->ht, &k, snapmap_ht_params);
+	val = node ? rcu_dereference(node->head) : NULL;
+	err = -ENOENT;
+	if (val) {
+		version = snapmap_val_version(map, val);
+		if (val->len != SNAPMAP_TOMBSTONE)
+			err = fn(val->data, val->len, version, arg);
+	}
+	rcu_read_unlock();
+	return err;
+}
+EXPORT_SYMBOL_GPL(snapmap_lookup_rcu);
+
+/**
+ * snapmap_update() - insert or replace a key
+ * @map: the map
+ * @key: the key
+ * @key_len: its length, 1 to the map's key length limit
+ * @value: the value
+ * @value_len: its length, 0 to the map's value length limit
+ * @flags: ``SNAPMAP_PUT_*``, at most one
+ * @expected_version: with %SNAPMAP_PUT_IF_VERSION, the version the entry
+ *                    must have; ignored otherwise
+ * @version: set to the new entry's version
+ *
+ * Readers see the old value or the new one, never a mix.  On failure the
+ * map is exactly as it was.
+ *
+ * Context: process context; may sleep.  Takes the key's node lock and, for
+ * a new key, a shard lock and the rhashtable's bucket lock.
+ *
+ * Return: 0; -EINVAL for bad flags or key length; -EMSGSIZE for a key or
+ * value over the limit; -EEXIST, -ENOENT or -ECANCELED when @flags' condition
+ * fails; -ENOSPC at the entry or byte limit; -ENOMEM.
+ */
+int snapmap_update(struct snapmap *map, const void *key, u32 key_len,
+		   const void *value, u32 value_len, u32 flags,
+		   u64 expected_version, u64 *version)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap_val *val;
+	int err;
+
+	if (flags & ~(SNAPMAP_PUT_NOEXIST | SNAPMAP_PUT_EXIST |
+		      SNAPMAP_PUT_IF_VERSION) || hweight32(flags) > 1)
+		return -EINVAL;
+	err = snapmap_check_key(map, key_len);
+	if (err)
+		return err;
+	if (value_len > map->max_value_len)
+		return -EMSGSIZE;
+
+	val = snapmap_val_alloc(map, value, value_len);
+	if (!val)
+		return -ENOMEM;
+	return snapmap_write(map, &k, val, flags, expected_version, version);
+}
+EXPORT_SYMBOL_GPL(snapmap_update);
+
+/**
+ * snapmap_cas() - replace a key's value if its version is the one given
+ * @map: the map
+ * @key: the key
+ * @key_len: its length
+ * @value: the new value
+ * @value_len: its length
+ * @expected_version: the version the entry must have
+ * @version: set to the new entry's version
+ *
+ * snapmap_update() with %SNAPMAP_PUT_IF_VERSION.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: 0; -ECANCELED if the key is absent or has another version; the
+ * errors of snapmap_update().
+ */
+int snapmap_cas(struct snapmap *map, const void *key, u32 key_len,
+		const void *value, u32 value_len, u64 expected_version,
+		u64 *version)
+{
+	return snapmap_update(map, key, key_len, value, value_len,
+			      SNAPMAP_PUT_IF_VERSION, expected_version, version);
+}
+EXPORT_SYMBOL_GPL(snapmap_cas);
+
+/**
+ * snapmap_restore() - insert a key with a given version
+ * @map: a map nobody else writes to yet (a clone being made)
+ * @key: the key
+ * @key_len: its length
+ * @value: the value
+ * @value_len: its length
+ * @version: the version the entry gets; below the map's sequence counter
+ *           once the map is in use
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: 0; -EEXIST if the key is present; the errors of snapmap_update().
+ */
+int snapmap_restore(struct snapmap *map, const void *key, u32 key_len,
+		    const void *value, u32 value_len, u64 version)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap_val *val;
+	u64 ignored;
+	int err;
+
+	err = snapmap_check_key(map, key_len);
+	if (err)
+		return err;
+	if (value_len > map->max_value_len)
+		return -EMSGSIZE;
+	val = snapmap_val_alloc(map, value, value_len);
+	if (!val)
+		return -ENOMEM;
+	atomic64_set(&val->version, version);
+	return snapmap_write(map, &k, val, SNAPMAP_PUT_NOEXIST, 0, &ignored);
+}
+
+/**
+ * snapmap_delete() - delete a key
+ * @map: the map
+ * @key: the key
+ * @key_len: its length
+ * @flags: 0 or %SNAPMAP_DEL_IF_VERSION
+ * @expected_version: with %SNAPMAP_DEL_IF_VERSION, the version the entry
+ *                    must have; ignored otherwise
+ * @version: set to the deletion's own version
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: 0; -ENOENT if the key is absent; -ECANCELED with
+ * %SNAPMAP_DEL_IF_VERSION if it is absent or has another version; -EINVAL
+ * or -EMSGSIZE for bad flags or key length; -ENOMEM.
+ */
+int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
+		   u32 flags, u64 expected_version, u64 *version)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap_val *val;
+	int err;
+
+	if (flags & ~SNAPMAP_DEL_IF_VERSION)
+		return -EINVAL;
+	err = snapmap_check_key(map, key_len);
+	if (err)
+		return err;
+
+	/* A deletion is a version too, so that snapshots can see it. */
+	val = snapmap_val_alloc(map, NULL, SNAPMAP_TOMBSTONE);
+	if (!val)
+		return -ENOMEM;
+	return snapmap_write(map, &k, val, flags, expected_version, version);
+}
+EXPORT_SYMBOL_GPL(snapmap_delete);
+
+/* Keys copied out per RCU read-side critical section of snapmap_clear(). */
+#define SNAPMAP_CLEAR_BATCH 16
+
+/**
+ * snapmap_clear() - delete every key
+ * @map: the map
+ * @version: set to the map's version once done
+ *
+ * Deletes the keys one by one: a reader running at the same time may see
+ * some deleted and others not yet.  Keys written after the call started may
+ * survive it; every other key is deleted.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: 0 or -ENOMEM; on -ENOMEM some keys may have been deleted.
+ */
+int snapmap_clear(struct snapmap *map, u64 *version)
+{
+	u64 start = atomic64_read(&map->seq);
+	u32 lens[SNAPMAP_CLEAR_BATCH];
+	struct snapmap_cursor cursor = {};
+	struct snapmap_node *node;
+	struct snapmap_val *val;
+	unsigned int i, n;
+	u64 ignored;
+	int err = 0;
+	u8 *keys;
+
+	keys = kvmalloc_array(SNAPMAP_CLEAR_BATCH, map->max_key_len,
+			      GFP_KERNEL);
+	if (!keys)
+		return -ENOMEM;
+
+	/*
+	 * Deleting sleeps: copy a batch of keys out under RCU, park the
+	 * cursor, delete them, and go on from the cursor, which the
+	 * deletions cannot disturb.
+	 */
+	do {
+		node = NULL;
+		n = 0;
+		rcu_read_lock();
+		while (n < SNAPMAP_CLEAR_BATCH &&
+		       (node = snapmap_cursor_next(map, &cursor, node))) {
+			val = rcu_dereference(node->head);
+			if (val && val->len != SNAPMAP_TOMBSTONE &&
+			    snapmap_val_version(map, val) <= start) {
+				memcpy(keys + n * map->max_key_len, node->key,
+				       node->key_len);
+				lens[n++] = node->key_len;
+			}
+			cursor.pos = node->pos;
+		}
+		rcu_read_unlock();
+		snapmap_cursor_park(map, &cursor);
+
+		for (i = 0; i < n && !err; i++) {
+			err = snapmap_delete(map, keys + i * map->max_key_len,
+					     lens[i], 0, 0, &ignored);
+			if (err == -ENOENT)
+				err = 0;
+		}
+		cond_resched();
+	} while (node && !err);
+	snapmap_cursor_reset(map, &cursor);
+
+	kvfree(keys);
+	*version = atomic64_read(&map->seq);
+	return err;
+}
+EXPORT_SYMBOL_GPL(snapmap_clear);
+
+/**
+ * snapmap_get_info() - limits, usage and counters of a map
+ * @map: the map
+ * @info: filled in: every ``out_*`` member; the others are left alone
+ *
+ * The numbers are read without stopping writers: each is exact at some
+ * instant during the call, not necessarily the same instant.
+ *
+ * Context: any context but hard interrupts; does not sleep.
+ */
+void snapmap_get_info(struct snapmap *map, struct snapmap_info *info)
+{
+	struct snapmap_stats sum = {};
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct snapmap_stats *s = per_cpu_ptr(map->stats, cpu);
+
+		sum.gets += READ_ONCE(s->gets);
+		sum.puts += READ_ONCE(s->puts);
+		sum.dels += READ_ONCE(s->dels);
+	}
+
+	info->out_max_key_len = map->max_key_len;
+	info->out_max_value_len = map->max_value_len;
+	info->out_max_entries = map->max_entries;
+	info->out_max_bytes = map->max_bytes;
+	info->out_entries = atomic64_read(&map->entries);
+	info->out_bytes = atomic64_read(&map->bytes);
+	info->out_version = atomic64_read(&map->seq);
+	info->out_gets = sum.gets;
+	info->out_puts = sum.puts;
+	info->out_dels = sum.dels;
+	info->out_uid = from_kuid_munged(current_user_ns(), map->uid);
+	info->out_gid = from_kgid_munged(current_user_ns(), map->gid);
+	info->out_mode = map->mode;
+	info->__reserved = 0;
+	memcpy(info->out_name, map->name, sizeof(info->out_name));
+}
+EXPORT_SYMBOL_GPL(snapmap_get_info);
+
+/**
+ * snapmap_max_key_len() - the map's key length limit
+ * @map: the map
+ *
+ * Return: the longest key the map accepts.
+ */
+u32 snapmap_max_key_len(const struct snapmap *map)
+{
+	return map->max_key_len;
+}
+
+/**
+ * snapmap_max_value_len() - the map's value length limit
+ * @map: the map
+ *
+ * Return: the longest value the map accepts.
+ */
+u32 snapmap_max_value_len(const struct snapmap *map)
+{
+	return map->max_value_len;
+}
+
+/**
+ * snapmap_table_init() - set up the data of a new map
+ * @map: the map, its limits and memory cgroup set
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int snapmap_table_init(struct snapmap *map)
+{
+	struct mem_cgroup *old;
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < SNAPMAP_NR_SHARDS; i++) {
+		spin_lock_init(&map->shards[i].lock);
+		INIT_LIST_HEAD(&map->shards[i].nodes);
+	}
+	atomic64_set(&map->seq, 0);
+	atomic64_set(&map->entries, 0);
+	atomic64_set(&map->bytes, 0);
+
+	old = set_active_memcg(map->memcg);
+	map->stats = alloc_percpu_gfp(struct snapmap_stats, GFP_KERNEL_ACCOUNT);
+	set_active_memcg(old);
+	if (!map->stats)
+		return -ENOMEM;
+	err = rhashtable_init(&map->ht, &snapmap_ht_params);
+	if (err) {
+		free_percpu(map->stats);
+		return err;
+	}
+	return 0;
+}
+
+/**
+ * snapmap_table_destroy() - free the data of a map nobody can reach
+ * @map: the map
+ *
+ * Context: process context; may sleep.
+ */
+void snapmap_table_destroy(struct snapmap *map)
+{
+	rhashtable_free_and_destroy(&map->ht, snapmap_node_free_ht, NULL);
+	free_percpu(map->stats);
+}
+
+/* Drop a cursor's pin; caller holds the lock of the node's shard. */
+static void snapmap_node_unpin(struct snapmap_shard *shard,
+			       struct snapmap_node *node)
+{
+	lockdep_assert_held(&shard->lock);
+	if (--node->pins == 0 && READ_ONCE(node->dead))
+		snapmap_node_unlink(shard, node);
+}
+
+/**
+ * snapmap_cursor_next() - the next node of a walk of the whole map
+ * @map: the map
+ * @cursor: where the walk stands
+ * @node: the node this function returned last in the current RCU
+ *        read-side critical section, or NULL to start from @cursor
+ *
+ * Walks the shard lists in order.  The caller marks a node done by setting
+ * @cursor->pos to the node's position; a node not marked done is returned
+ * again after snapmap_cursor_park().
+ *
+ * Context: RCU read-side critical section.
+ *
+ * Return: the next node not yet done, or NULL at the end of the map.
+ */
+struct snapmap_node *snapmap_cursor_next(struct snapmap *map,
+					 struct snapmap_cursor *cursor,
+					 struct snapmap_node *node)
+{
+	struct snapmap_shard *shard;
+
+	while (cursor->shard < SNAPMAP_NR_SHARDS) {
+		shard = &map->shards[cursor->shard];
+		if (!node)
+			node = cursor->pin ?: list_entry(&shard->nodes,
+							 struct snapmap_node,
+							 link);
+		list_for_each_entry_continue_rcu(node, &shard->nodes, link)
+			if (node->pos > cursor->pos)
+				return node;
+
+		/* This shard is done: go on with the next one. */
+		spin_lock(&shard->lock);
+		if (cursor->pin)
+			snapmap_node_unpin(shard, cursor->pin);
+		spin_unlock(&shard->lock);
+		cursor->pin = NULL;
+		cursor->pos = 0;
+		cursor->shard++;
+		node = NULL;
+	}
+	return NULL;
+}
+
+/**
+ * snapmap_cursor_park() - make a cursor safe to keep outside RCU
+ * @map: the map
+ * @cursor: the cursor; @cursor->pos says which nodes are done
+ *
+ * Pins the node of highest position at most @cursor->pos still on the
+ * shard list, so that the walk can go on from it after sleeping.
+ *
+ * Context: any context but hard interrupts; takes a shard lock.
+ */
+void snapmap_cursor_park(struct snapmap *map, struct snapmap_cursor *cursor)
+{
+	struct snapmap_node *pin = cursor->pin, *next;
+	struct snapmap_shard *shard;
+	struct list_head *pos;
+
+	if (cursor->shard >= SNAPMAP_NR_SHARDS)
+		return;
+	shard = &map->shards[cursor->shard];
+
+	/* Under the lock, every node on the list is linked. */
+	spin_lock(&shard->lock);
+	pos = pin ? &pin->link : &shard->nodes;
+	while (pos->next != &shard->nodes) {
+		next = list_entry(pos->next, struct snapmap_node, link);
+		if (next->pos > cursor->pos)
+			break;
+		pos = pos->next;
+	}
+	if (pos != (pin ? &pin->link : &shard->nodes)) {
+		next = list_entry(pos, struct snapmap_node, link);
+		next->pins++;
+		if (pin)
+			snapmap_node_unpin(shard, pin);
+		cursor->pin = next;
+	}
+	spin_unlock(&shard->lock);
+}
+
+/**
+ * snapmap_cursor_reset() - move a cursor back to the start of the map
+ * @map: the map
+ * @cursor: the cursor, parked or new
+ *
+ * Also the way to drop a cursor: it then pins nothing.
+ *
+ * Context: any context but hard interrupts; takes a shard lock.
+ */
+void snapmap_cursor_reset(struct snapmap *map, struct snapmap_cursor *cursor)
+{
+	struct snapmap_shard *shard;
+
+	if (cursor->pin) {
+		shard = &map->shards[cursor->shard];
+		spin_lock(&shard->lock);
+		snapmap_node_unpin(shard, cursor->pin);
+		spin_unlock(&shard->lock);
+	}
+	cursor->shard = 0;
+	cursor->pos = 0;
+	cursor->pin = NULL;
+}
+
+/* Nodes looked at per RCU read-side critical section of a sweep. */
+#define SNAPMAP_SWEEP_BATCH 256
+
+/**
+ * snapmap_sweep() - trim every node of versions no snapshot needs
+ * @map: the map
+ *
+ * Frees what the snapshots that closed or went stale were keeping.
+ *
+ * Context: process context; may sleep.
+ */
+void snapmap_sweep(struct snapmap *map)
+{
+	struct snapmap_cursor cursor = {};
+	struct snapmap_node *node;
+	unsigned int n;
+
+	do {
+		node = NULL;
+		n = 0;
+		rcu_read_lock();
+		while (n++ < SNAPMAP_SWEEP_BATCH &&
+		       (node = snapmap_cursor_next(map, &cursor, node))) {
+			spin_lock(&node->lock);
+			if (!node->dead && rcu_access_pointer(node->head))
+				snapmap_node_trim(map, node);
+			spin_unlock(&node->lock);
+			cursor.pos = node->pos;
+		}
+		rcu_read_unlock();
+		snapmap_cursor_park(map, &cursor);
+		cond_resched();
+	} while (node);
+	snapmap_cursor_reset(map, &cursor);
+}

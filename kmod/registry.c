@@ -1,0 +1,335 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap - maps' lives: creation, names, references and permissions
+ *
+ * Every live map is on one list, so that names are unique, maps can be
+ * found by name, counted per user and listed in debugfs.  A map leaves the
+ * list the moment its last reference goes, under the same mutex as name
+ * lookups, so a dying map is never found and its name is free at once.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/ctype.h>
+#include <linux/memcontrol.h>
+#include <linux/mutex.h>
+#include <linux/sched/mm.h>
+#include <linux/seq_file.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "core.h"
+
+static DEFINE_MUTEX(snapmap_registry_lock);
+static LIST_HEAD(snapmap_registry);
+
+/*
+ * A name is 1 to SNAPMAP_NAME_LEN - 1 characters of [A-Za-z0-9._-]
+ * (isalnum() alone would also take Latin-1 letters).
+ */
+static bool snapmap_name_valid(const char *name)
+{
+	size_t len = strnlen(name, SNAPMAP_NAME_LEN);
+	size_t i;
+
+	if (!len || len == SNAPMAP_NAME_LEN)
+		return false;
+	for (i = 0; i < len; i++)
+		if (!isascii(name[i]) ||
+		    (!isalnum(name[i]) && !strchr("._-", name[i])))
+			return false;
+	return true;
+}
+
+/* Apply a module-wide cap to a limit; 0 asks for the cap itself. */
+static int snapmap_limit(u64 asked, u64 cap, u64 *limit)
+{
+	if (asked > cap)
+		return -EINVAL;
+	*limit = asked ? asked : cap;
+	return 0;
+}
+
+static int snapmap_set_limits(struct snapmap *map,
+			      const struct snapmap_attr *attr)
+{
+	u64 key_len, value_len;
+	int err;
+
+	err = snapmap_limit(attr->max_key_len, snapmap_cap_key_len, &key_len) ?:
+	      snapmap_limit(attr->max_value_len, snapmap_cap_value_len,
+			    &value_len) ?:
+	      snapmap_limit(attr->max_entries, snapmap_cap_entries,
+			    &map->max_entries) ?:
+	      snapmap_limit(attr->max_bytes, snapmap_cap_bytes,
+			    &map->max_bytes);
+	if (err)
+		return err;
+	map->max_key_len = key_len;
+	map->max_value_len = value_len;
+	return 0;
+}
+
+static struct snapmap *snapmap_lookup_name(const char *name)
+{
+	struct snapmap *map;
+
+	lockdep_assert_held(&snapmap_registry_lock);
+	list_for_each_entry(map, &snapmap_registry, registry)
+		if (!strcmp(map->name, name))
+			return map;
+	return NULL;
+}
+
+static unsigned int snapmap_count_user_maps(kuid_t uid)
+{
+	struct snapmap *map;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&snapmap_registry_lock);
+	list_for_each_entry(map, &snapmap_registry, registry)
+		n += uid_eq(map->uid, uid);
+	return n;
+}
+
+/**
+ * snapmap_alloc_map() - a new map that nobody can find yet
+ * @attr: its limits, mode and name
+ *
+ * The map is owned by the caller's fsuid and fsgid, and its memory is
+ * charged to the caller's memory cgroup.  The caller holds the one
+ * reference.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: the map; ERR_PTR(-EINVAL) for a bad name or mode or a limit above
+ * the module's caps; ERR_PTR(-ENOMEM).
+ */
+struct snapmap *snapmap_alloc_map(const struct snapmap_attr *attr)
+{
+	const char *name = attr->name ?: "";
+	struct snapmap *map;
+	int err;
+
+	if (*name && !snapmap_name_valid(name))
+		return ERR_PTR(-EINVAL);
+	if (attr->mode & ~0777)
+		return ERR_PTR(-EINVAL);
+
+	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	if (!map)
+		return ERR_PTR(-ENOMEM);
+	err = snapmap_set_limits(map, attr);
+	if (err)
+		goto err_free;
+	strscpy(map->name, name, sizeof(map->name));
+	map->mode = attr->mode ?: 0600;
+	map->uid = current_fsuid();
+	map->gid = current_fsgid();
+	refcount_set(&map->ref, 1);
+	INIT_LIST_HEAD(&map->registry);
+	snapmap_snapshots_init(map);
+	map->memcg = get_mem_cgroup_from_mm(current->mm);
+	err = snapmap_table_init(map);
+	if (err)
+		goto err_memcg;
+	return map;
+
+err_memcg:
+	mem_cgroup_put(map->memcg);
+err_free:
+	kfree(map);
+	return ERR_PTR(err);
+}
+
+/**
+ * snapmap_register() - make a new map findable, and count it for its owner
+ * @map: a map from snapmap_alloc_map()
+ *
+ * Context: process context; takes the registry mutex.
+ *
+ * Return: 0; -EEXIST if a live map has its name; -EDQUOT if its owner owns
+ * as many maps as allowed.
+ */
+int snapmap_register(struct snapmap *map)
+{
+	int err = 0;
+
+	mutex_lock(&snapmap_registry_lock);
+	if (map->name[0] && snapmap_lookup_name(map->name))
+		err = -EEXIST;
+	else if (snapmap_count_user_maps(map->uid) >= snapmap_cap_maps_per_user)
+		err = -EDQUOT;
+	else
+		list_add_tail(&map->registry, &snapmap_registry);
+	mutex_unlock(&snapmap_registry_lock);
+	return err;
+}
+
+/**
+ * snapmap_create() - create a map
+ * @attr: its limits, mode and name
+ *
+ * The map is owned by the caller's fsuid and fsgid, and its memory is
+ * charged to the caller's memory cgroup.  The caller holds the one
+ * reference; snapmap_put() drops it.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: the map; ERR_PTR(-EINVAL) for a bad name or mode or a limit above
+ * the module's caps; ERR_PTR(-EEXIST) if a live map has the name;
+ * ERR_PTR(-EDQUOT) if the caller's user owns as many maps as allowed;
+ * ERR_PTR(-ENOMEM).
+ */
+struct snapmap *snapmap_create(const struct snapmap_attr *attr)
+{
+	struct snapmap *map = snapmap_alloc_map(attr);
+	int err;
+
+	if (IS_ERR(map))
+		return map;
+	err = snapmap_register(map);
+	if (err) {
+		snapmap_put(map);
+		return ERR_PTR(err);
+	}
+	return map;
+}
+EXPORT_SYMBOL_GPL(snapmap_create);
+
+/**
+ * snapmap_get() - take a reference on a map
+ * @map: a map the caller already holds a reference on
+ *
+ * Context: any context.
+ */
+void snapmap_get(struct snapmap *map)
+{
+	refcount_inc(&map->ref);
+}
+EXPORT_SYMBOL_GPL(snapmap_get);
+
+/**
+ * snapmap_put() - drop a reference on a map
+ * @map: the map
+ *
+ * Dropping the last reference frees the map and releases its name.
+ *
+ * Context: process context; may sleep.  Takes the registry mutex when it
+ * drops the last reference.
+ */
+void snapmap_put(struct snapmap *map)
+{
+	if (!refcount_dec_and_mutex_lock(&map->ref, &snapmap_registry_lock))
+		return;
+	list_del_init(&map->registry);
+	mutex_unlock(&snapmap_registry_lock);
+
+	snapmap_snapshots_exit(map);
+	snapmap_table_destroy(map);
+	mem_cgroup_put(map->memcg);
+	kfree(map);
+}
+EXPORT_SYMBOL_GPL(snapmap_put);
+
+/*
+ * Find a live map by name and take a reference on it; a map whose last
+ * reference is going is not live.
+ */
+static struct snapmap *snapmap_get_by_name(const char *name)
+{
+	struct snapmap *map;
+
+	if (!snapmap_name_valid(name))
+		return ERR_PTR(-EINVAL);
+	mutex_lock(&snapmap_registry_lock);
+	map = snapmap_lookup_name(name);
+	if (map && !refcount_inc_not_zero(&map->ref))
+		map = NULL;
+	mutex_unlock(&snapmap_registry_lock);
+	return map ?: ERR_PTR(-ENOENT);
+}
+
+/**
+ * snapmap_find() - find a named map and take a reference on it
+ * @name: the name
+ *
+ * For kernel consumers: no permission check.
+ *
+ * Context: process context; may sleep (takes the registry mutex).
+ *
+ * Return: the map, which the caller must snapmap_put(); ERR_PTR(-ENOENT)
+ * if no live map has the name; ERR_PTR(-EINVAL) for an invalid name.
+ */
+struct snapmap *snapmap_find(const char *name)
+{
+	return snapmap_get_by_name(name);
+}
+EXPORT_SYMBOL_GPL(snapmap_find);
+
+/* Check the map's mode like a file's; CAP_SYS_ADMIN overrides. */
+static int snapmap_may_open(struct snapmap *map, bool read_only)
+{
+	unsigned int need = read_only ? 04 : 06;
+	unsigned int mode = map->mode;
+
+	if (uid_eq(current_fsuid(), map->uid))
+		mode >>= 6;
+	else if (in_group_p(map->gid))
+		mode >>= 3;
+	if ((mode & need) == need || capable(CAP_SYS_ADMIN))
+		return 0;
+	return -EACCES;
+}
+
+/**
+ * snapmap_open_named() - find a named map for a user-space caller
+ * @name: the name
+ * @read_only: the caller asks only to read
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: the map, with a reference; ERR_PTR(-ENOENT), ERR_PTR(-EINVAL) as
+ * snapmap_find(); ERR_PTR(-EACCES) if the map's mode refuses the access.
+ */
+struct snapmap *snapmap_open_named(const char *name, bool read_only)
+{
+	struct snapmap *map = snapmap_get_by_name(name);
+	int err;
+
+	if (IS_ERR(map))
+		return map;
+	err = snapmap_may_open(map, read_only);
+	if (err) {
+		snapmap_put(map);
+		return ERR_PTR(err);
+	}
+	return map;
+}
+
+/**
+ * snapmap_show_all() - list every live map
+ * @m: where to print: a header line, then a line per map
+ *
+ * Context: process context; takes the registry mutex.
+ */
+void snapmap_show_all(struct seq_file *m)
+{
+	struct snapmap_info info;
+	struct snapmap *map;
+
+	seq_puts(m, "name uid gid mode entries bytes version\n");
+	mutex_lock(&snapmap_registry_lock);
+	list_for_each_entry(map, &snapmap_registry, registry) {
+		snapmap_get_info(map, &info);
+		seq_printf(m, "%s %u %u %04o %llu %llu %llu\n",
+			   map->name[0] ? map->name : "-",
+			   from_kuid_munged(&init_user_ns, map->uid),
+			   from_kgid_munged(&init_user_ns, map->gid),
+			   map->mode, info.out_entries, info.out_bytes,
+			   info.out_version);
+	}
+	mutex_unlock(&snapmap_registry_lock);
+}

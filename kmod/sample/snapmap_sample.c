@@ -1,0 +1,455 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap_sample - a kernel module using snapmap's exported API
+ *
+ * At load it creates a named map, "snapmap_sample", that user space can
+ * open with SNAPMAP_IOC_OPEN, and writes one key into it.  It holds the
+ * map's reference until it is unloaded.
+ *
+ * /sys/kernel/debug/snapmap_sample/ lets a test drive the kernel API.
+ * Each write(2) is one command; one trailing newline is ignored, so that
+ * "echo key > lookup" works.  A command that fails returns the API's
+ * negative errno from write(2) or read(2).  Reading at offset 0 runs the
+ * file's query again; reading further continues the same answer.
+ *
+ * ========== ======================= ===================================
+ * file       write                   read
+ * ========== ======================= ===================================
+ * lookup     ``key``                 ``<version> <value>\n`` of the key
+ *                                    written last, by snapmap_lookup()
+ * lookup_rcu ``key``                 the same, by snapmap_lookup_rcu()
+ * update     ``key=value``           ``<version>\n`` of the last
+ *            (snapmap_update())      successful write on this open file
+ * cas        ``key=value@version``   as update
+ *            (snapmap_cas())
+ * delete     ``key``                 as update
+ *            (snapmap_delete())
+ * find       -                       ``name``, ``entries`` and
+ *                                    ``version`` lines, by snapmap_find()
+ *                                    and snapmap_get_info()
+ * ========== ======================= ===================================
+ *
+ * A key ends at the first '=' and a version starts after the last '@', so
+ * keys cannot hold '=' while values may hold anything.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <snapmap/snapmap.h>
+
+#define SAMPLE_NAME		"snapmap_sample"
+#define SAMPLE_MAX_KEY_LEN	64
+#define SAMPLE_MAX_VALUE_LEN	256
+#define SAMPLE_MAX_ENTRIES	64
+#define SAMPLE_MAX_BYTES	(64 * 1024)
+
+#define SAMPLE_GREETING_KEY	"kernel.greeting"
+#define SAMPLE_GREETING		"hello from the kernel"
+
+/* Digits of the largest u64. */
+#define SAMPLE_U64_LEN		20
+/* The longest command: "key=value@version\n". */
+#define SAMPLE_CMD_MAX		(SAMPLE_MAX_KEY_LEN + 1 + SAMPLE_MAX_VALUE_LEN + \
+				 1 + SAMPLE_U64_LEN + 1)
+/* The longest answer: "version value\n". */
+#define SAMPLE_OUT_MAX		(SAMPLE_U64_LEN + 1 + SAMPLE_MAX_VALUE_LEN + 1)
+
+/* The map; set at load, dropped at unload, after the files are gone. */
+static struct snapmap *sample_map;
+static struct dentry *sample_dir;
+
+struct sample_file;
+
+/**
+ * struct sample_op - what one debugfs file does
+ * @name: the file's name
+ * @mode: its permission bits
+ * @run: carry out the command in &sample_file.cmd; NULL if the file takes
+ *       none
+ * @show: put the file's answer in &sample_file.out
+ */
+struct sample_op {
+	const char *name;
+	umode_t mode;
+	int (*run)(struct sample_file *sf, size_t len);
+	int (*show)(struct sample_file *sf);
+};
+
+/**
+ * struct sample_file - state of one open debugfs file
+ * @op: what the file does; set at open, never changed
+ * @lock: serialises the callers sharing this open file; protects the
+ *        members below it
+ * @key_len: length of @key, 0 before a key was written
+ * @has_version: @version holds the version of a successful write
+ * @out_len: length of the answer in @out
+ * @version: version of the last successful write on this open file
+ * @key: the key written to lookup or lookup_rcu
+ * @value: the value looked up
+ * @cmd: the command being run, NUL-terminated
+ * @out: the answer being read
+ */
+struct sample_file {
+	const struct sample_op *op;
+	struct mutex lock;	/* protects the members below */
+	u32 key_len;
+	bool has_version;
+	size_t out_len;
+	u64 version;
+	u8 key[SAMPLE_MAX_KEY_LEN];
+	u8 value[SAMPLE_MAX_VALUE_LEN];
+	char cmd[SAMPLE_CMD_MAX + 1];
+	char out[SAMPLE_OUT_MAX];
+};
+
+/* Split "key=value" at the first '='. */
+static int sample_split(char *cmd, size_t len, char **value, size_t *key_len,
+			size_t *value_len)
+{
+	char *eq = memchr(cmd, '=', len);
+
+	if (!eq)
+		return -EINVAL;
+	*key_len = eq - cmd;
+	*value = eq + 1;
+	*value_len = len - *key_len - 1;
+	return 0;
+}
+
+static void sample_set_version(struct sample_file *sf, u64 version)
+{
+	sf->version = version;
+	sf->has_version = true;
+}
+
+/* lookup, lookup_rcu: remember the key. */
+static int sample_set_key(struct sample_file *sf, size_t len)
+{
+	if (!len)
+		return -EINVAL;
+	if (len > sizeof(sf->key))
+		return -EMSGSIZE;
+	memcpy(sf->key, sf->cmd, len);
+	sf->key_len = len;
+	return 0;
+}
+
+/* update: "key=value" */
+static int sample_update(struct sample_file *sf, size_t len)
+{
+	size_t key_len, value_len;
+	char *value;
+	u64 version;
+	int err;
+
+	err = sample_split(sf->cmd, len, &value, &key_len, &value_len);
+	if (err)
+		return err;
+	err = snapmap_update(sample_map, sf->cmd, key_len, value, value_len, 0,
+			     0, &version);
+	if (!err)
+		sample_set_version(sf, version);
+	return err;
+}
+
+/* cas: "key=value@version", the version after the last '@' */
+static int sample_cas(struct sample_file *sf, size_t len)
+{
+	size_t key_len, value_len;
+	u64 expected, version;
+	char *value;
+	int err;
+
+	err = sample_split(sf->cmd, len, &value, &key_len, &value_len);
+	if (err)
+		return err;
+	while (value_len && value[value_len - 1] != '@')
+		value_len--;
+	if (!value_len)
+		return -EINVAL;
+	value_len--;
+	err = kstrtou64(value + value_len + 1, 10, &expected);
+	if (err)
+		return err;
+	err = snapmap_cas(sample_map, sf->cmd, key_len, value, value_len,
+			  expected, &version);
+	if (!err)
+		sample_set_version(sf, version);
+	return err;
+}
+
+/* delete: "key" */
+static int sample_delete(struct sample_file *sf, size_t len)
+{
+	u64 version;
+	int err;
+
+	err = snapmap_delete(sample_map, sf->cmd, len, 0, 0, &version);
+	if (!err)
+		sample_set_version(sf, version);
+	return err;
+}
+
+/* Answer "<version> <value>\n" with the value in &sample_file.value. */
+static void sample_out_value(struct sample_file *sf, u64 version,
+			     u32 value_len)
+{
+	sf->out_len = scnprintf(sf->out, sizeof(sf->out), "%llu ", version);
+	memcpy(sf->out + sf->out_len, sf->value, value_len);
+	sf->out_len += value_len;
+	sf->out[sf->out_len++] = '\n';
+}
+
+/* lookup: copy the value out with snapmap_lookup() */
+static int sample_show_lookup(struct sample_file *sf)
+{
+	u32 value_len;
+	u64 version;
+	int err;
+
+	if (!sf->key_len)
+		return -EINVAL;
+	err = snapmap_lookup(sample_map, sf->key, sf->key_len, sf->value,
+			     sizeof(sf->value), &value_len, &version);
+	if (err)
+		return err;
+	sample_out_value(sf, version, value_len);
+	return 0;
+}
+
+/**
+ * struct sample_rcu_arg - where sample_copy_rcu() copies the value
+ * @buf: the buffer
+ * @size: its size
+ * @len: set to the value's length
+ * @version: set to the entry's version
+ */
+struct sample_rcu_arg {
+	void *buf;
+	u32 size;
+	u32 len;
+	u64 version;
+};
+
+/*
+ * The callback of snapmap_lookup_rcu().  It runs under rcu_read_lock() and
+ * sees the map's own copy of the value, valid only until it returns: it
+ * copies the value into a buffer its caller owns and must not sleep.
+ */
+static int sample_copy_rcu(const void *value, u32 value_len, u64 version,
+			   void *arg)
+{
+	struct sample_rcu_arg *out = arg;
+
+	if (value_len > out->size)
+		return -ERANGE;
+	memcpy(out->buf, value, value_len);
+	out->len = value_len;
+	out->version = version;
+	return 0;
+}
+
+/* lookup_rcu: look at the value in place with snapmap_lookup_rcu() */
+static int sample_show_lookup_rcu(struct sample_file *sf)
+{
+	struct sample_rcu_arg arg = {
+		.buf = sf->value,
+		.size = sizeof(sf->value),
+	};
+	int err;
+
+	if (!sf->key_len)
+		return -EINVAL;
+	err = snapmap_lookup_rcu(sample_map, sf->key, sf->key_len,
+				 sample_copy_rcu, &arg);
+	if (err)
+		return err;
+	sample_out_value(sf, arg.version, arg.len);
+	return 0;
+}
+
+/* update, cas, delete: the version of the last successful write */
+static int sample_show_version(struct sample_file *sf)
+{
+	if (!sf->has_version)
+		return -ENODATA;
+	sf->out_len = scnprintf(sf->out, sizeof(sf->out), "%llu\n",
+				sf->version);
+	return 0;
+}
+
+/*
+ * find: reach the map by its name, as a module that did not create it
+ * would, and report what snapmap_get_info() says of it.
+ */
+static int sample_show_find(struct sample_file *sf)
+{
+	struct snapmap_info info = {};
+	struct snapmap *map;
+
+	map = snapmap_find(SAMPLE_NAME);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	snapmap_get_info(map, &info);
+	snapmap_put(map);
+
+	sf->out_len = scnprintf(sf->out, sizeof(sf->out),
+				"name %s\nentries %llu\nversion %llu\n",
+				info.out_name, info.out_entries,
+				info.out_version);
+	return 0;
+}
+
+static const struct sample_op sample_ops[] = {
+	{ "lookup", 0600, sample_set_key, sample_show_lookup },
+	{ "lookup_rcu", 0600, sample_set_key, sample_show_lookup_rcu },
+	{ "update", 0600, sample_update, sample_show_version },
+	{ "cas", 0600, sample_cas, sample_show_version },
+	{ "delete", 0600, sample_delete, sample_show_version },
+	{ "find", 0400, NULL, sample_show_find },
+};
+
+static int sample_open(struct inode *inode, struct file *file)
+{
+	struct sample_file *sf;
+
+	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
+	if (!sf)
+		return -ENOMEM;
+	sf->op = inode->i_private;
+	mutex_init(&sf->lock);
+	file->private_data = sf;
+	return 0;
+}
+
+static int sample_release(struct inode *inode, struct file *file)
+{
+	struct sample_file *sf = file->private_data;
+
+	mutex_destroy(&sf->lock);
+	kfree(sf);
+	return 0;
+}
+
+static ssize_t sample_write(struct file *file, const char __user *buf,
+			    size_t count, loff_t *ppos)
+{
+	struct sample_file *sf = file->private_data;
+	size_t len = count;
+	int err;
+
+	if (!sf->op->run)
+		return -EINVAL;
+	if (count > SAMPLE_CMD_MAX)
+		return -EMSGSIZE;
+
+	mutex_lock(&sf->lock);
+	if (copy_from_user(sf->cmd, buf, count)) {
+		err = -EFAULT;
+		goto out;
+	}
+	if (len && sf->cmd[len - 1] == '\n')
+		len--;
+	sf->cmd[len] = '\0';
+	err = sf->op->run(sf, len);
+out:
+	mutex_unlock(&sf->lock);
+	return err ? err : count;
+}
+
+static ssize_t sample_read(struct file *file, char __user *buf, size_t count,
+			   loff_t *ppos)
+{
+	struct sample_file *sf = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&sf->lock);
+	if (*ppos == 0) {
+		sf->out_len = 0;
+		ret = sf->op->show(sf);
+		if (ret) {
+			sf->out_len = 0;
+			goto out;
+		}
+	}
+	ret = simple_read_from_buffer(buf, count, ppos, sf->out, sf->out_len);
+out:
+	mutex_unlock(&sf->lock);
+	return ret;
+}
+
+static const struct file_operations sample_fops = {
+	.owner = THIS_MODULE,
+	.open = sample_open,
+	.release = sample_release,
+	.read = sample_read,
+	.write = sample_write,
+	.llseek = default_llseek,
+};
+
+static int __init sample_init(void)
+{
+	const struct snapmap_attr attr = {
+		.max_key_len = SAMPLE_MAX_KEY_LEN,
+		.max_value_len = SAMPLE_MAX_VALUE_LEN,
+		.max_entries = SAMPLE_MAX_ENTRIES,
+		.max_bytes = SAMPLE_MAX_BYTES,
+		.mode = 0666,
+		.name = SAMPLE_NAME,
+	};
+	unsigned int i;
+	u64 version;
+	int err;
+
+	sample_map = snapmap_create(&attr);
+	if (IS_ERR(sample_map)) {
+		err = PTR_ERR(sample_map);
+		pr_err("cannot create map %s: %d\n", SAMPLE_NAME, err);
+		return err;
+	}
+
+	err = snapmap_update(sample_map, SAMPLE_GREETING_KEY,
+			     strlen(SAMPLE_GREETING_KEY), SAMPLE_GREETING,
+			     strlen(SAMPLE_GREETING), 0, 0, &version);
+	if (err) {
+		pr_err("cannot write %s: %d\n", SAMPLE_GREETING_KEY, err);
+		snapmap_put(sample_map);
+		return err;
+	}
+
+	/* Failing to create debugfs files is not an error: they are for tests. */
+	sample_dir = debugfs_create_dir(SAMPLE_NAME, NULL);
+	for (i = 0; i < ARRAY_SIZE(sample_ops); i++)
+		debugfs_create_file(sample_ops[i].name, sample_ops[i].mode,
+				    sample_dir, (void *)&sample_ops[i],
+				    &sample_fops);
+
+	pr_info("map %s created, %s at version %llu\n", SAMPLE_NAME,
+		SAMPLE_GREETING_KEY, version);
+	return 0;
+}
+
+static void __exit sample_exit(void)
+{
+	/* Waits for the file operations running; none can start after it. */
+	debugfs_remove_recursive(sample_dir);
+	snapmap_put(sample_map);
+}
+
+module_init(sample_init);
+module_exit(sample_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The snapmap developers");
+MODULE_DESCRIPTION("Sample consumer of the snapmap kernel API");
+MODULE_VERSION("0.1.0");

@@ -1,0 +1,644 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap - snapshots and clones
+ *
+ * An ATOMIC snapshot is a version V: it holds, for every key, the newest
+ * version of the key's chain stamped below V, unless that is a deletion.
+ * Taking one costs an insertion in the map's snapshot list and one
+ * increment of the map's sequence counter, whatever the map's size.
+ *
+ * Why that is an instant of the map: every version is stamped from the same
+ * counter as V, after it was pushed on its chain and before anyone acted on
+ * it (map.c).  A write stamped below V was complete, as far as any reader
+ * can tell, when V was taken; a write stamped above V was not visible to
+ * anyone then.  So the versions below V are exactly the map at the moment
+ * the counter handed out V.
+ *
+ * What keeps the versions V needs: writers trim a chain only of versions no
+ * snapshot in the list needs (snapmap_snapshots_need()).  A snapshot enters
+ * the list before it takes V, with V unknown, and while V is unknown
+ * writers trim nothing.  A writer stamps its version (a fully ordered
+ * atomic) before it reads the list, and the snapshot inserts itself before
+ * it takes V (fully ordered too): so either the writer sees the snapshot
+ * in the list, or V was taken after the writer's stamp, and then V needs
+ * the new version, not the one trimmed.
+ *
+ * Reading walks the map's shard lists with a cursor (map.c), an order that
+ * rhashtable resizes cannot disturb.  Nodes created after V hold only
+ * versions above V and yield nothing.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/mutex.h>
+#include <linux/rhashtable.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+#include "core.h"
+
+/* Nodes looked at per RCU read-side critical section of a walk. */
+#define SNAPMAP_WALK_BATCH 256
+
+/**
+ * struct snapmap_snapshot - an open snapshot
+ * @map: the map, held by a reference
+ * @link: in the map's list of snapshots (ATOMIC only, until it goes stale)
+ * @version: V, or %SNAPMAP_VERSION_PENDING while being taken
+ * @weak: a WEAK snapshot
+ * @stale: invalidated; written under the map's snap_lock
+ * @lock: serialises the walks of this snapshot
+ * @cursor: where the ATOMIC walk stands; protected by @lock
+ * @iter: the WEAK walk; protected by @lock
+ * @counted: @entries and @bytes are known; protected by @lock
+ * @entries: records in the snapshot
+ * @bytes: bytes read(2) yields for all records
+ * @rcu: frees the snapshot after writers stop looking at @version
+ */
+struct snapmap_snapshot {
+	struct snapmap *map;
+	struct list_head link;
+	atomic64_t version;
+	bool weak;
+	bool stale;
+	struct mutex lock;		/* see the kernel-doc above */
+	struct snapmap_cursor cursor;
+	struct rhashtable_iter iter;
+	bool counted;
+	u64 entries;
+	u64 bytes;
+	struct rcu_head rcu;
+};
+
+/**
+ * snapmap_snapshots_need() - may an open snapshot need a version?
+ * @map: the map
+ * @from: the version's stamp
+ * @until: the stamp of the version that replaced it
+ *
+ * Context: any context but hard interrupts.
+ *
+ * Return: true if some snapshot's V lies between @from and @until, or a
+ * snapshot is still taking its V.
+ */
+bool snapmap_snapshots_need(struct snapmap *map, u64 from, u64 until)
+{
+	struct snapmap_snapshot *snap;
+	bool need = false;
+	u64 v;
+
+	if (list_empty(&map->snapshots))
+		return false;
+	rcu_read_lock();
+	list_for_each_entry_rcu(snap, &map->snapshots, link) {
+		v = atomic64_read(&snap->version);
+		if (v == SNAPMAP_VERSION_PENDING || (from < v && v < until)) {
+			need = true;
+			break;
+		}
+	}
+	rcu_read_unlock();
+	return need;
+}
+
+/* Make the oldest ATOMIC snapshot stale; false if there is none. */
+static bool snapmap_invalidate_oldest(struct snapmap *map)
+{
+	struct snapmap_snapshot *snap;
+
+	spin_lock(&map->snap_lock);
+	snap = list_first_entry_or_null(&map->snapshots,
+					struct snapmap_snapshot, link);
+	if (snap) {
+		WRITE_ONCE(snap->stale, true);
+		/*
+		 * Readers check @stale after reading a chain: once versions
+		 * only this snapshot needed can be trimmed, they must see it.
+		 */
+		smp_mb();
+		list_del_rcu(&snap->link);
+	}
+	spin_unlock(&map->snap_lock);
+	return snap;
+}
+
+/**
+ * snapmap_snapshots_over_limit() - a write took the map over its byte limit
+ * @map: the map
+ *
+ * Makes the oldest snapshot stale and has the versions it pinned freed in
+ * the background; the writer does not wait for that.
+ *
+ * Context: process context.
+ */
+void snapmap_snapshots_over_limit(struct snapmap *map)
+{
+	if (snapmap_invalidate_oldest(map))
+		queue_work(system_unbound_wq, &map->gc_work);
+}
+
+static void snapmap_gc_work(struct work_struct *work)
+{
+	struct snapmap *map = container_of(work, struct snapmap, gc_work);
+
+	do {
+		snapmap_sweep(map);
+	} while (atomic64_read(&map->bytes) > map->max_bytes &&
+		 snapmap_invalidate_oldest(map));
+}
+
+/**
+ * snapmap_snapshots_init() - set up a new map's snapshot list
+ * @map: the map
+ */
+void snapmap_snapshots_init(struct snapmap *map)
+{
+	INIT_LIST_HEAD(&map->snapshots);
+	spin_lock_init(&map->snap_lock);
+	INIT_WORK(&map->gc_work, snapmap_gc_work);
+}
+
+/**
+ * snapmap_snapshots_exit() - wait for a dying map's background work
+ * @map: the map; no snapshot of it is open
+ *
+ * Context: process context; may sleep.
+ */
+void snapmap_snapshots_exit(struct snapmap *map)
+{
+	cancel_work_sync(&map->gc_work);
+}
+
+/**
+ * snapmap_snapshot_open() - take a snapshot of a map
+ * @map: the map
+ * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
+ *
+ * An ATOMIC snapshot costs the same for any map size and never waits for
+ * readers or writers.  The snapshot holds a reference on @map.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: the snapshot; ERR_PTR(-EINVAL) for unknown flags;
+ * ERR_PTR(-ENOMEM).
+ */
+struct snapmap_snapshot *snapmap_snapshot_open(struct snapmap *map, u32 flags)
+{
+	struct snapmap_snapshot *snap;
+	u64 version;
+
+	if (flags & ~SNAPMAP_SNAPSHOT_WEAK)
+		return ERR_PTR(-EINVAL);
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&snap->lock);
+	snap->map = map;
+	snapmap_get(map);
+
+	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
+		snap->weak = true;
+		rhashtable_walk_enter(&map->ht, &snap->iter);
+		return snap;
+	}
+
+	/* In the list before taking V: see the comment at the top. */
+	atomic64_set(&snap->version, SNAPMAP_VERSION_PENDING);
+	spin_lock(&map->snap_lock);
+	list_add_tail_rcu(&snap->link, &map->snapshots);
+	version = atomic64_inc_return(&map->seq);
+	atomic64_set(&snap->version, version);
+	spin_unlock(&map->snap_lock);
+	return snap;
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_open);
+
+/* The version of @node's key that snapshot @v holds, or NULL. */
+static struct snapmap_val *snapmap_val_at(struct snapmap *map,
+					  struct snapmap_node *node, u64 v,
+					  u64 *version)
+{
+	struct snapmap_val *val;
+
+	for (val = rcu_dereference(node->head); val;
+	     val = rcu_dereference(val->older)) {
+		*version = snapmap_val_version(map, val);
+		if (*version < v)
+			return val->len == SNAPMAP_TOMBSTONE ? NULL : val;
+	}
+	return NULL;
+}
+
+static int snapmap_atomic_next(struct snapmap_snapshot *snap,
+			       snapmap_record_fn fn, void *arg)
+{
+	u64 v = atomic64_read(&snap->version), version;
+	struct snapmap *map = snap->map;
+	struct snapmap_node *node;
+	struct snapmap_val *val;
+	unsigned int n;
+	int ret = 0;
+
+	do {
+		node = NULL;
+		n = 0;
+		rcu_read_lock();
+		while (n++ < SNAPMAP_WALK_BATCH &&
+		       (node = snapmap_cursor_next(map, &snap->cursor, node))) {
+			val = snapmap_val_at(map, node, v, &version);
+			if (val) {
+				/* Pairs with snapmap_invalidate_oldest(). */
+				smp_rmb();
+				if (READ_ONCE(snap->stale)) {
+					ret = -ESTALE;
+					break;
+				}
+				ret = fn(node->key, node->key_len, val->data,
+					 val->len, version, arg);
+				if (ret)
+					break;
+			}
+			snap->cursor.pos = node->pos;
+		}
+		rcu_read_unlock();
+		snapmap_cursor_park(map, &snap->cursor);
+		if (ret)
+			return ret;
+		cond_resched();
+	} while (node);
+	return 0;
+}
+
+static int snapmap_weak_next(struct snapmap_snapshot *snap,
+			     snapmap_record_fn fn, void *arg)
+{
+	struct snapmap *map = snap->map;
+	struct snapmap_node *node;
+	struct snapmap_val *val;
+	unsigned int n;
+	u64 version;
+	int ret = 0;
+
+	do {
+		n = 0;
+		rhashtable_walk_start(&snap->iter);
+		while (n++ < SNAPMAP_WALK_BATCH &&
+		       (node = rhashtable_walk_peek(&snap->iter))) {
+			if (IS_ERR(node))
+				continue;	/* -EAGAIN: resized, rewound */
+			val = rcu_dereference(node->head);
+			if (val) {
+				version = snapmap_val_version(map, val);
+				if (val->len != SNAPMAP_TOMBSTONE)
+					ret = fn(node->key, node->key_len,
+						 val->data, val->len, version,
+						 arg);
+				if (ret)
+					break;
+			}
+			rhashtable_walk_next(&snap->iter);
+		}
+		rhashtable_walk_stop(&snap->iter);
+		if (ret)
+			return ret;
+		cond_resched();
+	} while (node);
+	return 0;
+}
+
+/**
+ * snapmap_snapshot_next() - hand the next records of a snapshot to @fn
+ * @snap: the snapshot
+ * @fn: called for each record, in the snapshot's order, until it returns
+ *      non-zero
+ * @arg: passed to @fn
+ *
+ * Context: process context; may sleep between records.  @fn runs under
+ * rcu_read_lock().
+ *
+ * Return: 0 once every record has been taken; what @fn returned if it
+ * stopped the walk; -ESTALE if the snapshot was invalidated (the records
+ * taken before stay right).
+ */
+int snapmap_snapshot_next(struct snapmap_snapshot *snap, snapmap_record_fn fn,
+			  void *arg)
+{
+	int ret;
+
+	mutex_lock(&snap->lock);
+	if (READ_ONCE(snap->stale))
+		ret = -ESTALE;
+	else if (snap->weak)
+		ret = snapmap_weak_next(snap, fn, arg);
+	else
+		ret = snapmap_atomic_next(snap, fn, arg);
+	mutex_unlock(&snap->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_next);
+
+/* Where snapmap_snapshot_read() puts records. */
+struct snapmap_read_buf {
+	u8 *data;
+	size_t size;
+	size_t used;
+	u64 records;
+};
+
+static int snapmap_read_record(const void *key, u32 key_len,
+			       const void *value, u32 value_len, u64 version,
+			       void *arg)
+{
+	struct snapmap_read_buf *buf = arg;
+	size_t size = SNAPMAP_RECORD_SIZE(key_len, value_len);
+	struct snapmap_record rec = {
+		.key_len = key_len,
+		.value_len = value_len,
+		.version = version,
+	};
+	u8 *p;
+
+	if (size > buf->size - buf->used)
+		return 1;
+	p = buf->data + buf->used;
+	memcpy(p, &rec, sizeof(rec));
+	p += sizeof(rec);
+	memcpy(p, key, key_len);
+	memcpy(p + key_len, value, value_len);
+	memset(p + key_len + value_len, 0,
+	       size - sizeof(rec) - key_len - value_len);
+	buf->used += size;
+	buf->records++;
+	return 0;
+}
+
+/**
+ * snapmap_snapshot_read() - copy the next whole records of a snapshot
+ * @snap: the snapshot
+ * @buf: where to put them, in the layout of read(2) on a snapshot fd
+ * @size: size of @buf
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: bytes put in @buf; 0 at the end of the snapshot; -EMSGSIZE if
+ * the next record does not fit in @size; -ESTALE if the snapshot was
+ * invalidated.
+ */
+ssize_t snapmap_snapshot_read(struct snapmap_snapshot *snap, void *buf,
+			      size_t size)
+{
+	struct snapmap_read_buf rb = { .data = buf, .size = size };
+	int ret;
+
+	ret = snapmap_snapshot_next(snap, snapmap_read_record, &rb);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && !rb.used)
+		return -EMSGSIZE;
+	if (snap->weak) {
+		mutex_lock(&snap->lock);
+		snap->entries += rb.records;
+		snap->bytes += rb.used;
+		mutex_unlock(&snap->lock);
+	}
+	return rb.used;
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_read);
+
+/**
+ * snapmap_snapshot_rewind() - start the next walk from the first record
+ * @snap: the snapshot
+ *
+ * Context: process context; may sleep.
+ */
+void snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
+{
+	mutex_lock(&snap->lock);
+	if (snap->weak) {
+		rhashtable_walk_exit(&snap->iter);
+		rhashtable_walk_enter(&snap->map->ht, &snap->iter);
+		snap->entries = 0;
+		snap->bytes = 0;
+	} else {
+		snapmap_cursor_reset(snap->map, &snap->cursor);
+	}
+	mutex_unlock(&snap->lock);
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_rewind);
+
+static int snapmap_count_record(const void *key, u32 key_len,
+				const void *value, u32 value_len, u64 version,
+				void *arg)
+{
+	struct snapmap_snapshot *snap = arg;
+
+	snap->entries++;
+	snap->bytes += SNAPMAP_RECORD_SIZE(key_len, value_len);
+	return 0;
+}
+
+/* Count an ATOMIC snapshot's records with a walk of its own. */
+static int snapmap_snapshot_count(struct snapmap_snapshot *snap)
+{
+	struct snapmap_cursor saved = snap->cursor;
+	int ret;
+
+	snap->cursor = (struct snapmap_cursor){};
+	snap->entries = 0;
+	snap->bytes = 0;
+	ret = snapmap_atomic_next(snap, snapmap_count_record, snap);
+	snapmap_cursor_reset(snap->map, &snap->cursor);
+	snap->cursor = saved;
+	snap->counted = !ret;
+	return ret;
+}
+
+/**
+ * snapmap_snapshot_get_info() - what a snapshot holds
+ * @snap: the snapshot
+ * @info: its ``out_*`` members are filled in
+ *
+ * The first call on an ATOMIC snapshot counts its records, in time
+ * proportional to the map's size.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: 0, or -ESTALE if the snapshot was invalidated.
+ */
+int snapmap_snapshot_get_info(struct snapmap_snapshot *snap,
+			      struct snapmap_snapshot_info *info)
+{
+	int ret = 0;
+
+	mutex_lock(&snap->lock);
+	if (READ_ONCE(snap->stale))
+		ret = -ESTALE;
+	else if (!snap->weak && !snap->counted)
+		ret = snapmap_snapshot_count(snap);
+	info->out_version = atomic64_read(&snap->version);
+	info->out_entries = snap->entries;
+	info->out_bytes = snap->bytes;
+	info->out_snapshot_flags = snap->weak ? SNAPMAP_SNAPSHOT_WEAK : 0;
+	info->__reserved = 0;
+	mutex_unlock(&snap->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_get_info);
+
+/**
+ * snapmap_snapshot_version() - the version of an ATOMIC snapshot
+ * @snap: the snapshot
+ * @version: set to its V
+ */
+void snapmap_snapshot_version(struct snapmap_snapshot *snap, u64 *version)
+{
+	*version = atomic64_read(&snap->version);
+}
+
+/**
+ * snapmap_snapshot_max_record() - the largest record a snapshot can hold
+ * @snap: the snapshot
+ *
+ * Return: SNAPMAP_RECORD_SIZE() of the map's longest key and value.
+ */
+size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap)
+{
+	return SNAPMAP_RECORD_SIZE(snap->map->max_key_len,
+				   snap->map->max_value_len);
+}
+
+/**
+ * snapmap_snapshot_close() - close a snapshot
+ * @snap: the snapshot
+ *
+ * Frees, in the background, the versions only this snapshot needed, and
+ * drops its reference on the map.
+ *
+ * Context: process context; may sleep.
+ */
+void snapmap_snapshot_close(struct snapmap_snapshot *snap)
+{
+	struct snapmap *map = snap->map;
+
+	if (snap->weak) {
+		rhashtable_walk_exit(&snap->iter);
+	} else {
+		spin_lock(&map->snap_lock);
+		if (!snap->stale)
+			list_del_rcu(&snap->link);
+		spin_unlock(&map->snap_lock);
+		snapmap_cursor_reset(map, &snap->cursor);
+		if (atomic64_read(&map->pinned))
+			queue_work(system_unbound_wq, &map->gc_work);
+	}
+	mutex_destroy(&snap->lock);
+	/* Writers may still be reading its version in the list. */
+	kfree_rcu(snap, rcu);
+	snapmap_put(map);
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_close);
+
+/* Bytes of records copied per pass of snapmap_clone(). */
+#define SNAPMAP_CLONE_BUF (64 * 1024)
+
+/* Insert the records of @buf, as snapmap_snapshot_read() wrote them. */
+static int snapmap_clone_records(struct snapmap *dst, const u8 *buf,
+				 size_t len)
+{
+	const struct snapmap_record *rec;
+	const u8 *key;
+	int err;
+
+	while (len) {
+		rec = (const struct snapmap_record *)buf;
+		key = buf + sizeof(*rec);
+		err = snapmap_restore(dst, key, rec->key_len,
+				      key + rec->key_len, rec->value_len,
+				      rec->version);
+		if (err)
+			return err;
+		buf += SNAPMAP_RECORD_SIZE(rec->key_len, rec->value_len);
+		len -= SNAPMAP_RECORD_SIZE(rec->key_len, rec->value_len);
+		cond_resched();
+	}
+	return 0;
+}
+
+/**
+ * snapmap_clone() - copy a map into a new one
+ * @map: the source
+ * @attr: mode and name of the new map; its limits are the source's
+ * @version: set to the version of the ATOMIC snapshot copied
+ *
+ * The copy is an ATOMIC snapshot of @map, versions included; writers of
+ * @map keep running while it is made.  The new map's name becomes visible
+ * only once it is complete.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: the new map, with one reference; ERR_PTR(-ESTALE) if the
+ * snapshot went stale; ERR_PTR(-ENOSPC); the errors of snapmap_create().
+ */
+struct snapmap *snapmap_clone(struct snapmap *map,
+			      const struct snapmap_attr *attr, u64 *version)
+{
+	struct snapmap_attr limits = {
+		.max_key_len = map->max_key_len,
+		.max_value_len = map->max_value_len,
+		.max_entries = map->max_entries,
+		.max_bytes = map->max_bytes,
+		.mode = attr->mode,
+		.name = attr->name,
+	};
+	size_t bufsize = max_t(size_t, SNAPMAP_CLONE_BUF,
+			       SNAPMAP_RECORD_SIZE(map->max_key_len,
+						   map->max_value_len));
+	struct snapmap_snapshot *snap;
+	struct snapmap *dst;
+	ssize_t len;
+	void *buf;
+	int err;
+
+	dst = snapmap_alloc_map(&limits);
+	if (IS_ERR(dst))
+		return dst;
+	err = -ENOMEM;
+	buf = kvmalloc(bufsize, GFP_KERNEL);
+	if (!buf)
+		goto err_put;
+	snap = snapmap_snapshot_open(map, 0);
+	if (IS_ERR(snap)) {
+		err = PTR_ERR(snap);
+		goto err_free;
+	}
+	*version = atomic64_read(&snap->version);
+
+	while ((len = snapmap_snapshot_read(snap, buf, bufsize)) > 0) {
+		err = snapmap_clone_records(dst, buf, len);
+		if (err)
+			break;
+	}
+	if (len < 0)
+		err = len;
+	else if (!len)
+		err = 0;
+	snapmap_snapshot_close(snap);
+	kvfree(buf);
+	if (err)
+		goto err_put;
+
+	/* The clone's own writes come after everything it copied. */
+	atomic64_set(&dst->seq, *version);
+	err = snapmap_register(dst);
+	if (err)
+		goto err_put;
+	return dst;
+
+err_free:
+	kvfree(buf);
+err_put:
+	snapmap_put(dst);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(snapmap_clone);
