@@ -76,11 +76,25 @@ static size_t snapmap_node_charge(u32 key_len)
 	return sizeof(struct snapmap_node) + key_len;
 }
 
-/* Allocate for @map, charged to the memory cgroup of the map's creator. */
-static void *snapmap_alloc(struct snapmap *map, size_t size)
+/*
+ * What a map allocates with, charged to the memory cgroup of the map's
+ * creator.  When that cgroup is full a write fails with ENOMEM:
+ * __GFP_NORETRY keeps the memory cgroup's OOM killer out of it.
+ *
+ * The one exception is a deletion's tombstone: it must not fail, or a map
+ * whose cgroup is full could never be emptied, and a charge cannot be
+ * forced past a full cgroup without its OOM killer.  So tombstones are not
+ * charged.  They are small, counted against the map's byte limit like
+ * everything else, and freed as soon as no snapshot needs them, which
+ * with no snapshot open is at once.
+ */
+#define SNAPMAP_GFP (GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN)
+#define SNAPMAP_GFP_TOMBSTONE (GFP_KERNEL | __GFP_NOFAIL)
+
+static void *snapmap_alloc(struct snapmap *map, size_t size, gfp_t gfp)
 {
 	struct mem_cgroup *old = set_active_memcg(map->memcg);
-	void *p = kmalloc(size, GFP_KERNEL_ACCOUNT);
+	void *p = kmalloc(size, gfp);
 
 	set_active_memcg(old);
 	return p;
@@ -91,7 +105,9 @@ static struct snapmap_val *snapmap_val_alloc(struct snapmap *map,
 {
 	struct snapmap_val *val;
 
-	val = snapmap_alloc(map, snapmap_val_charge(len));
+	val = snapmap_alloc(map, snapmap_val_charge(len),
+			    len == SNAPMAP_TOMBSTONE ? SNAPMAP_GFP_TOMBSTONE :
+						       SNAPMAP_GFP);
 	if (!val)
 		return NULL;
 	RCU_INIT_POINTER(val->older, NULL);
@@ -261,7 +277,7 @@ static struct snapmap_node *snapmap_node_alloc(struct snapmap *map,
 {
 	struct snapmap_node *node;
 
-	node = snapmap_alloc(map, snapmap_node_charge(key->len));
+	node = snapmap_alloc(map, snapmap_node_charge(key->len), SNAPMAP_GFP);
 	if (!node)
 		return NULL;
 	RCU_INIT_POINTER(node->head, NULL);
@@ -684,9 +700,12 @@ int snapmap_restore(struct snapmap *map, const void *key, u32 key_len,
  *
  * Context: process context; may sleep.
  *
+ * Never fails for lack of memory, so that a full map can always be
+ * emptied.
+ *
  * Return: 0; -ENOENT if the key is absent; -ECANCELED with
  * %SNAPMAP_DEL_IF_VERSION if it is absent or has another version; -EINVAL
- * or -EMSGSIZE for bad flags or key length; -ENOMEM.
+ * or -EMSGSIZE for bad flags or key length.
  */
 int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
 		   u32 flags, u64 expected_version, u64 *version)
@@ -703,8 +722,6 @@ int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
 
 	/* A deletion is a version too, so that snapshots can see it. */
 	val = snapmap_val_alloc(map, NULL, SNAPMAP_TOMBSTONE);
-	if (!val)
-		return -ENOMEM;
 	return snapmap_write(map, &k, val, flags, expected_version, version);
 }
 EXPORT_SYMBOL_GPL(snapmap_delete);

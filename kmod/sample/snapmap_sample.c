@@ -27,10 +27,31 @@
  * find       -                       ``name``, ``entries`` and
  *                                    ``version`` lines, by snapmap_find()
  *                                    and snapmap_get_info()
+ * snapshot   -                       the ATOMIC snapshot taken at open:
+ *                                    ``<version> <key>=<value>\n`` per
+ *                                    record, then ``entries <n>\n`` and
+ *                                    ``version <V>\n``
+ * clone      ``name``                ``<version>\n`` of the snapshot the
+ *            (snapmap_clone())       last clone made on this open file
+ *                                    was copied from
  * ========== ======================= ===================================
  *
  * A key ends at the first '=' and a version starts after the last '@', so
  * keys cannot hold '=' while values may hold anything.
+ *
+ * snapshot takes an ATOMIC snapshot of the map with snapmap_snapshot_open()
+ * when it is opened, and keeps it until it is closed: writers may go on,
+ * the file shows the map as it was at open, in the snapshot's order.  The
+ * records are handed out a buffer at a time by snapmap_snapshot_next();
+ * read(2) continues where the last read ended, and reading at offset 0
+ * starts over on the same snapshot.  The text is one line per record, so
+ * it is unambiguous only while keys and values are printable text without
+ * newlines, as they are in this map.  A snapshot invalidated to keep the
+ * map within its byte limit fails every later read with -ESTALE.
+ *
+ * clone copies the map with snapmap_clone() into a new map of that name,
+ * mode 0666, that user space can open.  The module holds each clone until
+ * it is unloaded, at most SAMPLE_MAX_CLONES of them (-EBUSY beyond).
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -64,9 +85,28 @@
 /* The longest answer: "version value\n". */
 #define SAMPLE_OUT_MAX		(SAMPLE_U64_LEN + 1 + SAMPLE_MAX_VALUE_LEN + 1)
 
+/* The longest line of the snapshot file: "version key=value\n". */
+#define SAMPLE_LINE_MAX		(SAMPLE_U64_LEN + 1 + SAMPLE_MAX_KEY_LEN + 1 + \
+				 SAMPLE_MAX_VALUE_LEN + 1)
+/* Its last lines: "entries n\nversion V\n". */
+#define SAMPLE_TRAILER_MAX	(sizeof("entries") + SAMPLE_U64_LEN + 1 + \
+				 sizeof("version") + SAMPLE_U64_LEN + 1)
+/*
+ * Text of the snapshot file made per pass of snapmap_snapshot_next(); a
+ * few lines, so that reading a map of any size takes several passes.
+ */
+#define SAMPLE_SNAP_BUF		1024
+
+/* Most clones the module holds at once. */
+#define SAMPLE_MAX_CLONES	16
+
 /* The map; set at load, dropped at unload, after the files are gone. */
 static struct snapmap *sample_map;
 static struct dentry *sample_dir;
+
+/* The clones made through the clone file, dropped at unload. */
+static DEFINE_MUTEX(sample_clones_lock);
+static struct snapmap *sample_clones[SAMPLE_MAX_CLONES];
 
 struct sample_file;
 
@@ -310,6 +350,47 @@ static int sample_show_find(struct sample_file *sf)
 	return 0;
 }
 
+/*
+ * clone: "name".  snapmap_clone() copies an ATOMIC snapshot of the map,
+ * versions included, without stopping its writers, and registers the copy
+ * under the name only once it is complete.  The module keeps the clone's
+ * reference, so that the clone outlives the files user space opens on it.
+ */
+static int sample_clone(struct sample_file *sf, size_t len)
+{
+	const struct snapmap_attr attr = {
+		.mode = 0666,
+		.name = sf->cmd,
+	};
+	struct snapmap *clone;
+	unsigned int slot;
+	u64 version;
+	int err = 0;
+
+	/* An unnamed clone could not be opened; a NUL would cut the name. */
+	if (!len || strlen(sf->cmd) != len)
+		return -EINVAL;
+
+	mutex_lock(&sample_clones_lock);
+	for (slot = 0; slot < ARRAY_SIZE(sample_clones); slot++)
+		if (!sample_clones[slot])
+			break;
+	if (slot == ARRAY_SIZE(sample_clones)) {
+		err = -EBUSY;
+		goto out;
+	}
+	clone = snapmap_clone(sample_map, &attr, &version);
+	if (IS_ERR(clone)) {
+		err = PTR_ERR(clone);
+		goto out;
+	}
+	sample_clones[slot] = clone;
+	sample_set_version(sf, version);
+out:
+	mutex_unlock(&sample_clones_lock);
+	return err;
+}
+
 static const struct sample_op sample_ops[] = {
 	{ "lookup", 0600, sample_set_key, sample_show_lookup },
 	{ "lookup_rcu", 0600, sample_set_key, sample_show_lookup_rcu },
@@ -317,6 +398,7 @@ static const struct sample_op sample_ops[] = {
 	{ "cas", 0600, sample_cas, sample_show_version },
 	{ "delete", 0600, sample_delete, sample_show_version },
 	{ "find", 0400, NULL, sample_show_find },
+	{ "clone", 0600, sample_clone, sample_show_version },
 };
 
 static int sample_open(struct inode *inode, struct file *file)
@@ -397,6 +479,215 @@ static const struct file_operations sample_fops = {
 	.llseek = default_llseek,
 };
 
+/**
+ * enum sample_snap_state - how far the snapshot file's text has got
+ * @SAMPLE_SNAP_RECORDS: records are still to come
+ * @SAMPLE_SNAP_TRAILER: every record is out; the last lines are to come
+ * @SAMPLE_SNAP_DONE: the whole text is out, or in the buffer
+ */
+enum sample_snap_state {
+	SAMPLE_SNAP_RECORDS,
+	SAMPLE_SNAP_TRAILER,
+	SAMPLE_SNAP_DONE,
+};
+
+/**
+ * struct sample_snap_file - state of one open snapshot file
+ * @snap: the ATOMIC snapshot taken at open, closed at release
+ * @lock: serialises the readers sharing this open file; protects the
+ *        members below it
+ * @state: how far the text has got
+ * @pos: file offset of the end of the text handed out
+ * @len: bytes of text in @buf
+ * @off: bytes of @buf handed out
+ * @buf: text made by the last pass, as whole lines
+ */
+struct sample_snap_file {
+	struct snapmap_snapshot *snap;
+	struct mutex lock;	/* protects the members below */
+	enum sample_snap_state state;
+	loff_t pos;
+	size_t len;
+	size_t off;
+	char buf[SAMPLE_SNAP_BUF];
+};
+
+/*
+ * The callback of snapmap_snapshot_next(): one line per record.  It runs
+ * under rcu_read_lock() and sees the map's own copies of the key and
+ * value, valid only until it returns, so it copies them into the file's
+ * buffer and must not sleep.  When the line does not fit, it stops the
+ * walk with a positive number: the next pass is offered the same record.
+ */
+static int sample_snap_record(const void *key, u32 key_len,
+			      const void *value, u32 value_len, u64 version,
+			      void *arg)
+{
+	struct sample_snap_file *ss = arg;
+	char num[SAMPLE_U64_LEN + 2];
+	size_t num_len, need;
+	char *p;
+
+	num_len = scnprintf(num, sizeof(num), "%llu ", version);
+	need = num_len + key_len + 1 + value_len + 1;
+	if (need > sizeof(ss->buf))
+		return -EMSGSIZE;
+	if (need > sizeof(ss->buf) - ss->len)
+		return 1;
+
+	p = ss->buf + ss->len;
+	memcpy(p, num, num_len);
+	p += num_len;
+	memcpy(p, key, key_len);
+	p += key_len;
+	*p++ = '=';
+	memcpy(p, value, value_len);
+	p += value_len;
+	*p = '\n';
+	ss->len += need;
+	return 0;
+}
+
+/* Make the next buffer of text, which the reader has drained. */
+static int sample_snap_fill(struct sample_snap_file *ss)
+{
+	struct snapmap_snapshot_info info = {};
+	int ret;
+
+	ss->len = 0;
+	ss->off = 0;
+	if (ss->state == SAMPLE_SNAP_RECORDS) {
+		ret = snapmap_snapshot_next(ss->snap, sample_snap_record, ss);
+		if (ret < 0) {
+			/* Stale: what the pass made is dropped, as is the rest. */
+			ss->len = 0;
+			return ret;
+		}
+		if (ret > 0)
+			return 0;	/* the buffer is full */
+		ss->state = SAMPLE_SNAP_TRAILER;
+	}
+	if (ss->state == SAMPLE_SNAP_TRAILER &&
+	    sizeof(ss->buf) - ss->len >= SAMPLE_TRAILER_MAX) {
+		/* Counts the records, the first time. */
+		ret = snapmap_snapshot_get_info(ss->snap, &info);
+		if (ret) {
+			ss->len = 0;
+			return ret;
+		}
+		ss->len += scnprintf(ss->buf + ss->len,
+				     sizeof(ss->buf) - ss->len,
+				     "entries %llu\nversion %llu\n",
+				     info.out_entries, info.out_version);
+		ss->state = SAMPLE_SNAP_DONE;
+	}
+	return 0;
+}
+
+/* Start the text over, on the same snapshot. */
+static void sample_snap_restart(struct sample_snap_file *ss)
+{
+	snapmap_snapshot_rewind(ss->snap);
+	ss->state = SAMPLE_SNAP_RECORDS;
+	ss->pos = 0;
+	ss->len = 0;
+	ss->off = 0;
+}
+
+/*
+ * snapshot: the snapshot is taken here, so it holds every write that
+ * completed before open(2) returned and none that started after.
+ */
+static int sample_snap_open(struct inode *inode, struct file *file)
+{
+	struct sample_snap_file *ss;
+	int err;
+
+	BUILD_BUG_ON(SAMPLE_SNAP_BUF < SAMPLE_LINE_MAX);
+	BUILD_BUG_ON(SAMPLE_SNAP_BUF < SAMPLE_TRAILER_MAX);
+
+	ss = kzalloc(sizeof(*ss), GFP_KERNEL);
+	if (!ss)
+		return -ENOMEM;
+	ss->snap = snapmap_snapshot_open(sample_map, 0);
+	if (IS_ERR(ss->snap)) {
+		err = PTR_ERR(ss->snap);
+		kfree(ss);
+		return err;
+	}
+	mutex_init(&ss->lock);
+	file->private_data = ss;
+	return 0;
+}
+
+static int sample_snap_release(struct inode *inode, struct file *file)
+{
+	struct sample_snap_file *ss = file->private_data;
+
+	/* Lets the map free the versions only this snapshot kept. */
+	snapmap_snapshot_close(ss->snap);
+	mutex_destroy(&ss->lock);
+	kfree(ss);
+	return 0;
+}
+
+/*
+ * Records are copied into the buffer under RCU by snapmap_snapshot_next(),
+ * and from the buffer to user space here, outside RCU, where a page fault
+ * may sleep.
+ */
+static ssize_t sample_snap_read(struct file *file, char __user *buf,
+				size_t count, loff_t *ppos)
+{
+	struct sample_snap_file *ss = file->private_data;
+	ssize_t ret;
+	size_t n;
+
+	mutex_lock(&ss->lock);
+	if (*ppos != ss->pos) {
+		/* Only a read at offset 0, to start over, may go elsewhere. */
+		if (*ppos) {
+			ret = -EINVAL;
+			goto out;
+		}
+		sample_snap_restart(ss);
+	}
+	if (ss->off == ss->len && ss->state != SAMPLE_SNAP_DONE) {
+		ret = sample_snap_fill(ss);
+		if (ret)
+			goto out;
+	}
+	n = min(count, ss->len - ss->off);
+	if (copy_to_user(buf, ss->buf + ss->off, n)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	ss->off += n;
+	ss->pos += n;
+	*ppos = ss->pos;
+	ret = n;
+out:
+	mutex_unlock(&ss->lock);
+	return ret;
+}
+
+/* The text has no offsets to seek to but its start. */
+static loff_t sample_snap_llseek(struct file *file, loff_t offset, int whence)
+{
+	if (whence != SEEK_SET || offset)
+		return -EINVAL;
+	file->f_pos = 0;
+	return 0;
+}
+
+static const struct file_operations sample_snap_fops = {
+	.owner = THIS_MODULE,
+	.open = sample_snap_open,
+	.release = sample_snap_release,
+	.read = sample_snap_read,
+	.llseek = sample_snap_llseek,
+};
+
 static int __init sample_init(void)
 {
 	const struct snapmap_attr attr = {
@@ -433,6 +724,8 @@ static int __init sample_init(void)
 		debugfs_create_file(sample_ops[i].name, sample_ops[i].mode,
 				    sample_dir, (void *)&sample_ops[i],
 				    &sample_fops);
+	debugfs_create_file("snapshot", 0400, sample_dir, NULL,
+			    &sample_snap_fops);
 
 	pr_info("map %s created, %s at version %llu\n", SAMPLE_NAME,
 		SAMPLE_GREETING_KEY, version);
@@ -441,8 +734,18 @@ static int __init sample_init(void)
 
 static void __exit sample_exit(void)
 {
+	unsigned int i;
+
 	/* Waits for the file operations running; none can start after it. */
 	debugfs_remove_recursive(sample_dir);
+	/* Each open file held the module: no snapshot is left open. */
+	mutex_lock(&sample_clones_lock);
+	for (i = 0; i < ARRAY_SIZE(sample_clones); i++) {
+		if (sample_clones[i])
+			snapmap_put(sample_clones[i]);
+		sample_clones[i] = NULL;
+	}
+	mutex_unlock(&sample_clones_lock);
 	snapmap_put(sample_map);
 }
 

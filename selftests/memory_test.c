@@ -1,0 +1,306 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap selftests: where a map's memory goes and what keeps the module
+ * loaded.
+ *
+ * - every allocation of a map is charged to its creator's memory cgroup,
+ *   and a map whose cgroup is full refuses writes with ENOMEM without the
+ *   OOM killer touching anyone;
+ * - the per-entry memory of 16-byte keys and values, as INFO counts it
+ *   and as the slab allocator and the memory cgroup see it (reported);
+ * - the module cannot be unloaded while a map or a snapshot exists;
+ * - debugfs lists the live maps.
+ */
+
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include "snapmap_test.h"
+
+#define CGROUP_ROOT "/sys/fs/cgroup"
+#define CGROUP_DIR CGROUP_ROOT "/snapmap-memory-test"
+#define ENTRIES 20000
+
+/* Read one number from a cgroup file. */
+static long long cg_read(const char *file)
+{
+	char path[256], buf[64];
+	long long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", CGROUP_DIR, file);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		val = strtoll(buf, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(text);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* A cgroup v2 with the memory controller, or a reason to skip. */
+static const char *cg_setup(void)
+{
+	struct stat st;
+
+	if (stat(CGROUP_ROOT "/cgroup.controllers", &st) &&
+	    mount("none", CGROUP_ROOT, "cgroup2", 0, NULL))
+		return "cannot mount cgroup2";
+	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+		return "no memory controller";
+	if (mkdir(CGROUP_DIR, 0755) && errno != EEXIST)
+		return "cannot create a cgroup";
+	return NULL;
+}
+
+static void cg_enter(const char *max)
+{
+	char pid[32];
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(CGROUP_DIR "/memory.max", max) ||
+	    write_file(CGROUP_DIR "/cgroup.procs", pid))
+		_exit(100);
+}
+
+/* Fill @fd with 16-byte keys and values: i = 0 .. @n - 1. */
+static int put_n(int fd, unsigned int n, unsigned int *done)
+{
+	char key[17], value[17];
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "key-%012u", i);
+		snprintf(value, sizeof(value), "val-%012u", i);
+		ret = sm_put(fd, 0, key, 16, value, 16, 0, NULL);
+		if (ret)
+			break;
+	}
+	*done = i;
+	return ret;
+}
+
+/* Bytes in use in the kmalloc caches, from /proc/slabinfo. */
+static long long slab_kmalloc_bytes(void)
+{
+	char line[512], name[64];
+	long long total = 0;
+	unsigned long active, objs, size;
+	FILE *f = fopen("/proc/slabinfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %lu %lu %lu", name, &active, &objs,
+			   &size) != 4)
+			continue;
+		if (!strncmp(name, "kmalloc-", 8) && strncmp(name, "kmalloc-rcl", 11))
+			total += (long long)active * size;
+	}
+	fclose(f);
+	return total;
+}
+
+/*
+ * The child creates the map inside a cgroup: its allocations must show in
+ * the cgroup's memory.current.  Reports the per-entry cost three ways.
+ */
+TEST(charged_to_creator_memcg)
+{
+	const char *why = cg_setup();
+	int status;
+	pid_t pid;
+
+	if (why)
+		SKIP(return, "%s", why);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct snapmap_info info;
+		long long before, after, slab_before, slab_after;
+		unsigned int done;
+		int ctl, fd;
+
+		cg_enter("max");
+		ctl = snapmap_open_ctl();
+		fd = sm_create_default(ctl);
+		if (fd < 0)
+			_exit(101);
+		before = cg_read("memory.current");
+		slab_before = slab_kmalloc_bytes();
+		if (put_n(fd, ENTRIES, &done) || sm_info(fd, &info))
+			_exit(102);
+		after = cg_read("memory.current");
+		slab_after = slab_kmalloc_bytes();
+
+		printf("# %u entries of 16-byte keys and values:\n", ENTRIES);
+		printf("#   INFO bytes:          %llu per entry\n",
+		       (unsigned long long)info.out_bytes / ENTRIES);
+		printf("#   memory cgroup:       %lld per entry\n",
+		       (after - before) / ENTRIES);
+		if (slab_before >= 0)
+			printf("#   kmalloc slab caches: %lld per entry\n",
+			       (slab_after - slab_before) / ENTRIES);
+		fflush(stdout);
+		/* Rounded up to slab sizes, charges are at least INFO's. */
+		if (after - before < (long long)info.out_bytes)
+			_exit(103);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	rmdir(CGROUP_DIR);
+}
+
+/*
+ * A map whose creator's cgroup is full refuses writes with ENOMEM: no OOM
+ * kill, nothing lost, and reads still work.  (Freed versions are returned
+ * only after an RCU grace period, which user space cannot wait for, so
+ * this does not check that room comes back.)
+ */
+TEST(memcg_limit_refuses_writes)
+{
+	const char *why = cg_setup();
+	int status;
+	pid_t pid;
+
+	if (why)
+		SKIP(return, "%s", why);
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (!pid) {
+		struct snapmap_info info;
+		unsigned int done;
+		char value[16];
+		int ctl, fd, ret;
+
+		cg_enter("8M");
+		ctl = snapmap_open_ctl();
+		fd = sm_create_default(ctl);
+		if (fd < 0)
+			_exit(101);
+		ret = put_n(fd, 1000000, &done);
+		if (ret != -ENOMEM)
+			_exit(102);
+		/* Every write that succeeded is there, the failed one not. */
+		if (sm_info(fd, &info) || info.out_entries != done)
+			_exit(103);
+		if (sm_get(fd, "key-000000000000", 16, value, sizeof(value),
+			   NULL, NULL))
+			_exit(104);
+		if (sm_clear(fd, NULL) || sm_info(fd, &info) ||
+		    info.out_entries)
+			_exit(105);
+		close(fd);
+		close(ctl);
+		_exit(0);
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	/* Killed (by the OOM killer) is a failure too. */
+	ASSERT_TRUE(WIFEXITED(status)) {
+		TH_LOG("child died of signal %d", WTERMSIG(status));
+	}
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	rmdir(CGROUP_DIR);
+}
+
+static int unload_snapmap(void)
+{
+	return syscall(__NR_delete_module, "snapmap", O_NONBLOCK) ? -errno : 0;
+}
+
+/* Any fd of the module holds it: control, map and snapshot fds. */
+TEST(module_held_by_fds)
+{
+	int ctl, fd, sfd;
+
+	ctl = snapmap_open_ctl();
+	ASSERT_LE(0, ctl);
+	EXPECT_NE(0, unload_snapmap());
+
+	fd = sm_create_default(ctl);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, close(ctl));
+	/* A map alone, no control fd. */
+	EXPECT_NE(0, unload_snapmap());
+
+	sfd = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, close(fd));
+	/* A snapshot alone. */
+	EXPECT_NE(0, unload_snapmap());
+	ASSERT_EQ(0, close(sfd));
+}
+
+/* /sys/kernel/debug/snapmap/maps lists live maps, and only those. */
+TEST(debugfs_lists_maps)
+{
+	const char *path = "/sys/kernel/debug/snapmap/maps";
+	char line[256];
+	bool found = false;
+	int ctl, fd;
+	FILE *f;
+
+	if (access(path, R_OK))
+		SKIP(return, "no %s", path);
+	ctl = snapmap_open_ctl();
+	ASSERT_LE(0, ctl);
+	fd = sm_create(ctl, 0, 0, 0, 0, 0640, "memory-test.listed");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sm_put_str(fd, "a", "1", NULL));
+	ASSERT_EQ(0, sm_put_str(fd, "b", "2", NULL));
+
+	f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	ASSERT_TRUE(fgets(line, sizeof(line), f) != NULL);
+	EXPECT_EQ(0, strncmp(line, "name uid gid mode entries", 25));
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+		unsigned int uid, gid, mode;
+		unsigned long long entries, bytes, version;
+
+		if (sscanf(line, "%63s %u %u %o %llu %llu %llu", name, &uid,
+			   &gid, &mode, &entries, &bytes, &version) != 7)
+			continue;
+		if (strcmp(name, "memory-test.listed"))
+			continue;
+		found = true;
+		EXPECT_EQ(getuid(), uid);
+		EXPECT_EQ(0640, mode);
+		EXPECT_EQ(2, entries);
+		EXPECT_EQ(2, version);
+		EXPECT_LT(0, bytes);
+	}
+	fclose(f);
+	EXPECT_TRUE(found);
+
+	ASSERT_EQ(0, close(fd));
+	f = fopen(path, "r");
+	ASSERT_TRUE(f != NULL);
+	while (fgets(line, sizeof(line), f))
+		EXPECT_TRUE(strstr(line, "memory-test.listed") == NULL);
+	fclose(f);
+	ASSERT_EQ(0, close(ctl));
+}
+
+TEST_HARNESS_MAIN
