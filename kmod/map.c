@@ -485,6 +485,30 @@ out_free:
 	return err;
 }
 
+/*
+ * The current value of @key, or NULL if the key is absent; @version is set
+ * to its version, stamped if need be.  Caller is in an RCU read-side
+ * critical section.
+ */
+static struct snapmap_val *snapmap_current(struct snapmap *map,
+					   const struct snapmap_key *key,
+					   u64 *version)
+{
+	struct snapmap_node *node;
+	struct snapmap_val *val;
+	u64 v;
+
+	node = rhashtable_lookup(&map->ht, key, snapmap_ht_params);
+	val = node ? rcu_dereference(node->head) : NULL;
+	if (!val)
+		return NULL;
+	v = snapmap_val_version(map, val);
+	if (val->len == SNAPMAP_TOMBSTONE)
+		return NULL;
+	*version = v;
+	return val;
+}
+
 /**
  * snapmap_lookup() - copy a key's value out
  * @map: the map
@@ -504,7 +528,6 @@ int snapmap_lookup(struct snapmap *map, const void *key, u32 key_len,
 		   void *value, u32 value_size, u32 *value_len, u64 *version)
 {
 	struct snapmap_key k = { .data = key, .len = key_len };
-	struct snapmap_node *node;
 	struct snapmap_val *val;
 	int err;
 
@@ -514,25 +537,16 @@ int snapmap_lookup(struct snapmap *map, const void *key, u32 key_len,
 
 	this_cpu_inc(map->stats->gets);
 	rcu_read_lock();
-	node = rhashtable_lookup(&map->ht, &k, snapmap_ht_params);
-	val = node ? rcu_dereference(node->head) : NULL;
+	val = snapmap_current(map, &k, version);
 	if (!val) {
 		err = -ENOENT;
-		goto out;
+	} else {
+		*value_len = val->len;
+		if (val->len > value_size)
+			err = -ERANGE;
+		else
+			memcpy(value, val->data, val->len);
 	}
-	*version = snapmap_val_version(map, val);
-	if (val->len == SNAPMAP_TOMBSTONE) {
-		err = -ENOENT;
-		goto out;
-	}
-	*value_len = val->len;
-	if (val->len > value_size) {
-		err = -ERANGE;
-		goto out;
-	}
-	memcpy(value, val->data, val->len);
-	err = 0;
-out:
 	rcu_read_unlock();
 	return err;
 }
@@ -558,7 +572,6 @@ int snapmap_lookup_rcu(struct snapmap *map, const void *key, u32 key_len,
 		       snapmap_lookup_fn fn, void *arg)
 {
 	struct snapmap_key k = { .data = key, .len = key_len };
-	struct snapmap_node *node;
 	struct snapmap_val *val;
 	u64 version;
 	int err;
@@ -569,14 +582,8 @@ int snapmap_lookup_rcu(struct snapmap *map, const void *key, u32 key_len,
 
 	this_cpu_inc(map->stats->gets);
 	rcu_read_lock();
-	node = rhashtable_lookup(&map->ht, &k, snapmap_ht_params);
-	val = node ? rcu_dereference(node->head) : NULL;
-	err = -ENOENT;
-	if (val) {
-		version = snapmap_val_version(map, val);
-		if (val->len != SNAPMAP_TOMBSTONE)
-			err = fn(val->data, val->len, version, arg);
-	}
+	val = snapmap_current(map, &k, &version);
+	err = val ? fn(val->data, val->len, version, arg) : -ENOENT;
 	rcu_read_unlock();
 	return err;
 }

@@ -624,9 +624,9 @@ TEST_F_TIMEOUT(atom, moving_key_weak_fails, 90)
 		.flags = SNAPMAP_SNAPSHOT_WEAK,
 		/* One record per read: two take at least 64 bytes. */
 		.chunk = 2 * SNAPMAP_RECORD_SIZE(4, 8) - 1,
-		/* At least 1000 snapshots, to tell how often it misses. */
+		/* At least 300 snapshots, to tell how often it misses. */
 		.budget = {
-			.min = 1000,
+			.min = 300,
 			.max = 100000,
 			.max_seconds = 60,
 		},
@@ -1113,7 +1113,7 @@ TEST_F_TIMEOUT(atom, history, ATOMIC_MAX_SECONDS + 30)
 }
 
 /* Clones, each followed by a snapshot of the clone. */
-#define CLONE_MIN 500
+#define CLONE_MIN 300
 
 TEST_F_TIMEOUT(atom, clone_history, ATOMIC_MAX_SECONDS + 30)
 {

@@ -422,6 +422,7 @@ struct flipper {
 	int map;
 	int stop;
 	int err;
+	int writes;
 };
 
 /* Replace "flip.key" with a whole value of 'a's, then of 'b's, until told. */
@@ -437,6 +438,7 @@ static void *flipper_run(void *arg)
 				sizeof(value), 0, NULL);
 		if (f->err)
 			break;
+		__atomic_store_n(&f->writes, i + 1, __ATOMIC_RELEASE);
 	}
 	return NULL;
 }
@@ -461,6 +463,13 @@ TEST_F(kapi, lookup_rcu_whole_values)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(8, write(fd, "flip.key", 8));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, flipper_run, &f));
+	/*
+	 * Reads start once the flipper has written, so that they see its
+	 * values even when the thread is slow to be scheduled.
+	 */
+	for (i = 0; i < 10000 && !__atomic_load_n(&f.writes, __ATOMIC_ACQUIRE);
+	     i++)
+		usleep(1000);
 
 	for (i = 0; i < 2000; i++) {
 		n = sample_read(fd, buf, sizeof(buf));
@@ -537,6 +546,658 @@ TEST_F(kapi, open_by_other_user)
 		SKIP(return, NO_SAMPLE);
 
 	EXPECT_EQ(0, sm_run_as(65534, 65534, 0, NULL, open_as_nobody, NULL));
+}
+
+/*
+ * The snapshot file: the text of an ATOMIC snapshot the module took at
+ * open, "<version> <key>=<value>\n" per record, then "entries <n>\n" and
+ * "version <V>\n".
+ */
+
+/* The sample map's entry limit: no snapshot of it holds more records. */
+#define SAMPLE_MAX_ENTRIES 64
+
+/* One record, of a snapshot's text or of a user-space snapshot. */
+struct text_rec {
+	char key[SAMPLE_MAX_KEY_LEN + 1];
+	char value[SAMPLE_MAX_VALUE_LEN + 1];
+	__u64 version;
+};
+
+/* The records of a snapshot, and for the text, its last two lines. */
+struct snap_set {
+	struct text_rec recs[SAMPLE_MAX_ENTRIES];
+	int n;
+	unsigned long long entries;
+	unsigned long long version;
+};
+
+/*
+ * Read the open snapshot file @fd from where it stands to its end, with
+ * reads of @chunk bytes, into a NUL-terminated buffer at *@textp (free()
+ * it).  Returns the text's length, or -errno of the read that failed.
+ */
+static ssize_t snap_text_read(int fd, size_t chunk, char **textp)
+{
+	size_t cap = 4096, used = 0;
+	char *text = malloc(cap), *p;
+	ssize_t n;
+
+	*textp = NULL;
+	if (!text)
+		return -ENOMEM;
+	for (;;) {
+		if (cap - used < chunk + 1) {
+			p = realloc(text, cap * 2);
+			if (!p) {
+				free(text);
+				return -ENOMEM;
+			}
+			text = p;
+			cap *= 2;
+		}
+		n = read(fd, text + used, chunk);
+		if (n < 0) {
+			n = -errno;
+			free(text);
+			return n;
+		}
+		if (!n)
+			break;
+		used += n;
+	}
+	text[used] = '\0';
+	*textp = text;
+	return used;
+}
+
+/* Find @key among the records of @set: its index, or -1. */
+static int snap_find(const struct snap_set *set, const char *key)
+{
+	int i;
+
+	for (i = 0; i < set->n; i++)
+		if (!strcmp(set->recs[i].key, key))
+			return i;
+	return -1;
+}
+
+/*
+ * Add a record to @set, or replace the record of its key, as a PUT of
+ * @key with @value at @version does to the map.  -ENOSPC if @set is full,
+ * -EMSGSIZE if the key or value is longer than the map accepts.
+ */
+static int snap_put(struct snap_set *set, const char *key, size_t key_len,
+		    const char *value, size_t value_len, __u64 version)
+{
+	struct text_rec *rec;
+	char name[SAMPLE_MAX_KEY_LEN + 1];
+	int i;
+
+	if (key_len > SAMPLE_MAX_KEY_LEN || value_len > SAMPLE_MAX_VALUE_LEN)
+		return -EMSGSIZE;
+	memcpy(name, key, key_len);
+	name[key_len] = '\0';
+	i = snap_find(set, name);
+	if (i < 0) {
+		if (set->n == SAMPLE_MAX_ENTRIES)
+			return -ENOSPC;
+		i = set->n++;
+	}
+	rec = &set->recs[i];
+	memcpy(rec->key, name, key_len + 1);
+	memcpy(rec->value, value, value_len);
+	rec->value[value_len] = '\0';
+	rec->version = version;
+	return 0;
+}
+
+/* Remove @key's record from @set, as a DEL does to the map. */
+static void snap_del(struct snap_set *set, const char *key)
+{
+	int i = snap_find(set, key);
+
+	if (i >= 0)
+		set->recs[i] = set->recs[--set->n];
+}
+
+/*
+ * Parse the text of the snapshot file into @set: records, then exactly
+ * "entries <n>\n" and "version <V>\n".  Returns 0, or -EPROTO when the
+ * text is not that, or a key appears twice.
+ */
+static int snap_text_parse(const char *text, struct snap_set *set)
+{
+	const char *line = text, *nl, *sp, *eq;
+	char key[SAMPLE_MAX_KEY_LEN + 1];
+	size_t key_len;
+	__u64 version;
+	char *end;
+
+	memset(set, 0, sizeof(*set));
+	while ((nl = strchr(line, '\n'))) {
+		if (!strncmp(line, "entries ", 8))
+			break;
+		/* "<version> <key>=<value>" */
+		version = strtoull(line, &end, 10);
+		sp = end;
+		if (sp == line || sp >= nl || *sp != ' ')
+			return -EPROTO;
+		eq = memchr(sp + 1, '=', nl - (sp + 1));
+		key_len = eq ? eq - (sp + 1) : 0;
+		if (!key_len || key_len > SAMPLE_MAX_KEY_LEN)
+			return -EPROTO;
+		memcpy(key, sp + 1, key_len);
+		key[key_len] = '\0';
+		if (snap_find(set, key) >= 0 ||
+		    snap_put(set, key, key_len, eq + 1, nl - (eq + 1),
+			     version))
+			return -EPROTO;
+		line = nl + 1;
+	}
+	if (sscanf(line, "entries %llu\nversion %llu\n", &set->entries,
+		   &set->version) != 2)
+		return -EPROTO;
+	/* Nothing after the version line. */
+	nl = strchr(line, '\n');
+	if (!nl || !(nl = strchr(nl + 1, '\n')) || nl[1])
+		return -EPROTO;
+	return 0;
+}
+
+/*
+ * Take an ATOMIC snapshot of the map @map from user space and put its
+ * records in @set; its version goes to @set->version.  Returns 0 or
+ * -errno.
+ */
+static int user_snapshot(int map, struct snap_set *set)
+{
+	struct snapmap_snapshot_info info;
+	struct sm_record rec;
+	size_t off = 0, size;
+	__u64 version = 0;
+	void *buf;
+	ssize_t len;
+	int sfd, ret;
+
+	memset(set, 0, sizeof(*set));
+	sfd = sm_snapshot(map, 0, &version);
+	if (sfd < 0)
+		return sfd;
+	len = sm_read_all(sfd, 65536, &buf);
+	ret = len < 0 ? len : sm_snapshot_info(sfd, &info);
+	close(sfd);
+	if (ret < 0) {
+		free(buf);
+		return ret;
+	}
+	while (off < (size_t)len) {
+		size = sm_record_parse((unsigned char *)buf + off, len - off,
+				       &rec);
+		if (!size || snap_put(set, (const char *)rec.key, rec.key_len,
+				      (const char *)rec.value, rec.value_len,
+				      rec.version)) {
+			free(buf);
+			return -EPROTO;
+		}
+		off += size;
+	}
+	free(buf);
+	set->entries = info.out_entries;
+	set->version = version;
+	return 0;
+}
+
+/*
+ * Expect @got to hold exactly the records of @want, in any order: the
+ * same keys, each with the same value and version.
+ */
+#define EXPECT_SAME_RECORDS(want, got)					\
+	do {								\
+		int __i, __j;						\
+		EXPECT_EQ((want)->n, (got)->n);				\
+		for (__i = 0; __i < (want)->n; __i++) {			\
+			__j = snap_find(got, (want)->recs[__i].key);	\
+			EXPECT_LE(0, __j)				\
+				TH_LOG("%s is missing",			\
+				       (want)->recs[__i].key);		\
+			if (__j < 0)					\
+				continue;				\
+			EXPECT_STREQ((want)->recs[__i].value,		\
+				     (got)->recs[__j].value);		\
+			EXPECT_EQ((want)->recs[__i].version,		\
+				  (got)->recs[__j].version);		\
+		}							\
+	} while (0)
+
+/* A value of @len bytes for write number @i of @key, printable. */
+static void make_value(char *buf, size_t len, const char *key, int i)
+{
+	size_t n;
+
+	n = snprintf(buf, len + 1, "%s#%d:", key, i);
+	if (n < len)
+		memset(buf + n, 'a' + i % 26, len - n);
+	buf[len] = '\0';
+}
+
+struct snap_writer {
+	int map;
+	int nkeys;
+	int stop;
+	int err;
+};
+
+/*
+ * Keep writing while the snapshot is read: replace "snap.k<i>", delete
+ * "snap.k1", put "snap.extra" back and forth, until told to stop.
+ */
+static void *snap_writer_run(void *arg)
+{
+	struct snap_writer *w = arg;
+	char key[32], value[SAMPLE_MAX_VALUE_LEN + 1];
+	int i, ret;
+
+	for (i = 0; !__atomic_load_n(&w->stop, __ATOMIC_RELAXED); i++) {
+		snprintf(key, sizeof(key), "snap.k%d", i % w->nkeys);
+		make_value(value, 100, key, 1000 + i);
+		ret = sm_put_str(w->map, key, value, NULL);
+		if (!ret && i % 3 == 0)
+			ret = sm_put_str(w->map, "snap.extra", value, NULL);
+		if (!ret && i % 3 == 1)
+			ret = sm_del_str(w->map, "snap.extra", NULL);
+		if (!ret && i % 5 == 0) {
+			ret = sm_del_str(w->map, "snap.k1", NULL);
+			if (ret == -ENOENT)
+				ret = 0;
+		}
+		if (ret) {
+			w->err = ret;
+			break;
+		}
+	}
+	return NULL;
+}
+
+#define SNAP_KEYS 16
+
+/*
+ * The snapshot file shows the map exactly as it was when the file was
+ * opened, while user space keeps writing: every key written before, with
+ * the value and version its PUT returned, none written after, and a
+ * version above all of theirs.
+ */
+TEST_F(kapi, snapshot_file_frozen)
+{
+	char key[32], value[SAMPLE_MAX_VALUE_LEN + 1], *text = NULL;
+	struct snap_set *want, *got;
+	struct snap_writer w = { .map = self->map, .nkeys = SNAP_KEYS };
+	__u64 version, last = 0, after = 0;
+	pthread_t thread;
+	ssize_t len;
+	int fd, i;
+
+	if (self->map < 0)
+		SKIP(return, NO_SAMPLE);
+
+	want = calloc(1, sizeof(*want));
+	got = calloc(1, sizeof(*got));
+	ASSERT_TRUE(want != NULL);
+	ASSERT_TRUE(got != NULL);
+
+	/* What is in the map already, the module's own key among it. */
+	ASSERT_EQ(0, user_snapshot(self->map, want));
+	EXPECT_LE(0, snap_find(want, GREETING_KEY));
+
+	/* Values of 100 bytes: the text takes several passes to make. */
+	for (i = 0; i < SNAP_KEYS; i++) {
+		snprintf(key, sizeof(key), "snap.k%d", i);
+		make_value(value, 100, key, i);
+		ASSERT_EQ(0, sm_put_str(self->map, key, value, &version));
+		ASSERT_EQ(0, snap_put(want, key, strlen(key), value,
+				      strlen(value), version));
+		last = version;
+	}
+	/* A key replaced twice and one deleted, before the snapshot. */
+	ASSERT_EQ(0, sm_put_str(self->map, "snap.k2", "", &version));
+	ASSERT_EQ(0, snap_put(want, "snap.k2", 7, "", 0, version));
+	ASSERT_EQ(0, sm_put_str(self->map, "snap.gone", "soon", NULL));
+	ASSERT_EQ(0, sm_del_str(self->map, "snap.gone", &last));
+	snap_del(want, "snap.gone");
+
+	fd = sample_open("snapshot");
+	ASSERT_LE(0, fd);
+
+	/* Writes after open(2) returned: none of them may show. */
+	for (i = 0; i < SNAP_KEYS; i++) {
+		snprintf(key, sizeof(key), "snap.k%d", i);
+		make_value(value, 100, key, 100 + i);
+		ASSERT_EQ(0, sm_put_str(self->map, key, value,
+					i ? NULL : &after));
+	}
+	ASSERT_EQ(0, sm_del_str(self->map, "snap.k3", NULL));
+	ASSERT_EQ(0, sm_put_str(self->map, "snap.gone", "back", NULL));
+	ASSERT_EQ(0, sm_put_str(self->map, "snap.new", "new", NULL));
+
+	/* And more while it is read, a few bytes at a time. */
+	ASSERT_EQ(0, pthread_create(&thread, NULL, snap_writer_run, &w));
+	len = snap_text_read(fd, 61, &text);
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	EXPECT_EQ(0, w.err);
+	ASSERT_LT(0, len) {
+		TH_LOG("read: %s", strerror(-len));
+	}
+	/* More than one pass of the module's 1024-byte buffer. */
+	EXPECT_LT(1024, len);
+
+	ASSERT_EQ(0, snap_text_parse(text, got)) {
+		TH_LOG("not the snapshot file's format:\n%s", text);
+	}
+	EXPECT_SAME_RECORDS(want, got);
+	EXPECT_EQ(got->n, got->entries);
+
+	/* V is above every version shown, and below every later write. */
+	for (i = 0; i < got->n; i++)
+		EXPECT_LT(got->recs[i].version, got->version);
+	EXPECT_LT(last, got->version);
+	EXPECT_GT(after, got->version);
+
+	/* At the end, reads return 0 and keep doing so. */
+	EXPECT_EQ(0, read(fd, value, sizeof(value)));
+	EXPECT_EQ(0, read(fd, value, sizeof(value)));
+	EXPECT_EQ(0, close(fd));
+
+	free(text);
+	for (i = 0; i < SNAP_KEYS; i++) {
+		snprintf(key, sizeof(key), "snap.k%d", i);
+		sm_del_str(self->map, key, NULL);
+	}
+	sm_del_str(self->map, "snap.gone", NULL);
+	sm_del_str(self->map, "snap.new", NULL);
+	sm_del_str(self->map, "snap.extra", NULL);
+	free(want);
+	free(got);
+}
+
+/*
+ * A snapshot taken in the kernel and one taken from user space right
+ * after it, with no write in between, hold the same records.  Reading the
+ * file again from offset 0 gives the same text, whatever the read size.
+ */
+TEST_F(kapi, snapshot_file_matches_user_snapshot)
+{
+	char key[SAMPLE_MAX_KEY_LEN + 1], value[SAMPLE_MAX_VALUE_LEN + 1];
+	char *text = NULL, *again = NULL;
+	struct snap_set *kernel, *user, *later;
+	ssize_t len, len2;
+	int fd, fd2, i;
+
+	if (self->map < 0)
+		SKIP(return, NO_SAMPLE);
+
+	kernel = calloc(1, sizeof(*kernel));
+	user = calloc(1, sizeof(*user));
+	later = calloc(1, sizeof(*later));
+	ASSERT_TRUE(kernel != NULL);
+	ASSERT_TRUE(user != NULL);
+	ASSERT_TRUE(later != NULL);
+
+	/* Values from empty to the map's longest. */
+	for (i = 0; i < 12; i++) {
+		snprintf(key, sizeof(key), "match.k%d", i);
+		make_value(value, i * SAMPLE_MAX_VALUE_LEN / 11, key, i);
+		ASSERT_EQ(0, sm_put_str(self->map, key, value, NULL));
+	}
+	ASSERT_EQ(0, sm_del_str(self->map, "match.k5", NULL));
+	/* The longest key. */
+	memset(key, 'K', SAMPLE_MAX_KEY_LEN);
+	key[SAMPLE_MAX_KEY_LEN] = '\0';
+	ASSERT_EQ(0, sm_put_str(self->map, key, "long key", NULL));
+
+	fd = sample_open("snapshot");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, user_snapshot(self->map, user));
+
+	len = snap_text_read(fd, 4096, &text);
+	ASSERT_LT(0, len) {
+		TH_LOG("read: %s", strerror(-len));
+	}
+	ASSERT_EQ(0, snap_text_parse(text, kernel)) {
+		TH_LOG("not the snapshot file's format:\n%s", text);
+	}
+	EXPECT_SAME_RECORDS(user, kernel);
+	EXPECT_EQ(user->entries, kernel->entries);
+	EXPECT_LT(kernel->version, user->version);
+	EXPECT_GT(0, snap_find(kernel, "match.k5"));
+	EXPECT_LE(0, snap_find(kernel, key));
+
+	/* From offset 0 again, one byte at a time: the same text. */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	len2 = snap_text_read(fd, 1, &again);
+	ASSERT_EQ(len, len2);
+	EXPECT_EQ(0, memcmp(text, again, len));
+	free(again);
+
+	/* pread() at offset 0 starts over too; elsewhere it is refused. */
+	ASSERT_EQ(1, pread(fd, value, 1, 0));
+	EXPECT_EQ(text[0], value[0]);
+	EXPECT_ERRNO(EINVAL, pread(fd, value, 1, 5));
+	EXPECT_ERRNO(EINVAL, lseek(fd, 3, SEEK_SET));
+	EXPECT_EQ(1, pread(fd, value, 1, 1));
+	EXPECT_EQ(text[1], value[0]);
+
+	/* A second open file holds a snapshot of its own, taken later. */
+	ASSERT_EQ(0, sm_put_str(self->map, "match.k0", "changed", NULL));
+	fd2 = sample_open("snapshot");
+	ASSERT_LE(0, fd2);
+	ASSERT_LT(0, snap_text_read(fd2, 4096, &again));
+	ASSERT_EQ(0, snap_text_parse(again, later));
+	i = snap_find(later, "match.k0");
+	ASSERT_LE(0, i);
+	EXPECT_STREQ("changed", later->recs[i].value);
+	EXPECT_LT(user->version, later->version);
+	EXPECT_EQ(0, close(fd2));
+	free(again);
+
+	/* The first file's snapshot has not moved. */
+	ASSERT_EQ(0, lseek(fd, 0, SEEK_SET));
+	len2 = snap_text_read(fd, 4096, &again);
+	ASSERT_EQ(len, len2);
+	EXPECT_EQ(0, memcmp(text, again, len));
+	free(again);
+	EXPECT_EQ(0, close(fd));
+
+	free(text);
+	for (i = 0; i < 12; i++) {
+		snprintf(key, sizeof(key), "match.k%d", i);
+		sm_del_str(self->map, key, NULL);
+	}
+	memset(key, 'K', SAMPLE_MAX_KEY_LEN);
+	key[SAMPLE_MAX_KEY_LEN] = '\0';
+	EXPECT_EQ(0, sm_del_str(self->map, key, NULL));
+	free(kernel);
+	free(user);
+	free(later);
+}
+
+#define STALE_KEYS 16
+#define STALE_ROUNDS 64
+
+/*
+ * The versions a snapshot keeps count against the map's byte limit: when
+ * user-space snapshots and writes take the map over it, the kernel's
+ * snapshot, the oldest, is invalidated and its reads fail with ESTALE.
+ */
+TEST_F(kapi, snapshot_file_stale)
+{
+	char key[32], value[SAMPLE_MAX_VALUE_LEN + 1], buf[64];
+	int fd, i, round, snaps[STALE_ROUNDS], nsnaps = 0, err = 0;
+
+	if (self->map < 0)
+		SKIP(return, NO_SAMPLE);
+
+	for (i = 0; i < STALE_KEYS; i++) {
+		snprintf(key, sizeof(key), "stale.k%d", i);
+		make_value(value, SAMPLE_MAX_VALUE_LEN, key, 0);
+		ASSERT_EQ(0, sm_put_str(self->map, key, value, NULL));
+	}
+	fd = sample_open("snapshot");
+	ASSERT_LE(0, fd);
+	ASSERT_LT(0, pread(fd, buf, sizeof(buf), 0));
+
+	/*
+	 * Each round replaces every key while the snapshots taken so far
+	 * keep the versions they hold: a round pins about 5 KiB, and the
+	 * map takes 64 KiB.
+	 */
+	for (round = 1; round < STALE_ROUNDS; round++) {
+		for (i = 0; i < STALE_KEYS; i++) {
+			snprintf(key, sizeof(key), "stale.k%d", i);
+			make_value(value, SAMPLE_MAX_VALUE_LEN, key, round);
+			ASSERT_EQ(0, sm_put_str(self->map, key, value, NULL));
+		}
+		if (pread(fd, buf, sizeof(buf), 0) < 0) {
+			err = errno;
+			break;
+		}
+		snaps[nsnaps] = sm_snapshot(self->map, 0, NULL);
+		ASSERT_LE(0, snaps[nsnaps]);
+		nsnaps++;
+	}
+	ASSERT_EQ(ESTALE, err) {
+		TH_LOG("no ESTALE after %d rounds", round);
+	}
+	/* It stays stale, whichever way it is read. */
+	EXPECT_ERRNO(ESTALE, pread(fd, buf, sizeof(buf), 0));
+	EXPECT_ERRNO(ESTALE, read(fd, buf, sizeof(buf)));
+
+	EXPECT_EQ(0, close(fd));
+	while (nsnaps)
+		EXPECT_EQ(0, close(snaps[--nsnaps]));
+	for (i = 0; i < STALE_KEYS; i++) {
+		snprintf(key, sizeof(key), "stale.k%d", i);
+		EXPECT_EQ(0, sm_del_str(self->map, key, NULL));
+	}
+}
+
+/*
+ * The clone file: snapmap_clone() in the kernel, the clone opened by name
+ * from user space.  It holds what the source held at the clone's version,
+ * versions included, and does not follow the source's later writes.
+ */
+TEST_F(kapi, clone_file)
+{
+	char key[32], value[SAMPLE_MAX_VALUE_LEN + 1], name[SNAPMAP_NAME_LEN];
+	char buf[64], got[SAMPLE_MAX_VALUE_LEN + 1];
+	struct snap_set *source, *copy;
+	__u64 versions[8], cversion = 0, version, v;
+	struct snapmap_info info, sinfo;
+	int clone, fd, i, j;
+
+	if (self->map < 0)
+		SKIP(return, NO_SAMPLE);
+
+	source = calloc(1, sizeof(*source));
+	copy = calloc(1, sizeof(*copy));
+	ASSERT_TRUE(source != NULL);
+	ASSERT_TRUE(copy != NULL);
+
+	for (i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "clone.k%d", i);
+		make_value(value, 10 * i, key, i);
+		ASSERT_EQ(0, sm_put_str(self->map, key, value, &versions[i]));
+	}
+	ASSERT_EQ(0, sm_del_str(self->map, "clone.k7", NULL));
+
+	/* A name of its own in each run, the 32-bit one included. */
+	snprintf(name, sizeof(name), "snapmap_sample.clone.%d", getpid());
+	fd = sample_open("clone");
+	ASSERT_LE(0, fd);
+	/* Before any clone there is no version to tell. */
+	EXPECT_EQ(-ENODATA, sample_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ((ssize_t)strlen(name), write(fd, name, strlen(name)));
+	ASSERT_LT(0, sample_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(1, sscanf(buf, "%llu\n", (unsigned long long *)&cversion));
+	for (i = 0; i < 7; i++)
+		EXPECT_LT(versions[i], cversion);
+
+	/* The source as it is now, which is as it was at the clone. */
+	ASSERT_EQ(0, user_snapshot(self->map, source));
+	ASSERT_EQ(0, sm_info(self->map, &sinfo));
+
+	clone = sm_open(self->ctl, name, 0);
+	ASSERT_LE(0, clone);
+	ASSERT_EQ(0, sm_info(clone, &info));
+	EXPECT_STREQ(name, info.out_name);
+	EXPECT_EQ(0666, info.out_mode);
+	EXPECT_EQ(sinfo.out_max_key_len, info.out_max_key_len);
+	EXPECT_EQ(sinfo.out_max_value_len, info.out_max_value_len);
+	EXPECT_EQ(sinfo.out_max_entries, info.out_max_entries);
+	EXPECT_EQ(sinfo.out_max_bytes, info.out_max_bytes);
+	EXPECT_EQ(sinfo.out_entries, info.out_entries);
+
+	/* GET each key of the source from the clone. */
+	for (i = 0; i < source->n; i++) {
+		EXPECT_EQ(0, user_get(clone, source->recs[i].key, got,
+				      sizeof(got), &version));
+		EXPECT_STREQ(source->recs[i].value, got);
+		EXPECT_EQ(source->recs[i].version, version);
+		EXPECT_LT(version, cversion);
+	}
+	/* And the clone holds nothing else. */
+	ASSERT_EQ(0, user_snapshot(clone, copy));
+	EXPECT_SAME_RECORDS(source, copy);
+	for (i = 0; i < 7; i++) {
+		snprintf(key, sizeof(key), "clone.k%d", i);
+		make_value(value, 10 * i, key, i);
+		j = snap_find(copy, key);
+		ASSERT_LE(0, j);
+		EXPECT_STREQ(value, copy->recs[j].value);
+		EXPECT_EQ(versions[i], copy->recs[j].version);
+	}
+	EXPECT_EQ(-ENOENT, user_get(clone, "clone.k7", got, sizeof(got),
+				    NULL));
+
+	/* Writes to the source afterwards do not reach the clone. */
+	ASSERT_EQ(0, sm_put_str(self->map, "clone.k0", "changed", NULL));
+	ASSERT_EQ(0, sm_del_str(self->map, "clone.k1", NULL));
+	ASSERT_EQ(0, sm_put_str(self->map, "clone.k7", "back", NULL));
+	ASSERT_EQ(0, sample_cmd("update", "clone.k2=from the kernel", NULL));
+	ASSERT_EQ(0, user_snapshot(clone, copy));
+	EXPECT_SAME_RECORDS(source, copy);
+	EXPECT_EQ(-ENOENT, user_get(clone, "clone.k7", got, sizeof(got),
+				    NULL));
+
+	/* The clone's own writes come after everything it copied. */
+	ASSERT_EQ(0, sm_put_str(clone, "clone.k3", "own", &v));
+	EXPECT_LT(cversion, v);
+
+	/* The module holds the clone: it outlives user space's fds. */
+	EXPECT_EQ(0, close(clone));
+	clone = sm_open(self->ctl, name, SNAPMAP_OPEN_RDONLY);
+	ASSERT_LE(0, clone);
+	EXPECT_VALUE(clone, "clone.k3", 8, "own", 3, v);
+	EXPECT_EQ(0, close(clone));
+
+	/* The API's errors; the last clone's version stays. */
+	EXPECT_EQ(-1, write(fd, name, strlen(name)));
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(-1, write(fd, "bad name", 8));
+	EXPECT_EQ(EINVAL, errno);
+	EXPECT_EQ(-1, write(fd, "\n", 1));
+	EXPECT_EQ(EINVAL, errno);
+	ASSERT_LT(0, sample_read(fd, buf, sizeof(buf)));
+	ASSERT_EQ(1, sscanf(buf, "%llu\n", (unsigned long long *)&version));
+	EXPECT_EQ(cversion, version);
+	EXPECT_EQ(0, close(fd));
+
+	for (i = 0; i < 8; i++) {
+		snprintf(key, sizeof(key), "clone.k%d", i);
+		sm_del_str(self->map, key, NULL);
+	}
+	free(source);
+	free(copy);
 }
 
 TEST_HARNESS_MAIN

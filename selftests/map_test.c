@@ -547,12 +547,12 @@ static unsigned int count_keys(int fd, unsigned int n)
  * CLEAR of many keys leaves none behind.  Where the keys land in the
  * module's hash table differs from map to map: try a few maps.
  */
-#define CLEAR_MAPS 96
+#define CLEAR_MAPS 256
 #define CLEAR_TIMEOUT 300
 
 TEST_F_TIMEOUT(ctl, clear_many, CLEAR_TIMEOUT)
 {
-	static const unsigned int sizes[] = { 48, 188, 378 };
+	static const unsigned int sizes[] = { 56, 80, 188 };
 	unsigned int i, m, n, bad_maps = 0, left, total_left = 0;
 	struct snapmap_info info;
 	char key[16];

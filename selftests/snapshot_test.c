@@ -9,6 +9,7 @@
  */
 
 #include <poll.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -807,6 +808,317 @@ TEST_F(snap, unchanged_after_writes)
 	free(before);
 }
 
+/* A clear is a write like the others: the snapshot does not see it. */
+TEST_F(snap, unchanged_after_clear)
+{
+	struct model *empty;
+	int sfd, sfd2;
+
+	fill(_metadata, self->fd, self->m, 50);
+	sfd = sm_snapshot(self->fd, 0, NULL);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, sm_clear(self->fd, NULL));
+	EXPECT_EQ(model_bytes(self->m),
+		  expect_snapshot(_metadata, sfd, self->m, 4096));
+	empty = calloc(1, sizeof(*empty));
+	ASSERT_TRUE(empty != NULL);
+	sfd2 = sm_snapshot(self->fd, 0, NULL);
+	ASSERT_LE(0, sfd2);
+	EXPECT_EQ(0, expect_snapshot(_metadata, sfd2, empty, 4096));
+	/* The same keys back, with new values: still the old ones. */
+	fill(_metadata, self->fd, empty, 50);
+	ASSERT_EQ(0, lseek(sfd, 0, SEEK_SET));
+	EXPECT_EQ(model_bytes(self->m),
+		  expect_snapshot(_metadata, sfd, self->m, 4096));
+	EXPECT_EQ(0, close(sfd2));
+	EXPECT_EQ(0, close(sfd));
+	free(empty);
+}
+
+/* The number <i> of a record's key "<prefix><i>", or ~0U. */
+static unsigned int key_index(const struct sm_record *rec, char prefix)
+{
+	char key[16];
+	unsigned int i;
+	char end;
+
+	if (rec->key_len >= sizeof(key) || rec->key[0] != prefix)
+		return ~0U;
+	memcpy(key, rec->key + 1, rec->key_len - 1);
+	key[rec->key_len - 1] = '\0';
+	if (sscanf(key, "%u%c", &i, &end) != 1)
+		return ~0U;
+	return i;
+}
+
+/* Put @n keys "k<i>" with values "v<i>"; their versions go to @versions. */
+static void fill_versions(struct __test_metadata *_metadata, int fd,
+			  unsigned int n, __u64 *versions)
+{
+	char key[32], value[32];
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(key, sizeof(key), "k%u", i);
+		snprintf(value, sizeof(value), "v%u", i);
+		ASSERT_EQ(0, sm_put_str(fd, key, value, &versions[i]));
+	}
+}
+
+/*
+ * Expect the @len bytes of records at @buf to hold each key "k<i>" of
+ * fill_versions() once, with value "v<i>" and its version.
+ */
+static void expect_filled(struct __test_metadata *_metadata,
+			  const unsigned char *buf, size_t len,
+			  unsigned int n, const __u64 *versions)
+{
+	unsigned char *seen = calloc(n, 1);
+	unsigned int i, bad = 0, missing = 0;
+	struct sm_record rec;
+	size_t off, size;
+	char value[32];
+
+	ASSERT_TRUE(seen != NULL);
+	for (off = 0; off < len; off += size) {
+		size = sm_record_parse(buf + off, len - off, &rec);
+		ASSERT_LT(0, size);
+		i = key_index(&rec, 'k');
+		snprintf(value, sizeof(value), "v%u", i);
+		if (i >= n || seen[i]++ || rec.version != versions[i] ||
+		    rec.value_len != strlen(value) ||
+		    memcmp(rec.value, value, rec.value_len))
+			bad++;
+	}
+	for (i = 0; i < n; i++)
+		missing += !seen[i];
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, missing);
+	free(seen);
+}
+
+
+/*
+ * A snapshot read a little at a time while every key it holds is
+ * deleted, put back with a new value, cleared, and while new keys come:
+ * each of its keys once, with its old value and version, and nothing else.
+ */
+TEST_F(snap, read_across_deletes)
+{
+	const unsigned int n = 3000;
+	unsigned char *buf, *seen;
+	__u64 *versions, v = 0;
+	struct sm_record rec;
+	char key[32];
+	unsigned int i, stage, records = 0, bad = 0;
+	size_t off, size;
+	ssize_t len;
+	int fd, sfd;
+
+	fd = sm_create(self->ctl, KEY_MAX, VAL_MAX, 0, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	versions = calloc(n, sizeof(*versions));
+	seen = calloc(n, 1);
+	buf = malloc(65536);
+	ASSERT_TRUE(versions && seen && buf);
+	fill_versions(_metadata, fd, n, versions);
+	sfd = sm_snapshot(fd, 0, &v);
+	ASSERT_LE(0, sfd);
+
+	for (stage = 0; stage < 6; stage++) {
+		/* A few records at each stage; the rest at the end. */
+		do {
+			len = read(sfd, buf, stage == 5 ? 65536 : 200);
+			ASSERT_LE(0, len);
+			for (off = 0; off < (size_t)len; off += size) {
+				size = sm_record_parse(buf + off, len - off,
+						       &rec);
+				ASSERT_LT(0, size);
+				i = key_index(&rec, 'k');
+				if (i >= n || seen[i]++ ||
+				    rec.version != versions[i])
+					bad++;
+				records++;
+			}
+		} while (stage == 5 && len > 0);
+		for (i = 0; i < n; i++) {
+			snprintf(key, sizeof(key), "k%u", i);
+			switch (stage) {
+			case 0:
+				ASSERT_EQ(0, sm_del_str(fd, key, NULL));
+				break;
+			case 1:
+				ASSERT_EQ(0, sm_put_str(fd, key, "new",
+							NULL));
+				break;
+			case 3:
+				snprintf(key, sizeof(key), "n%u", i);
+				ASSERT_EQ(0, sm_put_str(fd, key, "n",
+							NULL));
+				break;
+			}
+		}
+		if (stage == 2)
+			ASSERT_EQ(0, sm_clear(fd, NULL));
+		if (stage == 4)
+			ASSERT_EQ(0, sm_clear(fd, NULL));
+	}
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(n, records);
+	for (i = 0, bad = 0; i < n; i++)
+		bad += !seen[i];
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(0, read(sfd, buf, 65536));
+	EXPECT_EQ(0, close(sfd));
+	free(buf);
+	free(seen);
+	free(versions);
+	EXPECT_EQ(0, close(fd));
+}
+
+/* A record larger than the module's own read buffer. */
+TEST_F(snap, big_record)
+{
+	const __u32 big = 150000;
+	unsigned char *value, *buf;
+	__u64 vbig = 0, vsmall = 0;
+	size_t size = SNAPMAP_RECORD_SIZE(3, big);
+	struct sm_record rec;
+	unsigned int i, got_small = 0, got_big = 0;
+	ssize_t n;
+	int fd, sfd, pass;
+
+	fd = sm_create(self->ctl, 16, 200000, 0, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	value = malloc(big);
+	buf = malloc(size * 2);
+	ASSERT_TRUE(value && buf);
+	for (i = 0; i < big; i++)
+		value[i] = (unsigned char)(i * 7);
+	ASSERT_EQ(0, sm_put(fd, 0, "big", 3, value, big, 0, &vbig));
+	ASSERT_EQ(0, sm_put(fd, 0, "small", 5, "x", 1, 0, &vsmall));
+	sfd = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, sfd);
+
+	/* 64 KiB reads: the small record, and EMSGSIZE at the big one. */
+	for (pass = 0; pass < 4 && !got_small; pass++) {
+		n = read(sfd, buf, 65536);
+		if (n < 0) {
+			ASSERT_EQ(EMSGSIZE, errno);
+			n = read(sfd, buf, size - 1);
+			ASSERT_EQ(-1, n);
+			ASSERT_EQ(EMSGSIZE, errno);
+			n = read(sfd, buf, size);
+			ASSERT_EQ(size, n);
+			ASSERT_EQ(size, sm_record_parse(buf, n, &rec));
+			EXPECT_EQ(0, memcmp(rec.key, "big", 3));
+			EXPECT_EQ(big, rec.value_len);
+			EXPECT_EQ(0, memcmp(rec.value, value, big));
+			EXPECT_EQ(vbig, rec.version);
+			got_big++;
+		} else {
+			ASSERT_EQ(SNAPMAP_RECORD_SIZE(5, 1), n);
+			ASSERT_LT(0, sm_record_parse(buf, n, &rec));
+			EXPECT_EQ(0, memcmp(rec.key, "small", 5));
+			EXPECT_EQ(vsmall, rec.version);
+			got_small++;
+		}
+	}
+	if (!got_big) {
+		n = read(sfd, buf, size);
+		ASSERT_EQ(size, n);
+		got_big++;
+	}
+	EXPECT_EQ(1, got_small);
+	EXPECT_EQ(1, got_big);
+	EXPECT_EQ(0, read(sfd, buf, size * 2));
+
+	/* A buffer big enough for both gets both. */
+	ASSERT_EQ(0, lseek(sfd, 0, SEEK_SET));
+	n = read(sfd, buf, size * 2);
+	EXPECT_EQ(size + SNAPMAP_RECORD_SIZE(5, 1), n);
+	EXPECT_EQ(0, close(sfd));
+	free(buf);
+	free(value);
+	EXPECT_EQ(0, close(fd));
+}
+
+struct shared_reader {
+	pthread_t thread;
+	pthread_barrier_t *start;
+	int sfd;
+	unsigned char *buf;
+	size_t len;
+	int err;
+};
+
+static void *shared_reader_fn(void *arg)
+{
+	struct shared_reader *r = arg;
+	ssize_t n;
+	int i;
+
+	pthread_barrier_wait(r->start);
+	for (i = 0; i < 100000; i++) {
+		/* One record per read: no two fit in this. */
+		n = read(r->sfd, r->buf + r->len,
+			 2 * SNAPMAP_RECORD_SIZE(1, 1) - 1);
+		if (n <= 0) {
+			r->err = n < 0 ? errno : 0;
+			break;
+		}
+		r->len += n;
+	}
+	return NULL;
+}
+
+/* Two threads reading one snapshot fd share it: each record goes once. */
+TEST_F(snap, shared_fd_reads)
+{
+	const unsigned int n = 3000;
+	struct shared_reader r[2];
+	pthread_barrier_t start;
+	unsigned char *all;
+	__u64 *versions;
+	unsigned int i;
+	int fd, sfd;
+
+	fd = sm_create(self->ctl, KEY_MAX, VAL_MAX, 0, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	versions = calloc(n, sizeof(*versions));
+	ASSERT_TRUE(versions != NULL);
+	fill_versions(_metadata, fd, n, versions);
+	sfd = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, pthread_barrier_init(&start, NULL, 2));
+	for (i = 0; i < 2; i++) {
+		memset(&r[i], 0, sizeof(r[i]));
+		r[i].start = &start;
+		r[i].sfd = sfd;
+		r[i].buf = malloc(n * RECORD_MAX);
+		ASSERT_TRUE(r[i].buf != NULL);
+		ASSERT_EQ(0, pthread_create(&r[i].thread, NULL,
+					    shared_reader_fn, &r[i]));
+	}
+	for (i = 0; i < 2; i++) {
+		pthread_join(r[i].thread, NULL);
+		EXPECT_EQ(0, r[i].err);
+	}
+	all = malloc(r[0].len + r[1].len + 1);
+	ASSERT_TRUE(all != NULL);
+	memcpy(all, r[0].buf, r[0].len);
+	memcpy(all + r[0].len, r[1].buf, r[1].len);
+	expect_filled(_metadata, all, r[0].len + r[1].len, n, versions);
+	TH_LOG("the readers took %zu and %zu bytes", r[0].len, r[1].len);
+	free(all);
+	free(r[0].buf);
+	free(r[1].buf);
+	free(versions);
+	pthread_barrier_destroy(&start);
+	EXPECT_EQ(0, close(sfd));
+	EXPECT_EQ(0, close(fd));
+}
+
 /* Fill the map at @fd with keys of @value_len bytes until it is full. */
 static unsigned int fill_to_limit(struct __test_metadata *_metadata, int fd,
 				  struct model *m, const char *prefix,
@@ -1009,6 +1321,79 @@ TEST_F(snap, stale_oldest_first)
 	EXPECT_EQ(model_bytes(self->m),
 		  expect_snapshot(_metadata, j, self->m, 4096));
 	EXPECT_EQ(0, close(j));
+	for (i = 0; i < 3; i++) {
+		EXPECT_EQ(0, close(sfd[i]));
+		free(models[i]);
+	}
+	EXPECT_EQ(0, close(fd));
+}
+
+/*
+ * Going stale frees what the oldest snapshot alone pinned, and that is
+ * enough here: the writes that follow, which add nothing, leave the
+ * newer snapshots alone.
+ */
+TEST_F(snap, stale_one_at_a_time)
+{
+	struct snapmap_snapshot_info info;
+	struct model *models[3];
+	unsigned char value[VAL_MAX];
+	unsigned int i, j, puts = 0;
+	int fd, sfd[3], ret = 0;
+	char key[32], last[32] = "";
+
+	fd = sm_create(self->ctl, KEY_MAX, VAL_MAX, 0, 32768, 0, NULL);
+	ASSERT_LE(0, fd);
+	fill(_metadata, fd, self->m, 8);
+	overwrite_all(_metadata, fd, self->m, VAL_MAX, 0);
+	/* The first snapshot pins 8 values, the others one each. */
+	for (i = 0; i < 3; i++) {
+		models[i] = malloc(sizeof(*models[i]));
+		ASSERT_TRUE(models[i] != NULL);
+		*models[i] = *self->m;
+		sfd[i] = sm_snapshot(fd, 0, NULL);
+		ASSERT_LE(0, sfd[i]);
+		if (!i) {
+			overwrite_all(_metadata, fd, self->m, VAL_MAX, 1);
+		} else {
+			memset(value, 'a' + i, sizeof(value));
+			ASSERT_EQ(0, model_put(fd, self->m, "k1", 2, value,
+					       VAL_MAX));
+		}
+	}
+
+	/* New keys until the oldest goes stale. */
+	memset(value, 'n', sizeof(value));
+	for (i = 0; i < MODEL_MAX - 8; i++) {
+		snprintf(key, sizeof(key), "new%u", i);
+		ret = model_put(fd, self->m, key, strlen(key), value, VAL_MAX);
+		ASSERT_EQ(0, ret);
+		puts++;
+		strcpy(last, key);
+		ret = sm_snapshot_info(sfd[0], &info);
+		if (ret == -ESTALE)
+			break;
+		ASSERT_EQ(0, ret);
+	}
+	ASSERT_EQ(-ESTALE, ret);
+
+	/* Writes that add nothing: the last new key, again and again. */
+	for (i = 0; i < 20; i++) {
+		memset(value, 'A' + i, sizeof(value));
+		ASSERT_EQ(0, model_put(fd, self->m, last, strlen(last), value,
+				       VAL_MAX));
+		for (j = 1; j < 3; j++) {
+			EXPECT_EQ(0, sm_snapshot_info(sfd[j], &info)) {
+				TH_LOG("snapshot %u stale after the oldest went stale at put %u and %u overwrites",
+				       j + 1, puts, i + 1);
+				goto out;
+			}
+		}
+	}
+	for (j = 1; j < 3; j++)
+		EXPECT_EQ(model_bytes(models[j]),
+			  expect_snapshot(_metadata, sfd[j], models[j], 4096));
+out:
 	for (i = 0; i < 3; i++) {
 		EXPECT_EQ(0, close(sfd[i]));
 		free(models[i]);
@@ -1743,6 +2128,51 @@ TEST_F(snap, clone_args)
 	ASSERT_LE(0, cfd);
 	EXPECT_LT(model_max_version(self->m), arg.out_version);
 	EXPECT_EQ(0, close(cfd));
+}
+
+/* A quiet map at its limits clones into a map at the same limits. */
+TEST_F(snap, clone_full_map)
+{
+	struct snapmap_info src, info;
+	unsigned int keys;
+	int fd, cfd, sfd;
+
+	/* At its entry limit. */
+	fd = sm_create(self->ctl, KEY_MAX, VAL_MAX, 20, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	fill(_metadata, fd, self->m, 20);
+	EXPECT_EQ(-ENOSPC, sm_put_str(fd, "one-more", "x", NULL));
+	cfd = sm_clone(fd, NULL, 0, NULL);
+	ASSERT_LE(0, cfd);
+	ASSERT_EQ(0, sm_info(cfd, &info));
+	EXPECT_EQ(20, info.out_entries);
+	EXPECT_EQ(-ENOSPC, sm_put_str(cfd, "one-more", "x", NULL));
+	EXPECT_EQ(0, sm_put_str(cfd, "k3", "replaced", NULL));
+	EXPECT_EQ(0, close(cfd));
+	EXPECT_EQ(0, close(fd));
+
+	/* At its byte limit. */
+	memset(self->m, 0, sizeof(*self->m));
+	fd = sm_create(self->ctl, KEY_MAX, VAL_MAX, 0, 8192, 0, NULL);
+	ASSERT_LE(0, fd);
+	keys = fill_to_limit(_metadata, fd, self->m, "b", 40);
+	cfd = sm_clone(fd, NULL, 0, NULL);
+	ASSERT_LE(0, cfd) {
+		TH_LOG("clone of a map of %u keys at its byte limit: %s",
+		       keys, strerror(-cfd));
+	}
+	ASSERT_EQ(0, sm_info(fd, &src));
+	ASSERT_EQ(0, sm_info(cfd, &info));
+	EXPECT_EQ(keys, info.out_entries);
+	EXPECT_EQ(src.out_bytes, info.out_bytes);
+	EXPECT_GE(info.out_max_bytes, info.out_bytes);
+	sfd = sm_snapshot(cfd, 0, NULL);
+	ASSERT_LE(0, sfd);
+	EXPECT_EQ(model_bytes(self->m),
+		  expect_snapshot(_metadata, sfd, self->m, 4096));
+	EXPECT_EQ(0, close(sfd));
+	EXPECT_EQ(0, close(cfd));
+	EXPECT_EQ(0, close(fd));
 }
 
 /* A clone of a clone holds what the first one copied. */

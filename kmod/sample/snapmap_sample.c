@@ -45,9 +45,10 @@
  * records are handed out a buffer at a time by snapmap_snapshot_next();
  * read(2) continues where the last read ended, and reading at offset 0
  * starts over on the same snapshot.  The text is one line per record, so
- * it is unambiguous only while keys and values are printable text without
- * newlines, as they are in this map.  A snapshot invalidated to keep the
- * map within its byte limit fails every later read with -ESTALE.
+ * it reads unambiguously only while values are printable text without
+ * newlines, as the tests write them.  When the snapshot is invalidated to
+ * keep the map within its byte limit, the text handed out so far stays
+ * right, and every read that needs more of it fails with -ESTALE.
  *
  * clone copies the map with snapmap_clone() into a new map of that name,
  * mode 0666, that user space can open.  The module holds each clone until
@@ -131,9 +132,11 @@ struct sample_op {
  * @lock: serialises the callers sharing this open file; protects the
  *        members below it
  * @key_len: length of @key, 0 before a key was written
- * @has_version: @version holds the version of a successful write
+ * @has_version: @version holds the version of a successful write or
+ *               clone
  * @out_len: length of the answer in @out
- * @version: version of the last successful write on this open file
+ * @version: version of the last successful write on this open file, or
+ *           of the snapshot the last clone made on it was copied from
  * @key: the key written to lookup or lookup_rcu
  * @value: the value looked up
  * @cmd: the command being run, NUL-terminated

@@ -12,6 +12,21 @@
 
 static const char *const cmd_names[] = {
 	[SNAPMAP_CMD_API] = "API",
+	[SNAPMAP_CMD_CREATE] = "CREATE",
+	[SNAPMAP_CMD_OPEN] = "OPEN",
+	[SNAPMAP_CMD_GET] = "GET",
+	[SNAPMAP_CMD_PUT] = "PUT",
+	[SNAPMAP_CMD_DEL] = "DEL",
+	[SNAPMAP_CMD_BATCH] = "BATCH",
+	[SNAPMAP_CMD_CLEAR] = "CLEAR",
+	[SNAPMAP_CMD_INFO] = "INFO",
+	[SNAPMAP_CMD_SNAPSHOT] = "SNAPSHOT",
+	[SNAPMAP_CMD_CLONE] = "CLONE",
+	[SNAPMAP_CMD_SNAPSHOT_INFO] = "SNAPSHOT_INFO",
+};
+
+static const char *const feature_names[] = {
+	"named-maps", "versions", "atomic-snapshots", "clone",
 };
 
 static int usage(FILE *out)
@@ -46,7 +61,16 @@ static int cmd_version(void)
 
 	printf("snapmap ABI version %u (this tool knows %u)\n",
 	       api.out_abi_version, SNAPMAP_ABI_VERSION);
-	printf("features: 0x%llx\n", (unsigned long long)api.out_features);
+	printf("features:");
+	for (i = 0; i < 64; i++) {
+		if (!(api.out_features & (1ULL << i)))
+			continue;
+		if (i < sizeof(feature_names) / sizeof(feature_names[0]))
+			printf(" %s", feature_names[i]);
+		else
+			printf(" #%u", i);
+	}
+	printf("\n");
 	printf("ioctls:  ");
 	for (i = 0; i < 64; i++) {
 		if (!(api.out_ioctls & (1ULL << i)))
