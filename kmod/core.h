@@ -38,6 +38,9 @@
 
 #define SNAPMAP_NR_SHARDS 64
 
+/* Bit of &snapmap.gc_flags: @gc_work is queued or running. */
+#define SNAPMAP_GC_PENDING 0
+
 /**
  * struct snapmap_val - one version of one key's value
  * @older: the version this one replaced, if still needed; protected by the
@@ -139,8 +142,9 @@ struct snapmap_stats {
  * @seq: the last stamp handed out
  * @entries: keys present
  * @bytes: memory charged for nodes and versions, pinned ones included
- * @pinned: the part of @bytes kept only for snapshots: versions that are
- *          no longer any key's newest
+ * @live: the part of @bytes the map's present state takes: nodes and their
+ *        newest versions; what the byte limit admits writes against.  The
+ *        rest of @bytes is pinned: older versions kept for snapshots
  * @ref: fds and kernel references
  * @stats: operation counters
  * @shards: every node, in an order resizes do not disturb
@@ -158,6 +162,7 @@ struct snapmap_stats {
  * @snap_lock: protects changes to @snapshots
  * @gc_work: frees versions no snapshot needs any more, and makes the
  *           oldest snapshots stale while the map is over its byte limit
+ * @gc_flags: %SNAPMAP_GC_PENDING
  * @name: NUL-terminated name, empty for an unnamed map
  */
 struct snapmap {
@@ -165,7 +170,7 @@ struct snapmap {
 	atomic64_t seq ____cacheline_aligned_in_smp;
 	atomic64_t entries ____cacheline_aligned_in_smp;
 	atomic64_t bytes;
-	atomic64_t pinned;
+	atomic64_t live;
 	refcount_t ref;
 	struct snapmap_stats __percpu *stats;
 	struct snapmap_shard shards[SNAPMAP_NR_SHARDS];
@@ -181,6 +186,7 @@ struct snapmap {
 	struct list_head snapshots;
 	spinlock_t snap_lock;		/* see the kernel-doc above */
 	struct work_struct gc_work;
+	unsigned long gc_flags;
 	char name[SNAPMAP_NAME_LEN];
 };
 

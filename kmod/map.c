@@ -217,17 +217,17 @@ static void snapmap_node_remove(struct snapmap *map, struct snapmap_node *node)
 	WARN_ON_ONCE(rhashtable_remove_fast(&map->ht, &node->rhash,
 					    snapmap_ht_params));
 
+	/* The node and its head are live; what is below, pinned. */
+	charge = snapmap_node_charge(node->key_len);
 	val = rcu_dereference_protected(node->head, true);
 	if (val) {
-		atomic64_sub(snapmap_val_charge(val->len), &map->bytes);
+		charge += snapmap_val_charge(val->len);
 		val = rcu_dereference_protected(val->older, true);
 	}
-	for (; val; val = rcu_dereference_protected(val->older, true)) {
-		charge = snapmap_val_charge(val->len);
-		atomic64_sub(charge, &map->bytes);
-		atomic64_sub(charge, &map->pinned);
-	}
-	atomic64_sub(snapmap_node_charge(node->key_len), &map->bytes);
+	atomic64_sub(charge, &map->live);
+	for (; val; val = rcu_dereference_protected(val->older, true))
+		charge += snapmap_val_charge(val->len);
+	atomic64_sub(charge, &map->bytes);
 
 	spin_lock(&shard->lock);
 	snapmap_node_unlink(shard, node);
@@ -262,7 +262,6 @@ static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
 			rcu_assign_pointer(*link, older);
 			charge = snapmap_val_charge(val->len);
 			atomic64_sub(charge, &map->bytes);
-			atomic64_sub(charge, &map->pinned);
 			call_rcu(&val->rcu, snapmap_val_free_rcu);
 		}
 		until = from;
@@ -311,6 +310,7 @@ static struct snapmap_node *snapmap_node_insert(struct snapmap *map,
 	 * On the shard list before it can be found, so that a version
 	 * stamped on it is never missed by an iteration that starts later.
 	 */
+	atomic64_add(charge, &map->live);
 	atomic64_add(charge, &map->bytes);
 	spin_lock(&shard->lock);
 	node->pos = ++shard->next_pos;
@@ -324,6 +324,7 @@ static struct snapmap_node *snapmap_node_insert(struct snapmap *map,
 
 	/* Another writer's node won, or the insertion failed. */
 	node->dead = true;
+	atomic64_sub(charge, &map->live);
 	atomic64_sub(charge, &map->bytes);
 	spin_lock(&shard->lock);
 	snapmap_node_unlink(shard, node);
@@ -333,19 +334,24 @@ static struct snapmap_node *snapmap_node_insert(struct snapmap *map,
 }
 
 /*
- * Charge @add bytes for a write that will let @drop bytes go, if the result
- * stays within the byte limit.  Versions kept only for snapshots do not
- * count here: a write never fails because a snapshot is open; it makes the
- * oldest snapshot go stale instead (snapmap_snapshots_over_limit()).
+ * Admit a write whose new version takes @add bytes while the version it
+ * replaces, @drop bytes, stops being live, if live bytes stay within the
+ * byte limit.  Versions kept only for snapshots are not live: a write
+ * never fails because a snapshot is open; it makes the oldest snapshot go
+ * stale instead (snapmap_snapshots_over_limit()).  A write that does not
+ * grow the map is always admitted.
  */
-static bool snapmap_charge_bytes(struct snapmap *map, size_t add, size_t drop)
+static bool snapmap_charge_live(struct snapmap *map, size_t add, size_t drop)
 {
-	s64 live = atomic64_add_return(add, &map->bytes) -
-		   atomic64_read(&map->pinned);
+	s64 delta = (s64)add - (s64)drop;
 
-	if (live - (s64)drop <= (s64)map->max_bytes)
+	if (delta <= 0) {
+		atomic64_add(delta, &map->live);
 		return true;
-	atomic64_sub(add, &map->bytes);
+	}
+	if (atomic64_add_return(delta, &map->live) <= (s64)map->max_bytes)
+		return true;
+	atomic64_sub(delta, &map->live);
 	return false;
 }
 
@@ -389,6 +395,7 @@ static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
 	bool del = val->len == SNAPMAP_TOMBSTONE;
 	struct snapmap_node *node, *new = NULL;
 	struct snapmap_val *cur;
+	size_t add, drop;
 	bool was_present;
 	int err;
 
@@ -438,28 +445,27 @@ again:
 		goto out_unlock;
 
 	was_present = cur && cur->len != SNAPMAP_TOMBSTONE;
+	add = snapmap_val_charge(val->len);
+	/* The replaced head stays, if at all, as a pinned version. */
+	drop = cur ? snapmap_val_charge(cur->len) : 0;
 	if (del) {
 		/* A deletion is always admitted: it makes room. */
-		atomic64_add(snapmap_val_charge(val->len), &map->bytes);
+		atomic64_add((s64)add - (s64)drop, &map->live);
 		atomic64_dec(&map->entries);
 	} else if (!was_present && !snapmap_charge_entry(map)) {
 		err = -ENOSPC;
 		goto out_unlock;
-	} else if (!snapmap_charge_bytes(map, snapmap_val_charge(val->len),
-					 was_present ?
-					 snapmap_val_charge(cur->len) : 0)) {
+	} else if (!snapmap_charge_live(map, add, drop)) {
 		if (!was_present)
 			atomic64_dec(&map->entries);
 		err = -ENOSPC;
 		goto out_unlock;
 	}
+	atomic64_add(add, &map->bytes);
 
 	RCU_INIT_POINTER(val->older, cur);
 	rcu_assign_pointer(node->head, val);
 	*version = snapmap_val_version(map, val);
-	/* The old head is pinned until trimming decides otherwise. */
-	if (cur)
-		atomic64_add(snapmap_val_charge(cur->len), &map->pinned);
 	snapmap_node_trim(map, node);
 	spin_unlock(&node->lock);
 	rcu_read_unlock();
@@ -887,6 +893,7 @@ int snapmap_table_init(struct snapmap *map)
 	atomic64_set(&map->seq, 0);
 	atomic64_set(&map->entries, 0);
 	atomic64_set(&map->bytes, 0);
+	atomic64_set(&map->live, 0);
 
 	old = set_active_memcg(map->memcg);
 	map->stats = alloc_percpu_gfp(struct snapmap_stats, GFP_KERNEL_ACCOUNT);

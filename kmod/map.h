@@ -17,7 +17,6 @@ u32 snapmap_max_key_len(const struct snapmap *map);
 u32 snapmap_max_value_len(const struct snapmap *map);
 struct snapmap *snapmap_open_named(const char *name, bool read_only);
 void snapmap_show_all(struct seq_file *m);
-void snapmap_snapshot_version(struct snapmap_snapshot *snap, u64 *version);
 size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap);
 
 #endif /* _SNAPMAP_MAP_H */

@@ -123,29 +123,48 @@ static bool snapmap_invalidate_oldest(struct snapmap *map)
 	return snap;
 }
 
+/* Have the worker sweep the map; it checks the byte limit when done. */
+static void snapmap_gc_kick(struct snapmap *map)
+{
+	if (!test_and_set_bit(SNAPMAP_GC_PENDING, &map->gc_flags))
+		queue_work(system_unbound_wq, &map->gc_work);
+}
+
 /**
  * snapmap_snapshots_over_limit() - a write took the map over its byte limit
  * @map: the map
  *
  * Makes the oldest snapshot stale and has the versions it pinned freed in
- * the background; the writer does not wait for that.
+ * the background; the writer does not wait for that.  While a sweep is
+ * under way nothing more is made stale: the sweep may free enough, and it
+ * looks at the limit again when it is done.
  *
  * Context: process context.
  */
 void snapmap_snapshots_over_limit(struct snapmap *map)
 {
-	if (snapmap_invalidate_oldest(map))
-		queue_work(system_unbound_wq, &map->gc_work);
+	if (list_empty(&map->snapshots) ||
+	    test_and_set_bit(SNAPMAP_GC_PENDING, &map->gc_flags))
+		return;
+	snapmap_invalidate_oldest(map);
+	queue_work(system_unbound_wq, &map->gc_work);
 }
 
 static void snapmap_gc_work(struct work_struct *work)
 {
 	struct snapmap *map = container_of(work, struct snapmap, gc_work);
 
-	do {
+	for (;;) {
 		snapmap_sweep(map);
-	} while (atomic64_read(&map->bytes) > map->max_bytes &&
-		 snapmap_invalidate_oldest(map));
+		if (atomic64_read(&map->bytes) <= map->max_bytes ||
+		    !snapmap_invalidate_oldest(map))
+			break;
+	}
+	clear_bit(SNAPMAP_GC_PENDING, &map->gc_flags);
+	/* A write may have gone over the limit while the bit was set. */
+	smp_mb__after_atomic();
+	if (atomic64_read(&map->bytes) > map->max_bytes)
+		snapmap_snapshots_over_limit(map);
 }
 
 /**
@@ -267,7 +286,14 @@ static int snapmap_atomic_next(struct snapmap_snapshot *snap,
 			return ret;
 		cond_resched();
 	} while (node);
-	return 0;
+
+	/*
+	 * Versions trimmed after the snapshot went stale make nodes yield
+	 * nothing: the end of the walk is the end of the snapshot only if
+	 * it is still valid.
+	 */
+	smp_rmb();
+	return READ_ONCE(snap->stale) ? -ESTALE : 0;
 }
 
 static int snapmap_weak_next(struct snapmap_snapshot *snap,
@@ -489,12 +515,15 @@ EXPORT_SYMBOL_GPL(snapmap_snapshot_get_info);
 /**
  * snapmap_snapshot_version() - the version of an ATOMIC snapshot
  * @snap: the snapshot
- * @version: set to its V
+ * @version: set to its V, or 0 for a WEAK snapshot
+ *
+ * Context: any context.
  */
 void snapmap_snapshot_version(struct snapmap_snapshot *snap, u64 *version)
 {
 	*version = atomic64_read(&snap->version);
 }
+EXPORT_SYMBOL_GPL(snapmap_snapshot_version);
 
 /**
  * snapmap_snapshot_max_record() - the largest record a snapshot can hold
@@ -529,8 +558,9 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap)
 			list_del_rcu(&snap->link);
 		spin_unlock(&map->snap_lock);
 		snapmap_cursor_reset(map, &snap->cursor);
-		if (atomic64_read(&map->pinned))
-			queue_work(system_unbound_wq, &map->gc_work);
+		/* Free what only this snapshot pinned. */
+		if (atomic64_read(&map->bytes) != atomic64_read(&map->live))
+			snapmap_gc_kick(map);
 	}
 	mutex_destroy(&snap->lock);
 	/* Writers may still be reading its version in the list. */

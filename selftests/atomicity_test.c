@@ -31,7 +31,10 @@
 
 #include "snapmap_test.h"
 
-/* Relaxed access is enough for counters and flags; versions use acq/rel. */
+/*
+ * Shared flags, counters and versions: versions published by one thread
+ * order what it did before, so every load acquires and every store releases.
+ */
 #define LOAD(p) __atomic_load_n(p, __ATOMIC_ACQUIRE)
 #define STORE(p, v) __atomic_store_n(p, v, __ATOMIC_RELEASE)
 #define ADD(p, v) __atomic_add_fetch(p, v, __ATOMIC_RELAXED)

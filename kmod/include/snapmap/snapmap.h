@@ -101,6 +101,7 @@ int snapmap_snapshot_next(struct snapmap_snapshot *snap, snapmap_record_fn fn,
 ssize_t snapmap_snapshot_read(struct snapmap_snapshot *snap, void *buf,
 			      size_t size);
 void snapmap_snapshot_rewind(struct snapmap_snapshot *snap);
+void snapmap_snapshot_version(struct snapmap_snapshot *snap, u64 *version);
 int snapmap_snapshot_get_info(struct snapmap_snapshot *snap,
 			      struct snapmap_snapshot_info *info);
 void snapmap_snapshot_close(struct snapmap_snapshot *snap);
