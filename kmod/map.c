@@ -595,6 +595,22 @@ int snapmap_lookup_rcu(struct snapmap *map, const void *key, u32 key_len,
 }
 EXPORT_SYMBOL_GPL(snapmap_lookup_rcu);
 
+/* Check a key's length and a value against @map's limits; copy the value. */
+static struct snapmap_val *snapmap_value_new(struct snapmap *map, u32 key_len,
+					     const void *value, u32 value_len)
+{
+	struct snapmap_val *val;
+	int err;
+
+	err = snapmap_check_key(map, key_len);
+	if (err)
+		return ERR_PTR(err);
+	if (value_len > map->max_value_len)
+		return ERR_PTR(-EMSGSIZE);
+	val = snapmap_val_alloc(map, value, value_len);
+	return val ?: ERR_PTR(-ENOMEM);
+}
+
 /**
  * snapmap_update() - insert or replace a key
  * @map: the map
@@ -623,20 +639,13 @@ int snapmap_update(struct snapmap *map, const void *key, u32 key_len,
 {
 	struct snapmap_key k = { .data = key, .len = key_len };
 	struct snapmap_val *val;
-	int err;
 
 	if (flags & ~(SNAPMAP_PUT_NOEXIST | SNAPMAP_PUT_EXIST |
 		      SNAPMAP_PUT_IF_VERSION) || hweight32(flags) > 1)
 		return -EINVAL;
-	err = snapmap_check_key(map, key_len);
-	if (err)
-		return err;
-	if (value_len > map->max_value_len)
-		return -EMSGSIZE;
-
-	val = snapmap_val_alloc(map, value, value_len);
-	if (!val)
-		return -ENOMEM;
+	val = snapmap_value_new(map, key_len, value, value_len);
+	if (IS_ERR(val))
+		return PTR_ERR(val);
 	return snapmap_write(map, &k, val, flags, expected_version, version);
 }
 EXPORT_SYMBOL_GPL(snapmap_update);
@@ -687,16 +696,10 @@ int snapmap_restore(struct snapmap *map, const void *key, u32 key_len,
 	struct snapmap_key k = { .data = key, .len = key_len };
 	struct snapmap_val *val;
 	u64 ignored;
-	int err;
 
-	err = snapmap_check_key(map, key_len);
-	if (err)
-		return err;
-	if (value_len > map->max_value_len)
-		return -EMSGSIZE;
-	val = snapmap_val_alloc(map, value, value_len);
-	if (!val)
-		return -ENOMEM;
+	val = snapmap_value_new(map, key_len, value, value_len);
+	if (IS_ERR(val))
+		return PTR_ERR(val);
 	atomic64_set(&val->version, version);
 	return snapmap_write(map, &k, val, SNAPMAP_PUT_NOEXIST, 0, &ignored);
 }
