@@ -119,13 +119,15 @@ static long long slab_kmalloc_bytes(void)
 }
 
 /*
- * The child creates the map inside a cgroup: its allocations must show in
- * the cgroup's memory.current.  Reports the per-entry cost three ways.
+ * Run @child in a child process inside the test cgroup, limited to @max
+ * bytes, with a fresh map made there (so charged there).  The child's exit
+ * status is 0 for success, or says which of its checks failed.
  */
-TEST(charged_to_creator_memcg)
+static void run_in_cgroup(struct __test_metadata *_metadata, const char *max,
+			  int (*child)(int fd))
 {
 	const char *why = cg_setup();
-	int status;
+	int status, fd;
 	pid_t pid;
 
 	if (why)
@@ -134,86 +136,9 @@ TEST(charged_to_creator_memcg)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
-		struct snapmap_info info;
-		long long before, after, slab_before, slab_after;
-		unsigned int done;
-		int ctl, fd;
-
-		cg_enter("max");
-		ctl = snapmap_open_ctl();
-		fd = sm_create_default(ctl);
-		if (fd < 0)
-			_exit(101);
-		before = cg_read("memory.current");
-		slab_before = slab_kmalloc_bytes();
-		if (put_n(fd, ENTRIES, &done) || sm_info(fd, &info))
-			_exit(102);
-		after = cg_read("memory.current");
-		slab_after = slab_kmalloc_bytes();
-
-		printf("# %u entries of 16-byte keys and values:\n", ENTRIES);
-		printf("#   INFO bytes:          %llu per entry\n",
-		       (unsigned long long)info.out_bytes / ENTRIES);
-		printf("#   memory cgroup:       %lld per entry\n",
-		       (after - before) / ENTRIES);
-		if (slab_before >= 0)
-			printf("#   kmalloc slab caches: %lld per entry\n",
-			       (slab_after - slab_before) / ENTRIES);
-		fflush(stdout);
-		/* Rounded up to slab sizes, charges are at least INFO's. */
-		if (after - before < (long long)info.out_bytes)
-			_exit(103);
-		_exit(0);
-	}
-	ASSERT_EQ(pid, waitpid(pid, &status, 0));
-	ASSERT_TRUE(WIFEXITED(status));
-	EXPECT_EQ(0, WEXITSTATUS(status));
-	rmdir(CGROUP_DIR);
-}
-
-/*
- * A map whose creator's cgroup is full refuses writes with ENOMEM: no OOM
- * kill, nothing lost, and reads still work.  (Freed versions are returned
- * only after an RCU grace period, which user space cannot wait for, so
- * this does not check that room comes back.)
- */
-TEST(memcg_limit_refuses_writes)
-{
-	const char *why = cg_setup();
-	int status;
-	pid_t pid;
-
-	if (why)
-		SKIP(return, "%s", why);
-
-	pid = fork();
-	ASSERT_LE(0, pid);
-	if (!pid) {
-		struct snapmap_info info;
-		unsigned int done;
-		char value[16];
-		int ctl, fd, ret;
-
-		cg_enter("8M");
-		ctl = snapmap_open_ctl();
-		fd = sm_create_default(ctl);
-		if (fd < 0)
-			_exit(101);
-		ret = put_n(fd, 1000000, &done);
-		if (ret != -ENOMEM)
-			_exit(102);
-		/* Every write that succeeded is there, the failed one not. */
-		if (sm_info(fd, &info) || info.out_entries != done)
-			_exit(103);
-		if (sm_get(fd, "key-000000000000", 16, value, sizeof(value),
-			   NULL, NULL))
-			_exit(104);
-		if (sm_clear(fd, NULL) || sm_info(fd, &info) ||
-		    info.out_entries)
-			_exit(105);
-		close(fd);
-		close(ctl);
-		_exit(0);
+		cg_enter(max);
+		fd = sm_create_default(snapmap_open_ctl());
+		_exit(fd < 0 ? 100 : child(fd));
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
 	/* Killed (by the OOM killer) is a failure too. */
@@ -222,6 +147,70 @@ TEST(memcg_limit_refuses_writes)
 	}
 	EXPECT_EQ(0, WEXITSTATUS(status));
 	rmdir(CGROUP_DIR);
+}
+
+/* Reports the per-entry cost three ways. */
+static int fill_and_measure(int fd)
+{
+	long long before, after, slab_before, slab_after;
+	struct snapmap_info info;
+	unsigned int done;
+
+	before = cg_read("memory.current");
+	slab_before = slab_kmalloc_bytes();
+	if (put_n(fd, ENTRIES, &done) || sm_info(fd, &info))
+		return 1;
+	after = cg_read("memory.current");
+	slab_after = slab_kmalloc_bytes();
+
+	printf("# %u entries of 16-byte keys and values:\n", ENTRIES);
+	printf("#   INFO bytes:          %llu per entry\n",
+	       (unsigned long long)info.out_bytes / ENTRIES);
+	printf("#   memory cgroup:       %lld per entry\n",
+	       (after - before) / ENTRIES);
+	if (slab_before >= 0)
+		printf("#   kmalloc slab caches: %lld per entry\n",
+		       (slab_after - slab_before) / ENTRIES);
+	fflush(stdout);
+	/* Rounded up to slab sizes, charges are at least INFO's. */
+	return after - before < (long long)info.out_bytes ? 2 : 0;
+}
+
+/* The map's allocations show in its creator's memory.current. */
+TEST(charged_to_creator_memcg)
+{
+	run_in_cgroup(_metadata, "max", fill_and_measure);
+}
+
+static int fill_until_full(int fd)
+{
+	struct snapmap_info info;
+	unsigned int done;
+	char value[16];
+
+	if (put_n(fd, 1000000, &done) != -ENOMEM)
+		return 1;
+	/* Every write that succeeded is there, the failed one not. */
+	if (sm_info(fd, &info) || info.out_entries != done)
+		return 2;
+	if (sm_get(fd, "key-000000000000", 16, value, sizeof(value), NULL,
+		   NULL))
+		return 3;
+	/* Deleting needs no memory the full cgroup would refuse. */
+	if (sm_clear(fd, NULL) || sm_info(fd, &info) || info.out_entries)
+		return 4;
+	return 0;
+}
+
+/*
+ * A map whose creator's cgroup is full refuses writes with ENOMEM: no OOM
+ * kill, nothing lost, reads work and the map can be emptied.  (Freed
+ * versions are returned only after an RCU grace period, which user space
+ * cannot wait for, so this does not check that room comes back.)
+ */
+TEST(memcg_limit_refuses_writes)
+{
+	run_in_cgroup(_metadata, "8M", fill_until_full);
 }
 
 static int unload_snapmap(void)
