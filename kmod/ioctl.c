@@ -433,13 +433,14 @@ static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
  *
  * Errors of the batch itself fail the ioctl before any op runs: flags,
  * reserved, count, op_size, and an op array that wraps around the address
- * space.  Errors of one op, including a non-zero tail beyond the module's
- * op structure (E2BIG), go to its out_result.
+ * space or is not all readable and writable.  Errors of one op, including
+ * a non-zero tail beyond the module's op structure (E2BIG), go to its
+ * out_result.
  *
- * A fault reading an op, or writing its results back, fails the ioctl with
- * -EFAULT after the ops before it have run (and, for a fault on writing
- * back, the op itself): they cannot be undone.  out_done is still written
- * back if it can be, and counts them.
+ * Only if another thread unmaps the array while the batch runs can a fault
+ * come later: the ioctl then fails with -EFAULT after the ops before it
+ * have run (and, for a fault on writing back, the op itself), which cannot
+ * be undone.  out_done is still written back if it can be, and counts them.
  */
 static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 {
