@@ -7,7 +7,7 @@
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),\
 	     $(shell scripts/stock-kernel --kdir 2>/dev/null))
 
-.PHONY: all modules userspace selftests check demo deps clean
+.PHONY: all modules userspace selftests check demo bench deps clean
 
 all: modules userspace
 
@@ -29,8 +29,12 @@ check:
 demo:
 	scripts/demo
 
+bench:
+	scripts/bench
+
 clean:
 	$(if $(wildcard $(KDIR)),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C bench clean
 	rm -rf build

@@ -1,0 +1,500 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0
+"""Turn the output of snapmap_bench (and snapmap_kbench) into BENCHMARKS.md,
+a table on the terminal and gnuplot PNG plots.
+
+usage: report.py RESULTS --out BENCHMARKS.md --plots DIR [--env KEY=VALUE]...
+
+RESULTS is the console output of scripts/vm-run: lines "fig ...",
+"series ..." and "env ..." (indented by the runner) are read, the rest is
+ignored.  Notes on where snapmap loses and why come from bench/notes.md,
+appended as they are.
+"""
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def parse(path):
+    figs, series, env = {}, {}, {}
+    for line in open(path, encoding="utf-8", errors="replace"):
+        f = line.split()
+        if not f:
+            continue
+        if f[0] == "fig" and len(f) == 8:
+            figs[(f[1], f[2], f[3])] = (float(f[4]), float(f[5]),
+                                        float(f[6]), f[7])
+        elif f[0] == "series" and len(f) >= 4:
+            series.setdefault(f[1], []).append([float(x) for x in f[2:]])
+        elif f[0] == "env" and len(f) >= 3:
+            env[f[1]] = " ".join(f[2:])
+    return figs, series, env
+
+
+def num(x):
+    """A number as a person reads it: 3 significant digits, k/M suffixes."""
+    a = abs(x)
+    if a >= 1e7:
+        return "%.1fM" % (x / 1e6)
+    if a >= 1e6:
+        return "%.2fM" % (x / 1e6)
+    if a >= 1e4:
+        return "%.0fk" % (x / 1e3)
+    if a >= 1e3:
+        return "%.2fk" % (x / 1e3)
+    if a >= 100:
+        return "%.0f" % x
+    if a >= 10:
+        return "%.1f" % x
+    if a >= 0.01:
+        return "%.2f" % x
+    return "%.2g" % x
+
+
+class Report:
+    def __init__(self, figs, series, env):
+        self.figs, self.series, self.env = figs, series, env
+        self.md = []
+        self.targets = []
+
+    def get(self, fig, row, sys_):
+        return self.figs.get((fig, row, sys_))
+
+    def med(self, fig, row, sys_):
+        v = self.get(fig, row, sys_)
+        return v[0] if v else None
+
+    def cell(self, fig, row, sys_):
+        v = self.get(fig, row, sys_)
+        if not v:
+            return "-"
+        return "%s [%s-%s]" % (num(v[0]), num(v[1]), num(v[2]))
+
+    def rows(self, fig):
+        seen = []
+        for (f, r, _) in self.figs:
+            if f == fig and r not in seen:
+                seen.append(r)
+        return seen
+
+    def table(self, fig, systems, ratio=None, ratio_name="ratio",
+              row_name="", unit=""):
+        """A markdown table of median [min-max] for each row and system,
+        with a ratio column ratio=(numerator system, denominator system)."""
+        head = [row_name] + systems + ([ratio_name] if ratio else [])
+        out = ["| " + " | ".join(head) + " |",
+               "|" + "|".join(["---"] * len(head)) + "|"]
+        for r in self.rows(fig):
+            cells = [r] + [self.cell(fig, r, s) for s in systems]
+            if ratio:
+                a, b = self.med(fig, r, ratio[0]), self.med(fig, r, ratio[1])
+                cells.append("%.2fx" % (a / b) if a and b else "-")
+            out.append("| " + " | ".join(cells) + " |")
+        if unit:
+            out.append("")
+            out.append("Unit: %s; median [min-max] of the repetitions." %
+                       unit)
+        return "\n".join(out)
+
+    def target(self, name, ratio, goal, better, note=""):
+        """Record a target: better is 'le' (ratio <= goal) or 'ge'."""
+        if ratio is None:
+            self.targets.append((name, "-", goal, better, "not measured",
+                                 note))
+            return
+        met = ratio <= goal if better == "le" else ratio >= goal
+        self.targets.append((name, "%.2fx" % ratio, goal, better,
+                             "met" if met else "NOT met", note))
+
+
+def ratio(a, b):
+    return a / b if a and b else None
+
+
+def build(rep, plots_rel):
+    f, md = rep, rep.md
+    env = rep.env
+
+    # Targets -------------------------------------------------------------
+    for op in ("lookup", "update", "delete", "insert"):
+        f.target("single-op %s: ioctl / bpf(2) time" % op,
+                 ratio(f.med("op", op, "snapmap"), f.med("op", op, "bpf")),
+                 1.0, "le")
+    for op in ("lookup", "update", "delete"):
+        f.target("batch %s: snapmap / BPF batch throughput" % op,
+                 ratio(f.med("batch", op, "snapmap"),
+                       f.med("batch", op, "bpf")), 1.0, "ge")
+    drow = (f.rows("dump") or ["1000000"])[0]
+    f.target("ATOMIC full dump / BPF_MAP_LOOKUP_BATCH dump throughput",
+             ratio(f.med("dump", drow, "snapmap-atomic"),
+                   f.med("dump", drow, "bpf-lookup-batch")), 0.8, "ge")
+    f.target("snapshot creation, 1M entries / 1k entries",
+             ratio(f.med("snapcreate", "1000000", "snapmap-atomic"),
+                   f.med("snapcreate", "1000", "snapmap-atomic")), 2.0, "le")
+    f.target("writer throughput during an ATOMIC read / alone",
+             f.med("writer", "snapmap-atomic", "ratio"), 0.8, "ge")
+    f.target("kernel API lookup / raw rhashtable lookup",
+             ratio(f.med("kapi", "lookup", "snapmap_lookup"),
+                   f.med("kapi", "lookup", "rhashtable")), 1.3, "le")
+    worst = None
+    for r in f.rows("mem"):
+        x = ratio(f.med("mem", r, "snapmap"), f.med("mem", r, "bpf-noprealloc"))
+        if x and (worst is None or x > worst[0]):
+            worst = (x, r)
+    f.target("bytes per entry / BPF hash (no prealloc), worst size",
+             worst[0] if worst else None, 1.0, "le",
+             "at %s entries" % worst[1] if worst else "")
+
+    md.append("# snapmap benchmarks\n")
+    md.append("Generated by `make bench` (`scripts/bench`, "
+              "`bench/snapmap_bench.c`, `bench/kmod/snapmap_kbench.c`, "
+              "`bench/report.py`); do not edit by hand: the notes at the end "
+              "come from `bench/notes.md`.\n")
+    md.append("Every figure is measured side by side with its baselines in "
+              "one boot of one VM; each number is the median of the "
+              "repetitions, with their range in brackets. Under emulation "
+              "absolute times mean little; the ratios are what counts.\n")
+    md.append("## Environment\n")
+    md.append("| | |\n|---|---|")
+    for k, label in (("kernel", "guest kernel"), ("vcpus", "vCPUs"),
+                     ("accel", "accelerator"),
+                     ("guest_memory_mib", "guest memory (MiB)"),
+                     ("qemu", "QEMU"), ("host_cpu", "host CPU"),
+                     ("host_cores", "host cores"),
+                     ("host_load", "host load average at start"),
+                     ("date", "date"), ("commit", "snapmap commit"),
+                     ("guest_seconds", "suite run time in the guest (s)"),
+                     ("total_seconds", "make bench wall time (s)")):
+        if k in env:
+            md.append("| %s | %s |" % (label, env[k]))
+    md.append("")
+
+    md.append("## Targets\n")
+    md.append("| target | goal | measured | verdict |")
+    md.append("|---|---|---|---|")
+    for name, meas, goal, better, verdict, note in f.targets:
+        md.append("| %s | %s %.1fx | %s%s | %s |" % (
+            name, "<=" if better == "le" else ">=", goal, meas,
+            " (%s)" % note if note else "", verdict))
+    md.append("\nWhy each target that is not met is not met: see "
+              "[Notes](#notes).\n")
+
+    md.append("## Single operations: ioctl against bpf(2)\n")
+    md.append("One syscall per operation on a 10k-entry map, 16-byte keys "
+              "and values, random keys. `null` is a command the kernel "
+              "rejects at once: the cost of the syscall alone. `bpf` is "
+              "the default (preallocated) hash map, `bpf-noprealloc` one "
+              "with `BPF_F_NO_PREALLOC`, which allocates per insert as "
+              "snapmap does.\n")
+    md.append(f.table("op", ["snapmap", "bpf", "bpf-noprealloc"],
+                      ratio=("snapmap", "bpf"), ratio_name="snapmap / bpf",
+                      row_name="op", unit="ns per operation"))
+    md.append("\n![single operations](%s/ops.png)\n" % plots_rel)
+
+    md.append("## Batches\n")
+    md.append("256 operations per syscall: snapmap's `BATCH` against "
+              "`BPF_MAP_UPDATE_BATCH`, `BPF_MAP_DELETE_BATCH` and "
+              "`BPF_MAP_LOOKUP_BATCH`. BPF has no batch lookup of given "
+              "keys: its lookup batch reads the next 256 entries in table "
+              "order, while snapmap's looks up 256 random keys.\n")
+    md.append(f.table("batch", ["snapmap", "bpf"], ratio=("snapmap", "bpf"),
+                      ratio_name="snapmap / bpf", row_name="op",
+                      unit="operations per second"))
+    md.append("")
+
+    md.append("## Full dump\n")
+    md.append("Every entry of a 1M-entry map copied to user space: an "
+              "ATOMIC snapshot read with read(2) (256 KiB buffer), a WEAK "
+              "walk, a `BPF_MAP_LOOKUP_BATCH` dump (4096 entries per call), "
+              "and the rwlock map's deep copy (in user space, no syscall, "
+              "writers stopped throughout).\n")
+    md.append(f.table("dump", ["snapmap-atomic", "snapmap-weak",
+                               "bpf-lookup-batch", "rwlock-copy"],
+                      ratio=("snapmap-atomic", "bpf-lookup-batch"),
+                      ratio_name="atomic / bpf", row_name="entries",
+                      unit="entries per second"))
+    md.append("")
+
+    md.append("## Snapshot creation against map size\n")
+    md.append("The `SNAPMAP_IOC_SNAPSHOT` ioctl alone (median of 201 "
+              "creations per repetition), against the rwlock map's deep "
+              "copy, which is the snapshot of that design.\n")
+    md.append(f.table("snapcreate", ["snapmap-atomic", "snapmap-weak",
+                                     "rwlock-copy"],
+                      ratio=("rwlock-copy", "snapmap-atomic"),
+                      ratio_name="copy / atomic", row_name="entries",
+                      unit="microseconds"))
+    md.append("\n![snapshot creation](%s/snapshot-creation.png)\n" %
+              plots_rel)
+
+    md.append("## Writers while a 1M-entry snapshot is read\n")
+    md.append("One thread PUTs random keys of the 1M-entry map; after 1.5 s "
+              "the main thread takes a snapshot and reads all of it (or, "
+              "for rwlock + copy, deep-copies the map under the read "
+              "lock). `ratio` is the writer's throughput during the read "
+              "over its throughput alone just before; `max-stall` the "
+              "longest time between two completed writes during the "
+              "read.\n")
+    systems = ["ratio", "alone", "during", "read", "max-stall"]
+    head = "| mode | " + " | ".join(
+        ["ratio (x)", "alone (ops/s)", "during (ops/s)", "read (s)",
+         "max stall (ms)"]) + " |"
+    md.append(head)
+    md.append("|" + "---|" * (len(systems) + 1))
+    for r in f.rows("writer"):
+        md.append("| %s | %s |" % (r, " | ".join(
+            f.cell("writer", r, s) for s in systems)))
+    md.append("\n![writer throughput over time](%s/writer-timeline.png)\n" %
+              plots_rel)
+
+    md.append("## Clone against a full dump\n")
+    md.append("`SNAPMAP_IOC_CLONE` (a new map holding an ATOMIC snapshot) "
+              "against reading an ATOMIC snapshot of the same map to user "
+              "space.\n")
+    md.append(f.table("clone", ["clone", "atomic-dump"],
+                      ratio=("clone", "atomic-dump"),
+                      ratio_name="clone / dump", row_name="entries",
+                      unit="milliseconds"))
+    md.append("")
+
+    md.append("## Kernel API against a raw rhashtable\n")
+    md.append("From the `snapmap_kbench` module, on the same 100k 16-byte "
+              "keys: `rhashtable_lookup_fast()` plus a copy of the value "
+              "against `snapmap_lookup()` (copy-out) and "
+              "`snapmap_lookup_rcu()`; inserts into an empty table "
+              "(`rhashtable_lookup_insert_fast()` of a new object) and "
+              "updates (`rhashtable_replace_fast()`, old object freed after "
+              "a grace period) against `snapmap_update()`.\n")
+    md.append("| op | system | ns [min-max] | / rhashtable |")
+    md.append("|---|---|---|---|")
+    for r in f.rows("kapi"):
+        base = f.med("kapi", r, "rhashtable")
+        for (ff, rr, s) in f.figs:
+            if ff == "kapi" and rr == r:
+                md.append("| %s | %s | %s | %s |" % (
+                    r, s, f.cell("kapi", r, s),
+                    "%.2fx" % (f.med("kapi", r, s) / base) if base else "-"))
+    md.append("")
+
+    md.append("## Memory per entry\n")
+    md.append("Growth of the memory cgroup's `memory.current` per entry, "
+              "16-byte keys and values, the same method for every system "
+              "(maps under 100k entries are measured 100k entries at a "
+              "time, so per-map overhead is included). "
+              "`snapmap+snapshot`: an ATOMIC snapshot open and every key "
+              "rewritten once after it, so each key holds two versions. "
+              "BPF maps are created with `max_entries` equal to the size. "
+              "The rwlock map is user-space memory (malloc) and has no "
+              "kernel overhead; its copy is a second full map.\n")
+    md.append(f.table("mem", ["snapmap", "snapmap+snapshot",
+                              "bpf-noprealloc", "bpf-prealloc", "rwlock",
+                              "rwlock+copy"],
+                      ratio=("snapmap", "bpf-noprealloc"),
+                      ratio_name="snapmap / bpf-noprealloc",
+                      row_name="entries", unit="bytes per entry"))
+    md.append("\n![memory per entry](%s/memory.png)\n" % plots_rel)
+
+    md.append("## Scaling with readers and writers (2 vCPUs)\n")
+    md.append("Aggregate throughput of 1 or 2 reader threads (GET), 1 or 2 "
+              "writer threads (PUT of present keys), and one of each, on "
+              "100k-entry maps.\n")
+    md.append(f.table("scale", ["snapmap", "bpf", "rwlock"],
+                      ratio=("snapmap", "bpf"), ratio_name="snapmap / bpf",
+                      row_name="threads", unit="operations per second"))
+    lines = []
+    for s in ("snapmap", "bpf", "rwlock"):
+        a, b = f.med("scale", "2r", s), f.med("scale", "1r", s)
+        c, d = f.med("scale", "2w", s), f.med("scale", "1w", s)
+        if a and b and c and d:
+            lines.append("%s: 2 readers %.2fx one, 2 writers %.2fx one" %
+                         (s, a / b, c / d))
+    if lines:
+        md.append("\nSpeed-up from a second thread: " + "; ".join(lines) +
+                  ".\n")
+    md.append("\n![scaling](%s/scaling.png)\n" % plots_rel)
+
+    notes = os.path.join(HERE, "notes.md")
+    if os.path.exists(notes):
+        md.append("## Notes\n")
+        md.append(open(notes, encoding="utf-8").read().strip() + "\n")
+    return "\n".join(md) + "\n"
+
+
+def gnuplot(script, cwd):
+    subprocess.run(["gnuplot"], input=script, text=True, cwd=cwd, check=True)
+
+
+def plots(rep, outdir, datadir):
+    f = rep
+    os.makedirs(outdir, exist_ok=True)
+    os.makedirs(datadir, exist_ok=True)
+    term = "set terminal pngcairo size 900,500 font 'sans,10'\n"
+
+    def write(name, rows):
+        path = os.path.join(datadir, name)
+        with open(path, "w") as out:
+            for r in rows:
+                out.write(" ".join(str(x) for x in r) + "\n")
+        return path
+
+    # Single ops: clustered bars, snapmap / bpf / bpf-noprealloc.
+    rows = []
+    for op in f.rows("op"):
+        rows.append([op] + [f.med("op", op, s) or 0
+                            for s in ("snapmap", "bpf", "bpf-noprealloc")])
+    d = write("ops.dat", rows)
+    gnuplot(term + """
+set output '%s/ops.png'
+set title 'Single operations: one syscall each (lower is better)'
+set ylabel 'ns per operation'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+set yrange [0:*]
+plot '%s' using 2:xtic(1) title 'snapmap ioctl', '' using 3 title 'bpf(2) hash', '' using 4 title 'bpf(2) hash, no prealloc'
+""" % (outdir, d), datadir)
+
+    # Snapshot creation vs size, log-log.
+    rows = []
+    for r in f.rows("snapcreate"):
+        rows.append([r] + [f.med("snapcreate", r, s) or 0 for s in
+                           ("snapmap-atomic", "snapmap-weak",
+                            "rwlock-copy")])
+    d = write("snapcreate.dat", rows)
+    gnuplot(term + """
+set output '%s/snapshot-creation.png'
+set title 'Snapshot creation time against map size'
+set xlabel 'entries'
+set ylabel 'microseconds'
+set logscale xy
+set key top left
+set grid
+plot '%s' using 1:2 with linespoints lw 2 title 'snapmap ATOMIC', '' using 1:3 with linespoints title 'snapmap WEAK', '' using 1:4 with linespoints lw 2 title 'rwlock + deep copy'
+""" % (outdir, d), datadir)
+
+    # Writer timeline.
+    parts = []
+    spans = []
+    colors = {"snapmap-atomic": "#1f77b4", "snapmap-weak": "#2ca02c",
+              "rwlock-copy": "#d62728"}
+    for mode in ("snapmap-atomic", "snapmap-weak", "rwlock-copy"):
+        s = f.series.get("writer-" + mode)
+        r = f.series.get("read-" + mode)
+        if not s or not r:
+            continue
+        # Normalised by this run's own throughput before the read.
+        before = [v for t, v in s if 0.3 <= t < r[0][0] - 0.05]
+        base = sum(before) / len(before) if before else None
+        if not base:
+            continue
+        d = write("writer-%s.dat" % mode,
+                  [[t, v / base] for t, v in s])
+        parts.append("'%s' using 1:2 with lines lw 2 lc rgb '%s' title '%s'"
+                     % (d, colors[mode], mode))
+        spans.append((r[0][0], r[0][1], colors[mode]))
+    if parts:
+        objs = ""
+        for i, (a, b, c) in enumerate(spans):
+            objs += ("set object %d rect from %f, graph %f to %f, graph %f "
+                     "fc rgb '%s' fs transparent solid 0.12 noborder behind\n"
+                     % (i + 1, a, 0.0, b, 1.0, c))
+        gnuplot(term + """
+set output '%s/writer-timeline.png'
+set title 'Writer throughput while the main thread reads a 1M-entry snapshot (shaded: the read)'
+set xlabel 'seconds'
+set ylabel 'writer throughput / its throughput alone'
+set yrange [0:1.6]
+set key bottom right
+set grid
+%s
+plot %s
+""" % (outdir, objs, ", ".join(parts)), datadir)
+
+    # Memory per entry.
+    rows = []
+    for r in f.rows("mem"):
+        rows.append([r] + [f.med("mem", r, s) or 0 for s in
+                           ("snapmap", "snapmap+snapshot", "bpf-noprealloc",
+                            "bpf-prealloc")])
+    d = write("mem.dat", rows)
+    gnuplot(term + """
+set output '%s/memory.png'
+set title 'Memory per entry, 16-byte keys and values (memory cgroup)'
+set xlabel 'entries'
+set ylabel 'bytes per entry'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top right
+set yrange [0:*]
+plot '%s' using 2:xtic(1) title 'snapmap', '' using 3 title 'snapmap, snapshot open, keys rewritten', '' using 4 title 'bpf hash, no prealloc', '' using 5 title 'bpf hash, prealloc'
+""" % (outdir, d), datadir)
+
+    # Scaling.
+    rows = []
+    for r in f.rows("scale"):
+        rows.append([r] + [f.med("scale", r, s) or 0
+                           for s in ("snapmap", "bpf")])
+    d = write("scale.dat", rows)
+    gnuplot(term + """
+set output '%s/scaling.png'
+set title 'Readers and writers on 2 vCPUs (aggregate, higher is better)'
+set ylabel 'operations per second'
+set style data histograms
+set style histogram clustered gap 1
+set style fill solid 0.8 border -1
+set key top left
+set yrange [0:*]
+plot '%s' using 2:xtic(1) title 'snapmap', '' using 3 title 'bpf hash'
+""" % (outdir, d), datadir)
+
+
+def terminal_summary(rep):
+    out = ["", "snapmap benchmarks: targets"]
+    w = max(len(t[0]) for t in rep.targets)
+    for name, meas, goal, better, verdict, note in rep.targets:
+        out.append("  %-*s  %s %.1fx  %-7s %s%s" % (
+            w, name, "<=" if better == "le" else ">=", goal, meas, verdict,
+            "  (%s)" % note if note else ""))
+    return "\n".join(out)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("results")
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--plots", required=True)
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--env", action="append", default=[])
+    args = ap.parse_args()
+
+    figs, series, env = parse(args.results)
+    if not figs:
+        sys.exit("report.py: no results in %s" % args.results)
+    for kv in args.env:
+        k, _, v = kv.partition("=")
+        env[k] = v
+    rep = Report(figs, series, env)
+    plots_rel = os.path.relpath(args.plots, os.path.dirname(
+        os.path.abspath(args.out)))
+    text = build(rep, plots_rel)
+    with open(args.out, "w", encoding="utf-8") as out:
+        out.write(text)
+    plots(rep, os.path.abspath(args.plots), os.path.abspath(args.data))
+    # The tables, then the targets, on the terminal.
+    for line in text.splitlines():
+        if line.startswith("## Notes"):
+            break
+        if not line.startswith("!["):
+            print(line)
+    print(terminal_summary(rep))
+
+
+if __name__ == "__main__":
+    main()

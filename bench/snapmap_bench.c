@@ -1,0 +1,1284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap_bench - snapmap against what users would pick instead, side by
+ * side in one run: BPF hash maps through bpf(2), a pthread-rwlock map with
+ * deep copy ("RWMutex + copy"), snapmap's own WEAK walk, and (through the
+ * snapmap_kbench module) a raw rhashtable.
+ *
+ * Every figure is measured REPS times, the systems of one figure taking
+ * turns within each repetition, and printed as its median and range:
+ *
+ *   fig FIGURE ROW SYSTEM MEDIAN MIN MAX UNIT
+ *   series NAME T VALUE            (a timeline point)
+ *   env KEY VALUE
+ *
+ * Lines starting with '#' are comments.  scripts/bench turns the output
+ * into BENCHMARKS.md and plots.  Only ratios between figures of one run
+ * mean anything: absolute times depend on the machine and the emulator.
+ *
+ * usage: snapmap_bench [FIGURE...]   (default: all of them)
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <linux/bpf.h>
+#include <linux/snapmap.h>
+
+#include "bench.h"
+#include "bpf_hash.h"
+#include "rwmap.h"
+
+#define REPS 5
+#define PTR(p) ((__u64)(uintptr_t)(p))
+
+/* The largest map, and the keys and values every figure draws from. */
+#define MAX_KEYS 1000000
+static uint8_t (*keys)[KEY_LEN];
+static uint8_t (*vals)[VALUE_LEN];
+
+void die(const char *what)
+{
+	perror(what);
+	exit(1);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+struct spread spread_of(double *samples, unsigned int n)
+{
+	double *s = malloc(n * sizeof(*s));
+	struct spread sp;
+
+	if (!s)
+		die("malloc");
+	memcpy(s, samples, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	sp.med = n % 2 ? s[n / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+	sp.lo = s[0];
+	sp.hi = s[n - 1];
+	free(s);
+	return sp;
+}
+
+static void report(const char *fig, const char *row, const char *sys,
+		   double *samples, unsigned int n, const char *unit)
+{
+	struct spread sp = spread_of(samples, n);
+
+	printf("fig %s %s %s %.6g %.6g %.6g %s\n", fig, row, sys, sp.med,
+	       sp.lo, sp.hi, unit);
+	fflush(stdout);
+}
+
+static void sleep_s(double s)
+{
+	struct timespec ts = { .tv_sec = (time_t)s,
+			       .tv_nsec = (long)((s - (time_t)s) * 1e9) };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* snapmap through its ioctls ------------------------------------------- */
+
+static int ctl = -1;
+
+/* A map with the same key and value sizes as the BPF maps. */
+static int sm_new(void)
+{
+	struct snapmap_create c = {
+		.size = sizeof(c),
+		.max_key_len = KEY_LEN,
+		.max_value_len = VALUE_LEN,
+	};
+	int fd = ioctl(ctl, SNAPMAP_IOC_CREATE, &c);
+
+	if (fd < 0)
+		die("SNAPMAP_IOC_CREATE");
+	return fd;
+}
+
+static int sm_get(int fd, const void *key, void *value)
+{
+	struct snapmap_get g = {
+		.size = sizeof(g),
+		.key_len = KEY_LEN,
+		.value_buf_len = VALUE_LEN,
+		.key = PTR(key),
+		.value = PTR(value),
+	};
+
+	return ioctl(fd, SNAPMAP_IOC_GET, &g) ? -errno : 0;
+}
+
+static int sm_put(int fd, const void *key, const void *value)
+{
+	struct snapmap_put p = {
+		.size = sizeof(p),
+		.key_len = KEY_LEN,
+		.value_len = VALUE_LEN,
+		.key = PTR(key),
+		.value = PTR(value),
+	};
+
+	return ioctl(fd, SNAPMAP_IOC_PUT, &p) ? -errno : 0;
+}
+
+static int sm_del(int fd, const void *key)
+{
+	struct snapmap_del d = {
+		.size = sizeof(d),
+		.key_len = KEY_LEN,
+		.key = PTR(key),
+	};
+
+	return ioctl(fd, SNAPMAP_IOC_DEL, &d) ? -errno : 0;
+}
+
+/* An ioctl the map fd does not know: the cost of the syscall alone. */
+static int sm_null(int fd)
+{
+	return ioctl(fd, _IO(SNAPMAP_IOC_TYPE, 0x7f), NULL) ? -errno : 0;
+}
+
+#define SM_BATCH_MAX 1024
+static struct snapmap_batch_op sm_ops[SM_BATCH_MAX];
+static uint8_t sm_out[SM_BATCH_MAX][VALUE_LEN];
+
+/* One BATCH of @n ops of @opcode on the keys of numbers @idx. */
+static void sm_batch(int fd, uint32_t opcode, const uint32_t *idx,
+		     unsigned int n)
+{
+	struct snapmap_batch b = {
+		.size = sizeof(b),
+		.count = n,
+		.op_size = sizeof(sm_ops[0]),
+		.ops = PTR(sm_ops),
+	};
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		sm_ops[i] = (struct snapmap_batch_op){
+			.opcode = opcode,
+			.key_len = KEY_LEN,
+			.value_len = VALUE_LEN,
+			.key = PTR(keys[idx[i]]),
+			.value = PTR(opcode == SNAPMAP_BATCH_GET ?
+				     sm_out[i] : vals[idx[i]]),
+		};
+	}
+	if (ioctl(fd, SNAPMAP_IOC_BATCH, &b) || b.out_done != n)
+		die("SNAPMAP_IOC_BATCH");
+	for (i = 0; i < n; i++)
+		if (sm_ops[i].out_result)
+			die("SNAPMAP_IOC_BATCH op");
+}
+
+static void sm_fill(int fd, uint32_t n)
+{
+	uint32_t idx[SM_BATCH_MAX], i = 0, j;
+
+	while (i < n) {
+		for (j = 0; j < SM_BATCH_MAX && i < n; j++)
+			idx[j] = i++;
+		sm_batch(fd, SNAPMAP_BATCH_PUT, idx, j);
+	}
+}
+
+static int sm_snapshot(int fd, uint32_t flags)
+{
+	struct snapmap_snapshot_arg a = { .size = sizeof(a), .flags = flags };
+	int sfd = ioctl(fd, SNAPMAP_IOC_SNAPSHOT, &a);
+
+	if (sfd < 0)
+		die("SNAPMAP_IOC_SNAPSHOT");
+	return sfd;
+}
+
+/* Read a whole snapshot fd; returns the records read. */
+static uint64_t sm_read_all(int sfd)
+{
+	static uint8_t buf[256 * 1024];
+	uint64_t records = 0;
+	ssize_t len, off;
+
+	while ((len = read(sfd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < len; records++) {
+			const struct snapmap_record *rec = (void *)(buf + off);
+
+			off += SNAPMAP_RECORD_SIZE(rec->key_len,
+						   rec->value_len);
+		}
+	}
+	if (len < 0)
+		die("read snapshot");
+	return records;
+}
+
+/* Take and read a whole snapshot of @flags; returns the records. */
+static uint64_t sm_dump(int fd, uint32_t flags)
+{
+	int sfd = sm_snapshot(fd, flags);
+	uint64_t records = sm_read_all(sfd);
+
+	close(sfd);
+	return records;
+}
+
+/* BPF hash maps --------------------------------------------------------- */
+
+#define BPF_BATCH_MAX 4096
+static uint8_t bpf_keys[BPF_BATCH_MAX][KEY_LEN];
+static uint8_t bpf_vals[BPF_BATCH_MAX][VALUE_LEN];
+
+static int bpf_new(uint32_t max_entries, uint32_t flags)
+{
+	int fd = bpf_hash_create(max_entries, flags);
+
+	if (fd < 0) {
+		errno = -fd;
+		die("BPF_MAP_CREATE");
+	}
+	return fd;
+}
+
+static void bpf_batch_update(int fd, const uint32_t *idx, unsigned int n)
+{
+	uint32_t count = n;
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		memcpy(bpf_keys[i], keys[idx[i]], KEY_LEN);
+		memcpy(bpf_vals[i], vals[idx[i]], VALUE_LEN);
+	}
+	if (bpf_hash_update_batch(fd, bpf_keys, bpf_vals, &count) ||
+	    count != n)
+		die("BPF_MAP_UPDATE_BATCH");
+}
+
+static void bpf_batch_delete(int fd, const uint32_t *idx, unsigned int n)
+{
+	uint32_t count = n;
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		memcpy(bpf_keys[i], keys[idx[i]], KEY_LEN);
+	if (bpf_hash_delete_batch(fd, bpf_keys, &count) || count != n)
+		die("BPF_MAP_DELETE_BATCH");
+}
+
+static void bpf_fill(int fd, uint32_t n)
+{
+	uint32_t idx[BPF_BATCH_MAX], i = 0, j;
+
+	while (i < n) {
+		for (j = 0; j < 1024 && i < n; j++)
+			idx[j] = i++;
+		bpf_batch_update(fd, idx, j);
+	}
+}
+
+/*
+ * Read up to @n entries with BPF_MAP_LOOKUP_BATCH from *@pos (@started
+ * false: from the start).  Returns the entries read; *@done is set at the
+ * end of the map.
+ */
+static uint32_t bpf_dump_step(int fd, uint64_t *pos, bool *started,
+			      uint32_t n, bool *done)
+{
+	uint64_t out = 0;
+	uint32_t count = n;
+	int ret;
+
+	ret = bpf_hash_lookup_batch(fd, *started ? pos : NULL, &out,
+				    bpf_keys, bpf_vals, &count);
+	if (ret && ret != -ENOENT) {
+		errno = -ret;
+		die("BPF_MAP_LOOKUP_BATCH");
+	}
+	*done = ret == -ENOENT;
+	*pos = out;
+	*started = true;
+	return count;
+}
+
+/* A whole dump with BPF_MAP_LOOKUP_BATCH; returns the entries read. */
+static uint64_t bpf_dump(int fd)
+{
+	bool started = false, done = false;
+	uint64_t pos = 0, entries = 0;
+
+	while (!done)
+		entries += bpf_dump_step(fd, &pos, &started, BPF_BATCH_MAX,
+					 &done);
+	return entries;
+}
+
+/* The rwlock map ------------------------------------------------------- */
+
+static void rw_fill(struct rwmap *map, uint32_t n)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		rwmap_put(map, keys[i], vals[i]);
+}
+
+/* Figure: per-op cost of single operations ----------------------------- */
+
+#define OP_ENTRIES 10000
+#define OP_COUNT 4000
+
+enum op_kind { OP_NULL, OP_GET, OP_UPDATE, OP_DELETE, OP_INSERT, NR_OPS };
+static const char *const op_names[NR_OPS] = {
+	"null", "lookup", "update", "delete", "insert",
+};
+
+enum op_sys { SYS_SNAPMAP, SYS_BPF, SYS_BPF_NOPREALLOC, NR_OP_SYS };
+static const char *const op_sys_names[NR_OP_SYS] = {
+	"snapmap", "bpf", "bpf-noprealloc",
+};
+
+/* Run @count ops of @kind on @fd of @sys; returns ns per op. */
+static double run_ops(enum op_sys sys, int fd, enum op_kind kind,
+		      const uint32_t *idx, unsigned int count)
+{
+	uint8_t value[VALUE_LEN];
+	unsigned int i;
+	double start;
+	int ret = 0;
+
+	start = now();
+	for (i = 0; i < count && !ret; i++) {
+		const void *k = keys[idx[i]];
+		const void *v = vals[(idx[i] + 1) % MAX_KEYS];
+
+		switch (kind) {
+		case OP_NULL:
+			ret = sys == SYS_SNAPMAP ? sm_null(fd) : bpf_bad_cmd();
+			ret = ret == -ENOTTY || ret == -EINVAL ? 0 : -1;
+			break;
+		case OP_GET:
+			ret = sys == SYS_SNAPMAP ? sm_get(fd, k, value) :
+			      bpf_hash_lookup(fd, k, value);
+			break;
+		case OP_UPDATE:
+			ret = sys == SYS_SNAPMAP ? sm_put(fd, k, v) :
+			      bpf_hash_update(fd, k, v, BPF_ANY);
+			break;
+		case OP_DELETE:
+			ret = sys == SYS_SNAPMAP ? sm_del(fd, k) :
+			      bpf_hash_delete(fd, k);
+			break;
+		case OP_INSERT:
+			ret = sys == SYS_SNAPMAP ? sm_put(fd, k, v) :
+			      bpf_hash_update(fd, k, v, BPF_ANY);
+			break;
+		default:
+			break;
+		}
+	}
+	if (ret) {
+		fprintf(stderr, "%s %s: %s\n", op_sys_names[sys],
+			op_names[kind], strerror(-ret));
+		exit(1);
+	}
+	return (now() - start) / count * 1e9;
+}
+
+static void fig_ops(void)
+{
+	static double t[NR_OP_SYS][NR_OPS][REPS];
+	uint32_t *rnd = malloc(OP_COUNT * sizeof(*rnd));
+	uint32_t *seq = malloc(OP_COUNT * sizeof(*seq));
+	uint64_t state = 1;
+	int fd[NR_OP_SYS];
+	unsigned int i, r, s, k;
+
+	if (!rnd || !seq)
+		die("malloc");
+	/* Random existing keys; and the first OP_COUNT keys, shuffled. */
+	for (i = 0; i < OP_COUNT; i++) {
+		rnd[i] = next_rand(&state) % OP_ENTRIES;
+		seq[i] = i;
+	}
+	for (i = OP_COUNT - 1; i > 0; i--) {
+		uint32_t j = next_rand(&state) % (i + 1), x = seq[i];
+
+		seq[i] = seq[j];
+		seq[j] = x;
+	}
+
+	fd[SYS_SNAPMAP] = sm_new();
+	sm_fill(fd[SYS_SNAPMAP], OP_ENTRIES);
+	fd[SYS_BPF] = bpf_new(OP_ENTRIES, 0);
+	bpf_fill(fd[SYS_BPF], OP_ENTRIES);
+	fd[SYS_BPF_NOPREALLOC] = bpf_new(OP_ENTRIES, BPF_F_NO_PREALLOC);
+	bpf_fill(fd[SYS_BPF_NOPREALLOC], OP_ENTRIES);
+
+	printf("# single ops: %u-entry maps, %u ops per measurement\n",
+	       OP_ENTRIES, OP_COUNT);
+	for (r = 0; r < REPS; r++) {
+		for (s = 0; s < NR_OP_SYS; s++) {
+			for (k = 0; k < NR_OPS; k++) {
+				const uint32_t *idx =
+					k == OP_DELETE || k == OP_INSERT ?
+					seq : rnd;
+
+				t[s][k][r] = run_ops(s, fd[s], k, idx,
+						     OP_COUNT);
+			}
+		}
+	}
+	for (k = 0; k < NR_OPS; k++)
+		for (s = 0; s < NR_OP_SYS; s++)
+			report("op", op_names[k], op_sys_names[s], t[s][k],
+			       REPS, "ns");
+	for (s = 0; s < NR_OP_SYS; s++)
+		close(fd[s]);
+	free(rnd);
+	free(seq);
+}
+
+/* Figure: batched operations ------------------------------------------- */
+
+#define BATCH_OPS 256
+#define BATCH_ROUNDS 32
+
+static void fig_batch(void)
+{
+	static double t[2][3][REPS];
+	static const char *const rows[3] = { "lookup", "update", "delete" };
+	static const char *const sys[2] = { "snapmap", "bpf" };
+	uint32_t idx[BATCH_OPS], seq[BATCH_OPS];
+	uint64_t state = 2, pos = 0, got;
+	bool started = false, done;
+	unsigned int r, i, b;
+	int smfd, bfd;
+	double start;
+
+	smfd = sm_new();
+	sm_fill(smfd, OP_ENTRIES);
+	bfd = bpf_new(OP_ENTRIES, 0);
+	bpf_fill(bfd, OP_ENTRIES);
+
+	printf("# batches: %u-entry maps, %u ops per batch, %u batches per measurement\n",
+	       OP_ENTRIES, BATCH_OPS, BATCH_ROUNDS);
+	printf("# bpf lookup is BPF_MAP_LOOKUP_BATCH (the next %u entries); snapmap's, a BATCH of %u GETs of random keys\n",
+	       BATCH_OPS, BATCH_OPS);
+	for (r = 0; r < REPS; r++) {
+		/* lookup */
+		start = now();
+		for (b = 0; b < BATCH_ROUNDS; b++) {
+			for (i = 0; i < BATCH_OPS; i++)
+				idx[i] = next_rand(&state) % OP_ENTRIES;
+			sm_batch(smfd, SNAPMAP_BATCH_GET, idx, BATCH_OPS);
+		}
+		t[0][0][r] = BATCH_OPS * BATCH_ROUNDS / (now() - start);
+		start = now();
+		for (got = 0; got < BATCH_OPS * BATCH_ROUNDS;) {
+			got += bpf_dump_step(bfd, &pos, &started, BATCH_OPS,
+					     &done);
+			if (done)
+				started = false;
+		}
+		t[1][0][r] = got / (now() - start);
+
+		/* update: random existing keys */
+		start = now();
+		for (b = 0; b < BATCH_ROUNDS; b++) {
+			for (i = 0; i < BATCH_OPS; i++)
+				idx[i] = next_rand(&state) % OP_ENTRIES;
+			sm_batch(smfd, SNAPMAP_BATCH_PUT, idx, BATCH_OPS);
+		}
+		t[0][1][r] = BATCH_OPS * BATCH_ROUNDS / (now() - start);
+		start = now();
+		for (b = 0; b < BATCH_ROUNDS; b++) {
+			for (i = 0; i < BATCH_OPS; i++)
+				idx[i] = next_rand(&state) % OP_ENTRIES;
+			bpf_batch_update(bfd, idx, BATCH_OPS);
+		}
+		t[1][1][r] = BATCH_OPS * BATCH_ROUNDS / (now() - start);
+
+		/* delete: BATCH_OPS distinct keys per batch, put back after */
+		for (b = 0; b < BATCH_ROUNDS; b++) {
+			double ts, tb;
+
+			for (i = 0; i < BATCH_OPS; i++)
+				seq[i] = (b * BATCH_OPS + i) % OP_ENTRIES;
+			ts = now();
+			sm_batch(smfd, SNAPMAP_BATCH_DEL, seq, BATCH_OPS);
+			ts = now() - ts;
+			tb = now();
+			bpf_batch_delete(bfd, seq, BATCH_OPS);
+			tb = now() - tb;
+			sm_batch(smfd, SNAPMAP_BATCH_PUT, seq, BATCH_OPS);
+			bpf_batch_update(bfd, seq, BATCH_OPS);
+			t[0][2][r] = (b ? t[0][2][r] : 0) + ts;
+			t[1][2][r] = (b ? t[1][2][r] : 0) + tb;
+		}
+		t[0][2][r] = BATCH_OPS * BATCH_ROUNDS / t[0][2][r];
+		t[1][2][r] = BATCH_OPS * BATCH_ROUNDS / t[1][2][r];
+	}
+	for (i = 0; i < 3; i++)
+		for (b = 0; b < 2; b++)
+			report("batch", rows[i], sys[b], t[b][i], REPS, "ops/s");
+	close(smfd);
+	close(bfd);
+}
+
+/* The large maps: dumps, snapshot creation, writers, clones ------------- */
+
+static const uint32_t sizes[] = { 1000, 10000, 100000, 1000000 };
+#define NR_SIZES (sizeof(sizes) / sizeof(sizes[0]))
+#define LARGE (NR_SIZES - 1)
+
+static int sm_maps[NR_SIZES];
+static struct rwmap *rw_maps[NR_SIZES];
+
+static void large_maps_setup(void)
+{
+	unsigned int i;
+	double start;
+
+	for (i = 0; i < NR_SIZES; i++) {
+		start = now();
+		sm_maps[i] = sm_new();
+		sm_fill(sm_maps[i], sizes[i]);
+		printf("# filled a %u-entry snapmap in %.2f s\n", sizes[i],
+		       now() - start);
+		rw_maps[i] = rwmap_new(sizes[i]);
+		rw_fill(rw_maps[i], sizes[i]);
+	}
+}
+
+static void large_maps_teardown(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < NR_SIZES; i++) {
+		close(sm_maps[i]);
+		rwmap_free(rw_maps[i]);
+	}
+}
+
+static void check_records(const char *what, uint64_t got, uint64_t want)
+{
+	if (got != want) {
+		fprintf(stderr, "%s: %llu records, not %llu\n", what,
+			(unsigned long long)got, (unsigned long long)want);
+		exit(1);
+	}
+}
+
+/* Full dumps of the largest maps, in entries per second. */
+static void fig_dump(void)
+{
+	static double t[4][REPS];
+	static const char *const sys[4] = {
+		"snapmap-atomic", "snapmap-weak", "bpf-lookup-batch",
+		"rwlock-copy",
+	};
+	uint32_t n = sizes[LARGE];
+	struct rwmap *copy;
+	unsigned int r, s;
+	double start;
+	int bfd;
+	char row[32];
+
+	start = now();
+	bfd = bpf_new(n, 0);
+	bpf_fill(bfd, n);
+	printf("# filled a %u-entry BPF hash map in %.2f s\n", n,
+	       now() - start);
+	for (r = 0; r < REPS; r++) {
+		start = now();
+		check_records("ATOMIC", sm_dump(sm_maps[LARGE], 0), n);
+		t[0][r] = n / (now() - start);
+		start = now();
+		check_records("WEAK", sm_dump(sm_maps[LARGE],
+					      SNAPMAP_SNAPSHOT_WEAK), n);
+		t[1][r] = n / (now() - start);
+		start = now();
+		check_records("BPF", bpf_dump(bfd), n);
+		t[2][r] = n / (now() - start);
+		start = now();
+		copy = rwmap_copy(rw_maps[LARGE]);
+		t[3][r] = n / (now() - start);
+		rwmap_free(copy);
+	}
+	snprintf(row, sizeof(row), "%u", n);
+	for (s = 0; s < 4; s++)
+		report("dump", row, sys[s], t[s], REPS, "entries/s");
+	close(bfd);
+}
+
+#define CREATIONS 201
+
+/* Median time of one snapshot creation (the ioctl alone), in us. */
+static double creation_us(int fd, uint32_t flags)
+{
+	static double t[CREATIONS];
+	int i, sfd;
+	double start;
+
+	for (i = 0; i < CREATIONS; i++) {
+		start = now();
+		sfd = sm_snapshot(fd, flags);
+		t[i] = (now() - start) * 1e6;
+		close(sfd);
+	}
+	return spread_of(t, CREATIONS).med;
+}
+
+static void fig_snapshot_creation(void)
+{
+	static double t[3][NR_SIZES][REPS];
+	static const char *const sys[3] = {
+		"snapmap-atomic", "snapmap-weak", "rwlock-copy",
+	};
+	unsigned int r, i, s;
+	struct rwmap *copy;
+	double start;
+	char row[32];
+
+	printf("# snapshot creation: median of %u creations per measurement\n",
+	       CREATIONS);
+	for (r = 0; r < REPS; r++) {
+		for (i = 0; i < NR_SIZES; i++) {
+			t[0][i][r] = creation_us(sm_maps[i], 0);
+			t[1][i][r] = creation_us(sm_maps[i],
+						 SNAPMAP_SNAPSHOT_WEAK);
+			start = now();
+			copy = rwmap_copy(rw_maps[i]);
+			t[2][i][r] = (now() - start) * 1e6;
+			rwmap_free(copy);
+		}
+	}
+	for (i = 0; i < NR_SIZES; i++) {
+		snprintf(row, sizeof(row), "%u", sizes[i]);
+		for (s = 0; s < 3; s++)
+			report("snapcreate", row, sys[s], t[s][i], REPS, "us");
+	}
+}
+
+/* Figure: a writer while a snapshot of the largest map is read ---------- */
+
+enum wmode { W_ATOMIC, W_WEAK, W_RWLOCK, NR_WMODES };
+static const char *const wmode_names[NR_WMODES] = {
+	"snapmap-atomic", "snapmap-weak", "rwlock-copy",
+};
+
+#define TL_BIN 0.05
+#define TL_BINS 600
+#define TL_BEFORE 1.5
+#define TL_AFTER 1.0
+#define TL_REPS 3
+
+struct writer {
+	enum wmode mode;
+	int fd;
+	struct rwmap *rw;
+	uint32_t keys;
+	double t0;
+	atomic_bool stop;
+	atomic_bool reading;
+	atomic_ullong ops;
+	double max_gap;
+	double read_start;
+	double read_len;
+	unsigned long long bins[TL_BINS];
+};
+
+static void *writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t state = 3, i;
+	double t, last = now();
+	unsigned int bin;
+	int ret;
+
+	while (!atomic_load_explicit(&w->stop, memory_order_relaxed)) {
+		i = next_rand(&state) % w->keys;
+		if (w->mode == W_RWLOCK)
+			ret = rwmap_put(w->rw, keys[i], vals[(i + 7) % w->keys]);
+		else
+			ret = sm_put(w->fd, keys[i], vals[(i + 7) % w->keys]);
+		if (ret)
+			die("writer");
+		atomic_fetch_add_explicit(&w->ops, 1, memory_order_relaxed);
+		t = now();
+		bin = (t - w->t0) / TL_BIN;
+		if (bin < TL_BINS)
+			w->bins[bin]++;
+		if (atomic_load_explicit(&w->reading, memory_order_relaxed) &&
+		    t - last > w->max_gap)
+			w->max_gap = t - last;
+		last = t;
+	}
+	return NULL;
+}
+
+/*
+ * One run: the writer alone for TL_BEFORE s, then while the main thread
+ * takes and reads a whole snapshot (or deep-copies the rwlock map), then
+ * TL_AFTER s more.  Returns the writer's throughput during the read over
+ * its throughput before; sets the rates, the read's duration and the
+ * longest time between two writes completing during the read.
+ */
+static double writer_run(enum wmode mode, struct writer *w, double *base,
+			 double *during, double *read_s, double *stall)
+{
+	unsigned long long o0, o1, o2;
+	double t1, t2, t3;
+	struct rwmap *copy;
+	pthread_t tid;
+
+	memset(w, 0, sizeof(*w));
+	w->mode = mode;
+	w->fd = sm_maps[LARGE];
+	w->rw = rw_maps[LARGE];
+	w->keys = sizes[LARGE];
+	w->t0 = now();
+	if (pthread_create(&tid, NULL, writer_thread, w))
+		die("pthread_create");
+
+	/* Skip the writer's first 0.3 s, then measure it alone. */
+	sleep_s(0.3);
+	t1 = now();
+	o0 = atomic_load(&w->ops);
+	sleep_s(TL_BEFORE - 0.3);
+	t2 = now();
+	o1 = atomic_load(&w->ops);
+
+	atomic_store(&w->reading, true);
+	if (mode == W_RWLOCK) {
+		copy = rwmap_copy(w->rw);
+		t3 = now();
+		o2 = atomic_load(&w->ops);
+		rwmap_free(copy);
+	} else {
+		check_records("timeline snapshot",
+			      sm_dump(w->fd, mode == W_WEAK ?
+					     SNAPMAP_SNAPSHOT_WEAK : 0),
+			      w->keys);
+		t3 = now();
+		o2 = atomic_load(&w->ops);
+	}
+	atomic_store(&w->reading, false);
+
+	sleep_s(TL_AFTER);
+	atomic_store(&w->stop, true);
+	pthread_join(tid, NULL);
+
+	*base = (o1 - o0) / (t2 - t1);
+	*during = (o2 - o1) / (t3 - t2);
+	*read_s = t3 - t2;
+	*stall = w->max_gap;
+	/* Where the read started and how long it took, for the plot. */
+	w->read_start = t2 - w->t0;
+	w->read_len = t3 - t2;
+	return *during / *base;
+}
+
+static void fig_writer(void)
+{
+	static double ratio[NR_WMODES][TL_REPS], base[NR_WMODES][TL_REPS];
+	static double during[NR_WMODES][TL_REPS], read_s[NR_WMODES][TL_REPS];
+	static double stall[NR_WMODES][TL_REPS];
+	static struct writer w;
+	unsigned int r, m, b, last;
+
+	printf("# writer: one thread PUTs random keys of the %u-entry map; the main thread reads one whole snapshot\n",
+	       sizes[LARGE]);
+	for (r = 0; r < TL_REPS; r++) {
+		for (m = 0; m < NR_WMODES; m++) {
+			ratio[m][r] = writer_run(m, &w, &base[m][r],
+						 &during[m][r], &read_s[m][r],
+						 &stall[m][r]);
+			stall[m][r] *= 1e3;
+			if (r != TL_REPS - 1)
+				continue;
+			/* The last repetition is the one plotted. */
+			last = (w.read_start + w.read_len + TL_AFTER) / TL_BIN;
+			for (b = 0; b < last && b < TL_BINS; b++)
+				printf("series writer-%s %.3f %.0f\n",
+				       wmode_names[m], (b + 0.5) * TL_BIN,
+				       w.bins[b] / TL_BIN);
+			printf("series read-%s %.3f %.3f\n", wmode_names[m],
+			       w.read_start, w.read_start + w.read_len);
+		}
+	}
+	for (m = 0; m < NR_WMODES; m++) {
+		report("writer", wmode_names[m], "ratio", ratio[m], TL_REPS,
+		       "x");
+		report("writer", wmode_names[m], "alone", base[m], TL_REPS,
+		       "ops/s");
+		report("writer", wmode_names[m], "during", during[m], TL_REPS,
+		       "ops/s");
+		report("writer", wmode_names[m], "read", read_s[m], TL_REPS,
+		       "s");
+		report("writer", wmode_names[m], "max-stall", stall[m],
+		       TL_REPS, "ms");
+	}
+}
+
+/* Figure: clone against a full ATOMIC dump ------------------------------ */
+
+#define CLONE_REPS 3
+
+static void fig_clone(void)
+{
+	static double t[2][2][CLONE_REPS];
+	static const unsigned int which[2] = { 2, LARGE };
+	struct snapmap_clone c = { .size = sizeof(c) };
+	unsigned int r, i;
+	double start;
+	int cfd;
+	char row[32];
+
+	for (r = 0; r < CLONE_REPS; r++) {
+		for (i = 0; i < 2; i++) {
+			int fd = sm_maps[which[i]];
+
+			start = now();
+			cfd = ioctl(fd, SNAPMAP_IOC_CLONE, &c);
+			t[0][i][r] = (now() - start) * 1e3;
+			if (cfd < 0)
+				die("SNAPMAP_IOC_CLONE");
+			close(cfd);
+			start = now();
+			check_records("clone dump", sm_dump(fd, 0),
+				      sizes[which[i]]);
+			t[1][i][r] = (now() - start) * 1e3;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		snprintf(row, sizeof(row), "%u", sizes[which[i]]);
+		report("clone", row, "clone", t[0][i], CLONE_REPS, "ms");
+		report("clone", row, "atomic-dump", t[1][i], CLONE_REPS, "ms");
+	}
+}
+
+/* Figure: kernel API against a raw rhashtable (snapmap_kbench.ko) ------- */
+
+#define KBENCH_RUN "/sys/kernel/debug/snapmap_kbench/run"
+
+static void fig_kapi(void)
+{
+	char line[256];
+	FILE *f = fopen(KBENCH_RUN, "r");
+
+	if (!f) {
+		printf("# kapi: %s: %s (snapmap_kbench.ko not loaded?)\n",
+		       KBENCH_RUN, strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), f))
+		fputs(line, stdout);
+	if (ferror(f))
+		die(KBENCH_RUN);
+	fclose(f);
+	fflush(stdout);
+}
+
+/* Figure: memory per entry, as the memory cgroup sees it ---------------- */
+
+#define CG_ROOT "/sys/fs/cgroup"
+#define CG_DIR CG_ROOT "/snapmap-bench"
+/* Entries measured per figure: many small maps or one large one. */
+#define MEM_TOTAL 100000
+
+static int write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(text);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static long long cg_current(void)
+{
+	char buf[64];
+	long long val = -1;
+	FILE *f = fopen(CG_DIR "/memory.current", "r");
+
+	if (!f)
+		return -1;
+	if (fgets(buf, sizeof(buf), f))
+		val = strtoll(buf, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+static const char *cg_setup(void)
+{
+	struct stat st;
+
+	if (stat(CG_ROOT "/cgroup.controllers", &st) &&
+	    mount("none", CG_ROOT, "cgroup2", 0, NULL))
+		return "cannot mount cgroup2";
+	if (write_file(CG_ROOT "/cgroup.subtree_control", "+memory"))
+		return "no memory controller";
+	return NULL;
+}
+
+enum mem_sys {
+	MEM_SNAPMAP, MEM_SNAPMAP_SNAP, MEM_BPF_NOPREALLOC, MEM_BPF,
+	MEM_RWLOCK, MEM_RWLOCK_COPY, NR_MEM_SYS
+};
+static const char *const mem_sys_names[NR_MEM_SYS] = {
+	"snapmap", "snapmap+snapshot", "bpf-noprealloc", "bpf-prealloc",
+	"rwlock", "rwlock+copy",
+};
+
+/*
+ * In a child in a fresh cgroup: @nmaps maps of @n entries of @sys; the
+ * growth of memory.current per entry, written to @pipefd.
+ */
+static void mem_child(enum mem_sys sys, uint32_t n, uint32_t nmaps,
+		      int pipefd)
+{
+	static int fds[MEM_TOTAL], sfds[MEM_TOTAL];
+	static struct rwmap *rws[MEM_TOTAL], *copies[MEM_TOTAL];
+	long long before, after;
+	uint32_t m, idx[SM_BATCH_MAX], i, j;
+	char pid[32];
+	double per;
+
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (write_file(CG_DIR "/cgroup.procs", pid))
+		_exit(2);
+	/* Fault in what the parent touched, so that it is not counted. */
+	memset(sm_ops, 0, sizeof(sm_ops));
+	memset(bpf_keys, 0, sizeof(bpf_keys));
+	memset(bpf_vals, 0, sizeof(bpf_vals));
+	memset(idx, 0, sizeof(idx));
+	memset(fds, 0, sizeof(fds));
+	memset(sfds, 0, sizeof(sfds));
+	memset(rws, 0, sizeof(rws));
+	memset(copies, 0, sizeof(copies));
+
+	before = cg_current();
+	for (m = 0; m < nmaps; m++) {
+		switch (sys) {
+		case MEM_SNAPMAP:
+		case MEM_SNAPMAP_SNAP:
+			fds[m] = sm_new();
+			sm_fill(fds[m], n);
+			break;
+		case MEM_BPF_NOPREALLOC:
+		case MEM_BPF:
+			fds[m] = bpf_new(n, sys == MEM_BPF ? 0 :
+					 BPF_F_NO_PREALLOC);
+			bpf_fill(fds[m], n);
+			break;
+		case MEM_RWLOCK:
+		case MEM_RWLOCK_COPY:
+			rws[m] = rwmap_new(n);
+			rw_fill(rws[m], n);
+			break;
+		default:
+			break;
+		}
+	}
+	/* A snapshot (or copy) of each map, then every key rewritten. */
+	for (m = 0; m < nmaps; m++) {
+		if (sys == MEM_SNAPMAP_SNAP) {
+			sfds[m] = sm_snapshot(fds[m], 0);
+			for (i = 0; i < n;) {
+				for (j = 0; j < SM_BATCH_MAX && i < n; j++)
+					idx[j] = i++;
+				sm_batch(fds[m], SNAPMAP_BATCH_PUT, idx, j);
+			}
+		} else if (sys == MEM_RWLOCK_COPY) {
+			copies[m] = rwmap_copy(rws[m]);
+		}
+	}
+	after = cg_current();
+	per = (double)(after - before) / ((double)n * nmaps);
+	if (write(pipefd, &per, sizeof(per)) != sizeof(per))
+		_exit(3);
+	_exit(before < 0 || after < 0 ? 4 : 0);
+}
+
+static double mem_measure(enum mem_sys sys, uint32_t n)
+{
+	uint32_t nmaps = n < MEM_TOTAL ? MEM_TOTAL / n : 1;
+	double per = -1;
+	int p[2], status;
+	pid_t pid;
+
+	if (mkdir(CG_DIR, 0755) && errno != EEXIST)
+		die("mkdir cgroup");
+	if (pipe(p))
+		die("pipe");
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork");
+	if (!pid) {
+		close(p[0]);
+		mem_child(sys, n, nmaps, p[1]);
+	}
+	close(p[1]);
+	if (read(p[0], &per, sizeof(per)) != sizeof(per))
+		per = -1;
+	close(p[0]);
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status))
+		per = -1;
+	/* The maps die with the child; the cgroup once they are freed. */
+	for (int i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
+		sleep_s(0.05);
+	return per;
+}
+
+#define MEM_REPS 3
+
+static void fig_memory(void)
+{
+	static double t[NR_MEM_SYS][NR_SIZES][MEM_REPS];
+	const char *why = cg_setup();
+	unsigned int r, i, s;
+	char row[32];
+
+	if (why) {
+		printf("# memory: %s\n", why);
+		return;
+	}
+	printf("# memory: growth of memory.current per entry; maps smaller than %u entries are measured %u at a time\n",
+	       MEM_TOTAL, MEM_TOTAL);
+	for (r = 0; r < MEM_REPS; r++)
+		for (i = 0; i < NR_SIZES; i++)
+			for (s = 0; s < NR_MEM_SYS; s++)
+				t[s][i][r] = mem_measure(s, sizes[i]);
+	for (i = 0; i < NR_SIZES; i++) {
+		snprintf(row, sizeof(row), "%u", sizes[i]);
+		for (s = 0; s < NR_MEM_SYS; s++)
+			report("mem", row, mem_sys_names[s], t[s][i],
+			       MEM_REPS, "B");
+	}
+}
+
+/* Figure: scaling with readers and writers ------------------------------ */
+
+#define SCALE_ENTRIES 100000
+#define SCALE_SECONDS 0.5
+#define SCALE_REPS 3
+
+enum scale_sys { SC_SNAPMAP, SC_BPF, SC_RWLOCK, NR_SC_SYS };
+static const char *const sc_sys_names[NR_SC_SYS] = {
+	"snapmap", "bpf", "rwlock",
+};
+
+struct scaler {
+	enum scale_sys sys;
+	int fd;
+	struct rwmap *rw;
+	bool writer;
+	unsigned int seed;
+	atomic_bool *go;
+	atomic_bool *stop;
+	unsigned long long ops;
+};
+
+static void *scale_thread(void *arg)
+{
+	struct scaler *s = arg;
+	uint64_t state = s->seed, i;
+	uint8_t value[VALUE_LEN];
+	unsigned long long ops = 0;
+	int ret = 0;
+
+	while (!atomic_load(s->go))
+		;
+	while (!atomic_load_explicit(s->stop, memory_order_relaxed)) {
+		i = next_rand(&state) % SCALE_ENTRIES;
+		switch (s->sys) {
+		case SC_SNAPMAP:
+			ret = s->writer ? sm_put(s->fd, keys[i], vals[i]) :
+			      sm_get(s->fd, keys[i], value);
+			break;
+		case SC_BPF:
+			ret = s->writer ?
+			      bpf_hash_update(s->fd, keys[i], vals[i], 0) :
+			      bpf_hash_lookup(s->fd, keys[i], value);
+			break;
+		default:
+			ret = s->writer ? rwmap_put(s->rw, keys[i], vals[i]) :
+			      rwmap_get(s->rw, keys[i], value);
+			break;
+		}
+		if (ret)
+			die("scale op");
+		ops++;
+	}
+	s->ops = ops;
+	return NULL;
+}
+
+static const struct {
+	const char *name;
+	unsigned int readers;
+	unsigned int writers;
+} scale_cfgs[] = {
+	{ "1r", 1, 0 }, { "2r", 2, 0 }, { "1w", 0, 1 }, { "2w", 0, 2 },
+	{ "1r1w", 1, 1 },
+};
+#define NR_SCALE_CFGS (sizeof(scale_cfgs) / sizeof(scale_cfgs[0]))
+
+static double scale_run(enum scale_sys sys, int fd, struct rwmap *rw,
+			unsigned int cfg)
+{
+	struct scaler s[4];
+	pthread_t tid[4];
+	atomic_bool go = false, stop = false;
+	unsigned int n = scale_cfgs[cfg].readers + scale_cfgs[cfg].writers;
+	unsigned long long ops = 0;
+	unsigned int i;
+	double start;
+
+	for (i = 0; i < n; i++) {
+		s[i] = (struct scaler){
+			.sys = sys, .fd = fd, .rw = rw,
+			.writer = i >= scale_cfgs[cfg].readers,
+			.seed = 10 + i, .go = &go, .stop = &stop,
+		};
+		if (pthread_create(&tid[i], NULL, scale_thread, &s[i]))
+			die("pthread_create");
+	}
+	start = now();
+	atomic_store(&go, true);
+	sleep_s(SCALE_SECONDS);
+	atomic_store(&stop, true);
+	for (i = 0; i < n; i++) {
+		pthread_join(tid[i], NULL);
+		ops += s[i].ops;
+	}
+	return ops / (now() - start);
+}
+
+static void fig_scale(void)
+{
+	static double t[NR_SC_SYS][NR_SCALE_CFGS][SCALE_REPS];
+	struct rwmap *rw;
+	unsigned int r, c, s;
+	int smfd, bfd;
+
+	smfd = sm_new();
+	sm_fill(smfd, SCALE_ENTRIES);
+	bfd = bpf_new(SCALE_ENTRIES, 0);
+	bpf_fill(bfd, SCALE_ENTRIES);
+	rw = rwmap_new(SCALE_ENTRIES);
+	rw_fill(rw, SCALE_ENTRIES);
+
+	printf("# scaling: %u-entry maps, random keys, %.1f s per measurement, aggregate ops/s\n",
+	       SCALE_ENTRIES, SCALE_SECONDS);
+	for (r = 0; r < SCALE_REPS; r++)
+		for (c = 0; c < NR_SCALE_CFGS; c++)
+			for (s = 0; s < NR_SC_SYS; s++)
+				t[s][c][r] = scale_run(s, s == SC_SNAPMAP ?
+						       smfd : bfd, rw, c);
+	for (c = 0; c < NR_SCALE_CFGS; c++)
+		for (s = 0; s < NR_SC_SYS; s++)
+			report("scale", scale_cfgs[c].name, sc_sys_names[s],
+			       t[s][c], SCALE_REPS, "ops/s");
+	close(smfd);
+	close(bfd);
+	rwmap_free(rw);
+}
+
+/* main ----------------------------------------------------------------- */
+
+static bool wanted(int argc, char **argv, const char *fig)
+{
+	int i;
+
+	if (argc < 2)
+		return true;
+	for (i = 1; i < argc; i++)
+		if (!strcmp(argv[i], fig))
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	bool large = wanted(argc, argv, "dump") ||
+		     wanted(argc, argv, "snapcreate") ||
+		     wanted(argc, argv, "writer") ||
+		     wanted(argc, argv, "clone");
+	double start = now();
+	struct utsname u;
+	uint32_t i;
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	keys = malloc((size_t)MAX_KEYS * KEY_LEN);
+	vals = malloc((size_t)MAX_KEYS * VALUE_LEN);
+	if (!keys || !vals)
+		die("malloc");
+	for (i = 0; i < MAX_KEYS; i++) {
+		make_key(keys[i], i);
+		make_value(vals[i], i);
+	}
+	ctl = open("/dev/snapmap", O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		die("/dev/snapmap");
+
+	uname(&u);
+	printf("env kernel %s\n", u.release);
+	printf("env vcpus %ld\n", sysconf(_SC_NPROCESSORS_ONLN));
+	printf("env guest_memory_mib %ld\n",
+	       sysconf(_SC_PHYS_PAGES) / 1024 * sysconf(_SC_PAGESIZE) / 1024);
+
+	/* First, while the heap holds nothing a child could reuse. */
+	if (wanted(argc, argv, "mem"))
+		fig_memory();
+	if (wanted(argc, argv, "op"))
+		fig_ops();
+	if (wanted(argc, argv, "batch"))
+		fig_batch();
+	if (wanted(argc, argv, "kapi"))
+		fig_kapi();
+	if (wanted(argc, argv, "scale"))
+		fig_scale();
+	if (large) {
+		large_maps_setup();
+		if (wanted(argc, argv, "snapcreate"))
+			fig_snapshot_creation();
+		if (wanted(argc, argv, "dump"))
+			fig_dump();
+		if (wanted(argc, argv, "writer"))
+			fig_writer();
+		if (wanted(argc, argv, "clone"))
+			fig_clone();
+		large_maps_teardown();
+	}
+	printf("env guest_seconds %.0f\n", now() - start);
+	close(ctl);
+	return 0;
+}
