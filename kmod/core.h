@@ -18,6 +18,7 @@
 #ifndef _SNAPMAP_CORE_H
 #define _SNAPMAP_CORE_H
 
+#include <linux/align.h>
 #include <linux/atomic.h>
 #include <linux/cred.h>
 #include <linux/list.h>
@@ -47,17 +48,32 @@
  *         node's lock, read under RCU
  * @version: the write's stamp, %SNAPMAP_VERSION_PENDING until stamped;
  *           set once, by cmpxchg
- * @rcu: frees the version after a grace period
  * @len: length of @data, or %SNAPMAP_TOMBSTONE for a deletion
  * @data: the value; never changes once published
+ *
+ * A key's first version lives inside its node when its value is short
+ * (see snapmap_node_first()); every other version is allocated on its own,
+ * inside a &struct snapmap_val_box.
  */
 struct snapmap_val {
 	struct snapmap_val __rcu *older;
 	atomic64_t version;
-	struct rcu_head rcu;
 	u32 len;
 	u8 data[];
 };
+
+/**
+ * struct snapmap_val_box - a version allocated on its own
+ * @rcu: frees the version after a grace period
+ * @val: the version
+ */
+struct snapmap_val_box {
+	struct rcu_head rcu;
+	struct snapmap_val val;
+};
+
+/* The longest value a node holds inside itself as its first version. */
+#define SNAPMAP_INLINE_MAX 128
 
 /**
  * struct snapmap_node - one key
@@ -66,33 +82,56 @@ struct snapmap_val {
  *        under RCU
  * @head: newest version, or NULL while the node is new and empty; written
  *        under @lock, read under RCU
+ * @pos: position in its shard list, increasing from head to tail
+ * @rcu: frees the node after a grace period
  * @lock: serialises the writers of this key
+ * @pins: cursors parked on this node (see struct snapmap_cursor), which
+ *        keep it on its shard list; protected by the shard's lock
+ * @key_len: length of @key
  * @dead: the node has left the map; writers that find it retry; protected
  *        by @lock
  * @shard: index of its shard list
  * @unlinked: the node has left its shard list; protected by the shard's
  *            lock
- * @pins: cursors parked on this node (see struct snapmap_cursor), which
- *        keep it on its shard list; protected by the shard's lock
- * @pos: position in its shard list, increasing from head to tail
- * @key_len: length of @key
- * @rcu: frees the node after a grace period
- * @key: the key
+ * @first_inline: the node holds its first version after @key
+ * @key: the key, then, if @first_inline, padding to 8 bytes and the first
+ *       version (snapmap_node_first())
+ *
+ * The first version is allocated with the node: a key written once costs
+ * one allocation, and a lookup finds its value next to its key.  When
+ * that version is replaced and no snapshot needs it any more, its bytes
+ * stay in the node until the node goes (at most %SNAPMAP_INLINE_MAX and a
+ * header per key), but the map stops counting them.
  */
 struct snapmap_node {
 	struct rhash_head rhash;
 	struct list_head link;
 	struct snapmap_val __rcu *head;
+	u64 pos;
+	struct rcu_head rcu;
 	spinlock_t lock;		/* see the kernel-doc above */
+	u32 pins;
+	u32 key_len;
 	bool dead;
 	u8 shard;
 	bool unlinked;
-	u32 pins;
-	u64 pos;
-	u32 key_len;
-	struct rcu_head rcu;
+	bool first_inline;
 	u8 key[];
 };
+
+/**
+ * snapmap_node_first() - the version a node holds inside itself
+ * @node: the node
+ *
+ * Return: the version, or NULL if the node's first value was too long to
+ * be held inside it.
+ */
+static inline struct snapmap_val *snapmap_node_first(struct snapmap_node *node)
+{
+	if (!node->first_inline)
+		return NULL;
+	return (struct snapmap_val *)(node->key + ALIGN(node->key_len, 8));
+}
 
 /**
  * struct snapmap_shard - a list of nodes in creation order

@@ -100,27 +100,50 @@ static void *snapmap_alloc(struct snapmap *map, size_t size, gfp_t gfp)
 	return p;
 }
 
-static struct snapmap_val *snapmap_val_alloc(struct snapmap *map,
-					     const void *value, u32 len)
+/* Set up a version of @len bytes of @value, not yet published. */
+static void snapmap_val_init(struct snapmap_val *val, const void *value,
+			     u32 len)
 {
-	struct snapmap_val *val;
-
-	val = snapmap_alloc(map, snapmap_val_charge(len),
-			    len == SNAPMAP_TOMBSTONE ? SNAPMAP_GFP_TOMBSTONE :
-						       SNAPMAP_GFP);
-	if (!val)
-		return NULL;
 	RCU_INIT_POINTER(val->older, NULL);
 	atomic64_set(&val->version, SNAPMAP_VERSION_PENDING);
 	val->len = len;
 	if (len != SNAPMAP_TOMBSTONE)
 		memcpy(val->data, value, len);
-	return val;
 }
 
-static void snapmap_val_free_rcu(struct rcu_head *rcu)
+/* A version allocated on its own (in a &struct snapmap_val_box). */
+static struct snapmap_val *snapmap_val_alloc(struct snapmap *map,
+					     const void *value, u32 len)
 {
-	kfree(container_of(rcu, struct snapmap_val, rcu));
+	struct snapmap_val_box *box;
+
+	box = snapmap_alloc(map, offsetof(struct snapmap_val_box, val.data) +
+				 (len == SNAPMAP_TOMBSTONE ? 0 : len),
+			    len == SNAPMAP_TOMBSTONE ? SNAPMAP_GFP_TOMBSTONE :
+						       SNAPMAP_GFP);
+	if (!box)
+		return NULL;
+	snapmap_val_init(&box->val, value, len);
+	return &box->val;
+}
+
+/* Free a version nobody can reach, unless it lives inside @node. */
+static void snapmap_val_free(struct snapmap_node *node,
+			     struct snapmap_val *val)
+{
+	if (val != snapmap_node_first(node))
+		kfree(container_of(val, struct snapmap_val_box, val));
+}
+
+/*
+ * Free a version of @node after a grace period, unless it lives inside the
+ * node: its bytes then go with the node.
+ */
+static void snapmap_val_free_rcu(struct snapmap_node *node,
+				 struct snapmap_val *val)
+{
+	if (val != snapmap_node_first(node))
+		kfree_rcu(container_of(val, struct snapmap_val_box, val), rcu);
 }
 
 /*
@@ -134,15 +157,27 @@ static void snapmap_node_free(struct snapmap_node *node)
 	val = rcu_dereference_protected(node->head, true);
 	while (val) {
 		older = rcu_dereference_protected(val->older, true);
-		kfree(val);
+		snapmap_val_free(node, val);
 		val = older;
 	}
 	kfree(node);
 }
 
-static void snapmap_node_free_rcu(struct rcu_head *rcu)
+/*
+ * Free a dead node and its versions after a grace period.  Its chain no
+ * longer changes: writers leave dead nodes alone.
+ */
+static void snapmap_node_free_rcu(struct snapmap_node *node)
 {
-	snapmap_node_free(container_of(rcu, struct snapmap_node, rcu));
+	struct snapmap_val *val, *older;
+
+	val = rcu_dereference_protected(node->head, true);
+	while (val) {
+		older = rcu_dereference_protected(val->older, true);
+		snapmap_val_free_rcu(node, val);
+		val = older;
+	}
+	kfree_rcu(node, rcu);
 }
 
 /* rhashtable_free_and_destroy() callback, when the map dies. */
@@ -202,7 +237,7 @@ static void snapmap_node_unlink(struct snapmap_shard *shard,
 		return;
 	list_del_rcu(&node->link);
 	node->unlinked = true;
-	call_rcu(&node->rcu, snapmap_node_free_rcu);
+	snapmap_node_free_rcu(node);
 }
 
 /* Take @map's node for @key out of the map; caller holds the node lock. */
@@ -262,7 +297,7 @@ static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
 			rcu_assign_pointer(*link, older);
 			charge = snapmap_val_charge(val->len);
 			atomic64_sub(charge, &map->bytes);
-			call_rcu(&val->rcu, snapmap_val_free_rcu);
+			snapmap_val_free_rcu(node, val);
 		}
 		until = from;
 	}
@@ -271,22 +306,35 @@ static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
 		snapmap_node_remove(map, node);
 }
 
+/*
+ * A new, empty node for @key, holding @value of @len bytes as its first
+ * version, not yet published, if it is short enough.
+ */
 static struct snapmap_node *snapmap_node_alloc(struct snapmap *map,
-					       const struct snapmap_key *key)
+					       const struct snapmap_key *key,
+					       const void *value, u32 len)
 {
+	bool first_inline = len <= SNAPMAP_INLINE_MAX;
 	struct snapmap_node *node;
+	size_t size;
 
-	node = snapmap_alloc(map, snapmap_node_charge(key->len), SNAPMAP_GFP);
+	size = offsetof(struct snapmap_node, key) + ALIGN(key->len, 8);
+	if (first_inline)
+		size += offsetof(struct snapmap_val, data) + len;
+	node = snapmap_alloc(map, size, SNAPMAP_GFP);
 	if (!node)
 		return NULL;
 	RCU_INIT_POINTER(node->head, NULL);
 	spin_lock_init(&node->lock);
 	node->dead = false;
 	node->unlinked = false;
+	node->first_inline = first_inline;
 	node->pins = 0;
 	node->key_len = key->len;
 	memcpy(node->key, key->data, key->len);
 	node->shard = jhash(key->data, key->len, 0) % SNAPMAP_NR_SHARDS;
+	if (first_inline)
+		snapmap_val_init(snapmap_node_first(node), value, len);
 	return node;
 }
 
@@ -385,35 +433,56 @@ static int snapmap_write_allowed(struct snapmap_val *cur, bool del,
 }
 
 /*
- * The one write path: push @val (a value, or a deletion) on the chain of
- * @key if the flags allow it.  Consumes @val.
+ * The one write path: push a new version of @key, @value of @len bytes or
+ * a deletion (@len %SNAPMAP_TOMBSTONE), if the flags allow it.  The
+ * version gets the stamp @stamp, or a fresh one if it is
+ * %SNAPMAP_VERSION_PENDING.
+ *
+ * A new key's first version is the one inside its new node; any other is
+ * allocated on its own.  Both allocations happen outside RCU, before the
+ * node is inserted, so that a node this call inserts is never left empty
+ * for want of memory.
  */
 static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
-			 struct snapmap_val *val, u32 flags, u64 expected,
-			 u64 *version)
+			 const void *value, u32 len, u32 flags, u64 expected,
+			 u64 stamp, u64 *version)
 {
-	bool del = val->len == SNAPMAP_TOMBSTONE;
+	bool del = len == SNAPMAP_TOMBSTONE;
 	struct snapmap_node *node, *new = NULL;
-	struct snapmap_val *cur;
+	struct snapmap_val *cur, *val = NULL, *push;
 	size_t add, drop;
 	bool was_present;
 	int err;
 
+	/* A deletion is a version too, so that snapshots can see it. */
+	if (del)
+		val = snapmap_val_alloc(map, NULL, SNAPMAP_TOMBSTONE);
 again:
+	push = NULL;
 	rcu_read_lock();
 	node = rhashtable_lookup(&map->ht, key, snapmap_ht_params);
 	if (!node && !del) {
+		/* A condition on the present entry fails on an absent key. */
+		if (flags & (SNAPMAP_PUT_EXIST | SNAPMAP_PUT_IF_VERSION)) {
+			rcu_read_unlock();
+			err = flags & SNAPMAP_PUT_EXIST ? -ENOENT : -ECANCELED;
+			goto out_free;
+		}
 		if (!new) {
 			/* Allocate outside RCU, then look again. */
 			rcu_read_unlock();
-			new = snapmap_node_alloc(map, key);
-			if (!new) {
+			new = snapmap_node_alloc(map, key, value, len);
+			if (new && !snapmap_node_first(new) && !val)
+				val = snapmap_val_alloc(map, value, len);
+			if (!new || (!snapmap_node_first(new) && !val)) {
 				err = -ENOMEM;
 				goto out_free;
 			}
 			goto again;
 		}
 		node = snapmap_node_insert(map, key, new);
+		if (node == new)
+			push = snapmap_node_first(node);
 		new = NULL;
 		if (IS_ERR(node)) {
 			rcu_read_unlock();
@@ -431,6 +500,18 @@ again:
 		err = flags & SNAPMAP_DEL_IF_VERSION ? -ECANCELED : -ENOENT;
 		goto out_free;
 	}
+	if (!push && !val) {
+		/* The key has a node: the version goes on its own. */
+		rcu_read_unlock();
+		val = snapmap_val_alloc(map, value, len);
+		if (!val) {
+			err = -ENOMEM;
+			goto out_free;
+		}
+		goto again;
+	}
+	if (!push)
+		push = val;
 
 	spin_lock(&node->lock);
 	if (node->dead) {
@@ -445,7 +526,7 @@ again:
 		goto out_unlock;
 
 	was_present = cur && cur->len != SNAPMAP_TOMBSTONE;
-	add = snapmap_val_charge(val->len);
+	add = snapmap_val_charge(push->len);
 	/* The replaced head stays, if at all, as a pinned version. */
 	drop = cur ? snapmap_val_charge(cur->len) : 0;
 	if (del) {
@@ -463,9 +544,13 @@ again:
 	}
 	atomic64_add(add, &map->bytes);
 
-	RCU_INIT_POINTER(val->older, cur);
-	rcu_assign_pointer(node->head, val);
-	*version = snapmap_val_version(map, val);
+	if (stamp != SNAPMAP_VERSION_PENDING)
+		atomic64_set(&push->version, stamp);
+	RCU_INIT_POINTER(push->older, cur);
+	rcu_assign_pointer(node->head, push);
+	if (push == val)
+		val = NULL;
+	*version = snapmap_val_version(map, push);
 	snapmap_node_trim(map, node);
 	spin_unlock(&node->lock);
 	rcu_read_unlock();
@@ -473,6 +558,7 @@ again:
 	if (atomic64_read(&map->bytes) > map->max_bytes)
 		snapmap_snapshots_over_limit(map);
 	kfree(new);
+	kfree(val ? container_of(val, struct snapmap_val_box, val) : NULL);
 	if (del)
 		this_cpu_inc(map->stats->dels);
 	else
@@ -487,7 +573,7 @@ out_unlock:
 	rcu_read_unlock();
 out_free:
 	kfree(new);
-	kfree(val);
+	kfree(val ? container_of(val, struct snapmap_val_box, val) : NULL);
 	return err;
 }
 
@@ -595,20 +681,15 @@ int snapmap_lookup_rcu(struct snapmap *map, const void *key, u32 key_len,
 }
 EXPORT_SYMBOL_GPL(snapmap_lookup_rcu);
 
-/* Check a key's length and a value against @map's limits; copy the value. */
-static struct snapmap_val *snapmap_value_new(struct snapmap *map, u32 key_len,
-					     const void *value, u32 value_len)
+/* Check a key's length and a value's against @map's limits. */
+static int snapmap_check_value(struct snapmap *map, u32 key_len,
+			       u32 value_len)
 {
-	struct snapmap_val *val;
-	int err;
+	int err = snapmap_check_key(map, key_len);
 
-	err = snapmap_check_key(map, key_len);
 	if (err)
-		return ERR_PTR(err);
-	if (value_len > map->max_value_len)
-		return ERR_PTR(-EMSGSIZE);
-	val = snapmap_val_alloc(map, value, value_len);
-	return val ?: ERR_PTR(-ENOMEM);
+		return err;
+	return value_len > map->max_value_len ? -EMSGSIZE : 0;
 }
 
 /**
@@ -638,15 +719,17 @@ int snapmap_update(struct snapmap *map, const void *key, u32 key_len,
 		   u64 expected_version, u64 *version)
 {
 	struct snapmap_key k = { .data = key, .len = key_len };
-	struct snapmap_val *val;
+	int err;
 
 	if (flags & ~(SNAPMAP_PUT_NOEXIST | SNAPMAP_PUT_EXIST |
 		      SNAPMAP_PUT_IF_VERSION) || hweight32(flags) > 1)
 		return -EINVAL;
-	val = snapmap_value_new(map, key_len, value, value_len);
-	if (IS_ERR(val))
-		return PTR_ERR(val);
-	return snapmap_write(map, &k, val, flags, expected_version, version);
+	err = snapmap_check_value(map, key_len, value_len);
+	if (err)
+		return err;
+	return snapmap_write(map, &k, value, value_len, flags,
+			     expected_version, SNAPMAP_VERSION_PENDING,
+			     version);
 }
 EXPORT_SYMBOL_GPL(snapmap_update);
 
@@ -694,14 +777,14 @@ int snapmap_restore(struct snapmap *map, const void *key, u32 key_len,
 		    const void *value, u32 value_len, u64 version)
 {
 	struct snapmap_key k = { .data = key, .len = key_len };
-	struct snapmap_val *val;
 	u64 ignored;
+	int err;
 
-	val = snapmap_value_new(map, key_len, value, value_len);
-	if (IS_ERR(val))
-		return PTR_ERR(val);
-	atomic64_set(&val->version, version);
-	return snapmap_write(map, &k, val, SNAPMAP_PUT_NOEXIST, 0, &ignored);
+	err = snapmap_check_value(map, key_len, value_len);
+	if (err)
+		return err;
+	return snapmap_write(map, &k, value, value_len, SNAPMAP_PUT_NOEXIST, 0,
+			     version, &ignored);
 }
 
 /**
@@ -727,7 +810,6 @@ int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
 		   u32 flags, u64 expected_version, u64 *version)
 {
 	struct snapmap_key k = { .data = key, .len = key_len };
-	struct snapmap_val *val;
 	int err;
 
 	if (flags & ~SNAPMAP_DEL_IF_VERSION)
@@ -735,10 +817,8 @@ int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
 	err = snapmap_check_key(map, key_len);
 	if (err)
 		return err;
-
-	/* A deletion is a version too, so that snapshots can see it. */
-	val = snapmap_val_alloc(map, NULL, SNAPMAP_TOMBSTONE);
-	return snapmap_write(map, &k, val, flags, expected_version, version);
+	return snapmap_write(map, &k, NULL, SNAPMAP_TOMBSTONE, flags,
+			     expected_version, SNAPMAP_VERSION_PENDING, version);
 }
 EXPORT_SYMBOL_GPL(snapmap_delete);
 
