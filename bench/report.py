@@ -326,6 +326,8 @@ def build(rep, plots_rel):
 
 
 def gnuplot(script, cwd):
+    if "'None'" in script:
+        return
     subprocess.run(["gnuplot"], input=script, text=True, cwd=cwd, check=True)
 
 
@@ -336,6 +338,8 @@ def plots(rep, outdir, datadir):
     term = "set terminal pngcairo size 900,500 font 'sans,10'\n"
 
     def write(name, rows):
+        if not rows:
+            return None
         path = os.path.join(datadir, name)
         with open(path, "w") as out:
             for r in rows:

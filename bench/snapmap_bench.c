@@ -457,6 +457,76 @@ static void fig_ops(void)
 	free(seq);
 }
 
+/* Figure: buffer and value sizes ---------------------------------------- */
+
+/*
+ * GETs of a 16-byte value into caller buffers of growing size, and PUTs of
+ * longer values, on a map with the module's default limits (values up to
+ * 1 MiB): what a GET or PUT costs beyond the bytes it moves.
+ */
+static void fig_bufsize(void)
+{
+	static const uint32_t bufs[] = { 16, 4096, 65536, 1048576 };
+	static const uint32_t puts[] = { 16, 4096, 65536 };
+	static double t[7][REPS];
+	struct snapmap_create c = { .size = sizeof(c) };
+	uint8_t *buf = malloc(1048576);
+	uint64_t state = 4;
+	unsigned int r, i, k;
+	char row[32];
+	double start;
+	int fd;
+
+	if (!buf)
+		die("malloc");
+	memset(buf, 'x', 1048576);
+	fd = ioctl(ctl, SNAPMAP_IOC_CREATE, &c);
+	if (fd < 0)
+		die("SNAPMAP_IOC_CREATE");
+	sm_fill(fd, OP_ENTRIES);
+	for (r = 0; r < REPS; r++) {
+		for (k = 0; k < 4; k++) {
+			struct snapmap_get g = {
+				.size = sizeof(g), .key_len = KEY_LEN,
+				.value_buf_len = bufs[k], .value = PTR(buf),
+			};
+
+			start = now();
+			for (i = 0; i < OP_COUNT; i++) {
+				g.key = PTR(keys[next_rand(&state) % OP_ENTRIES]);
+				if (ioctl(fd, SNAPMAP_IOC_GET, &g))
+					die("SNAPMAP_IOC_GET");
+			}
+			t[k][r] = (now() - start) / OP_COUNT * 1e9;
+		}
+		for (k = 0; k < 3; k++) {
+			struct snapmap_put p = {
+				.size = sizeof(p), .key_len = KEY_LEN,
+				.value_len = puts[k], .value = PTR(buf),
+			};
+
+			start = now();
+			for (i = 0; i < OP_COUNT / 4; i++) {
+				/* The first keys: the map stays small. */
+				p.key = PTR(keys[i % 256]);
+				if (ioctl(fd, SNAPMAP_IOC_PUT, &p))
+					die("SNAPMAP_IOC_PUT");
+			}
+			t[4 + k][r] = (now() - start) / (OP_COUNT / 4) * 1e9;
+		}
+	}
+	for (k = 0; k < 4; k++) {
+		snprintf(row, sizeof(row), "get-buf-%u", bufs[k]);
+		report("bufsize", row, "snapmap", t[k], REPS, "ns");
+	}
+	for (k = 0; k < 3; k++) {
+		snprintf(row, sizeof(row), "put-value-%u", puts[k]);
+		report("bufsize", row, "snapmap", t[4 + k], REPS, "ns");
+	}
+	close(fd);
+	free(buf);
+}
+
 /* Figure: batched operations ------------------------------------------- */
 
 #define BATCH_OPS 256
@@ -1260,6 +1330,8 @@ int main(int argc, char **argv)
 		fig_memory();
 	if (wanted(argc, argv, "op"))
 		fig_ops();
+	if (wanted(argc, argv, "bufsize"))
+		fig_bufsize();
 	if (wanted(argc, argv, "batch"))
 		fig_batch();
 	if (wanted(argc, argv, "kapi"))

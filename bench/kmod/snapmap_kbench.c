@@ -25,6 +25,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/jhash.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
@@ -41,6 +42,8 @@
 #define KB_KEY_LEN 16
 #define KB_VALUE_LEN 16
 #define KB_MAX_REPS 15
+/* Time given to the tables' resizes after the inserts. */
+#define KB_SETTLE_MS 300
 
 static unsigned int kbench_entries = 100000;
 module_param(kbench_entries, uint, 0644);
@@ -321,6 +324,12 @@ static int kb_bench(struct seq_file *m, struct kb_run *run)
 			}
 			t[op][r] = ns;
 		}
+		/*
+		 * Let both tables finish growing (their rehash runs in a
+		 * worker) and the grace periods pass before timing lookups.
+		 */
+		synchronize_rcu();
+		msleep(KB_SETTLE_MS);
 		for (op = 0; op < KB_NR_OPS; op++) {
 			if (op == KB_RAW_INSERT || op == KB_SM_INSERT)
 				continue;
