@@ -215,13 +215,17 @@ static int snapmap_check_lens(struct snapmap *map, u32 key_len, u32 value_len)
 /*
  * Look a key up and copy its value to the caller's buffer.  On -ERANGE
  * @op->out_value_len and @op->out_version are set all the same.
+ *
+ * The value is copied out of RCU into a buffer on the stack, or, when it
+ * is longer, into one allocated for its own length once that is known:
+ * the size of the caller's buffer never decides how much is allocated.
  */
 static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
-	/* No value is longer than the map's limit: no need for more room. */
-	u32 size = min(op->value_len, snapmap_max_value_len(map));
-	void *key, *value;
+	u32 size = min3(op->value_len, snapmap_max_value_len(map),
+			(u32)sizeof(value_stack));
+	void *key, *value = value_stack;
 	int err;
 
 	if (op->flags || op->version)
@@ -233,14 +237,24 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
 			      sizeof(key_stack));
 	if (IS_ERR(key))
 		return PTR_ERR(key);
-	value = snapmap_buf_alloc(size, value_stack, sizeof(value_stack));
-	if (!value) {
-		err = -ENOMEM;
-		goto out_key;
-	}
 
 	err = snapmap_lookup(map, key, op->key_len, value, size,
 			     &op->out_value_len, &op->out_version);
+	/* Longer than the stack's, and the caller has room: allocate. */
+	while (err == -ERANGE && op->out_value_len > size &&
+	       op->out_value_len <= op->value_len) {
+		snapmap_buf_free(value, value_stack);
+		size = op->out_value_len;
+		value = kvmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!value) {
+			err = -ENOMEM;
+			goto out_key;
+		}
+		/* The same GET: the value may have grown meanwhile. */
+		err = snapmap_lookup_again(map, key, op->key_len, value, size,
+					   &op->out_value_len,
+					   &op->out_version);
+	}
 	if (!err && copy_to_user(u64_to_user_ptr(op->value), value,
 				 op->out_value_len))
 		err = -EFAULT;

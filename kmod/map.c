@@ -601,6 +601,30 @@ static struct snapmap_val *snapmap_current(struct snapmap *map,
 	return val;
 }
 
+/* snapmap_lookup() without counting a GET. */
+static int snapmap_lookup_copy(struct snapmap *map, const void *key,
+			       u32 key_len, void *value, u32 value_size,
+			       u32 *value_len, u64 *version)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap_val *val;
+	int err = 0;
+
+	rcu_read_lock();
+	val = snapmap_current(map, &k, version);
+	if (!val) {
+		err = -ENOENT;
+	} else {
+		*value_len = val->len;
+		if (val->len > value_size)
+			err = -ERANGE;
+		else
+			memcpy(value, val->data, val->len);
+	}
+	rcu_read_unlock();
+	return err;
+}
+
 /**
  * snapmap_lookup() - copy a key's value out
  * @map: the map
@@ -619,8 +643,6 @@ static struct snapmap_val *snapmap_current(struct snapmap *map,
 int snapmap_lookup(struct snapmap *map, const void *key, u32 key_len,
 		   void *value, u32 value_size, u32 *value_len, u64 *version)
 {
-	struct snapmap_key k = { .data = key, .len = key_len };
-	struct snapmap_val *val;
 	int err;
 
 	err = snapmap_check_key(map, key_len);
@@ -628,21 +650,35 @@ int snapmap_lookup(struct snapmap *map, const void *key, u32 key_len,
 		return err;
 
 	this_cpu_inc(map->stats->gets);
-	rcu_read_lock();
-	val = snapmap_current(map, &k, version);
-	if (!val) {
-		err = -ENOENT;
-	} else {
-		*value_len = val->len;
-		if (val->len > value_size)
-			err = -ERANGE;
-		else
-			memcpy(value, val->data, val->len);
-	}
-	rcu_read_unlock();
-	return err;
+	return snapmap_lookup_copy(map, key, key_len, value, value_size,
+				   value_len, version);
 }
 EXPORT_SYMBOL_GPL(snapmap_lookup);
+
+/**
+ * snapmap_lookup_again() - snapmap_lookup() again for the same GET
+ * @map: the map
+ * @key: the key, checked by the first snapmap_lookup()
+ * @key_len: its length
+ * @value: buffer for the value
+ * @value_size: size of @value
+ * @value_len: set to the value's length (also on -ERANGE)
+ * @version: set to the entry's version (also on -ERANGE)
+ *
+ * For a caller that learnt the value's length from -ERANGE and looks again
+ * with a buffer that long: the GET is not counted a second time.
+ *
+ * Context: any context but hard interrupts; does not sleep; lock-free.
+ *
+ * Return: as snapmap_lookup().
+ */
+int snapmap_lookup_again(struct snapmap *map, const void *key, u32 key_len,
+			 void *value, u32 value_size, u32 *value_len,
+			 u64 *version)
+{
+	return snapmap_lookup_copy(map, key, key_len, value, value_size,
+				   value_len, version);
+}
 
 /**
  * snapmap_lookup_rcu() - look at a key's value in place

@@ -15,6 +15,9 @@ struct seq_file;
 
 u32 snapmap_max_key_len(const struct snapmap *map);
 u32 snapmap_max_value_len(const struct snapmap *map);
+int snapmap_lookup_again(struct snapmap *map, const void *key, u32 key_len,
+			 void *value, u32 value_size, u32 *value_len,
+			 u64 *version);
 struct snapmap *snapmap_open_named(const char *name, bool read_only);
 void snapmap_show_all(struct seq_file *m);
 size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap);
