@@ -17,6 +17,8 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/bitops.h>
+#include <linux/hash.h>
+#include <linux/log2.h>
 #include <linux/jhash.h>
 #include <linux/memcontrol.h>
 #include <linux/percpu.h>
@@ -24,6 +26,8 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+
+#include <asm/unaligned.h>
 
 #include "core.h"
 
@@ -47,6 +51,23 @@ static u32 snapmap_node_hash(const void *data, u32 len, u32 seed)
 	return jhash(node->key, node->key_len, seed);
 }
 
+/* Whether @len bytes at @a and @b are equal, compared a word at a time. */
+static __always_inline bool snapmap_key_equal(const u8 *a, const u8 *b,
+					      u32 len)
+{
+	for (; len >= sizeof(u64); len -= sizeof(u64)) {
+		if (get_unaligned((const u64 *)a) !=
+		    get_unaligned((const u64 *)b))
+			return false;
+		a += sizeof(u64);
+		b += sizeof(u64);
+	}
+	for (; len; len--)
+		if (*a++ != *b++)
+			return false;
+	return true;
+}
+
 static int snapmap_node_cmp(struct rhashtable_compare_arg *arg,
 			    const void *obj)
 {
@@ -54,7 +75,7 @@ static int snapmap_node_cmp(struct rhashtable_compare_arg *arg,
 	const struct snapmap_node *node = obj;
 
 	return node->key_len != key->len ||
-	       memcmp(node->key, key->data, key->len);
+	       !snapmap_key_equal(node->key, key->data, key->len);
 }
 
 static const struct rhashtable_params snapmap_ht_params = {
@@ -332,7 +353,8 @@ static struct snapmap_node *snapmap_node_alloc(struct snapmap *map,
 	node->pins = 0;
 	node->key_len = key->len;
 	memcpy(node->key, key->data, key->len);
-	node->shard = jhash(key->data, key->len, 0) % SNAPMAP_NR_SHARDS;
+	/* Any spread will do: a node never changes shards. */
+	node->shard = hash_ptr(node, ilog2(SNAPMAP_NR_SHARDS));
 	if (first_inline)
 		snapmap_val_init(snapmap_node_first(node), value, len);
 	return node;
@@ -469,7 +491,7 @@ again:
 			goto out_free;
 		}
 		if (!new) {
-			/* Allocate outside RCU, then look again. */
+			/* Allocate outside RCU. */
 			rcu_read_unlock();
 			new = snapmap_node_alloc(map, key, value, len);
 			if (new && !snapmap_node_first(new) && !val)
@@ -478,8 +500,9 @@ again:
 				err = -ENOMEM;
 				goto out_free;
 			}
-			goto again;
+			rcu_read_lock();
 		}
+		/* Finds the node of a writer that inserted one meanwhile. */
 		node = snapmap_node_insert(map, key, new);
 		if (node == new)
 			push = snapmap_node_first(node);
@@ -582,9 +605,9 @@ out_free:
  * to its version, stamped if need be.  Caller is in an RCU read-side
  * critical section.
  */
-static struct snapmap_val *snapmap_current(struct snapmap *map,
-					   const struct snapmap_key *key,
-					   u64 *version)
+static __always_inline struct snapmap_val *
+snapmap_current(struct snapmap *map, const struct snapmap_key *key,
+		u64 *version)
 {
 	struct snapmap_node *node;
 	struct snapmap_val *val;
@@ -602,9 +625,10 @@ static struct snapmap_val *snapmap_current(struct snapmap *map,
 }
 
 /* snapmap_lookup() without counting a GET. */
-static int snapmap_lookup_copy(struct snapmap *map, const void *key,
-			       u32 key_len, void *value, u32 value_size,
-			       u32 *value_len, u64 *version)
+static __always_inline int snapmap_lookup_copy(struct snapmap *map,
+					       const void *key, u32 key_len,
+					       void *value, u32 value_size,
+					       u32 *value_len, u64 *version)
 {
 	struct snapmap_key k = { .data = key, .len = key_len };
 	struct snapmap_val *val;
