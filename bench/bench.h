@@ -11,7 +11,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <string.h>
 #include <time.h>
 
@@ -27,24 +26,28 @@ static inline double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Key number @i: "k-" and 14 digits, exactly KEY_LEN bytes, no NUL. */
-static inline void make_key(void *key, uint64_t i)
+/* @prefix and @i in 14 decimal digits: exactly 16 bytes, no NUL. */
+static inline void make_name(void *buf, char prefix, uint64_t i)
 {
-	char buf[KEY_LEN + 1];
+	char *p = buf;
+	int d;
 
-	snprintf(buf, sizeof(buf), "k-%014llu",
-		 (unsigned long long)(i % 100000000000000ULL));
-	memcpy(key, buf, KEY_LEN);
+	p[0] = prefix;
+	p[1] = '-';
+	for (d = 15; d >= 2; d--, i /= 10)
+		p[d] = '0' + i % 10;
 }
 
-/* Value @i of a key: "v-" and 14 digits. */
+/* Key number @i: "k-" and 14 digits, exactly KEY_LEN bytes. */
+static inline void make_key(void *key, uint64_t i)
+{
+	make_name(key, 'k', i);
+}
+
+/* Value @i of a key: "v-" and 14 digits, exactly VALUE_LEN bytes. */
 static inline void make_value(void *value, uint64_t i)
 {
-	char buf[VALUE_LEN + 1];
-
-	snprintf(buf, sizeof(buf), "v-%014llu",
-		 (unsigned long long)(i % 100000000000000ULL));
-	memcpy(value, buf, VALUE_LEN);
+	make_name(value, 'v', i);
 }
 
 /* A cheap, deterministic stream of pseudo-random numbers. */

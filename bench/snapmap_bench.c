@@ -25,6 +25,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
@@ -457,6 +458,35 @@ static void fig_ops(void)
 	free(seq);
 }
 
+/*
+ * Not figures: the single-op loops of one system alone for a few seconds,
+ * for scripts/bench --perf (prof-snapmap, prof-bpf).
+ */
+static void profile_ops(enum op_sys sys)
+{
+	uint32_t *seq = malloc(OP_COUNT * sizeof(*seq));
+	double start = now();
+	unsigned int i, k;
+	int fd;
+
+	if (!seq)
+		die("malloc");
+	for (i = 0; i < OP_COUNT; i++)
+		seq[i] = i;
+	if (sys == SYS_SNAPMAP) {
+		fd = sm_new();
+		sm_fill(fd, OP_ENTRIES);
+	} else {
+		fd = bpf_new(OP_ENTRIES, 0);
+		bpf_fill(fd, OP_ENTRIES);
+	}
+	while (now() - start < 6)
+		for (k = OP_GET; k < NR_OPS; k++)
+			run_ops(sys, fd, k, seq, OP_COUNT);
+	close(fd);
+	free(seq);
+}
+
 /* Figure: buffer and value sizes ---------------------------------------- */
 
 /*
@@ -532,86 +562,132 @@ static void fig_bufsize(void)
 #define BATCH_OPS 256
 #define BATCH_ROUNDS 32
 
+/* Read @n records from snapshots of @fd, @chunk at a time, rewinding. */
+static void sm_scan(int fd, int *sfd, unsigned int chunk, uint64_t n)
+{
+	static uint8_t buf[BPF_BATCH_MAX * 48];
+	size_t size = (size_t)chunk * SNAPMAP_RECORD_SIZE(KEY_LEN, VALUE_LEN);
+	uint64_t got = 0;
+	ssize_t len;
+
+	while (got < n) {
+		len = read(*sfd, buf, size);
+		if (len < 0)
+			die("read snapshot");
+		if (!len) {
+			close(*sfd);
+			*sfd = sm_snapshot(fd, 0);
+			continue;
+		}
+		got += len / SNAPMAP_RECORD_SIZE(KEY_LEN, VALUE_LEN);
+	}
+}
+
+enum batch_row { B_GET, B_SCAN, B_UPDATE, B_DELETE, NR_B_ROWS };
+static const char *const batch_rows[NR_B_ROWS] = {
+	"get", "scan", "update", "delete",
+};
+
 static void fig_batch(void)
 {
-	static double t[2][3][REPS];
-	static const char *const rows[3] = { "lookup", "update", "delete" };
-	static const char *const sys[2] = { "snapmap", "bpf" };
+	static double t[NR_OP_SYS][NR_B_ROWS][REPS];
 	uint32_t idx[BATCH_OPS], seq[BATCH_OPS];
-	uint64_t state = 2, pos = 0, got;
-	bool started = false, done;
-	unsigned int r, i, b;
-	int smfd, bfd;
+	uint64_t state = 2, pos[NR_OP_SYS] = {}, got;
+	bool started[NR_OP_SYS] = {}, done;
+	unsigned int r, i, b, s;
+	int fd[NR_OP_SYS], sfd;
 	double start;
 
-	smfd = sm_new();
-	sm_fill(smfd, OP_ENTRIES);
-	bfd = bpf_new(OP_ENTRIES, 0);
-	bpf_fill(bfd, OP_ENTRIES);
+	fd[SYS_SNAPMAP] = sm_new();
+	sm_fill(fd[SYS_SNAPMAP], OP_ENTRIES);
+	sfd = sm_snapshot(fd[SYS_SNAPMAP], 0);
+	fd[SYS_BPF] = bpf_new(OP_ENTRIES, 0);
+	bpf_fill(fd[SYS_BPF], OP_ENTRIES);
+	fd[SYS_BPF_NOPREALLOC] = bpf_new(OP_ENTRIES, BPF_F_NO_PREALLOC);
+	bpf_fill(fd[SYS_BPF_NOPREALLOC], OP_ENTRIES);
 
 	printf("# batches: %u-entry maps, %u ops per batch, %u batches per measurement\n",
 	       OP_ENTRIES, BATCH_OPS, BATCH_ROUNDS);
-	printf("# bpf lookup is BPF_MAP_LOOKUP_BATCH (the next %u entries); snapmap's, a BATCH of %u GETs of random keys\n",
-	       BATCH_OPS, BATCH_OPS);
+	printf("# get: snapmap BATCH of GETs of random keys (BPF has no batch lookup of given keys)\n");
+	printf("# scan: the next %u entries: read(2) of an ATOMIC snapshot against BPF_MAP_LOOKUP_BATCH\n",
+	       BATCH_OPS);
 	for (r = 0; r < REPS; r++) {
-		/* lookup */
 		start = now();
 		for (b = 0; b < BATCH_ROUNDS; b++) {
 			for (i = 0; i < BATCH_OPS; i++)
 				idx[i] = next_rand(&state) % OP_ENTRIES;
-			sm_batch(smfd, SNAPMAP_BATCH_GET, idx, BATCH_OPS);
+			sm_batch(fd[SYS_SNAPMAP], SNAPMAP_BATCH_GET, idx,
+				 BATCH_OPS);
 		}
-		t[0][0][r] = BATCH_OPS * BATCH_ROUNDS / (now() - start);
-		start = now();
-		for (got = 0; got < BATCH_OPS * BATCH_ROUNDS;) {
-			got += bpf_dump_step(bfd, &pos, &started, BATCH_OPS,
-					     &done);
-			if (done)
-				started = false;
-		}
-		t[1][0][r] = got / (now() - start);
+		t[SYS_SNAPMAP][B_GET][r] = BATCH_OPS * BATCH_ROUNDS /
+					   (now() - start);
 
-		/* update: random existing keys */
 		start = now();
-		for (b = 0; b < BATCH_ROUNDS; b++) {
-			for (i = 0; i < BATCH_OPS; i++)
-				idx[i] = next_rand(&state) % OP_ENTRIES;
-			sm_batch(smfd, SNAPMAP_BATCH_PUT, idx, BATCH_OPS);
+		sm_scan(fd[SYS_SNAPMAP], &sfd, BATCH_OPS,
+			BATCH_OPS * BATCH_ROUNDS);
+		t[SYS_SNAPMAP][B_SCAN][r] = BATCH_OPS * BATCH_ROUNDS /
+					    (now() - start);
+		for (s = SYS_BPF; s < NR_OP_SYS; s++) {
+			start = now();
+			for (got = 0; got < BATCH_OPS * BATCH_ROUNDS;) {
+				got += bpf_dump_step(fd[s], &pos[s],
+						     &started[s], BATCH_OPS,
+						     &done);
+				if (done)
+					started[s] = false;
+			}
+			t[s][B_SCAN][r] = got / (now() - start);
 		}
-		t[0][1][r] = BATCH_OPS * BATCH_ROUNDS / (now() - start);
-		start = now();
-		for (b = 0; b < BATCH_ROUNDS; b++) {
-			for (i = 0; i < BATCH_OPS; i++)
-				idx[i] = next_rand(&state) % OP_ENTRIES;
-			bpf_batch_update(bfd, idx, BATCH_OPS);
+
+		/* update: random present keys */
+		for (s = 0; s < NR_OP_SYS; s++) {
+			start = now();
+			for (b = 0; b < BATCH_ROUNDS; b++) {
+				for (i = 0; i < BATCH_OPS; i++)
+					idx[i] = next_rand(&state) % OP_ENTRIES;
+				if (s == SYS_SNAPMAP)
+					sm_batch(fd[s], SNAPMAP_BATCH_PUT, idx,
+						 BATCH_OPS);
+				else
+					bpf_batch_update(fd[s], idx, BATCH_OPS);
+			}
+			t[s][B_UPDATE][r] = BATCH_OPS * BATCH_ROUNDS /
+					    (now() - start);
 		}
-		t[1][1][r] = BATCH_OPS * BATCH_ROUNDS / (now() - start);
 
 		/* delete: BATCH_OPS distinct keys per batch, put back after */
+		for (s = 0; s < NR_OP_SYS; s++)
+			t[s][B_DELETE][r] = 0;
 		for (b = 0; b < BATCH_ROUNDS; b++) {
-			double ts, tb;
-
 			for (i = 0; i < BATCH_OPS; i++)
 				seq[i] = (b * BATCH_OPS + i) % OP_ENTRIES;
-			ts = now();
-			sm_batch(smfd, SNAPMAP_BATCH_DEL, seq, BATCH_OPS);
-			ts = now() - ts;
-			tb = now();
-			bpf_batch_delete(bfd, seq, BATCH_OPS);
-			tb = now() - tb;
-			sm_batch(smfd, SNAPMAP_BATCH_PUT, seq, BATCH_OPS);
-			bpf_batch_update(bfd, seq, BATCH_OPS);
-			t[0][2][r] = (b ? t[0][2][r] : 0) + ts;
-			t[1][2][r] = (b ? t[1][2][r] : 0) + tb;
+			for (s = 0; s < NR_OP_SYS; s++) {
+				start = now();
+				if (s == SYS_SNAPMAP)
+					sm_batch(fd[s], SNAPMAP_BATCH_DEL, seq,
+						 BATCH_OPS);
+				else
+					bpf_batch_delete(fd[s], seq, BATCH_OPS);
+				t[s][B_DELETE][r] += now() - start;
+				if (s == SYS_SNAPMAP)
+					sm_batch(fd[s], SNAPMAP_BATCH_PUT, seq,
+						 BATCH_OPS);
+				else
+					bpf_batch_update(fd[s], seq, BATCH_OPS);
+			}
 		}
-		t[0][2][r] = BATCH_OPS * BATCH_ROUNDS / t[0][2][r];
-		t[1][2][r] = BATCH_OPS * BATCH_ROUNDS / t[1][2][r];
+		for (s = 0; s < NR_OP_SYS; s++)
+			t[s][B_DELETE][r] = BATCH_OPS * BATCH_ROUNDS /
+					    t[s][B_DELETE][r];
 	}
-	for (i = 0; i < 3; i++)
-		for (b = 0; b < 2; b++)
-			report("batch", rows[i], sys[b], t[b][i], REPS, "ops/s");
-	close(smfd);
-	close(bfd);
+	for (i = 0; i < NR_B_ROWS; i++)
+		for (s = 0; s < NR_OP_SYS; s++)
+			if (i != B_GET || s == SYS_SNAPMAP)
+				report("batch", batch_rows[i], op_sys_names[s],
+				       t[s][i], REPS, "ops/s");
+	close(sfd);
+	for (s = 0; s < NR_OP_SYS; s++)
+		close(fd[s]);
 }
 
 /* The large maps: dumps, snapshot creation, writers, clones ------------- */
@@ -1016,6 +1092,27 @@ static const char *cg_setup(void)
 	return NULL;
 }
 
+/*
+ * What the whole kernel holds in slab, vmalloc and per-CPU memory, in
+ * bytes: the second way of measuring, which also sees what is not charged
+ * to a memory cgroup.
+ */
+static long long kernel_bytes(void)
+{
+	char name[64];
+	long long kb, total = 0;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fscanf(f, "%63s %lld%*[^\n]\n", name, &kb) == 2)
+		if (!strcmp(name, "Slab:") || !strcmp(name, "VmallocUsed:") ||
+		    !strcmp(name, "Percpu:"))
+			total += kb;
+	fclose(f);
+	return total * 1024;
+}
+
 enum mem_sys {
 	MEM_SNAPMAP, MEM_SNAPMAP_SNAP, MEM_BPF_NOPREALLOC, MEM_BPF,
 	MEM_RWLOCK, MEM_RWLOCK_COPY, NR_MEM_SYS
@@ -1027,17 +1124,18 @@ static const char *const mem_sys_names[NR_MEM_SYS] = {
 
 /*
  * In a child in a fresh cgroup: @nmaps maps of @n entries of @sys; the
- * growth of memory.current per entry, written to @pipefd.
+ * growth of memory.current per entry, and that of the kernel's slab,
+ * vmalloc and per-CPU memory, written to @pipefd.
  */
 static void mem_child(enum mem_sys sys, uint32_t n, uint32_t nmaps,
 		      int pipefd)
 {
 	static int fds[MEM_TOTAL], sfds[MEM_TOTAL];
 	static struct rwmap *rws[MEM_TOTAL], *copies[MEM_TOTAL];
-	long long before, after;
+	long long before, after, kbefore, kafter;
 	uint32_t m, idx[SM_BATCH_MAX], i, j;
 	char pid[32];
-	double per;
+	double per[2];
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	if (write_file(CG_DIR "/cgroup.procs", pid))
@@ -1052,6 +1150,7 @@ static void mem_child(enum mem_sys sys, uint32_t n, uint32_t nmaps,
 	memset(rws, 0, sizeof(rws));
 	memset(copies, 0, sizeof(copies));
 
+	kbefore = kernel_bytes();
 	before = cg_current();
 	for (m = 0; m < nmaps; m++) {
 		switch (sys) {
@@ -1089,18 +1188,24 @@ static void mem_child(enum mem_sys sys, uint32_t n, uint32_t nmaps,
 		}
 	}
 	after = cg_current();
-	per = (double)(after - before) / ((double)n * nmaps);
-	if (write(pipefd, &per, sizeof(per)) != sizeof(per))
+	kafter = kernel_bytes();
+	per[0] = (double)(after - before) / ((double)n * nmaps);
+	per[1] = (double)(kafter - kbefore) / ((double)n * nmaps);
+	if (write(pipefd, per, sizeof(per)) != sizeof(per))
 		_exit(3);
-	_exit(before < 0 || after < 0 ? 4 : 0);
+	_exit(before < 0 || after < 0 || kbefore < 0 || kafter < 0 ? 4 : 0);
 }
 
-static double mem_measure(enum mem_sys sys, uint32_t n)
+/* Bytes per entry by memory.current, and by the kernel's totals (@kper). */
+static double mem_measure(enum mem_sys sys, uint32_t n, double *kper)
 {
 	uint32_t nmaps = n < MEM_TOTAL ? MEM_TOTAL / n : 1;
-	double per = -1;
+	double per[2] = { -1, -1 };
 	int p[2], status;
 	pid_t pid;
+
+	/* Let the frees of the last measurement's grace periods happen. */
+	sleep_s(0.3);
 
 	if (mkdir(CG_DIR, 0755) && errno != EEXIST)
 		die("mkdir cgroup");
@@ -1115,16 +1220,17 @@ static double mem_measure(enum mem_sys sys, uint32_t n)
 		mem_child(sys, n, nmaps, p[1]);
 	}
 	close(p[1]);
-	if (read(p[0], &per, sizeof(per)) != sizeof(per))
-		per = -1;
+	if (read(p[0], per, sizeof(per)) != sizeof(per))
+		per[0] = per[1] = -1;
 	close(p[0]);
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
 	    WEXITSTATUS(status))
-		per = -1;
+		per[0] = per[1] = -1;
 	/* The maps die with the child; the cgroup once they are freed. */
 	for (int i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
 		sleep_s(0.05);
-	return per;
+	*kper = per[1];
+	return per[0];
 }
 
 #define MEM_REPS 3
@@ -1132,6 +1238,7 @@ static double mem_measure(enum mem_sys sys, uint32_t n)
 static void fig_memory(void)
 {
 	static double t[NR_MEM_SYS][NR_SIZES][MEM_REPS];
+	static double k[NR_MEM_SYS][NR_SIZES][MEM_REPS];
 	const char *why = cg_setup();
 	unsigned int r, i, s;
 	char row[32];
@@ -1145,11 +1252,16 @@ static void fig_memory(void)
 	for (r = 0; r < MEM_REPS; r++)
 		for (i = 0; i < NR_SIZES; i++)
 			for (s = 0; s < NR_MEM_SYS; s++)
-				t[s][i][r] = mem_measure(s, sizes[i]);
+				t[s][i][r] = mem_measure(s, sizes[i],
+							 &k[s][i][r]);
 	for (i = 0; i < NR_SIZES; i++) {
 		snprintf(row, sizeof(row), "%u", sizes[i]);
 		for (s = 0; s < NR_MEM_SYS; s++)
 			report("mem", row, mem_sys_names[s], t[s][i],
+			       MEM_REPS, "B");
+		/* User-space maps take no kernel memory. */
+		for (s = 0; s < MEM_RWLOCK; s++)
+			report("memk", row, mem_sys_names[s], k[s][i],
 			       MEM_REPS, "B");
 	}
 }
@@ -1330,6 +1442,10 @@ int main(int argc, char **argv)
 		fig_memory();
 	if (wanted(argc, argv, "op"))
 		fig_ops();
+	if (argc > 1 && !strcmp(argv[1], "prof-snapmap"))
+		profile_ops(SYS_SNAPMAP);
+	if (argc > 1 && !strcmp(argv[1], "prof-bpf"))
+		profile_ops(SYS_BPF);
 	if (wanted(argc, argv, "bufsize"))
 		fig_bufsize();
 	if (wanted(argc, argv, "batch"))
