@@ -332,6 +332,15 @@ static uint64_t bpf_dump(int fd)
 	return entries;
 }
 
+static void check_records(const char *what, uint64_t got, uint64_t want)
+{
+	if (got != want) {
+		fprintf(stderr, "%s: %llu records, not %llu\n", what,
+			(unsigned long long)got, (unsigned long long)want);
+		exit(1);
+	}
+}
+
 /* The rwlock map ------------------------------------------------------- */
 
 static void rw_fill(struct rwmap *map, uint32_t n)
@@ -690,6 +699,42 @@ static void fig_batch(void)
 		close(fd[s]);
 }
 
+/*
+ * Figure: ATOMIC dumps of two 100k-entry maps of 16-byte keys and values,
+ * one whose limits are those sizes and one with the module's default
+ * limits (4 KiB keys, 1 MiB values): what a map's limits cost a reader.
+ */
+#define READBUF_ENTRIES 100000
+
+static void fig_readbuf(void)
+{
+	struct snapmap_create c = { .size = sizeof(c) };
+	static double t[2][REPS];
+	unsigned int r, m;
+	double start;
+	int fd[2];
+
+	fd[0] = sm_new();
+	fd[1] = ioctl(ctl, SNAPMAP_IOC_CREATE, &c);
+	if (fd[1] < 0)
+		die("SNAPMAP_IOC_CREATE");
+	for (m = 0; m < 2; m++)
+		sm_fill(fd[m], READBUF_ENTRIES);
+	for (r = 0; r < REPS; r++) {
+		for (m = 0; m < 2; m++) {
+			start = now();
+			check_records("readbuf", sm_dump(fd[m], 0),
+				      READBUF_ENTRIES);
+			t[m][r] = READBUF_ENTRIES / (now() - start);
+		}
+	}
+	report("readbuf", "100000", "limits-16B", t[0], REPS, "entries/s");
+	report("readbuf", "100000", "limits-default", t[1], REPS,
+	       "entries/s");
+	for (m = 0; m < 2; m++)
+		close(fd[m]);
+}
+
 /* The large maps: dumps, snapshot creation, writers, clones ------------- */
 
 static const uint32_t sizes[] = { 1000, 10000, 100000, 1000000 };
@@ -722,15 +767,6 @@ static void large_maps_teardown(void)
 	for (i = 0; i < NR_SIZES; i++) {
 		close(sm_maps[i]);
 		rwmap_free(rw_maps[i]);
-	}
-}
-
-static void check_records(const char *what, uint64_t got, uint64_t want)
-{
-	if (got != want) {
-		fprintf(stderr, "%s: %llu records, not %llu\n", what,
-			(unsigned long long)got, (unsigned long long)want);
-		exit(1);
 	}
 }
 
@@ -848,6 +884,7 @@ struct writer {
 	atomic_bool reading;
 	atomic_ullong ops;
 	double max_gap;
+	double busy_start;
 	double read_start;
 	double read_len;
 	unsigned long long bins[TL_BINS];
@@ -885,15 +922,23 @@ static void *writer_thread(void *arg)
 /*
  * One run: the writer alone for TL_BEFORE s, then while the main thread
  * takes and reads a whole snapshot (or deep-copies the rwlock map), then
- * TL_AFTER s more.  Returns the writer's throughput during the read over
- * its throughput before; sets the rates, the read's duration and the
- * longest time between two writes completing during the read.
+ * TL_AFTER s more, then while the main thread spins in user space for as
+ * long as the read took.  Returns the writer's throughput during the read
+ * over its throughput before; sets the rates (@busy: while the main
+ * thread spins), the read's duration and the longest time between two
+ * writes completing during the read.
+ *
+ * The spin tells the cost of a busy second vCPU from that of the read:
+ * on a host whose cores are shared with other guests, two busy vCPUs get
+ * less of them than one.
  */
 static double writer_run(enum wmode mode, struct writer *w, double *base,
-			 double *during, double *read_s, double *stall)
+			 double *during, double *busy, double *read_s,
+			 double *stall)
 {
-	unsigned long long o0, o1, o2;
-	double t1, t2, t3;
+	unsigned long long o0, o1, o2, o3, o4;
+	double t1, t2, t3, t4, t5;
+	volatile unsigned long spin = 0;
 	struct rwmap *copy;
 	pthread_t tid;
 
@@ -931,16 +976,24 @@ static double writer_run(enum wmode mode, struct writer *w, double *base,
 	atomic_store(&w->reading, false);
 
 	sleep_s(TL_AFTER);
+	t4 = now();
+	o3 = atomic_load(&w->ops);
+	while (now() - t4 < t3 - t2)
+		spin++;
+	t5 = now();
+	o4 = atomic_load(&w->ops);
 	atomic_store(&w->stop, true);
 	pthread_join(tid, NULL);
 
 	*base = (o1 - o0) / (t2 - t1);
 	*during = (o2 - o1) / (t3 - t2);
+	*busy = (o4 - o3) / (t5 - t4);
 	*read_s = t3 - t2;
 	*stall = w->max_gap;
 	/* Where the read started and how long it took, for the plot. */
 	w->read_start = t2 - w->t0;
 	w->read_len = t3 - t2;
+	w->busy_start = t4 - w->t0;
 	return *during / *base;
 }
 
@@ -948,7 +1001,8 @@ static void fig_writer(void)
 {
 	static double ratio[NR_WMODES][TL_REPS], base[NR_WMODES][TL_REPS];
 	static double during[NR_WMODES][TL_REPS], read_s[NR_WMODES][TL_REPS];
-	static double stall[NR_WMODES][TL_REPS];
+	static double stall[NR_WMODES][TL_REPS], busy[NR_WMODES][TL_REPS];
+	static double vsbusy[NR_WMODES][TL_REPS];
 	static struct writer w;
 	unsigned int r, m, b, last;
 
@@ -957,19 +1011,22 @@ static void fig_writer(void)
 	for (r = 0; r < TL_REPS; r++) {
 		for (m = 0; m < NR_WMODES; m++) {
 			ratio[m][r] = writer_run(m, &w, &base[m][r],
-						 &during[m][r], &read_s[m][r],
-						 &stall[m][r]);
+						 &during[m][r], &busy[m][r],
+						 &read_s[m][r], &stall[m][r]);
+			vsbusy[m][r] = during[m][r] / busy[m][r];
 			stall[m][r] *= 1e3;
 			if (r != TL_REPS - 1)
 				continue;
 			/* The last repetition is the one plotted. */
-			last = (w.read_start + w.read_len + TL_AFTER) / TL_BIN;
+			last = (w.busy_start + w.read_len) / TL_BIN;
 			for (b = 0; b < last && b < TL_BINS; b++)
 				printf("series writer-%s %.3f %.0f\n",
 				       wmode_names[m], (b + 0.5) * TL_BIN,
 				       w.bins[b] / TL_BIN);
 			printf("series read-%s %.3f %.3f\n", wmode_names[m],
 			       w.read_start, w.read_start + w.read_len);
+			printf("series busy-%s %.3f %.3f\n", wmode_names[m],
+			       w.busy_start, w.busy_start + w.read_len);
 		}
 	}
 	for (m = 0; m < NR_WMODES; m++) {
@@ -979,6 +1036,10 @@ static void fig_writer(void)
 		       "ops/s");
 		report("writer", wmode_names[m], "during", during[m], TL_REPS,
 		       "ops/s");
+		report("writer", wmode_names[m], "busy", busy[m], TL_REPS,
+		       "ops/s");
+		report("writer", wmode_names[m], "ratio-busy", vsbusy[m],
+		       TL_REPS, "x");
 		report("writer", wmode_names[m], "read", read_s[m], TL_REPS,
 		       "s");
 		report("writer", wmode_names[m], "max-stall", stall[m],
@@ -1204,8 +1265,18 @@ static double mem_measure(enum mem_sys sys, uint32_t n, double *kper)
 	int p[2], status;
 	pid_t pid;
 
-	/* Let the frees of the last measurement's grace periods happen. */
-	sleep_s(0.3);
+	/*
+	 * Let the frees of the last measurement happen (grace periods,
+	 * batched frees): wait until the kernel's total holds still.
+	 */
+	for (int i = 0; i < 40; i++) {
+		long long a = kernel_bytes(), b;
+
+		sleep_s(0.1);
+		b = kernel_bytes();
+		if (llabs(b - a) < 64 * 1024)
+			break;
+	}
 
 	if (mkdir(CG_DIR, 0755) && errno != EEXIST)
 		die("mkdir cgroup");
@@ -1450,6 +1521,8 @@ int main(int argc, char **argv)
 		fig_bufsize();
 	if (wanted(argc, argv, "batch"))
 		fig_batch();
+	if (wanted(argc, argv, "readbuf"))
+		fig_readbuf();
 	if (wanted(argc, argv, "kapi"))
 		fig_kapi();
 	if (wanted(argc, argv, "scale"))
