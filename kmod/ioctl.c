@@ -683,38 +683,66 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
  * @ppos: the file position, which counts the bytes read since the last
  *        rewind
  *
- * Whole records only.  The buffer is faulted in before any record is
- * taken, so that a bad buffer gets EFAULT and loses no record.
+ * Whole records only, as many as fit.  Records go through a kernel buffer
+ * of %SNAPMAP_READ_BUF bytes, a chunk at a time; a larger one, up to the
+ * map's longest record, is allocated only when the next record needs it,
+ * so that maps with large limits but short records do not allocate (and
+ * vfree(), which flushes every CPU's TLB) a large buffer on every read.
+ * Each chunk of the caller's buffer is faulted in before any record is
+ * taken for it, so that a bad buffer gets EFAULT and loses no record.
  *
  * Context: process context; may sleep.
  *
  * Return: bytes read; 0 at the end; -EMSGSIZE if @count cannot hold the
- * next record; -ESTALE; -EFAULT; -ENOMEM.
+ * next record; -ESTALE; -EFAULT; -ENOMEM.  An error after some records
+ * were read ends the read with those; the next read reports it.
  */
 ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct snapmap_snapshot *snap = file->private_data;
-	size_t size;
-	ssize_t len;
-	void *kbuf;
+	size_t longest = max_t(size_t, SNAPMAP_READ_BUF,
+			       snapmap_snapshot_max_record(snap));
+	size_t size = 0, chunk, total = 0;
+	void *kbuf = NULL;
+	ssize_t len = 0;
 
-	if (!count)
-		return 0;
-	size = min(count, max_t(size_t, SNAPMAP_READ_BUF,
-				snapmap_snapshot_max_record(snap)));
-	if (fault_in_safe_writeable(ubuf, size))
-		return -EFAULT;
-	kbuf = kvmalloc(size, GFP_KERNEL);
-	if (!kbuf)
-		return -ENOMEM;
-	len = snapmap_snapshot_read(snap, kbuf, size);
-	if (len > 0 && copy_to_user(ubuf, kbuf, len))
-		len = -EFAULT;
+	while (total < count) {
+		chunk = min_t(size_t, count - total, SNAPMAP_READ_BUF);
+		for (;;) {
+			if (chunk > size) {
+				kvfree(kbuf);
+				size = chunk;
+				kbuf = kvmalloc(size, GFP_KERNEL);
+				if (!kbuf) {
+					len = -ENOMEM;
+					goto out;
+				}
+			}
+			if (fault_in_safe_writeable(ubuf + total, chunk)) {
+				len = -EFAULT;
+				goto out;
+			}
+			len = snapmap_snapshot_read(snap, kbuf, chunk);
+			if (len != -EMSGSIZE || count - total <= chunk)
+				break;
+			/* The next record is longer: room for the longest. */
+			chunk = min(count - total, longest);
+		}
+		if (len <= 0)
+			break;
+		if (copy_to_user(ubuf + total, kbuf, len)) {
+			len = -EFAULT;
+			break;
+		}
+		total += len;
+	}
+out:
 	kvfree(kbuf);
-	if (len > 0)
-		*ppos += len;
-	return len;
+	if (!total)
+		return len;
+	*ppos += total;
+	return total;
 }
 
 static int snapmap_api_ioctl(struct snapmap_ucmd *ucmd);
