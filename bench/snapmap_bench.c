@@ -1174,6 +1174,26 @@ static long long kernel_bytes(void)
 	return total * 1024;
 }
 
+/*
+ * kernel_bytes() once it holds still: frees after grace periods, in
+ * workers (BPF frees a map in one) and of rhashtables' old bucket arrays
+ * come late.  Still means within 64 KiB over three readings 0.2 s apart;
+ * at most 6 s.
+ */
+static long long settled_kernel_bytes(void)
+{
+	long long last = kernel_bytes(), cur;
+	int still = 0, i;
+
+	for (i = 0; i < 30 && still < 3; i++) {
+		sleep_s(0.2);
+		cur = kernel_bytes();
+		still = llabs(cur - last) < 64 * 1024 ? still + 1 : 0;
+		last = cur;
+	}
+	return last;
+}
+
 enum mem_sys {
 	MEM_SNAPMAP, MEM_SNAPMAP_SNAP, MEM_BPF_NOPREALLOC, MEM_BPF,
 	MEM_RWLOCK, MEM_RWLOCK_COPY, NR_MEM_SYS
@@ -1211,7 +1231,7 @@ static void mem_child(enum mem_sys sys, uint32_t n, uint32_t nmaps,
 	memset(rws, 0, sizeof(rws));
 	memset(copies, 0, sizeof(copies));
 
-	kbefore = kernel_bytes();
+	kbefore = settled_kernel_bytes();
 	before = cg_current();
 	for (m = 0; m < nmaps; m++) {
 		switch (sys) {
@@ -1249,7 +1269,7 @@ static void mem_child(enum mem_sys sys, uint32_t n, uint32_t nmaps,
 		}
 	}
 	after = cg_current();
-	kafter = kernel_bytes();
+	kafter = settled_kernel_bytes();
 	per[0] = (double)(after - before) / ((double)n * nmaps);
 	per[1] = (double)(kafter - kbefore) / ((double)n * nmaps);
 	if (write(pipefd, per, sizeof(per)) != sizeof(per))
@@ -1265,18 +1285,6 @@ static double mem_measure(enum mem_sys sys, uint32_t n, double *kper)
 	int p[2], status;
 	pid_t pid;
 
-	/*
-	 * Let the frees of the last measurement happen (grace periods,
-	 * batched frees): wait until the kernel's total holds still.
-	 */
-	for (int i = 0; i < 40; i++) {
-		long long a = kernel_bytes(), b;
-
-		sleep_s(0.1);
-		b = kernel_bytes();
-		if (llabs(b - a) < 64 * 1024)
-			break;
-	}
 
 	if (mkdir(CG_DIR, 0755) && errno != EEXIST)
 		die("mkdir cgroup");
