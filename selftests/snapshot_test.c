@@ -1315,7 +1315,13 @@ TEST_F(snap, stale_oldest_first)
 		}
 		strcpy(last, key);
 		writes++;
-		for (j = 0; j < 3; j++) {
+		/*
+		 * Newest first: the worker may make more snapshots stale
+		 * between two of these calls, oldest first, so a newer one
+		 * seen stale means the older ones are by the time they are
+		 * asked.
+		 */
+		for (j = 3; j-- > 0;) {
 			if (stale[j])
 				continue;
 			ret = sm_snapshot_info(sfd[j], &info);
