@@ -76,6 +76,7 @@ union snapmap_ucmd_buffer {
 	struct snapmap_api api;
 	struct snapmap_create create;
 	struct snapmap_open open;
+	struct snapmap_list list;
 	struct snapmap_get get;
 	struct snapmap_put put;
 	struct snapmap_del del;
@@ -572,6 +573,60 @@ static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
 	return snapmap_map_fd_install(map, !read_only);
 }
 
+/* The largest &snapmap_list.desc_size accepted: room for growth. */
+#define SNAPMAP_DESC_MAX_SIZE 4096
+
+/*
+ * Copy @n descriptions out, @desc_size bytes apart; a caller's larger
+ * description gets its tail zeroed.
+ */
+static int snapmap_copy_descs(u64 uptr, u32 desc_size,
+			      const struct snapmap_map_desc *descs, u32 n)
+{
+	char __user *udesc = u64_to_user_ptr(uptr);
+	size_t ksize = sizeof(*descs);
+	u32 i;
+
+	for (i = 0; i < n; i++, udesc += desc_size) {
+		if (copy_to_user(udesc, &descs[i], ksize))
+			return -EFAULT;
+		if (desc_size > ksize &&
+		    clear_user(udesc + ksize, desc_size - ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * SNAPMAP_IOC_LIST: the named maps.  They are described into a kernel
+ * buffer under the registry mutex and copied out after it, so that a
+ * caller's faulting buffer never holds the mutex.
+ */
+static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_list *cmd = ucmd->cmd;
+	struct snapmap_map_desc *descs;
+	u32 room;
+	int err;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->desc_size < sizeof(*descs) ||
+	    cmd->desc_size > SNAPMAP_DESC_MAX_SIZE)
+		return -EINVAL;
+
+	room = min(cmd->count, snapmap_count_named());
+	descs = kvcalloc(room, sizeof(*descs), GFP_KERNEL_ACCOUNT);
+	if (!descs && room)
+		return -ENOMEM;
+	cmd->out_count = snapmap_describe_named(descs, room);
+	room = min(room, cmd->out_count);
+	err = snapmap_copy_descs(cmd->descs, cmd->desc_size, descs, room) ?:
+	      snapmap_respond(ucmd, sizeof(*cmd));
+	kvfree(descs);
+	return err;
+}
+
 /*
  * Answer a command that makes a new file: write the answer first, and
  * install the fd only once nothing can fail any more.  Consumes @file.
@@ -710,6 +765,8 @@ static const struct snapmap_ioctl_op snapmap_ctl_ops[] = {
 	SNAPMAP_IOCTL_OP(CREATE, snapmap_create_ioctl, struct snapmap_create,
 			 name),
 	SNAPMAP_IOCTL_OP(OPEN, snapmap_open_ioctl, struct snapmap_open, name),
+	SNAPMAP_IOCTL_OP(LIST, snapmap_list_ioctl, struct snapmap_list,
+			 __reserved),
 };
 
 static const struct snapmap_ioctl_op snapmap_map_ops[] = {
@@ -878,10 +935,12 @@ void snapmap_build_check_abi(void)
 	struct snapmap_batch_op batch_op;
 	struct snapmap_create create;
 	struct snapmap_record record;
+	struct snapmap_map_desc map_desc;
 	struct snapmap_clone clone;
 	struct snapmap_batch batch;
 	struct snapmap_clear clear;
 	struct snapmap_open open;
+	struct snapmap_list list;
 	struct snapmap_info info;
 	struct snapmap_api api;
 	struct snapmap_get get;
@@ -906,6 +965,18 @@ void snapmap_build_check_abi(void)
 	size = sizeof(open.size) + sizeof(open.flags) + sizeof(open.name);
 	BUILD_BUG_ON(sizeof(open) != size);
 	BUILD_BUG_ON(sizeof(open) != 72);
+
+	size = sizeof(map_desc.uid) + sizeof(map_desc.gid) +
+	       sizeof(map_desc.mode) + sizeof(map_desc.__reserved) +
+	       sizeof(map_desc.name);
+	BUILD_BUG_ON(sizeof(map_desc) != size);
+	BUILD_BUG_ON(sizeof(map_desc) != 80);
+
+	size = sizeof(list.size) + sizeof(list.flags) + sizeof(list.count) +
+	       sizeof(list.desc_size) + sizeof(list.descs) +
+	       sizeof(list.out_count) + sizeof(list.__reserved);
+	BUILD_BUG_ON(sizeof(list) != size);
+	BUILD_BUG_ON(sizeof(list) != 32);
 
 	size = sizeof(get.size) + sizeof(get.flags) + sizeof(get.key_len) +
 	       sizeof(get.value_buf_len) + sizeof(get.key) +
