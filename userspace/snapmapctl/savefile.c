@@ -201,6 +201,12 @@ truncated:
 		    (unsigned long long)n);
 }
 
+static bool name_char(unsigned char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
 /* FNV-1a, for the table of keys that finds duplicates. */
 static __u64 key_hash(const unsigned char *k, __u32 len)
 {
@@ -301,6 +307,12 @@ int savefile_check(struct savefile *sf, const void *buf, size_t len,
 		if (b[SF_OFF_NAME + i])
 			return fail(msg, msg_size,
 				    "the map name is not padded with zeros");
+	/* Only what a map name may hold: it is shown as it is. */
+	for (i = 0; i < name_len; i++)
+		if (!name_char(b[SF_OFF_NAME + i]))
+			return fail(msg, msg_size,
+				    "the map name holds a byte 0x%02x, not one of [A-Za-z0-9._-]",
+				    b[SF_OFF_NAME + i]);
 	if (h->mode & ~0777U)
 		return fail(msg, msg_size, "mode 0%o is not a permission mode",
 			    h->mode);
