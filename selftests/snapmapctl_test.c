@@ -1889,6 +1889,14 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 	result_free(&r);
 	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
 
+	/* Limits above the module's caps: said so, nothing made. */
+	RUN(r, "load", TMP "/ten", self->other, "--max-key-len", "1G", "--",
+	    "true");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "above the module's cap");
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+
 	/* Keys longer than the target allows: refused up front. */
 	small = sm_create(self->ctl, 4, 0, 0, 0, 0600, self->third);
 	ASSERT_LE(0, small);

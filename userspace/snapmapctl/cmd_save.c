@@ -560,6 +560,14 @@ static int load_new(const struct opts *o, const struct savefile *sf,
 		return EXIT_FAIL;
 	}
 	fd = snapmap_create(ctl, &copts);
+	if (fd == -EINVAL) {
+		/* The name was checked: a limit is over this module's cap. */
+		errorf(o->cmd, "map '%s': a limit (max key %u, max value %u, max entries %llu, max bytes %llu) is above the module's cap; give smaller ones with --max-key-len and the like; nothing was changed",
+		       name, copts.max_key_len, copts.max_value_len,
+		       (unsigned long long)copts.max_entries,
+		       (unsigned long long)copts.max_bytes);
+		return EXIT_FAIL;
+	}
 	if (fd < 0) {
 		error_map(o->cmd, name, -fd, ERR_CREATE);
 		return EXIT_FAIL;

@@ -82,7 +82,7 @@ struct command {
 };
 
 #define HOLD_TEXT							\
-	"A map lives only while something holds it: give --hold (print\n"	\
+	"\nA map lives only while something holds it: give --hold (print\n"	\
 	"\"ready\" and hold until SIGTERM, SIGINT or SIGHUP), --background\n"	\
 	"(hold in a detached process, print its pid), or -- COMMAND (hold\n"	\
 	"while COMMAND runs, exit with its status).\n"
