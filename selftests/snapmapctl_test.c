@@ -1911,6 +1911,70 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 }
 
 /*
+ * A signal in the middle of load --into: the writes so far are undone and
+ * the exit status says which signal.  If the load is over before the
+ * signal comes, there is nothing to check.
+ */
+TEST_F_TIMEOUT(ctl, load_undoes_on_signal, 300)
+{
+	const int n = 20000;
+	struct snapmap_info info;
+	char (*keys)[12];
+	struct tkv *kv;
+	struct sfbuf f;
+	int i, fd, status;
+	pid_t pid;
+
+	keys = calloc(n, sizeof(*keys));
+	kv = calloc(n, sizeof(*kv));
+	ASSERT_TRUE(keys && kv);
+	for (i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%07d", i);
+		kv[i] = (struct tkv){ keys[i], 8, keys[i], 8 };
+	}
+	f = sf_build(kv, n, "saved");
+	le64(f.b + 48, n);
+	sf_fix_crc(&f);
+	ASSERT_EQ(0, write_file(TMP "/many", f.b, f.len));
+	free(f.b);
+	fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->third);
+	ASSERT_LE(0, fd);
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (!pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(ctl_path(), "snapmapctl", "load", "--into", self->third,
+		      TMP "/many", NULL);
+		_exit(126);
+	}
+	for (i = 0; i < 100000; i++) {
+		ASSERT_EQ(0, sm_info(fd, &info));
+		if (info.out_entries)
+			break;
+		usleep(100);
+	}
+	kill(pid, SIGINT);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 0) {
+		TH_LOG("the load was over before the signal");
+	} else {
+		EXPECT_EQ(128 + SIGINT, WEXITSTATUS(status));
+		ASSERT_EQ(0, sm_info(fd, &info));
+		EXPECT_EQ(0, info.out_entries);
+	}
+	close(fd);
+	free(keys);
+	free(kv);
+}
+
+/*
  * The progress line: never when stderr is not a terminal; on a terminal,
  * cleared at the end when it was drawn at all.
  */
