@@ -52,21 +52,23 @@ int snapmap_open(int ctl_fd, const char *name, __u32 flags)
 	return libsnapmap_ret(saved_errno, ret);
 }
 
-/* LIST with room for @count descriptions at @descs: out_count, or -errno. */
-static __s64 list_ioctl(int fd, struct snapmap_map_desc *descs, __u32 count)
+/* LIST with room for @room descriptions at @descs: 0 or -errno. */
+static int list_ioctl(int fd, struct snapmap_map_desc *descs, __u32 room,
+		      __u32 *count)
 {
 	struct snapmap_list arg;
 	int ret;
 
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
-	arg.count = count;
+	arg.count = room;
 	arg.desc_size = sizeof(*descs);
 	arg.descs = SNAPMAP_PTR(descs);
 	ret = libsnapmap_ioctl(fd, SNAPMAP_IOC_LIST, &arg);
 	if (ret < 0)
 		return ret;
-	return arg.out_count;
+	*count = arg.out_count;
+	return 0;
 }
 
 /*
@@ -94,8 +96,8 @@ static bool list_written(const struct snapmap_map_desc *descs, __u32 n)
 static int list(int fd, struct snapmap_map_desc **descsp)
 {
 	struct snapmap_map_desc *descs = NULL;
-	__u32 room = 0;
-	__s64 n;
+	__u32 room = 0, n = 0;
+	int ret;
 
 	/*
 	 * Ask how many there are, make room, and ask again: maps created
@@ -106,8 +108,8 @@ static int list(int fd, struct snapmap_map_desc **descsp)
 	for (;;) {
 		if (room)
 			memset(descs, 0, room * sizeof(*descs));
-		n = list_ioctl(fd, descs, room);
-		if (n < 0)
+		ret = list_ioctl(fd, descs, room, &n);
+		if (ret)
 			break;
 		if (n <= room) {
 			if (list_written(descs, n))
@@ -115,23 +117,24 @@ static int list(int fd, struct snapmap_map_desc **descsp)
 			continue;
 		}
 		if (n > LIST_MAX) {
-			n = -ENOMEM;
+			ret = -ENOMEM;
 			break;
 		}
 		free(descs);
-		room = n + n / 4 + 4 < LIST_MAX ? n + n / 4 + 4 : LIST_MAX;
+		room = n < LIST_MAX - n / 4 - 4 ? n + n / 4 + 4 : LIST_MAX;
 		descs = malloc(room * sizeof(*descs));
 		if (!descs) {
-			n = -ENOMEM;
+			ret = -ENOMEM;
 			break;
 		}
 	}
-	if (n <= 0) {
+	if (ret || !n) {
 		free(descs);
 		descs = NULL;
 	}
 	*descsp = descs;
-	return n;
+	/* n <= room <= LIST_MAX: it fits. */
+	return ret ?: (int)n;
 }
 
 int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs)

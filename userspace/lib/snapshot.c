@@ -144,7 +144,7 @@ static int snapshot_next(struct snapmap_snapshot *snap,
 		snap->len = 0;
 		n = snapshot_fill(snap);
 		if (n <= 0)
-			return n;
+			return (int)n;
 		snap->len = n;
 	}
 
