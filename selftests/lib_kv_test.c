@@ -10,6 +10,7 @@
  */
 
 #include <pthread.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 
@@ -551,6 +552,21 @@ static int write_file(const char *path, const char *text)
 	return ret;
 }
 
+/*
+ * Fault in now every page the child may write once in the cgroup: a
+ * copy-on-write of a page shared with its parent, or a new stack page,
+ * charged to the full cgroup would call its OOM killer.
+ */
+static int __attribute__((noinline)) prefault(void)
+{
+	char stack[64 << 10];
+
+	memset(stack, 0, sizeof(stack));
+	/* Keep the compiler from dropping the stores. */
+	__asm__ volatile("" : : "r"(stack) : "memory");
+	return mlockall(MCL_CURRENT | MCL_FUTURE) ? -errno : 0;
+}
+
 static int enomem_child(void)
 {
 	char pid[32], key[24], value[64];
@@ -561,6 +577,8 @@ static int enomem_child(void)
 	int fd, ret = 0;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
+	if (prefault())
+		return 102;
 	if (write_file(CGROUP_DIR "/memory.max", "8M") ||
 	    write_file(CGROUP_DIR "/cgroup.procs", pid))
 		return 100;
