@@ -615,11 +615,22 @@ static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
 	    cmd->desc_size > SNAPMAP_DESC_MAX_SIZE)
 		return -EINVAL;
 
+	/*
+	 * Maps created between counting and describing may not fit: count
+	 * again with more room, so that the caller gets every description
+	 * its room allows.
+	 */
 	room = min(cmd->count, snapmap_count_named());
-	descs = kvcalloc(room, sizeof(*descs), GFP_KERNEL_ACCOUNT);
-	if (!descs && room)
-		return -ENOMEM;
-	cmd->out_count = snapmap_describe_named(descs, room);
+	for (;;) {
+		descs = kvcalloc(room, sizeof(*descs), GFP_KERNEL_ACCOUNT);
+		if (!descs && room)
+			return -ENOMEM;
+		cmd->out_count = snapmap_describe_named(descs, room);
+		if (cmd->out_count <= room || room == cmd->count)
+			break;
+		kvfree(descs);
+		room = min(cmd->count, cmd->out_count);
+	}
 	room = min(room, cmd->out_count);
 	err = snapmap_copy_descs(cmd->descs, cmd->desc_size, descs, room) ?:
 	      snapmap_respond(ucmd, sizeof(*cmd));
