@@ -661,6 +661,18 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
 /* Records of a snapshot copied per read(2), unless one is bigger. */
 #define SNAPMAP_READ_BUF (64 * 1024)
 
+/* Where snapmap_snapshot_fd_read() copies records to. */
+struct snapmap_read_dest {
+	char __user *ubuf;
+};
+
+static int snapmap_read_copy(void *arg, const void *buf, size_t len)
+{
+	struct snapmap_read_dest *dest = arg;
+
+	return copy_to_user(dest->ubuf, buf, len) ? -EFAULT : 0;
+}
+
 /**
  * snapmap_snapshot_fd_read() - read(2) on a snapshot fd
  * @file: the snapshot file
@@ -670,7 +682,9 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
  *        rewind
  *
  * Whole records only.  The buffer is faulted in before any record is
- * taken, so that a bad buffer gets EFAULT and loses no record.
+ * taken, so that a bad buffer gets EFAULT; should the copy fail all the
+ * same (the buffer was unmapped meanwhile), the records go back to the
+ * snapshot.  A failed read loses no record.
  *
  * Context: process context; may sleep.
  *
@@ -681,6 +695,7 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct snapmap_snapshot *snap = file->private_data;
+	struct snapmap_read_dest dest = { .ubuf = ubuf };
 	size_t size;
 	ssize_t len;
 	void *kbuf;
@@ -694,9 +709,8 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 	kbuf = kvmalloc(size, GFP_KERNEL);
 	if (!kbuf)
 		return -ENOMEM;
-	len = snapmap_snapshot_read(snap, kbuf, size);
-	if (len > 0 && copy_to_user(ubuf, kbuf, len))
-		len = -EFAULT;
+	len = snapmap_snapshot_read_out(snap, kbuf, size, snapmap_read_copy,
+					&dest);
 	kvfree(kbuf);
 	if (len > 0)
 		*ppos += len;

@@ -19,4 +19,20 @@ struct snapmap *snapmap_open_named(const char *name, bool read_only);
 void snapmap_show_all(struct seq_file *m);
 size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap);
 
+/**
+ * typedef snapmap_read_out_fn - callback of snapmap_snapshot_read_out()
+ * @arg: the argument given to snapmap_snapshot_read_out()
+ * @buf: whole records
+ * @len: their size
+ *
+ * Context: process context, with the snapshot's mutex held; may sleep.
+ *
+ * Return: 0 if the reader took the records, or a negative errno.
+ */
+typedef int (*snapmap_read_out_fn)(void *arg, const void *buf, size_t len);
+
+ssize_t snapmap_snapshot_read_out(struct snapmap_snapshot *snap, void *buf,
+				  size_t size, snapmap_read_out_fn out,
+				  void *arg);
+
 #endif /* _SNAPMAP_MAP_H */

@@ -54,6 +54,7 @@
  * @counted: @entries and @bytes are known; protected by @lock
  * @entries: records in the snapshot
  * @bytes: bytes read(2) yields for all records
+ * @taken: records handed out since the last rewind; protected by @lock
  * @rcu: frees the snapshot after writers stop looking at @version
  */
 struct snapmap_snapshot {
@@ -68,6 +69,7 @@ struct snapmap_snapshot {
 	bool counted;
 	u64 entries;
 	u64 bytes;
+	u64 taken;
 	struct rcu_head rcu;
 };
 
@@ -333,6 +335,44 @@ static int snapmap_weak_next(struct snapmap_snapshot *snap,
 	return 0;
 }
 
+/* A record callback, and how many records it took. */
+struct snapmap_take {
+	snapmap_record_fn fn;
+	void *arg;
+	u64 taken;
+};
+
+static int snapmap_take_record(const void *key, u32 key_len,
+			       const void *value, u32 value_len, u64 version,
+			       void *arg)
+{
+	struct snapmap_take *take = arg;
+	int ret;
+
+	ret = take->fn(key, key_len, value, value_len, version, take->arg);
+	if (!ret)
+		take->taken++;
+	return ret;
+}
+
+/* snapmap_snapshot_next(), with @snap->lock held. */
+static int __snapmap_snapshot_next(struct snapmap_snapshot *snap,
+				   snapmap_record_fn fn, void *arg)
+{
+	struct snapmap_take take = { .fn = fn, .arg = arg };
+	int ret;
+
+	lockdep_assert_held(&snap->lock);
+	if (READ_ONCE(snap->stale))
+		return -ESTALE;
+	if (snap->weak)
+		ret = snapmap_weak_next(snap, snapmap_take_record, &take);
+	else
+		ret = snapmap_atomic_next(snap, snapmap_take_record, &take);
+	snap->taken += take.taken;
+	return ret;
+}
+
 /**
  * snapmap_snapshot_next() - hand the next records of a snapshot to @fn
  * @snap: the snapshot
@@ -353,12 +393,7 @@ int snapmap_snapshot_next(struct snapmap_snapshot *snap, snapmap_record_fn fn,
 	int ret;
 
 	mutex_lock(&snap->lock);
-	if (READ_ONCE(snap->stale))
-		ret = -ESTALE;
-	else if (snap->weak)
-		ret = snapmap_weak_next(snap, fn, arg);
-	else
-		ret = snapmap_atomic_next(snap, fn, arg);
+	ret = __snapmap_snapshot_next(snap, fn, arg);
 	mutex_unlock(&snap->lock);
 	return ret;
 }
@@ -399,6 +434,25 @@ static int snapmap_read_record(const void *key, u32 key_len,
 	return 0;
 }
 
+/* snapmap_snapshot_read(), with @snap->lock held. */
+static ssize_t __snapmap_snapshot_read(struct snapmap_snapshot *snap,
+				       void *buf, size_t size)
+{
+	struct snapmap_read_buf rb = { .data = buf, .size = size };
+	int ret;
+
+	ret = __snapmap_snapshot_next(snap, snapmap_read_record, &rb);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && !rb.used)
+		return -EMSGSIZE;
+	if (snap->weak) {
+		snap->entries += rb.records;
+		snap->bytes += rb.used;
+	}
+	return rb.used;
+}
+
 /**
  * snapmap_snapshot_read() - copy the next whole records of a snapshot
  * @snap: the snapshot
@@ -414,23 +468,29 @@ static int snapmap_read_record(const void *key, u32 key_len,
 ssize_t snapmap_snapshot_read(struct snapmap_snapshot *snap, void *buf,
 			      size_t size)
 {
-	struct snapmap_read_buf rb = { .data = buf, .size = size };
-	int ret;
+	ssize_t ret;
 
-	ret = snapmap_snapshot_next(snap, snapmap_read_record, &rb);
-	if (ret < 0)
-		return ret;
-	if (ret > 0 && !rb.used)
-		return -EMSGSIZE;
-	if (snap->weak) {
-		mutex_lock(&snap->lock);
-		snap->entries += rb.records;
-		snap->bytes += rb.used;
-		mutex_unlock(&snap->lock);
-	}
-	return rb.used;
+	mutex_lock(&snap->lock);
+	ret = __snapmap_snapshot_read(snap, buf, size);
+	mutex_unlock(&snap->lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_read);
+
+/* snapmap_snapshot_rewind(), with @snap->lock held. */
+static void __snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
+{
+	lockdep_assert_held(&snap->lock);
+	if (snap->weak) {
+		rhashtable_walk_exit(&snap->iter);
+		rhashtable_walk_enter(&snap->map->ht, &snap->iter);
+		snap->entries = 0;
+		snap->bytes = 0;
+	} else {
+		snapmap_cursor_reset(snap->map, &snap->cursor);
+	}
+	snap->taken = 0;
+}
 
 /**
  * snapmap_snapshot_rewind() - start the next walk from the first record
@@ -441,17 +501,76 @@ EXPORT_SYMBOL_GPL(snapmap_snapshot_read);
 void snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
 {
 	mutex_lock(&snap->lock);
-	if (snap->weak) {
-		rhashtable_walk_exit(&snap->iter);
-		rhashtable_walk_enter(&snap->map->ht, &snap->iter);
-		snap->entries = 0;
-		snap->bytes = 0;
-	} else {
-		snapmap_cursor_reset(snap->map, &snap->cursor);
-	}
+	__snapmap_snapshot_rewind(snap);
 	mutex_unlock(&snap->lock);
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_rewind);
+
+static int snapmap_skip_record(const void *key, u32 key_len,
+			       const void *value, u32 value_len, u64 version,
+			       void *arg)
+{
+	u64 *left = arg;
+
+	if (!*left)
+		return 1;
+	(*left)--;
+	return 0;
+}
+
+/**
+ * snapmap_snapshot_read_out() - hand the next whole records of a snapshot
+ * to a reader that may fail to take them
+ * @snap: the snapshot
+ * @buf: a buffer for the records, in the layout of read(2) on a snapshot fd
+ * @size: size of @buf
+ * @out: hands the records in @buf to the reader (copies them to user
+ *       memory); returns 0 or a negative errno
+ * @arg: passed to @out
+ *
+ * As snapmap_snapshot_read(), but no other reader of @snap runs until @out
+ * returns, and if @out fails the records go back to the snapshot: the next
+ * read starts with them again.  Giving them back walks the snapshot up to
+ * them, which takes time proportional to the records before them; it only
+ * happens when @out fails.
+ *
+ * Context: process context; may sleep.  @out is called with the
+ * snapshot's mutex held, outside RCU, and may sleep.
+ *
+ * Return: bytes handed to @out; 0 at the end of the snapshot; -EMSGSIZE
+ * if the next record does not fit in @size; -ESTALE if the snapshot was
+ * invalidated; what @out returned.
+ */
+ssize_t snapmap_snapshot_read_out(struct snapmap_snapshot *snap, void *buf,
+				  size_t size, snapmap_read_out_fn out,
+				  void *arg)
+{
+	u64 taken, entries, bytes;
+	ssize_t len;
+	int err;
+
+	mutex_lock(&snap->lock);
+	taken = snap->taken;
+	entries = snap->entries;
+	bytes = snap->bytes;
+	len = __snapmap_snapshot_read(snap, buf, size);
+	if (len > 0) {
+		err = out(arg, buf, len);
+		if (err) {
+			/* A stale snapshot gives back nothing: ESTALE next. */
+			__snapmap_snapshot_rewind(snap);
+			__snapmap_snapshot_next(snap, snapmap_skip_record,
+						&taken);
+			if (snap->weak) {
+				snap->entries = entries;
+				snap->bytes = bytes;
+			}
+			len = err;
+		}
+	}
+	mutex_unlock(&snap->lock);
+	return len;
+}
 
 static int snapmap_count_record(const void *key, u32 key_len,
 				const void *value, u32 value_len, u64 version,
