@@ -573,19 +573,15 @@ static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
 }
 
 /*
- * Answer a command that makes a new file: write the answer first, and
- * install the fd only once nothing can fail any more.  Consumes @file.
+ * Answer a command that makes a new file: write the answer, and only then,
+ * once nothing can fail any more, install the file in @fd, which the
+ * caller reserved.  Consumes @fd and @file.
  */
 static int snapmap_respond_file(struct snapmap_ucmd *ucmd, unsigned int ksize,
-				struct file *file)
+				int fd, struct file *file)
 {
-	int fd, err;
+	int err;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		fput(file);
-		return fd;
-	}
 	err = snapmap_respond(ucmd, ksize);
 	if (err) {
 		put_unused_fd(fd);
@@ -596,28 +592,44 @@ static int snapmap_respond_file(struct snapmap_ucmd *ucmd, unsigned int ksize,
 	return fd;
 }
 
-/* SNAPMAP_IOC_SNAPSHOT: a new snapshot fd as the return. */
+/*
+ * SNAPMAP_IOC_SNAPSHOT: a new snapshot fd as the return.  Whatever can fail
+ * comes before the snapshot takes its version, so that a failed call
+ * leaves the map's version as it was.
+ */
 static int snapmap_snapshot_map_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_snapshot_arg *cmd = ucmd->cmd;
 	struct snapmap_snapshot *snap;
 	struct file *file;
+	int fd, err;
 
 	if (cmd->flags & ~SNAPMAP_SNAPSHOT_MASK)
 		return -EINVAL;
-	snap = snapmap_snapshot_open(snapmap_ucmd_map(ucmd), cmd->flags);
-	if (IS_ERR(snap))
-		return PTR_ERR(snap);
-	cmd->out_version = 0;
-	if (!(cmd->flags & SNAPMAP_SNAPSHOT_WEAK))
-		snapmap_snapshot_version(snap, &cmd->out_version);
-
+	err = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (err)
+		return err;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	snap = snapmap_snapshot_alloc(snapmap_ucmd_map(ucmd), cmd->flags);
+	if (IS_ERR(snap)) {
+		err = PTR_ERR(snap);
+		goto err_fd;
+	}
 	file = snapmap_snapshot_file(snap);
 	if (IS_ERR(file)) {
 		snapmap_snapshot_close(snap);
-		return PTR_ERR(file);
+		err = PTR_ERR(file);
+		goto err_fd;
 	}
-	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+	snapmap_snapshot_start(snap);
+	snapmap_snapshot_version(snap, &cmd->out_version);
+	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
+
+err_fd:
+	put_unused_fd(fd);
+	return err;
 }
 
 /* SNAPMAP_IOC_CLONE: a new map fd as the return. */
@@ -627,6 +639,7 @@ static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 	struct snapmap_attr attr = {};
 	struct snapmap *clone;
 	struct file *file;
+	int fd;
 
 	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
@@ -641,7 +654,12 @@ static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 		snapmap_put(clone);
 		return PTR_ERR(file);
 	}
-	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
 }
 
 /* SNAPMAP_IOC_SNAPSHOT_INFO, on a snapshot fd. */

@@ -18,6 +18,9 @@ u32 snapmap_max_value_len(const struct snapmap *map);
 struct snapmap *snapmap_open_named(const char *name, bool read_only);
 void snapmap_show_all(struct seq_file *m);
 size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap);
+struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
+						u32 flags);
+void snapmap_snapshot_start(struct snapmap_snapshot *snap);
 
 /**
  * typedef snapmap_read_out_fn - callback of snapmap_snapshot_read_out()

@@ -44,7 +44,8 @@
 /**
  * struct snapmap_snapshot - an open snapshot
  * @map: the map, held by a reference
- * @link: in the map's list of snapshots (ATOMIC only, until it goes stale)
+ * @link: in the map's list of snapshots (ATOMIC only, once started, until
+ *        it goes stale); empty before it starts
  * @version: V, or %SNAPMAP_VERSION_PENDING while being taken
  * @weak: a WEAK snapshot
  * @stale: invalidated; written under the map's snap_lock
@@ -192,6 +193,69 @@ void snapmap_snapshots_exit(struct snapmap *map)
 }
 
 /**
+ * snapmap_snapshot_alloc() - a snapshot of a map, not taken yet
+ * @map: the map
+ * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
+ *
+ * For callers that have more to do that can fail (make a file for the
+ * snapshot) before the snapshot takes its place among the map's writes:
+ * snapmap_snapshot_start() takes it, and cannot fail.  A snapshot never
+ * started holds nothing, takes no version from the map, and is closed with
+ * snapmap_snapshot_close() like any other.  The snapshot holds a reference
+ * on @map.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: the snapshot; ERR_PTR(-EINVAL) for unknown flags;
+ * ERR_PTR(-ENOMEM).
+ */
+struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
+						u32 flags)
+{
+	struct snapmap_snapshot *snap;
+
+	if (flags & ~SNAPMAP_SNAPSHOT_WEAK)
+		return ERR_PTR(-EINVAL);
+	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
+	if (!snap)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&snap->lock);
+	INIT_LIST_HEAD(&snap->link);
+	atomic64_set(&snap->version, SNAPMAP_VERSION_PENDING);
+	snap->map = map;
+	snapmap_get(map);
+	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
+		snap->weak = true;
+		rhashtable_walk_enter(&map->ht, &snap->iter);
+	}
+	return snap;
+}
+
+/**
+ * snapmap_snapshot_start() - take a snapshot made by snapmap_snapshot_alloc()
+ * @snap: the snapshot
+ *
+ * An ATOMIC snapshot takes its version V here, in O(1), without waiting for
+ * readers or writers.  Nothing to do for a WEAK snapshot.
+ *
+ * Context: any context but hard interrupts; takes the map's snap_lock.
+ */
+void snapmap_snapshot_start(struct snapmap_snapshot *snap)
+{
+	struct snapmap *map = snap->map;
+	u64 version;
+
+	if (snap->weak)
+		return;
+	/* In the list before taking V: see the comment at the top. */
+	spin_lock(&map->snap_lock);
+	list_add_tail_rcu(&snap->link, &map->snapshots);
+	version = atomic64_inc_return(&map->seq);
+	atomic64_set(&snap->version, version);
+	spin_unlock(&map->snap_lock);
+}
+
+/**
  * snapmap_snapshot_open() - take a snapshot of a map
  * @map: the map
  * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
@@ -206,31 +270,10 @@ void snapmap_snapshots_exit(struct snapmap *map)
  */
 struct snapmap_snapshot *snapmap_snapshot_open(struct snapmap *map, u32 flags)
 {
-	struct snapmap_snapshot *snap;
-	u64 version;
+	struct snapmap_snapshot *snap = snapmap_snapshot_alloc(map, flags);
 
-	if (flags & ~SNAPMAP_SNAPSHOT_WEAK)
-		return ERR_PTR(-EINVAL);
-	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
-	if (!snap)
-		return ERR_PTR(-ENOMEM);
-	mutex_init(&snap->lock);
-	snap->map = map;
-	snapmap_get(map);
-
-	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
-		snap->weak = true;
-		rhashtable_walk_enter(&map->ht, &snap->iter);
-		return snap;
-	}
-
-	/* In the list before taking V: see the comment at the top. */
-	atomic64_set(&snap->version, SNAPMAP_VERSION_PENDING);
-	spin_lock(&map->snap_lock);
-	list_add_tail_rcu(&snap->link, &map->snapshots);
-	version = atomic64_inc_return(&map->seq);
-	atomic64_set(&snap->version, version);
-	spin_unlock(&map->snap_lock);
+	if (!IS_ERR(snap))
+		snapmap_snapshot_start(snap);
 	return snap;
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_open);
@@ -673,7 +716,8 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap)
 		rhashtable_walk_exit(&snap->iter);
 	} else {
 		spin_lock(&map->snap_lock);
-		if (!snap->stale)
+		/* Not in the list if stale, or never started. */
+		if (!snap->stale && !list_empty(&snap->link))
 			list_del_rcu(&snap->link);
 		spin_unlock(&map->snap_lock);
 		snapmap_cursor_reset(map, &snap->cursor);
