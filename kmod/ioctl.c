@@ -161,8 +161,7 @@ static void *snapmap_buf_alloc(u32 len, void *stack, size_t stack_size)
 {
 	if (len <= stack_size)
 		return stack;
-	/* The length is the caller's: no warning if it is too much. */
-	return kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	return kvmalloc(len, SNAPMAP_GFP_BUF);
 }
 
 /* Free a buffer of snapmap_buf_alloc(). */
@@ -724,7 +723,7 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 				snapmap_snapshot_max_record(snap)));
 	if (fault_in_safe_writeable(ubuf, size))
 		return -EFAULT;
-	kbuf = kvmalloc(size, GFP_KERNEL);
+	kbuf = kvmalloc(size, SNAPMAP_GFP_BUF);
 	if (!kbuf)
 		return -ENOMEM;
 	len = snapmap_snapshot_read_out(snap, kbuf, size, snapmap_read_copy,

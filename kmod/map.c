@@ -770,8 +770,12 @@ int snapmap_clear(struct snapmap *map, u64 *version)
 	int err = 0;
 	u8 *keys;
 
+	/*
+	 * Not charged: a map must be emptied even when its cgroup, or the
+	 * caller's, is full.  It is small, and freed on return.
+	 */
 	keys = kvmalloc_array(SNAPMAP_CLEAR_BATCH, map->max_key_len,
-			      GFP_KERNEL);
+			      GFP_KERNEL | __GFP_NOWARN);
 	if (!keys)
 		return -ENOMEM;
 

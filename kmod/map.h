@@ -9,7 +9,17 @@
 #ifndef _SNAPMAP_MAP_H
 #define _SNAPMAP_MAP_H
 
+#include <linux/gfp.h>
 #include <snapmap/snapmap.h>
+
+/*
+ * What buffers for a caller's keys, values and records are allocated
+ * with: charged to the caller's memory cgroup.  When that is full the call
+ * fails with ENOMEM rather than wake the cgroup's OOM killer
+ * (__GFP_RETRY_MAYFAIL, which kvmalloc() supports where __GFP_NORETRY it
+ * does not), and quietly: the sizes are the caller's to choose.
+ */
+#define SNAPMAP_GFP_BUF (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 struct seq_file;
 

@@ -797,7 +797,7 @@ struct snapmap *snapmap_clone(struct snapmap *map,
 	if (IS_ERR(dst))
 		return dst;
 	err = -ENOMEM;
-	buf = kvmalloc(bufsize, GFP_KERNEL);
+	buf = kvmalloc(bufsize, SNAPMAP_GFP_BUF);
 	if (!buf)
 		goto err_put;
 	snap = snapmap_snapshot_open(map, 0);

@@ -6,6 +6,9 @@
  * - every allocation of a map is charged to its creator's memory cgroup,
  *   and a map whose cgroup is full refuses writes with ENOMEM without the
  *   OOM killer touching anyone;
+ * - the buffers a call needs for its keys, values and records are charged
+ *   to the caller's memory cgroup, and fail with ENOMEM too when it is
+ *   full;
  * - the per-entry memory of 16-byte keys and values, as INFO counts it
  *   and as the slab allocator and the memory cgroup see it (reported);
  * - the module cannot be unloaded while a map or a snapshot exists;
@@ -36,6 +39,25 @@ static long long cg_read(const char *file)
 		return -1;
 	if (fgets(buf, sizeof(buf), f))
 		val = strtoll(buf, NULL, 10);
+	fclose(f);
+	return val;
+}
+
+/* A counter of the cgroup's memory.events, or -1. */
+static long long cg_event(const char *name)
+{
+	char path[256], line[128];
+	size_t len = strlen(name);
+	long long val = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/memory.events", CGROUP_DIR);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			val = strtoll(line + len + 1, NULL, 10);
 	fclose(f);
 	return val;
 }
@@ -146,6 +168,8 @@ static void run_in_cgroup(struct __test_metadata *_metadata, const char *max,
 		TH_LOG("child died of signal %d", WTERMSIG(status));
 	}
 	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Not even a try: the cgroup's OOM killer was never woken. */
+	EXPECT_EQ(0, cg_event("oom"));
 	rmdir(CGROUP_DIR);
 }
 
@@ -182,6 +206,18 @@ TEST(charged_to_creator_memcg)
 	run_in_cgroup(_metadata, "max", fill_and_measure);
 }
 
+/* Filling a cgroup takes a while under emulation. */
+FIXTURE(slow) {
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
 static int fill_until_full(int fd)
 {
 	struct snapmap_info info;
@@ -208,9 +244,112 @@ static int fill_until_full(int fd)
  * versions are returned only after an RCU grace period, which user space
  * cannot wait for, so this does not check that room comes back.)
  */
-TEST(memcg_limit_refuses_writes)
+TEST_F_TIMEOUT(slow, memcg_limit_refuses_writes, 300)
 {
 	run_in_cgroup(_metadata, "8M", fill_until_full);
+}
+
+/*
+ * In a full cgroup, calls that need buffers for long keys and values (64
+ * KiB: more than a slab page, so that the buffers come from vmalloc()), a
+ * batch and a snapshot read each work or fail with ENOMEM; none wakes the
+ * cgroup's OOM killer, whose first victim would be this process.
+ */
+static int full_cgroup_calls(int fd)
+{
+	static char key[200], value[65536], buf[65536];
+	struct snapmap_batch_op ops[16];
+	unsigned int done, i;
+	void *rbuf;
+	ssize_t n;
+	int sfd, ret;
+
+	memset(key, 'k', sizeof(key));
+	memset(value, 'v', sizeof(value));
+	/* The snapshot's fd and the read buffer, while there is room. */
+	sfd = sm_snapshot(fd, 0, NULL);
+	rbuf = malloc(1 << 21);
+	if (sfd < 0 || !rbuf)
+		return 10;
+	/* Not 0: malloc() and memset(0) become a calloc() that touches nothing. */
+	memset(rbuf, 1, 1 << 21);
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 16; i++) {
+		ops[i].opcode = SNAPMAP_BATCH_PUT;
+		ops[i].key_len = sizeof(key) - i;
+		ops[i].value_len = 1000;
+		ops[i].key = SM_PTR(key);
+		ops[i].value = SM_PTR(value);
+	}
+
+	if (put_n(fd, 1000000, &done) != -ENOMEM)
+		return 1;
+	ret = sm_put(fd, 0, key, sizeof(key), value, sizeof(value), 0, NULL);
+	if (ret && ret != -ENOMEM)
+		return 2;
+	ret = sm_get(fd, "key-000000000000", 16, buf, sizeof(buf), NULL, NULL);
+	if (ret && ret != -ENOMEM)
+		return 3;
+	if (sm_batch(fd, 0, ops, 16, &done) || done != 16)
+		return 4;
+	for (i = 0; i < 16; i++)
+		if (ops[i].out_result && ops[i].out_result != -ENOMEM)
+			return 5;
+	n = read(sfd, rbuf, 1 << 21);
+	if (n < 0 && errno != ENOMEM)
+		return 6;
+	close(sfd);
+	free(rbuf);
+	return 0;
+}
+
+TEST_F_TIMEOUT(slow, full_memcg_no_oom_kill, 300)
+{
+	run_in_cgroup(_metadata, "8M", full_cgroup_calls);
+}
+
+/*
+ * The buffer read(2) needs on a snapshot fd, as big as the map's largest
+ * record, is charged to the reader: in a full cgroup, a read into a 2 MiB
+ * buffer of a map of the default limits (1 MiB values) fails with ENOMEM,
+ * and works again once the limit is lifted.
+ */
+static int read_into_full_cgroup(int fd)
+{
+	unsigned int done;
+	int sfd, max_fd;
+	void *buf;
+	ssize_t n;
+
+	if (sm_put_str(fd, "key", "value", NULL))
+		return 1;
+	sfd = sm_snapshot(fd, 0, NULL);
+	buf = malloc(1 << 21);
+	/* Opened now: a full cgroup has no room for another file. */
+	max_fd = open(CGROUP_DIR "/memory.max", O_WRONLY | O_CLOEXEC);
+	if (sfd < 0 || !buf || max_fd < 0)
+		return 2;
+	memset(buf, 1, 1 << 21);
+	if (put_n(fd, 1000000, &done) != -ENOMEM)
+		return 3;
+
+	n = read(sfd, buf, 1 << 21);
+	if (n != -1 || errno != ENOMEM)
+		return 4;
+	if (write(max_fd, "max", 3) != 3)
+		return 5;
+	close(max_fd);
+	n = read(sfd, buf, 1 << 21);
+	if (n != SNAPMAP_RECORD_SIZE(3, 5))
+		return 6;
+	close(sfd);
+	free(buf);
+	return 0;
+}
+
+TEST_F_TIMEOUT(slow, read_buffer_charged, 300)
+{
+	run_in_cgroup(_metadata, "6M", read_into_full_cgroup);
 }
 
 static int unload_snapmap(void)
