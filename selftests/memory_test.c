@@ -4,8 +4,8 @@
  * loaded.
  *
  * - every allocation of a map is charged to its creator's memory cgroup,
- *   and a map whose cgroup is full refuses writes with ENOMEM without the
- *   OOM killer touching anyone;
+ *   deletions' tombstones included, and a map whose cgroup is full refuses
+ *   writes with ENOMEM without the OOM killer touching anyone;
  * - the buffers a call needs for its keys, values and records are charged
  *   to the caller's memory cgroup, and fail with ENOMEM too when it is
  *   full;
@@ -350,6 +350,82 @@ static int read_into_full_cgroup(int fd)
 TEST_F_TIMEOUT(slow, read_buffer_charged, 300)
 {
 	run_in_cgroup(_metadata, "6M", read_into_full_cgroup);
+}
+
+#define TOMB_KEYS 4000
+#define TOMB_ROUNDS 8
+#define TOMB_BATCH 500
+
+/* One op per key, of @opcode, in batches. */
+static int batch_all(int fd, __u32 opcode)
+{
+	static struct snapmap_batch_op ops[TOMB_BATCH];
+	static char keys[TOMB_BATCH][17];
+	unsigned int i, j, done;
+
+	for (i = 0; i < TOMB_KEYS; i += TOMB_BATCH) {
+		memset(ops, 0, sizeof(ops));
+		for (j = 0; j < TOMB_BATCH; j++) {
+			snprintf(keys[j], sizeof(keys[j]), "key-%012u", i + j);
+			ops[j].opcode = opcode;
+			ops[j].key_len = 16;
+			ops[j].key = SM_PTR(keys[j]);
+			ops[j].value_len = opcode == SNAPMAP_BATCH_PUT ? 16 : 0;
+			ops[j].value = SM_PTR(keys[j]);
+		}
+		if (sm_batch(fd, SNAPMAP_BATCH_STOP_ON_ERROR, ops, TOMB_BATCH,
+			     &done) || done != TOMB_BATCH ||
+		    ops[TOMB_BATCH - 1].out_result)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * With a snapshot holding every key's first value, deleting every key,
+ * taking a snapshot and writing them all again, round after round, pins a
+ * tombstone per key and round: each later snapshot needs its round's
+ * tombstone to hide the first value.  They count in INFO's bytes, and they
+ * must count in the memory cgroup too: otherwise a user could keep as much
+ * uncharged kernel memory as the map's byte limit.
+ */
+static int pin_tombstones(int fd)
+{
+	struct snapmap_info before, after;
+	long long mem_before, mem_after;
+	int sfd[TOMB_ROUNDS + 1];
+	unsigned int r;
+
+	if (batch_all(fd, SNAPMAP_BATCH_PUT))
+		return 1;
+	sfd[0] = sm_snapshot(fd, 0, NULL);
+	if (sfd[0] < 0 || sm_info(fd, &before))
+		return 1;
+	mem_before = cg_read("memory.current");
+	for (r = 1; r <= TOMB_ROUNDS; r++) {
+		if (batch_all(fd, SNAPMAP_BATCH_DEL))
+			return 2;
+		sfd[r] = sm_snapshot(fd, 0, NULL);
+		if (sfd[r] < 0 || batch_all(fd, SNAPMAP_BATCH_PUT))
+			return 3;
+	}
+	mem_after = cg_read("memory.current");
+	if (sm_info(fd, &after))
+		return 4;
+	printf("# %u tombstones pinned: INFO bytes +%llu, memory.current +%lld\n",
+	       TOMB_KEYS * TOMB_ROUNDS,
+	       (unsigned long long)(after.out_bytes - before.out_bytes),
+	       mem_after - mem_before);
+	fflush(stdout);
+	for (r = 0; r <= TOMB_ROUNDS; r++)
+		close(sfd[r]);
+	return mem_after - mem_before < (long long)(after.out_bytes -
+						    before.out_bytes) ? 5 : 0;
+}
+
+TEST_F_TIMEOUT(slow, tombstones_charged, 300)
+{
+	run_in_cgroup(_metadata, "max", pin_tombstones);
 }
 
 static int unload_snapmap(void)
