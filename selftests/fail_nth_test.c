@@ -907,4 +907,69 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 	free(c);
 }
 
+#define KAPI_DIR "/sys/kernel/debug/snapmap_kapi_fail/"
+
+FIXTURE(kapi) {
+	struct fault fault;
+	int sweep;
+};
+
+FIXTURE_SETUP(kapi)
+{
+	const char *why;
+
+	self->sweep = open(KAPI_DIR "sweep", O_RDWR | O_CLOEXEC);
+	if (self->sweep < 0)
+		SKIP(return, "no snapmap_kapi_fail module");
+	why = fault_setup(&self->fault);
+	if (why)
+		SKIP(return, "%s", why);
+}
+
+FIXTURE_TEARDOWN(kapi)
+{
+	fault_teardown(&self->fault);
+	if (self->sweep >= 0)
+		close(self->sweep);
+}
+
+/*
+ * Every entry point of the kernel API, swept by the test module
+ * snapmap_kapi_fail in this thread: see its comment for the checks.  Each
+ * call's report gives its counts, then a line per check that did not hold.
+ */
+TEST_F_TIMEOUT(kapi, sweep, 600)
+{
+	unsigned int points, failed, coped, calls = 0, total = 0;
+	char list[4096], report[4096], *name, *save, *p;
+	unsigned int lines;
+	ssize_t len;
+
+	ASSERT_EQ(0, fault_read(KAPI_DIR "calls", list, sizeof(list)));
+	for (name = strtok_r(list, "\n", &save); name;
+	     name = strtok_r(NULL, "\n", &save)) {
+		len = write(self->sweep, name, strlen(name));
+		if (len < 0 && errno == EOPNOTSUPP)
+			SKIP(return, "no CONFIG_FAULT_INJECTION");
+		ASSERT_EQ(strlen(name), len);
+		len = pread(self->sweep, report, sizeof(report) - 1, 0);
+		ASSERT_LT(0, len);
+		report[len] = '\0';
+		ASSERT_EQ(3, sscanf(report, "points %u failed %u coped %u",
+				    &points, &failed, &coped));
+		for (lines = 0, p = report; *p; p++)
+			lines += *p == '\n';
+		/* Nothing but the counts: every check held. */
+		EXPECT_EQ(3, lines) {
+			TH_LOG("%s:\n%s", name, report);
+		}
+		printf("# kapi %s: %u fault points, %u failed with ENOMEM, %u coped with\n",
+		       name, points, failed, coped);
+		calls++;
+		total += points;
+	}
+	printf("# kernel API: %u calls, %u fault points\n", calls, total);
+	fflush(stdout);
+}
+
 TEST_HARNESS_MAIN
