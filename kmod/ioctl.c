@@ -133,8 +133,9 @@ static int snapmap_respond(struct snapmap_ucmd *ucmd, unsigned int ksize)
 /*
  * Before a command changes a map, make sure its answer can be written:
  * write the argument back as it came in.  A read-only argument then fails
- * with EFAULT and nothing changes.  Nothing to do for a batch (@ucmd NULL),
- * which checks its whole array up front.
+ * with EFAULT and nothing changes.  Nothing to do for an op of a batch
+ * (@ucmd NULL): the batch checks its whole array, and its own argument,
+ * up front.
  */
 static int snapmap_probe_answer(struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
@@ -431,8 +432,9 @@ static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
  * back; the caller's other members of the op are never written.
  *
  * Errors of the batch itself fail the ioctl before any op runs: flags,
- * reserved, count, op_size, and an op array that wraps around the address
- * space or is not all readable and writable.  Errors of one op, including
+ * reserved, count, op_size, an op array that wraps around the address
+ * space or is not all readable and writable, and an argument that cannot
+ * be written back.  Errors of one op, including
  * a non-zero tail beyond the module's op structure (E2BIG), go to its
  * out_result.
  *
@@ -462,12 +464,16 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 			       &end))
 		return -EFAULT;
 	/*
-	 * Every op's answer must be writable before the first op changes
-	 * the map; this faults the array in without changing it.
+	 * Every op's answer, and the batch's own, must be writable before
+	 * the first op changes the map; this faults the array in without
+	 * changing it.
 	 */
 	if (fault_in_safe_writeable((const char __user *)uops,
 				    (size_t)cmd->count * cmd->op_size))
 		return -EFAULT;
+	ret = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (ret)
+		return ret;
 
 	while (done < cmd->count) {
 		u8 __user *uop = uops + (u64)done * cmd->op_size;
