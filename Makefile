@@ -7,7 +7,13 @@
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),\
 	     $(shell scripts/stock-kernel --kdir 2>/dev/null))
 
-.PHONY: all modules userspace selftests check demo deps clean
+# make fuzz and make stress: how long, in seconds; the fuzzer's seed and
+# its most iterations, if asked for.
+DURATION ?= 600
+SEED ?=
+ITERATIONS ?=
+
+.PHONY: all modules userspace selftests check demo deps clean fuzz stress
 
 all: modules userspace
 
@@ -28,6 +34,12 @@ check:
 
 demo:
 	scripts/demo
+
+fuzz:
+	SEED=$(SEED) ITERATIONS=$(ITERATIONS) scripts/long-run fuzz $(DURATION)
+
+stress:
+	scripts/long-run stress $(DURATION)
 
 clean:
 	$(if $(wildcard $(KDIR)),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
