@@ -24,7 +24,6 @@
  * Each sweep prints how many fault points its call has, of which kind.
  */
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 
@@ -38,8 +37,6 @@
 #define NKEYS 8
 /* More points than any call has: a sweep that gets here is broken. */
 #define NTH_MAX 2000
-
-#define MAPS_FILE "/sys/kernel/debug/snapmap/maps"
 
 /* What a call returns when it succeeds. */
 enum result {
@@ -138,33 +135,6 @@ static void state_free(struct state *s)
 {
 	free(s->dump);
 	s->dump = NULL;
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
-
-/* Lines of the debugfs list of maps, or -1 without it. */
-static int count_maps(void)
-{
-	FILE *f = fopen(MAPS_FILE, "r");
-	int n = 0, c;
-
-	if (!f)
-		return -1;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
 }
 
 /* "fail_nth-<tag>-<pid>": no other test or process uses it. */
@@ -714,7 +684,7 @@ FIXTURE_SETUP(nth)
 
 	if (why)
 		SKIP(return, "%s", why);
-	self->maps = count_maps();
+	self->maps = sm_count_maps();
 }
 
 FIXTURE_TEARDOWN(nth)
@@ -722,7 +692,7 @@ FIXTURE_TEARDOWN(nth)
 	fault_teardown(&self->fault);
 	/* Every map of the test is gone with its fds (unless it failed). */
 	if (_metadata->passed)
-		EXPECT_EQ(self->maps, count_maps());
+		EXPECT_EQ(self->maps, sm_count_maps());
 }
 
 /* One call from a fresh map, with its @nth point failing (0: none). */
@@ -829,8 +799,8 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 	ctx_teardown(c, op);
 
 	for (nth = 1; nth < NTH_MAX; nth++) {
-		fds = count_fds();
-		maps = count_maps();
+		fds = sm_count_fds();
+		maps = sm_count_maps();
 		kind = run_one(_metadata, &self->fault, op, nth, c, &before,
 			       &after);
 		if (kind == FAULT_NONE) {
@@ -874,8 +844,8 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 				     nth, kind, &committed);
 			/* No fd and no map left behind. */
 			EXPECT_EQ(fds + 2 + (c->pin >= 0) + (c->sfd >= 0),
-				  count_fds());
-			EXPECT_EQ(maps + 1, count_maps());
+				  sm_count_fds());
+			EXPECT_EQ(maps + 1, sm_count_maps());
 		}
 		if (op->result == RES_READ) {
 			/* Whatever happened, no record was lost. */

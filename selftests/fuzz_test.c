@@ -30,7 +30,6 @@
  * SNAPMAP_FUZZ_THREADS (3).
  */
 
-#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -845,20 +844,6 @@ static int fuzz_process(struct shared *sh, unsigned int proc,
 	return 0;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* A memory cgroup for the fuzzing processes, if the kernel has one. */
 static bool cgroup_setup(void)
 {
@@ -867,10 +852,10 @@ static bool cgroup_setup(void)
 	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) &&
 	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
 		return false;
-	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
+	if (sm_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
 	    (mkdir(CGROUP_DIR, 0755) && errno != EEXIST))
 		return false;
-	return !write_file(CGROUP_DIR "/memory.max", "256M");
+	return !sm_write_file(CGROUP_DIR "/memory.max", "256M");
 }
 
 static void cgroup_enter(void)
@@ -878,21 +863,7 @@ static void cgroup_enter(void)
 	char pid[32];
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	write_file(CGROUP_DIR "/cgroup.procs", pid);
-}
-
-/* Lines of the debugfs list of maps, or -1 without it. */
-static int count_maps(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/snapmap/maps", "r");
-	int n = 0, c;
-
-	if (!f)
-		return -1;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
+	sm_write_file(CGROUP_DIR "/cgroup.procs", pid);
 }
 
 FIXTURE(fuzz) {
@@ -935,7 +906,7 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 	       (unsigned long long)sh->seed, (unsigned long long)sh->seed);
 	fflush(stdout);
 
-	maps = count_maps();
+	maps = sm_count_maps();
 	cgroup = cgroup_setup();
 	pids = calloc(procs, sizeof(*pids));
 	ASSERT_TRUE(pids != NULL);
@@ -983,7 +954,7 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 	EXPECT_EQ(0, sh->unexpected);
 
 	/* The processes are gone: so are their maps. */
-	EXPECT_EQ(maps, count_maps());
+	EXPECT_EQ(maps, sm_count_maps());
 	/* And the module still works. */
 	ctl = snapmap_open_ctl();
 	ASSERT_LE(0, ctl);

@@ -42,20 +42,6 @@
 #define PRIVATE "hostile_test.private"
 #define SHARED "hostile_test.shared"
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* A number from a file of lines "name value", or a one-number file. */
 static long long read_value(const char *path, const char *name)
 {
@@ -109,12 +95,12 @@ static const char *cg_setup(void)
 	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) &&
 	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
 		return "cannot mount cgroup2";
-	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+	if (sm_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
 		return "no memory controller";
 	if (mkdir(CGROUP_DIR, 0755) && errno != EEXIST)
 		return "cannot create a cgroup";
 	snprintf(limit, sizeof(limit), "%d", LIMIT);
-	if (write_file(CGROUP_DIR "/memory.max", limit))
+	if (sm_write_file(CGROUP_DIR "/memory.max", limit))
 		return "cannot limit the cgroup";
 	return NULL;
 }
@@ -298,7 +284,7 @@ TEST_F_TIMEOUT(hostile, small_cgroup, 600)
 	ASSERT_LE(0, child);
 	if (!child) {
 		snprintf(pid, sizeof(pid), "%d", getpid());
-		if (write_file(CGROUP_DIR "/cgroup.procs", pid) ||
+		if (sm_write_file(CGROUP_DIR "/cgroup.procs", pid) ||
 		    setgroups(0, NULL) ||
 		    setresgid(NOBODY, NOBODY, NOBODY) ||
 		    setresuid(NOBODY, NOBODY, NOBODY))

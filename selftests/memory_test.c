@@ -62,20 +62,6 @@ static long long cg_event(const char *name)
 	return val;
 }
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* A cgroup v2 with the memory controller, or a reason to skip. */
 static const char *cg_setup(void)
 {
@@ -84,7 +70,7 @@ static const char *cg_setup(void)
 	if (stat(CGROUP_ROOT "/cgroup.controllers", &st) &&
 	    mount("none", CGROUP_ROOT, "cgroup2", 0, NULL))
 		return "cannot mount cgroup2";
-	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+	if (sm_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
 		return "no memory controller";
 	if (mkdir(CGROUP_DIR, 0755) && errno != EEXIST)
 		return "cannot create a cgroup";
@@ -96,8 +82,8 @@ static void cg_enter(const char *max)
 	char pid[32];
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_file(CGROUP_DIR "/memory.max", max) ||
-	    write_file(CGROUP_DIR "/cgroup.procs", pid))
+	if (sm_write_file(CGROUP_DIR "/memory.max", max) ||
+	    sm_write_file(CGROUP_DIR "/cgroup.procs", pid))
 		_exit(100);
 }
 

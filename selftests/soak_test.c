@@ -798,20 +798,6 @@ static int unloader(void)
 
 /* A small memory cgroup, filled on purpose. */
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 static bool cgroup_setup(void)
 {
 	struct stat st;
@@ -819,10 +805,10 @@ static bool cgroup_setup(void)
 	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) &&
 	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
 		return false;
-	if (write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
+	if (sm_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
 	    (mkdir(CGROUP_DIR, 0755) && errno != EEXIST))
 		return false;
-	return !write_file(CGROUP_DIR "/memory.max", "3M");
+	return !sm_write_file(CGROUP_DIR "/memory.max", "3M");
 }
 
 static long long cg_oom_events(void)
@@ -853,7 +839,7 @@ static int filler(void)
 	int ctl, fd, err;
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_file(CGROUP_DIR "/cgroup.procs", pid))
+	if (sm_write_file(CGROUP_DIR "/cgroup.procs", pid))
 		return 1;
 	memset(value, 'f', sizeof(value));
 	ctl = snapmap_open_ctl();
@@ -895,19 +881,6 @@ static int filler(void)
 	close(fd);
 	close(ctl);
 	return 0;
-}
-
-static int count_maps(void)
-{
-	FILE *f = fopen("/sys/kernel/debug/snapmap/maps", "r");
-	int n = 0, c;
-
-	if (!f)
-		return -1;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
 }
 
 static unsigned long long env_num(const char *name, unsigned long long def)
@@ -963,7 +936,7 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	sh->deadline = start;
 	sh->deadline.tv_sec += seconds;
-	maps = count_maps();
+	maps = sm_count_maps();
 	cgroup = cgroup_setup();
 	fflush(stdout);
 
@@ -1034,7 +1007,7 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 	close(self->fd);
 	self->fd = -1;
 	/* Every map of the soak died with its last fd. */
-	EXPECT_EQ(maps - 1, count_maps());
+	EXPECT_EQ(maps - 1, sm_count_maps());
 }
 
 TEST_HARNESS_MAIN

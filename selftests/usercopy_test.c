@@ -17,7 +17,6 @@
  * kernel.
  */
 
-#include <dirent.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -75,19 +74,6 @@ struct slot {
 	bool made_fd;		/* a good call returns a new fd */
 	bool clone;		/* may take a version, per the uapi header */
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 /*
  * A copy of the @len bytes at @obj (NULL: leave what is there) in a place
@@ -484,7 +470,7 @@ TEST_F(uc, efault)
 			continue;
 		len_before = take(c->fd, &before, &dump_before);
 		ASSERT_LE(0, len_before);
-		fds = count_fds();
+		fds = sm_count_fds();
 
 		ret = s->call(c, s, w);
 
@@ -502,7 +488,7 @@ TEST_F(uc, efault)
 		}
 		if (s->made_fd && ret >= 0)
 			close(ret);
-		EXPECT_EQ(fds, count_fds());
+		EXPECT_EQ(fds, sm_count_fds());
 
 		len_after = take(c->fd, &after, &dump_after);
 		ASSERT_LE(0, len_after);
