@@ -7,9 +7,15 @@
 KDIR ?= $(or $(wildcard /lib/modules/$(shell uname -r)/build),\
 	     $(shell scripts/stock-kernel --kdir 2>/dev/null))
 
+# make fuzz and make stress: how long, in seconds; the fuzzer's seed and
+# its most iterations, if asked for.
+DURATION ?= 600
+SEED ?=
+ITERATIONS ?=
+
 .PHONY: all modules userspace selftests check check-install demo deps clean \
 	install install-module install-userspace \
-	uninstall uninstall-module uninstall-userspace
+	uninstall uninstall-module uninstall-userspace fuzz stress
 
 all: modules userspace
 
@@ -81,6 +87,12 @@ uninstall-module:
 uninstall-userspace:
 	$(MAKE) -C userspace uninstall
 	rm -f $(DESTDIR)$(UDEVRULESDIR)/60-snapmap.rules
+
+fuzz:
+	SEED=$(SEED) ITERATIONS=$(ITERATIONS) scripts/long-run fuzz $(DURATION)
+
+stress:
+	scripts/long-run stress $(DURATION)
 
 clean:
 	$(if $(wildcard $(KDIR)),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)

@@ -134,8 +134,9 @@ static int snapmap_respond(struct snapmap_ucmd *ucmd, unsigned int ksize)
 /*
  * Before a command changes a map, make sure its answer can be written:
  * write the argument back as it came in.  A read-only argument then fails
- * with EFAULT and nothing changes.  Nothing to do for a batch (@ucmd NULL),
- * which checks its whole array up front.
+ * with EFAULT and nothing changes.  Nothing to do for an op of a batch
+ * (@ucmd NULL): the batch checks its whole array, and its own argument,
+ * up front.
  */
 static int snapmap_probe_answer(struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
@@ -162,8 +163,7 @@ static void *snapmap_buf_alloc(u32 len, void *stack, size_t stack_size)
 {
 	if (len <= stack_size)
 		return stack;
-	/* The length is the caller's: no warning if it is too much. */
-	return kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	return kvmalloc(len, SNAPMAP_GFP_BUF);
 }
 
 /* Free a buffer of snapmap_buf_alloc(). */
@@ -433,8 +433,9 @@ static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
  * back; the caller's other members of the op are never written.
  *
  * Errors of the batch itself fail the ioctl before any op runs: flags,
- * reserved, count, op_size, and an op array that wraps around the address
- * space or is not all readable and writable.  Errors of one op, including
+ * reserved, count, op_size, an op array that wraps around the address
+ * space or is not all readable and writable, and an argument that cannot
+ * be written back.  Errors of one op, including
  * a non-zero tail beyond the module's op structure (E2BIG), go to its
  * out_result.
  *
@@ -464,12 +465,16 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 			       &end))
 		return -EFAULT;
 	/*
-	 * Every op's answer must be writable before the first op changes
-	 * the map; this faults the array in without changing it.
+	 * Every op's answer, and the batch's own, must be writable before
+	 * the first op changes the map; this faults the array in without
+	 * changing it.
 	 */
 	if (fault_in_safe_writeable((const char __user *)uops,
 				    (size_t)cmd->count * cmd->op_size))
 		return -EFAULT;
+	ret = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (ret)
+		return ret;
 
 	while (done < cmd->count) {
 		u8 __user *uop = uops + (u64)done * cmd->op_size;
@@ -639,19 +644,15 @@ static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
 }
 
 /*
- * Answer a command that makes a new file: write the answer first, and
- * install the fd only once nothing can fail any more.  Consumes @file.
+ * Answer a command that makes a new file: write the answer, and only then,
+ * once nothing can fail any more, install the file in @fd, which the
+ * caller reserved.  Consumes @fd and @file.
  */
 static int snapmap_respond_file(struct snapmap_ucmd *ucmd, unsigned int ksize,
-				struct file *file)
+				int fd, struct file *file)
 {
-	int fd, err;
+	int err;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		fput(file);
-		return fd;
-	}
 	err = snapmap_respond(ucmd, ksize);
 	if (err) {
 		put_unused_fd(fd);
@@ -662,28 +663,44 @@ static int snapmap_respond_file(struct snapmap_ucmd *ucmd, unsigned int ksize,
 	return fd;
 }
 
-/* SNAPMAP_IOC_SNAPSHOT: a new snapshot fd as the return. */
+/*
+ * SNAPMAP_IOC_SNAPSHOT: a new snapshot fd as the return.  Whatever can fail
+ * comes before the snapshot takes its version, so that a failed call
+ * leaves the map's version as it was.
+ */
 static int snapmap_snapshot_map_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_snapshot_arg *cmd = ucmd->cmd;
 	struct snapmap_snapshot *snap;
 	struct file *file;
+	int fd, err;
 
 	if (cmd->flags & ~SNAPMAP_SNAPSHOT_MASK)
 		return -EINVAL;
-	snap = snapmap_snapshot_open(snapmap_ucmd_map(ucmd), cmd->flags);
-	if (IS_ERR(snap))
-		return PTR_ERR(snap);
-	cmd->out_version = 0;
-	if (!(cmd->flags & SNAPMAP_SNAPSHOT_WEAK))
-		snapmap_snapshot_version(snap, &cmd->out_version);
-
+	err = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (err)
+		return err;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	snap = snapmap_snapshot_alloc(snapmap_ucmd_map(ucmd), cmd->flags);
+	if (IS_ERR(snap)) {
+		err = PTR_ERR(snap);
+		goto err_fd;
+	}
 	file = snapmap_snapshot_file(snap);
 	if (IS_ERR(file)) {
 		snapmap_snapshot_close(snap);
-		return PTR_ERR(file);
+		err = PTR_ERR(file);
+		goto err_fd;
 	}
-	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+	snapmap_snapshot_start(snap);
+	snapmap_snapshot_version(snap, &cmd->out_version);
+	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
+
+err_fd:
+	put_unused_fd(fd);
+	return err;
 }
 
 /* SNAPMAP_IOC_CLONE: a new map fd as the return. */
@@ -693,6 +710,7 @@ static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 	struct snapmap_attr attr = {};
 	struct snapmap *clone;
 	struct file *file;
+	int fd;
 
 	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
@@ -707,7 +725,12 @@ static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 		snapmap_put(clone);
 		return PTR_ERR(file);
 	}
-	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
 }
 
 /* SNAPMAP_IOC_SNAPSHOT_INFO, on a snapshot fd. */
@@ -727,6 +750,18 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
 /* Records of a snapshot copied per read(2), unless one is bigger. */
 #define SNAPMAP_READ_BUF (64 * 1024)
 
+/* Where snapmap_snapshot_fd_read() copies records to. */
+struct snapmap_read_dest {
+	char __user *ubuf;
+};
+
+static int snapmap_read_copy(void *arg, const void *buf, size_t len)
+{
+	struct snapmap_read_dest *dest = arg;
+
+	return copy_to_user(dest->ubuf, buf, len) ? -EFAULT : 0;
+}
+
 /**
  * snapmap_snapshot_fd_read() - read(2) on a snapshot fd
  * @file: the snapshot file
@@ -736,7 +771,9 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
  *        rewind
  *
  * Whole records only.  The buffer is faulted in before any record is
- * taken, so that a bad buffer gets EFAULT and loses no record.
+ * taken, so that a bad buffer gets EFAULT; should the copy fail all the
+ * same (the buffer was unmapped meanwhile), the records go back to the
+ * snapshot.  A failed read loses no record.
  *
  * Context: process context; may sleep.
  *
@@ -747,6 +784,7 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 				 size_t count, loff_t *ppos)
 {
 	struct snapmap_snapshot *snap = file->private_data;
+	struct snapmap_read_dest dest = { .ubuf = ubuf };
 	size_t size;
 	ssize_t len;
 	void *kbuf;
@@ -757,12 +795,11 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 				snapmap_snapshot_max_record(snap)));
 	if (fault_in_safe_writeable(ubuf, size))
 		return -EFAULT;
-	kbuf = kvmalloc(size, GFP_KERNEL);
+	kbuf = kvmalloc(size, SNAPMAP_GFP_BUF);
 	if (!kbuf)
 		return -ENOMEM;
-	len = snapmap_snapshot_read(snap, kbuf, size);
-	if (len > 0 && copy_to_user(ubuf, kbuf, len))
-		len = -EFAULT;
+	len = snapmap_snapshot_read_out(snap, kbuf, size, snapmap_read_copy,
+					&dest);
 	kvfree(kbuf);
 	if (len > 0)
 		*ppos += len;

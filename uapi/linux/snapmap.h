@@ -45,7 +45,10 @@
  * ========== ============================================================
  * ENOTTY     the command is not known on this kind of file descriptor
  * EFAULT     an argument pointer, or a pointer inside an argument, is not
- *            accessible; nothing was changed
+ *            accessible; nothing was changed.  (A command that changes
+ *            the map makes sure first that its answer can be written
+ *            back: only another thread unmapping the argument meanwhile
+ *            can make the change happen and its answer be lost.)
  * EINVAL     ``size`` is smaller than the first version of the structure,
  *            an unknown flag or a contradictory pair of flags is set, a
  *            ``__reserved`` member is not zero, a key length is 0, a name
@@ -72,7 +75,11 @@
  *            asked for
  * ESTALE     a snapshot was invalidated to keep its map within its byte
  *            limit (see "snapshots"); only closing it is left to do
- * ENOMEM     the module could not allocate memory; nothing was changed
+ * ENOMEM     the module could not allocate memory, or the caller's
+ *            memory cgroup (or for a write, the map creator's) is full;
+ *            nothing was changed
+ * EMFILE     a command that returns a new fd: the process has no free fd;
+ *            nothing was changed
  * ========== ============================================================
  */
 
@@ -496,7 +503,9 @@ struct snapmap_clear {
  * @out_entries: keys in the map
  * @out_bytes: memory used by the map's entries, in bytes, counting the
  *             per-entry overhead; what the byte limit is checked against
- * @out_version: version of the latest write
+ * @out_version: the map's last version: that of its latest write, or of
+ *               its latest ATOMIC snapshot or clone if that came later
+ *               (they take a version too)
  * @out_gets: GETs served, found or not
  * @out_puts: successful PUTs
  * @out_dels: successful DELs
@@ -642,7 +651,9 @@ struct snapmap_snapshot_info {
  * snapshot went stale while being copied; ENOSPC if it does not fit the
  * limits (they are checked loosely while writers race, so a snapshot can
  * hold a little more than a fresh map accepts); EEXIST, EDQUOT and EINVAL
- * as for %SNAPMAP_IOC_CREATE.
+ * as for %SNAPMAP_IOC_CREATE.  A clone that fails once it has taken its
+ * snapshot leaves the source as it was but for its version (see
+ * &snapmap_info.out_version), which the snapshot took.
  *
  * Return: a new map fd, opened for reading and writing.
  */
