@@ -309,6 +309,7 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		struct snapmap_api api;
 		struct snapmap_create create;
 		struct snapmap_open open;
+		struct snapmap_list list;
 		struct snapmap_get get;
 		struct snapmap_put put;
 		struct snapmap_del del;
@@ -342,6 +343,14 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		size = sizeof(u->open);
 		u->open.flags = some_flags(t, below(t, 2));
 		some_name(t, u->open.name);
+		break;
+	case SNAPMAP_CMD_LIST:
+		/* Into the scratch of @buf, as a batch's answers go. */
+		size = sizeof(u->list);
+		u->list.count = some_len(t, below(t, 8));
+		u->list.desc_size = some_len(t, sizeof(struct snapmap_map_desc));
+		u->list.descs = chance(t, 85) ? SM_PTR(t->ops) :
+						some_ptr(t, 8 * 80, 100);
 		break;
 	case SNAPMAP_CMD_GET:
 		size = sizeof(u->get);
@@ -453,7 +462,7 @@ static bool makes_fd(unsigned int nr)
 }
 
 static const unsigned int cmds[] = {
-	SNAPMAP_CMD_API, SNAPMAP_CMD_CREATE, SNAPMAP_CMD_OPEN,
+	SNAPMAP_CMD_API, SNAPMAP_CMD_CREATE, SNAPMAP_CMD_OPEN, SNAPMAP_CMD_LIST,
 	SNAPMAP_CMD_GET, SNAPMAP_CMD_PUT, SNAPMAP_CMD_DEL, SNAPMAP_CMD_BATCH,
 	SNAPMAP_CMD_CLEAR, SNAPMAP_CMD_INFO, SNAPMAP_CMD_SNAPSHOT,
 	SNAPMAP_CMD_CLONE, SNAPMAP_CMD_SNAPSHOT_INFO,
@@ -461,7 +470,7 @@ static const unsigned int cmds[] = {
 
 /* The commands of each kind of snapmap fd; GET and PUT the most. */
 static const unsigned int ctl_cmds[] = {
-	SNAPMAP_CMD_API, SNAPMAP_CMD_CREATE, SNAPMAP_CMD_OPEN,
+	SNAPMAP_CMD_API, SNAPMAP_CMD_CREATE, SNAPMAP_CMD_OPEN, SNAPMAP_CMD_LIST,
 };
 
 static const unsigned int map_cmds[] = {
