@@ -627,7 +627,7 @@ static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
 	 */
 	room = min(cmd->count, snapmap_count_named());
 	for (;;) {
-		descs = kvcalloc(room, sizeof(*descs), GFP_KERNEL_ACCOUNT);
+		descs = kvcalloc(room, sizeof(*descs), SNAPMAP_GFP_BUF);
 		if (!descs && room)
 			return -ENOMEM;
 		cmd->out_count = snapmap_describe_named(descs, room);

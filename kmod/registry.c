@@ -118,7 +118,8 @@ struct snapmap *snapmap_alloc_map(const struct snapmap_attr *attr)
 	if (attr->mode & ~0777)
 		return ERR_PTR(-EINVAL);
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	/* A full memory cgroup gives ENOMEM, not its OOM killer. */
+	map = kzalloc(sizeof(*map), SNAPMAP_GFP_BUF);
 	if (!map)
 		return ERR_PTR(-ENOMEM);
 	err = snapmap_set_limits(map, attr);

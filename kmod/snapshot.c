@@ -216,7 +216,8 @@ struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
 
 	if (flags & ~SNAPMAP_SNAPSHOT_WEAK)
 		return ERR_PTR(-EINVAL);
-	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
+	/* A full memory cgroup gives ENOMEM, not its OOM killer. */
+	snap = kzalloc(sizeof(*snap), SNAPMAP_GFP_BUF);
 	if (!snap)
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&snap->lock);
