@@ -76,6 +76,7 @@ union snapmap_ucmd_buffer {
 	struct snapmap_api api;
 	struct snapmap_create create;
 	struct snapmap_open open;
+	struct snapmap_list list;
 	struct snapmap_get get;
 	struct snapmap_put put;
 	struct snapmap_del del;
@@ -133,8 +134,9 @@ static int snapmap_respond(struct snapmap_ucmd *ucmd, unsigned int ksize)
 /*
  * Before a command changes a map, make sure its answer can be written:
  * write the argument back as it came in.  A read-only argument then fails
- * with EFAULT and nothing changes.  Nothing to do for a batch (@ucmd NULL),
- * which checks its whole array up front.
+ * with EFAULT and nothing changes.  Nothing to do for an op of a batch
+ * (@ucmd NULL): the batch checks its whole array, and its own argument,
+ * up front.
  */
 static int snapmap_probe_answer(struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
@@ -161,8 +163,7 @@ static void *snapmap_buf_alloc(u32 len, void *stack, size_t stack_size)
 {
 	if (len <= stack_size)
 		return stack;
-	/* The length is the caller's: no warning if it is too much. */
-	return kvmalloc(len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	return kvmalloc(len, SNAPMAP_GFP_BUF);
 }
 
 /* Free a buffer of snapmap_buf_alloc(). */
@@ -245,7 +246,7 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
 	       op->out_value_len <= op->value_len) {
 		snapmap_buf_free(value, value_stack);
 		size = op->out_value_len;
-		value = kvmalloc(size, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		value = kvmalloc(size, SNAPMAP_GFP_BUF);
 		if (!value) {
 			err = -ENOMEM;
 			goto out_key;
@@ -446,8 +447,9 @@ static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
  * back; the caller's other members of the op are never written.
  *
  * Errors of the batch itself fail the ioctl before any op runs: flags,
- * reserved, count, op_size, and an op array that wraps around the address
- * space or is not all readable and writable.  Errors of one op, including
+ * reserved, count, op_size, an op array that wraps around the address
+ * space or is not all readable and writable, and an argument that cannot
+ * be written back.  Errors of one op, including
  * a non-zero tail beyond the module's op structure (E2BIG), go to its
  * out_result.
  *
@@ -477,12 +479,16 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 			       &end))
 		return -EFAULT;
 	/*
-	 * Every op's answer must be writable before the first op changes
-	 * the map; this faults the array in without changing it.
+	 * Every op's answer, and the batch's own, must be writable before
+	 * the first op changes the map; this faults the array in without
+	 * changing it.
 	 */
 	if (fault_in_safe_writeable((const char __user *)uops,
 				    (size_t)cmd->count * cmd->op_size))
 		return -EFAULT;
+	ret = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (ret)
+		return ret;
 
 	while (done < cmd->count) {
 		u8 __user *uop = uops + (u64)done * cmd->op_size;
@@ -586,20 +592,81 @@ static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
 	return snapmap_map_fd_install(map, !read_only);
 }
 
+/* The largest &snapmap_list.desc_size accepted: room for growth. */
+#define SNAPMAP_DESC_MAX_SIZE 4096
+
 /*
- * Answer a command that makes a new file: write the answer first, and
- * install the fd only once nothing can fail any more.  Consumes @file.
+ * Copy @n descriptions out, @desc_size bytes apart; a caller's larger
+ * description gets its tail zeroed.
+ */
+static int snapmap_copy_descs(u64 uptr, u32 desc_size,
+			      const struct snapmap_map_desc *descs, u32 n)
+{
+	char __user *udesc = u64_to_user_ptr(uptr);
+	size_t ksize = sizeof(*descs);
+	u32 i;
+
+	for (i = 0; i < n; i++, udesc += desc_size) {
+		if (copy_to_user(udesc, &descs[i], ksize))
+			return -EFAULT;
+		if (desc_size > ksize &&
+		    clear_user(udesc + ksize, desc_size - ksize))
+			return -EFAULT;
+	}
+	return 0;
+}
+
+/*
+ * SNAPMAP_IOC_LIST: the named maps.  They are described into a kernel
+ * buffer under the registry mutex and copied out after it, so that a
+ * caller's faulting buffer never holds the mutex.
+ */
+static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_list *cmd = ucmd->cmd;
+	struct snapmap_map_desc *descs;
+	u32 room;
+	int err;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->desc_size < sizeof(*descs) ||
+	    cmd->desc_size > SNAPMAP_DESC_MAX_SIZE)
+		return -EINVAL;
+
+	/*
+	 * Maps created between counting and describing may not fit: count
+	 * again with more room, so that the caller gets every description
+	 * its room allows.
+	 */
+	room = min(cmd->count, snapmap_count_named());
+	for (;;) {
+		descs = kvcalloc(room, sizeof(*descs), SNAPMAP_GFP_BUF);
+		if (!descs && room)
+			return -ENOMEM;
+		cmd->out_count = snapmap_describe_named(descs, room);
+		if (cmd->out_count <= room || room == cmd->count)
+			break;
+		kvfree(descs);
+		room = min(cmd->count, cmd->out_count);
+	}
+	room = min(room, cmd->out_count);
+	err = snapmap_copy_descs(cmd->descs, cmd->desc_size, descs, room) ?:
+	      snapmap_respond(ucmd, sizeof(*cmd));
+	kvfree(descs);
+	return err;
+}
+
+/*
+ * Answer a command that makes a new file: write the answer, and only then,
+ * once nothing can fail any more, install the file in @fd, which the
+ * caller reserved.  Consumes @fd and @file.
  */
 static int snapmap_respond_file(struct snapmap_ucmd *ucmd, unsigned int ksize,
-				struct file *file)
+				int fd, struct file *file)
 {
-	int fd, err;
+	int err;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		fput(file);
-		return fd;
-	}
 	err = snapmap_respond(ucmd, ksize);
 	if (err) {
 		put_unused_fd(fd);
@@ -610,28 +677,44 @@ static int snapmap_respond_file(struct snapmap_ucmd *ucmd, unsigned int ksize,
 	return fd;
 }
 
-/* SNAPMAP_IOC_SNAPSHOT: a new snapshot fd as the return. */
+/*
+ * SNAPMAP_IOC_SNAPSHOT: a new snapshot fd as the return.  Whatever can fail
+ * comes before the snapshot takes its version, so that a failed call
+ * leaves the map's version as it was.
+ */
 static int snapmap_snapshot_map_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_snapshot_arg *cmd = ucmd->cmd;
 	struct snapmap_snapshot *snap;
 	struct file *file;
+	int fd, err;
 
 	if (cmd->flags & ~SNAPMAP_SNAPSHOT_MASK)
 		return -EINVAL;
-	snap = snapmap_snapshot_open(snapmap_ucmd_map(ucmd), cmd->flags);
-	if (IS_ERR(snap))
-		return PTR_ERR(snap);
-	cmd->out_version = 0;
-	if (!(cmd->flags & SNAPMAP_SNAPSHOT_WEAK))
-		snapmap_snapshot_version(snap, &cmd->out_version);
-
+	err = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (err)
+		return err;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0)
+		return fd;
+	snap = snapmap_snapshot_alloc(snapmap_ucmd_map(ucmd), cmd->flags);
+	if (IS_ERR(snap)) {
+		err = PTR_ERR(snap);
+		goto err_fd;
+	}
 	file = snapmap_snapshot_file(snap);
 	if (IS_ERR(file)) {
 		snapmap_snapshot_close(snap);
-		return PTR_ERR(file);
+		err = PTR_ERR(file);
+		goto err_fd;
 	}
-	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+	snapmap_snapshot_start(snap);
+	snapmap_snapshot_version(snap, &cmd->out_version);
+	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
+
+err_fd:
+	put_unused_fd(fd);
+	return err;
 }
 
 /* SNAPMAP_IOC_CLONE: a new map fd as the return. */
@@ -641,6 +724,7 @@ static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 	struct snapmap_attr attr = {};
 	struct snapmap *clone;
 	struct file *file;
+	int fd;
 
 	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
@@ -655,7 +739,12 @@ static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 		snapmap_put(clone);
 		return PTR_ERR(file);
 	}
-	return snapmap_respond_file(ucmd, sizeof(*cmd), file);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		fput(file);
+		return fd;
+	}
+	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
 }
 
 /* SNAPMAP_IOC_SNAPSHOT_INFO, on a snapshot fd. */
@@ -675,6 +764,18 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
 /* Records of a snapshot copied per read(2), unless one is bigger. */
 #define SNAPMAP_READ_BUF (64 * 1024)
 
+/* Where snapmap_snapshot_fd_read() copies records to. */
+struct snapmap_read_dest {
+	char __user *ubuf;
+};
+
+static int snapmap_read_copy(void *arg, const void *buf, size_t len)
+{
+	struct snapmap_read_dest *dest = arg;
+
+	return copy_to_user(dest->ubuf, buf, len) ? -EFAULT : 0;
+}
+
 /**
  * snapmap_snapshot_fd_read() - read(2) on a snapshot fd
  * @file: the snapshot file
@@ -689,7 +790,10 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
  * so that maps with large limits but short records do not allocate (and
  * vfree(), which flushes every CPU's TLB) a large buffer on every read.
  * Each chunk of the caller's buffer is faulted in before any record is
- * taken for it, so that a bad buffer gets EFAULT and loses no record.
+ * taken for it, so that a bad buffer gets EFAULT; should the copy fail all
+ * the same (the buffer was unmapped meanwhile), the chunk's records go
+ * back to the snapshot.  A failed read loses no record, and a read that
+ * fails after some chunks returns what they hold.
  *
  * Context: process context; may sleep.
  *
@@ -703,6 +807,7 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 	struct snapmap_snapshot *snap = file->private_data;
 	size_t longest = max_t(size_t, SNAPMAP_READ_BUF,
 			       snapmap_snapshot_max_record(snap));
+	struct snapmap_read_dest dest;
 	size_t size = 0, chunk, total = 0;
 	void *kbuf = NULL;
 	ssize_t len = 0;
@@ -713,7 +818,7 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 			if (chunk > size) {
 				kvfree(kbuf);
 				size = chunk;
-				kbuf = kvmalloc(size, GFP_KERNEL);
+				kbuf = kvmalloc(size, SNAPMAP_GFP_BUF);
 				if (!kbuf) {
 					len = -ENOMEM;
 					goto out;
@@ -723,7 +828,10 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 				len = -EFAULT;
 				goto out;
 			}
-			len = snapmap_snapshot_read(snap, kbuf, chunk);
+			dest.ubuf = ubuf + total;
+			len = snapmap_snapshot_read_out(snap, kbuf, chunk,
+							snapmap_read_copy,
+							&dest);
 			if (len != -EMSGSIZE || count - total <= chunk)
 				break;
 			/* The next record is longer: room for the longest. */
@@ -731,10 +839,6 @@ ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 		}
 		if (len <= 0)
 			break;
-		if (copy_to_user(ubuf + total, kbuf, len)) {
-			len = -EFAULT;
-			break;
-		}
 		total += len;
 	}
 out:
@@ -752,6 +856,8 @@ static const struct snapmap_ioctl_op snapmap_ctl_ops[] = {
 	SNAPMAP_IOCTL_OP(CREATE, snapmap_create_ioctl, struct snapmap_create,
 			 name),
 	SNAPMAP_IOCTL_OP(OPEN, snapmap_open_ioctl, struct snapmap_open, name),
+	SNAPMAP_IOCTL_OP(LIST, snapmap_list_ioctl, struct snapmap_list,
+			 __reserved),
 };
 
 static const struct snapmap_ioctl_op snapmap_map_ops[] = {
@@ -920,10 +1026,12 @@ void snapmap_build_check_abi(void)
 	struct snapmap_batch_op batch_op;
 	struct snapmap_create create;
 	struct snapmap_record record;
+	struct snapmap_map_desc map_desc;
 	struct snapmap_clone clone;
 	struct snapmap_batch batch;
 	struct snapmap_clear clear;
 	struct snapmap_open open;
+	struct snapmap_list list;
 	struct snapmap_info info;
 	struct snapmap_api api;
 	struct snapmap_get get;
@@ -948,6 +1056,18 @@ void snapmap_build_check_abi(void)
 	size = sizeof(open.size) + sizeof(open.flags) + sizeof(open.name);
 	BUILD_BUG_ON(sizeof(open) != size);
 	BUILD_BUG_ON(sizeof(open) != 72);
+
+	size = sizeof(map_desc.uid) + sizeof(map_desc.gid) +
+	       sizeof(map_desc.mode) + sizeof(map_desc.__reserved) +
+	       sizeof(map_desc.name);
+	BUILD_BUG_ON(sizeof(map_desc) != size);
+	BUILD_BUG_ON(sizeof(map_desc) != 80);
+
+	size = sizeof(list.size) + sizeof(list.flags) + sizeof(list.count) +
+	       sizeof(list.desc_size) + sizeof(list.descs) +
+	       sizeof(list.out_count) + sizeof(list.__reserved);
+	BUILD_BUG_ON(sizeof(list) != size);
+	BUILD_BUG_ON(sizeof(list) != 32);
 
 	size = sizeof(get.size) + sizeof(get.flags) + sizeof(get.key_len) +
 	       sizeof(get.value_buf_len) + sizeof(get.key) +

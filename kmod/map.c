@@ -103,14 +103,17 @@ static size_t snapmap_node_charge(u32 key_len)
  * __GFP_NORETRY keeps the memory cgroup's OOM killer out of it.
  *
  * The one exception is a deletion's tombstone: it must not fail, or a map
- * whose cgroup is full could never be emptied, and a charge cannot be
- * forced past a full cgroup without its OOM killer.  So tombstones are not
- * charged.  They are small, counted against the map's byte limit like
- * everything else, and freed as soon as no snapshot needs them, which
- * with no snapshot open is at once.
+ * whose cgroup is full could never be emptied.  It is charged all the same:
+ * snapshots can pin any number of tombstones, up to the map's byte limit,
+ * and uncharged they would be kernel memory beyond the cgroup's reach.
+ * With __GFP_NORETRY and __GFP_NOFAIL together, a full cgroup neither
+ * fails the charge nor wakes its OOM killer: it forces the charge past
+ * the limit (try_charge_memcg()), by one small object, which stops the
+ * cgroup's next allocation.
  */
 #define SNAPMAP_GFP (GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN)
-#define SNAPMAP_GFP_TOMBSTONE (GFP_KERNEL | __GFP_NOFAIL)
+#define SNAPMAP_GFP_TOMBSTONE \
+	(GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOFAIL)
 
 static void *snapmap_alloc(struct snapmap *map, size_t size, gfp_t gfp)
 {
@@ -910,8 +913,12 @@ int snapmap_clear(struct snapmap *map, u64 *version)
 	int err = 0;
 	u8 *keys;
 
+	/*
+	 * Not charged: a map must be emptied even when its cgroup, or the
+	 * caller's, is full.  It is small, and freed on return.
+	 */
 	keys = kvmalloc_array(SNAPMAP_CLEAR_BATCH, map->max_key_len,
-			      GFP_KERNEL);
+			      GFP_KERNEL | __GFP_NOWARN);
 	if (!keys)
 		return -ENOMEM;
 

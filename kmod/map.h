@@ -9,7 +9,17 @@
 #ifndef _SNAPMAP_MAP_H
 #define _SNAPMAP_MAP_H
 
+#include <linux/gfp.h>
 #include <snapmap/snapmap.h>
+
+/*
+ * What buffers for a caller's keys, values and records are allocated
+ * with: charged to the caller's memory cgroup.  When that is full the call
+ * fails with ENOMEM rather than wake the cgroup's OOM killer
+ * (__GFP_RETRY_MAYFAIL, which kvmalloc() supports where __GFP_NORETRY it
+ * does not), and quietly: the sizes are the caller's to choose.
+ */
+#define SNAPMAP_GFP_BUF (GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 struct seq_file;
 
@@ -20,6 +30,27 @@ int snapmap_lookup_again(struct snapmap *map, const void *key, u32 key_len,
 			 u64 *version);
 struct snapmap *snapmap_open_named(const char *name, bool read_only);
 void snapmap_show_all(struct seq_file *m);
+u32 snapmap_count_named(void);
+u32 snapmap_describe_named(struct snapmap_map_desc *descs, u32 room);
 size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap);
+struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
+						u32 flags);
+void snapmap_snapshot_start(struct snapmap_snapshot *snap);
+
+/**
+ * typedef snapmap_read_out_fn - callback of snapmap_snapshot_read_out()
+ * @arg: the argument given to snapmap_snapshot_read_out()
+ * @buf: whole records
+ * @len: their size
+ *
+ * Context: process context, with the snapshot's mutex held; may sleep.
+ *
+ * Return: 0 if the reader took the records, or a negative errno.
+ */
+typedef int (*snapmap_read_out_fn)(void *arg, const void *buf, size_t len);
+
+ssize_t snapmap_snapshot_read_out(struct snapmap_snapshot *snap, void *buf,
+				  size_t size, snapmap_read_out_fn out,
+				  void *arg);
 
 #endif /* _SNAPMAP_MAP_H */

@@ -118,7 +118,8 @@ struct snapmap *snapmap_alloc_map(const struct snapmap_attr *attr)
 	if (attr->mode & ~0777)
 		return ERR_PTR(-EINVAL);
 
-	map = kzalloc(sizeof(*map), GFP_KERNEL_ACCOUNT);
+	/* A full memory cgroup gives ENOMEM, not its OOM killer. */
+	map = kzalloc(sizeof(*map), SNAPMAP_GFP_BUF);
 	if (!map)
 		return ERR_PTR(-ENOMEM);
 	err = snapmap_set_limits(map, attr);
@@ -307,6 +308,60 @@ struct snapmap *snapmap_open_named(const char *name, bool read_only)
 		return ERR_PTR(err);
 	}
 	return map;
+}
+
+/**
+ * snapmap_count_named() - how many named maps live now
+ *
+ * Context: process context; takes the registry mutex.
+ *
+ * Return: the number of named maps, which may change as soon as the mutex
+ * is dropped.
+ */
+u32 snapmap_count_named(void)
+{
+	struct snapmap *map;
+	u32 n = 0;
+
+	mutex_lock(&snapmap_registry_lock);
+	list_for_each_entry(map, &snapmap_registry, registry)
+		n += !!map->name[0];
+	mutex_unlock(&snapmap_registry_lock);
+	return n;
+}
+
+/**
+ * snapmap_describe_named() - describe the named maps
+ * @descs: room for @room descriptions, zeroed by the caller
+ * @room: how many fit at @descs
+ *
+ * Fills the first @room descriptions, in registry order.
+ *
+ * Context: process context; takes the registry mutex.
+ *
+ * Return: the number of named maps, which may be more than @room.
+ */
+u32 snapmap_describe_named(struct snapmap_map_desc *descs, u32 room)
+{
+	struct snapmap *map;
+	u32 n = 0;
+
+	mutex_lock(&snapmap_registry_lock);
+	list_for_each_entry(map, &snapmap_registry, registry) {
+		if (!map->name[0])
+			continue;
+		if (n < room) {
+			descs[n].uid = from_kuid_munged(current_user_ns(),
+							map->uid);
+			descs[n].gid = from_kgid_munged(current_user_ns(),
+							map->gid);
+			descs[n].mode = map->mode;
+			memcpy(descs[n].name, map->name, sizeof(descs[n].name));
+		}
+		n++;
+	}
+	mutex_unlock(&snapmap_registry_lock);
+	return n;
 }
 
 /**

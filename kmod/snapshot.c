@@ -44,7 +44,8 @@
 /**
  * struct snapmap_snapshot - an open snapshot
  * @map: the map, held by a reference
- * @link: in the map's list of snapshots (ATOMIC only, until it goes stale)
+ * @link: in the map's list of snapshots (ATOMIC only, once started, until
+ *        it goes stale); empty before it starts
  * @version: V, or %SNAPMAP_VERSION_PENDING while being taken
  * @weak: a WEAK snapshot
  * @stale: invalidated; written under the map's snap_lock
@@ -54,6 +55,7 @@
  * @counted: @entries and @bytes are known; protected by @lock
  * @entries: records in the snapshot
  * @bytes: bytes read(2) yields for all records
+ * @taken: records handed out since the last rewind; protected by @lock
  * @rcu: frees the snapshot after writers stop looking at @version
  */
 struct snapmap_snapshot {
@@ -68,6 +70,7 @@ struct snapmap_snapshot {
 	bool counted;
 	u64 entries;
 	u64 bytes;
+	u64 taken;
 	struct rcu_head rcu;
 };
 
@@ -190,6 +193,70 @@ void snapmap_snapshots_exit(struct snapmap *map)
 }
 
 /**
+ * snapmap_snapshot_alloc() - a snapshot of a map, not taken yet
+ * @map: the map
+ * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
+ *
+ * For callers that have more to do that can fail (make a file for the
+ * snapshot) before the snapshot takes its place among the map's writes:
+ * snapmap_snapshot_start() takes it, and cannot fail.  A snapshot never
+ * started holds nothing, takes no version from the map, and is closed with
+ * snapmap_snapshot_close() like any other.  The snapshot holds a reference
+ * on @map.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: the snapshot; ERR_PTR(-EINVAL) for unknown flags;
+ * ERR_PTR(-ENOMEM).
+ */
+struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
+						u32 flags)
+{
+	struct snapmap_snapshot *snap;
+
+	if (flags & ~SNAPMAP_SNAPSHOT_WEAK)
+		return ERR_PTR(-EINVAL);
+	/* A full memory cgroup gives ENOMEM, not its OOM killer. */
+	snap = kzalloc(sizeof(*snap), SNAPMAP_GFP_BUF);
+	if (!snap)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&snap->lock);
+	INIT_LIST_HEAD(&snap->link);
+	atomic64_set(&snap->version, SNAPMAP_VERSION_PENDING);
+	snap->map = map;
+	snapmap_get(map);
+	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
+		snap->weak = true;
+		rhashtable_walk_enter(&map->ht, &snap->iter);
+	}
+	return snap;
+}
+
+/**
+ * snapmap_snapshot_start() - take a snapshot made by snapmap_snapshot_alloc()
+ * @snap: the snapshot
+ *
+ * An ATOMIC snapshot takes its version V here, in O(1), without waiting for
+ * readers or writers.  Nothing to do for a WEAK snapshot.
+ *
+ * Context: any context but hard interrupts; takes the map's snap_lock.
+ */
+void snapmap_snapshot_start(struct snapmap_snapshot *snap)
+{
+	struct snapmap *map = snap->map;
+	u64 version;
+
+	if (snap->weak)
+		return;
+	/* In the list before taking V: see the comment at the top. */
+	spin_lock(&map->snap_lock);
+	list_add_tail_rcu(&snap->link, &map->snapshots);
+	version = atomic64_inc_return(&map->seq);
+	atomic64_set(&snap->version, version);
+	spin_unlock(&map->snap_lock);
+}
+
+/**
  * snapmap_snapshot_open() - take a snapshot of a map
  * @map: the map
  * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
@@ -204,31 +271,10 @@ void snapmap_snapshots_exit(struct snapmap *map)
  */
 struct snapmap_snapshot *snapmap_snapshot_open(struct snapmap *map, u32 flags)
 {
-	struct snapmap_snapshot *snap;
-	u64 version;
+	struct snapmap_snapshot *snap = snapmap_snapshot_alloc(map, flags);
 
-	if (flags & ~SNAPMAP_SNAPSHOT_WEAK)
-		return ERR_PTR(-EINVAL);
-	snap = kzalloc(sizeof(*snap), GFP_KERNEL_ACCOUNT);
-	if (!snap)
-		return ERR_PTR(-ENOMEM);
-	mutex_init(&snap->lock);
-	snap->map = map;
-	snapmap_get(map);
-
-	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
-		snap->weak = true;
-		rhashtable_walk_enter(&map->ht, &snap->iter);
-		return snap;
-	}
-
-	/* In the list before taking V: see the comment at the top. */
-	atomic64_set(&snap->version, SNAPMAP_VERSION_PENDING);
-	spin_lock(&map->snap_lock);
-	list_add_tail_rcu(&snap->link, &map->snapshots);
-	version = atomic64_inc_return(&map->seq);
-	atomic64_set(&snap->version, version);
-	spin_unlock(&map->snap_lock);
+	if (!IS_ERR(snap))
+		snapmap_snapshot_start(snap);
 	return snap;
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_open);
@@ -333,6 +379,44 @@ static int snapmap_weak_next(struct snapmap_snapshot *snap,
 	return 0;
 }
 
+/* A record callback, and how many records it took. */
+struct snapmap_take {
+	snapmap_record_fn fn;
+	void *arg;
+	u64 taken;
+};
+
+static int snapmap_take_record(const void *key, u32 key_len,
+			       const void *value, u32 value_len, u64 version,
+			       void *arg)
+{
+	struct snapmap_take *take = arg;
+	int ret;
+
+	ret = take->fn(key, key_len, value, value_len, version, take->arg);
+	if (!ret)
+		take->taken++;
+	return ret;
+}
+
+/* snapmap_snapshot_next(), with @snap->lock held. */
+static int __snapmap_snapshot_next(struct snapmap_snapshot *snap,
+				   snapmap_record_fn fn, void *arg)
+{
+	struct snapmap_take take = { .fn = fn, .arg = arg };
+	int ret;
+
+	lockdep_assert_held(&snap->lock);
+	if (READ_ONCE(snap->stale))
+		return -ESTALE;
+	if (snap->weak)
+		ret = snapmap_weak_next(snap, snapmap_take_record, &take);
+	else
+		ret = snapmap_atomic_next(snap, snapmap_take_record, &take);
+	snap->taken += take.taken;
+	return ret;
+}
+
 /**
  * snapmap_snapshot_next() - hand the next records of a snapshot to @fn
  * @snap: the snapshot
@@ -353,12 +437,7 @@ int snapmap_snapshot_next(struct snapmap_snapshot *snap, snapmap_record_fn fn,
 	int ret;
 
 	mutex_lock(&snap->lock);
-	if (READ_ONCE(snap->stale))
-		ret = -ESTALE;
-	else if (snap->weak)
-		ret = snapmap_weak_next(snap, fn, arg);
-	else
-		ret = snapmap_atomic_next(snap, fn, arg);
+	ret = __snapmap_snapshot_next(snap, fn, arg);
 	mutex_unlock(&snap->lock);
 	return ret;
 }
@@ -399,6 +478,25 @@ static int snapmap_read_record(const void *key, u32 key_len,
 	return 0;
 }
 
+/* snapmap_snapshot_read(), with @snap->lock held. */
+static ssize_t __snapmap_snapshot_read(struct snapmap_snapshot *snap,
+				       void *buf, size_t size)
+{
+	struct snapmap_read_buf rb = { .data = buf, .size = size };
+	int ret;
+
+	ret = __snapmap_snapshot_next(snap, snapmap_read_record, &rb);
+	if (ret < 0)
+		return ret;
+	if (ret > 0 && !rb.used)
+		return -EMSGSIZE;
+	if (snap->weak) {
+		snap->entries += rb.records;
+		snap->bytes += rb.used;
+	}
+	return rb.used;
+}
+
 /**
  * snapmap_snapshot_read() - copy the next whole records of a snapshot
  * @snap: the snapshot
@@ -414,23 +512,29 @@ static int snapmap_read_record(const void *key, u32 key_len,
 ssize_t snapmap_snapshot_read(struct snapmap_snapshot *snap, void *buf,
 			      size_t size)
 {
-	struct snapmap_read_buf rb = { .data = buf, .size = size };
-	int ret;
+	ssize_t ret;
 
-	ret = snapmap_snapshot_next(snap, snapmap_read_record, &rb);
-	if (ret < 0)
-		return ret;
-	if (ret > 0 && !rb.used)
-		return -EMSGSIZE;
-	if (snap->weak) {
-		mutex_lock(&snap->lock);
-		snap->entries += rb.records;
-		snap->bytes += rb.used;
-		mutex_unlock(&snap->lock);
-	}
-	return rb.used;
+	mutex_lock(&snap->lock);
+	ret = __snapmap_snapshot_read(snap, buf, size);
+	mutex_unlock(&snap->lock);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_read);
+
+/* snapmap_snapshot_rewind(), with @snap->lock held. */
+static void __snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
+{
+	lockdep_assert_held(&snap->lock);
+	if (snap->weak) {
+		rhashtable_walk_exit(&snap->iter);
+		rhashtable_walk_enter(&snap->map->ht, &snap->iter);
+		snap->entries = 0;
+		snap->bytes = 0;
+	} else {
+		snapmap_cursor_reset(snap->map, &snap->cursor);
+	}
+	snap->taken = 0;
+}
 
 /**
  * snapmap_snapshot_rewind() - start the next walk from the first record
@@ -441,17 +545,76 @@ EXPORT_SYMBOL_GPL(snapmap_snapshot_read);
 void snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
 {
 	mutex_lock(&snap->lock);
-	if (snap->weak) {
-		rhashtable_walk_exit(&snap->iter);
-		rhashtable_walk_enter(&snap->map->ht, &snap->iter);
-		snap->entries = 0;
-		snap->bytes = 0;
-	} else {
-		snapmap_cursor_reset(snap->map, &snap->cursor);
-	}
+	__snapmap_snapshot_rewind(snap);
 	mutex_unlock(&snap->lock);
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_rewind);
+
+static int snapmap_skip_record(const void *key, u32 key_len,
+			       const void *value, u32 value_len, u64 version,
+			       void *arg)
+{
+	u64 *left = arg;
+
+	if (!*left)
+		return 1;
+	(*left)--;
+	return 0;
+}
+
+/**
+ * snapmap_snapshot_read_out() - hand the next whole records of a snapshot
+ * to a reader that may fail to take them
+ * @snap: the snapshot
+ * @buf: a buffer for the records, in the layout of read(2) on a snapshot fd
+ * @size: size of @buf
+ * @out: hands the records in @buf to the reader (copies them to user
+ *       memory); returns 0 or a negative errno
+ * @arg: passed to @out
+ *
+ * As snapmap_snapshot_read(), but no other reader of @snap runs until @out
+ * returns, and if @out fails the records go back to the snapshot: the next
+ * read starts with them again.  Giving them back walks the snapshot up to
+ * them, which takes time proportional to the records before them; it only
+ * happens when @out fails.
+ *
+ * Context: process context; may sleep.  @out is called with the
+ * snapshot's mutex held, outside RCU, and may sleep.
+ *
+ * Return: bytes handed to @out; 0 at the end of the snapshot; -EMSGSIZE
+ * if the next record does not fit in @size; -ESTALE if the snapshot was
+ * invalidated; what @out returned.
+ */
+ssize_t snapmap_snapshot_read_out(struct snapmap_snapshot *snap, void *buf,
+				  size_t size, snapmap_read_out_fn out,
+				  void *arg)
+{
+	u64 taken, entries, bytes;
+	ssize_t len;
+	int err;
+
+	mutex_lock(&snap->lock);
+	taken = snap->taken;
+	entries = snap->entries;
+	bytes = snap->bytes;
+	len = __snapmap_snapshot_read(snap, buf, size);
+	if (len > 0) {
+		err = out(arg, buf, len);
+		if (err) {
+			/* A stale snapshot gives back nothing: ESTALE next. */
+			__snapmap_snapshot_rewind(snap);
+			__snapmap_snapshot_next(snap, snapmap_skip_record,
+						&taken);
+			if (snap->weak) {
+				snap->entries = entries;
+				snap->bytes = bytes;
+			}
+			len = err;
+		}
+	}
+	mutex_unlock(&snap->lock);
+	return len;
+}
 
 static int snapmap_count_record(const void *key, u32 key_len,
 				const void *value, u32 value_len, u64 version,
@@ -554,7 +717,8 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap)
 		rhashtable_walk_exit(&snap->iter);
 	} else {
 		spin_lock(&map->snap_lock);
-		if (!snap->stale)
+		/* Not in the list if stale, or never started. */
+		if (!snap->stale && !list_empty(&snap->link))
 			list_del_rcu(&snap->link);
 		spin_unlock(&map->snap_lock);
 		snapmap_cursor_reset(map, &snap->cursor);
@@ -634,7 +798,7 @@ struct snapmap *snapmap_clone(struct snapmap *map,
 	if (IS_ERR(dst))
 		return dst;
 	err = -ENOMEM;
-	buf = kvmalloc(bufsize, GFP_KERNEL);
+	buf = kvmalloc(bufsize, SNAPMAP_GFP_BUF);
 	if (!buf)
 		goto err_put;
 	snap = snapmap_snapshot_open(map, 0);

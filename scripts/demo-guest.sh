@@ -3,9 +3,21 @@
 #
 # What `make demo` shows inside the guest, with snapmap.ko loaded.
 set -e
-echo "# the loaded module, as snapmapctl reports it:"
-snapmapctl version | sed 's/^/#   /'
-echo "#"
-echo "# a writer moves one key along (put k+1, del k) while snapshots are"
-echo "# taken; the map never holds zero keys, nor two that are not neighbours:"
-moving_key 1000 | sed 's/^/#   /'
+
+say() {
+	echo
+	echo "== $*"
+}
+
+say "The loaded module"
+snapmapctl version
+
+say "Writers hammer map 'demo' while it is read whole, over and over"
+moving_key -r 500 -n demo -c demo-clone -x '
+	snapmapctl save demo /tmp/demo.smap
+	echo "save    ATOMIC snapshot of demo written to /tmp/demo.smap while the writers ran"
+	snapmapctl ls'
+
+say "The saved snapshot, checked, then restored into a new map"
+snapmapctl load --check /tmp/demo.smap | grep -E 'file|snapshot|records'
+snapmapctl load /tmp/demo.smap demo-restored -- snapmapctl ls

@@ -16,9 +16,9 @@
 /* What every module of this ABI offers. */
 #define MAP_FEATURES (SNAPMAP_FEATURE_NAMED_MAPS | SNAPMAP_FEATURE_VERSIONS)
 #define MAP_IOCTLS							\
-	(CMD_BIT(API) | CMD_BIT(CREATE) | CMD_BIT(OPEN) | CMD_BIT(GET) |	\
-	 CMD_BIT(PUT) | CMD_BIT(DEL) | CMD_BIT(BATCH) | CMD_BIT(CLEAR) |	\
-	 CMD_BIT(INFO))
+	(CMD_BIT(API) | CMD_BIT(CREATE) | CMD_BIT(OPEN) | CMD_BIT(LIST) |	\
+	 CMD_BIT(GET) | CMD_BIT(PUT) | CMD_BIT(DEL) | CMD_BIT(BATCH) |	\
+	 CMD_BIT(CLEAR) | CMD_BIT(INFO))
 #define SNAPSHOT_IOCTLS (CMD_BIT(SNAPSHOT) | CMD_BIT(SNAPSHOT_INFO))
 
 /* Everything this header knows of: every command, every feature. */

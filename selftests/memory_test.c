@@ -4,8 +4,11 @@
  * loaded.
  *
  * - every allocation of a map is charged to its creator's memory cgroup,
- *   and a map whose cgroup is full refuses writes with ENOMEM without the
- *   OOM killer touching anyone;
+ *   deletions' tombstones included, and a map whose cgroup is full refuses
+ *   writes with ENOMEM without the OOM killer touching anyone;
+ * - the buffers a call needs for its keys, values and records are charged
+ *   to the caller's memory cgroup, and fail with ENOMEM too when it is
+ *   full;
  * - the per-entry memory of 16-byte keys and values, as INFO counts it
  *   and as the slab allocator and the memory cgroup see it (reported);
  * - the module cannot be unloaded while a map or a snapshot exists;
@@ -40,18 +43,23 @@ static long long cg_read(const char *file)
 	return val;
 }
 
-static int write_file(const char *path, const char *text)
+/* A counter of the cgroup's memory.events, or -1. */
+static long long cg_event(const char *name)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text);
-	int ret = 0;
+	char path[256], line[128];
+	size_t len = strlen(name);
+	long long val = -1;
+	FILE *f;
 
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
+	snprintf(path, sizeof(path), "%s/memory.events", CGROUP_DIR);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, name, len) && line[len] == ' ')
+			val = strtoll(line + len + 1, NULL, 10);
+	fclose(f);
+	return val;
 }
 
 /* A cgroup v2 with the memory controller, or a reason to skip. */
@@ -62,7 +70,7 @@ static const char *cg_setup(void)
 	if (stat(CGROUP_ROOT "/cgroup.controllers", &st) &&
 	    mount("none", CGROUP_ROOT, "cgroup2", 0, NULL))
 		return "cannot mount cgroup2";
-	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+	if (sm_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
 		return "no memory controller";
 	if (mkdir(CGROUP_DIR, 0755) && errno != EEXIST)
 		return "cannot create a cgroup";
@@ -74,8 +82,8 @@ static void cg_enter(const char *max)
 	char pid[32];
 
 	snprintf(pid, sizeof(pid), "%d", getpid());
-	if (write_file(CGROUP_DIR "/memory.max", max) ||
-	    write_file(CGROUP_DIR "/cgroup.procs", pid))
+	if (sm_write_file(CGROUP_DIR "/memory.max", max) ||
+	    sm_write_file(CGROUP_DIR "/cgroup.procs", pid))
 		_exit(100);
 }
 
@@ -146,6 +154,8 @@ static void run_in_cgroup(struct __test_metadata *_metadata, const char *max,
 		TH_LOG("child died of signal %d", WTERMSIG(status));
 	}
 	EXPECT_EQ(0, WEXITSTATUS(status));
+	/* Not even a try: the cgroup's OOM killer was never woken. */
+	EXPECT_EQ(0, cg_event("oom"));
 	rmdir(CGROUP_DIR);
 }
 
@@ -182,6 +192,18 @@ TEST(charged_to_creator_memcg)
 	run_in_cgroup(_metadata, "max", fill_and_measure);
 }
 
+/* Filling a cgroup takes a while under emulation. */
+FIXTURE(slow) {
+};
+
+FIXTURE_SETUP(slow)
+{
+}
+
+FIXTURE_TEARDOWN(slow)
+{
+}
+
 static int fill_until_full(int fd)
 {
 	struct snapmap_info info;
@@ -202,23 +224,194 @@ static int fill_until_full(int fd)
 	return 0;
 }
 
-/* Tests that need more than the harness's default 30 seconds. */
-FIXTURE(slow) {};
-FIXTURE_SETUP(slow) {}
-FIXTURE_TEARDOWN(slow) {}
-
 /*
  * A map whose creator's cgroup is full refuses writes with ENOMEM: no OOM
  * kill, nothing lost, reads work and the map can be emptied.  (Freed
  * versions are returned only after an RCU grace period, which user space
  * cannot wait for, so this does not check that room comes back.)
- *
- * Filling 8 MiB takes some 30000 single PUTs, which on the debug kernel
- * under emulation, on a loaded host, can take longer than 30 seconds.
  */
-TEST_F_TIMEOUT(slow, memcg_limit_refuses_writes, 180)
+TEST_F_TIMEOUT(slow, memcg_limit_refuses_writes, 300)
 {
 	run_in_cgroup(_metadata, "8M", fill_until_full);
+}
+
+/*
+ * In a full cgroup, calls that need buffers for long keys and values (64
+ * KiB: more than a slab page, so that the buffers come from vmalloc()), a
+ * batch and a snapshot read each work or fail with ENOMEM; none wakes the
+ * cgroup's OOM killer, whose first victim would be this process.
+ */
+static int full_cgroup_calls(int fd)
+{
+	static char key[200], value[65536], buf[65536];
+	struct snapmap_batch_op ops[16];
+	unsigned int done, i;
+	void *rbuf;
+	ssize_t n;
+	int sfd, ret;
+
+	memset(key, 'k', sizeof(key));
+	memset(value, 'v', sizeof(value));
+	/* The snapshot's fd and the read buffer, while there is room. */
+	sfd = sm_snapshot(fd, 0, NULL);
+	rbuf = malloc(1 << 21);
+	if (sfd < 0 || !rbuf)
+		return 10;
+	/* Not 0: malloc() and memset(0) become a calloc() that touches nothing. */
+	memset(rbuf, 1, 1 << 21);
+	memset(ops, 0, sizeof(ops));
+	for (i = 0; i < 16; i++) {
+		ops[i].opcode = SNAPMAP_BATCH_PUT;
+		ops[i].key_len = sizeof(key) - i;
+		ops[i].value_len = 1000;
+		ops[i].key = SM_PTR(key);
+		ops[i].value = SM_PTR(value);
+	}
+
+	if (put_n(fd, 1000000, &done) != -ENOMEM)
+		return 1;
+	ret = sm_put(fd, 0, key, sizeof(key), value, sizeof(value), 0, NULL);
+	if (ret && ret != -ENOMEM)
+		return 2;
+	ret = sm_get(fd, "key-000000000000", 16, buf, sizeof(buf), NULL, NULL);
+	if (ret && ret != -ENOMEM)
+		return 3;
+	if (sm_batch(fd, 0, ops, 16, &done) || done != 16)
+		return 4;
+	for (i = 0; i < 16; i++)
+		if (ops[i].out_result && ops[i].out_result != -ENOMEM)
+			return 5;
+	n = read(sfd, rbuf, 1 << 21);
+	if (n < 0 && errno != ENOMEM)
+		return 6;
+	close(sfd);
+	free(rbuf);
+	return 0;
+}
+
+TEST_F_TIMEOUT(slow, full_memcg_no_oom_kill, 300)
+{
+	run_in_cgroup(_metadata, "8M", full_cgroup_calls);
+}
+
+/*
+ * The buffer read(2) needs on a snapshot fd, as big as the map's largest
+ * record, is charged to the reader: in a full cgroup, a read into a 2 MiB
+ * buffer of a map of the default limits (1 MiB values) fails with ENOMEM,
+ * and works again once the limit is lifted.
+ */
+static int read_into_full_cgroup(int fd)
+{
+	unsigned int done;
+	int sfd, max_fd;
+	void *buf;
+	ssize_t n;
+
+	if (sm_put_str(fd, "key", "value", NULL))
+		return 1;
+	sfd = sm_snapshot(fd, 0, NULL);
+	buf = malloc(1 << 21);
+	/* Opened now: a full cgroup has no room for another file. */
+	max_fd = open(CGROUP_DIR "/memory.max", O_WRONLY | O_CLOEXEC);
+	if (sfd < 0 || !buf || max_fd < 0)
+		return 2;
+	memset(buf, 1, 1 << 21);
+	if (put_n(fd, 1000000, &done) != -ENOMEM)
+		return 3;
+
+	n = read(sfd, buf, 1 << 21);
+	if (n != -1 || errno != ENOMEM)
+		return 4;
+	if (write(max_fd, "max", 3) != 3)
+		return 5;
+	close(max_fd);
+	n = read(sfd, buf, 1 << 21);
+	if (n != SNAPMAP_RECORD_SIZE(3, 5))
+		return 6;
+	close(sfd);
+	free(buf);
+	return 0;
+}
+
+TEST_F_TIMEOUT(slow, read_buffer_charged, 300)
+{
+	run_in_cgroup(_metadata, "6M", read_into_full_cgroup);
+}
+
+#define TOMB_KEYS 4000
+#define TOMB_ROUNDS 8
+#define TOMB_BATCH 500
+
+/* One op per key, of @opcode, in batches. */
+static int batch_all(int fd, __u32 opcode)
+{
+	static struct snapmap_batch_op ops[TOMB_BATCH];
+	static char keys[TOMB_BATCH][17];
+	unsigned int i, j, done;
+
+	for (i = 0; i < TOMB_KEYS; i += TOMB_BATCH) {
+		memset(ops, 0, sizeof(ops));
+		for (j = 0; j < TOMB_BATCH; j++) {
+			snprintf(keys[j], sizeof(keys[j]), "key-%012u", i + j);
+			ops[j].opcode = opcode;
+			ops[j].key_len = 16;
+			ops[j].key = SM_PTR(keys[j]);
+			ops[j].value_len = opcode == SNAPMAP_BATCH_PUT ? 16 : 0;
+			ops[j].value = SM_PTR(keys[j]);
+		}
+		if (sm_batch(fd, SNAPMAP_BATCH_STOP_ON_ERROR, ops, TOMB_BATCH,
+			     &done) || done != TOMB_BATCH ||
+		    ops[TOMB_BATCH - 1].out_result)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * With a snapshot holding every key's first value, deleting every key,
+ * taking a snapshot and writing them all again, round after round, pins a
+ * tombstone per key and round: each later snapshot needs its round's
+ * tombstone to hide the first value.  They count in INFO's bytes, and they
+ * must count in the memory cgroup too: otherwise a user could keep as much
+ * uncharged kernel memory as the map's byte limit.
+ */
+static int pin_tombstones(int fd)
+{
+	struct snapmap_info before, after;
+	long long mem_before, mem_after;
+	int sfd[TOMB_ROUNDS + 1];
+	unsigned int r;
+
+	if (batch_all(fd, SNAPMAP_BATCH_PUT))
+		return 1;
+	sfd[0] = sm_snapshot(fd, 0, NULL);
+	if (sfd[0] < 0 || sm_info(fd, &before))
+		return 1;
+	mem_before = cg_read("memory.current");
+	for (r = 1; r <= TOMB_ROUNDS; r++) {
+		if (batch_all(fd, SNAPMAP_BATCH_DEL))
+			return 2;
+		sfd[r] = sm_snapshot(fd, 0, NULL);
+		if (sfd[r] < 0 || batch_all(fd, SNAPMAP_BATCH_PUT))
+			return 3;
+	}
+	mem_after = cg_read("memory.current");
+	if (sm_info(fd, &after))
+		return 4;
+	printf("# %u tombstones pinned: INFO bytes +%llu, memory.current +%lld\n",
+	       TOMB_KEYS * TOMB_ROUNDS,
+	       (unsigned long long)(after.out_bytes - before.out_bytes),
+	       mem_after - mem_before);
+	fflush(stdout);
+	for (r = 0; r <= TOMB_ROUNDS; r++)
+		close(sfd[r]);
+	return mem_after - mem_before < (long long)(after.out_bytes -
+						    before.out_bytes) ? 5 : 0;
+}
+
+TEST_F_TIMEOUT(slow, tombstones_charged, 300)
+{
+	run_in_cgroup(_metadata, "max", pin_tombstones);
 }
 
 static int unload_snapmap(void)

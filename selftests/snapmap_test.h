@@ -6,6 +6,7 @@
 #ifndef _SNAPMAP_TEST_H
 #define _SNAPMAP_TEST_H
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -283,6 +284,51 @@ static inline int sm_set_param(const char *name, unsigned long long val)
 		ret = -errno ?: -EIO;
 	close(fd);
 	return ret;
+}
+
+/* Write @text to the file at @path: 0, or -errno. */
+static inline int sm_write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC);
+	ssize_t len = strlen(text);
+	int ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, text, len) != len)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+/* The fds the calling process has open, or -1. */
+static inline int sm_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+/* The lines of the debugfs list of maps (one per map, and a header). */
+#define SNAPMAP_MAPS_FILE "/sys/kernel/debug/snapmap/maps"
+
+static inline int sm_count_maps(void)
+{
+	FILE *f = fopen(SNAPMAP_MAPS_FILE, "r");
+	int n = 0, c;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
 }
 
 /* Expect two snapmap_info of one map to show the same contents and usage. */

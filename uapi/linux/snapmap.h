@@ -45,7 +45,10 @@
  * ========== ============================================================
  * ENOTTY     the command is not known on this kind of file descriptor
  * EFAULT     an argument pointer, or a pointer inside an argument, is not
- *            accessible; nothing was changed
+ *            accessible; nothing was changed.  (A command that changes
+ *            the map makes sure first that its answer can be written
+ *            back: only another thread unmapping the argument meanwhile
+ *            can make the change happen and its answer be lost.)
  * EINVAL     ``size`` is smaller than the first version of the structure,
  *            an unknown flag or a contradictory pair of flags is set, a
  *            ``__reserved`` member is not zero, a key length is 0, a name
@@ -72,7 +75,11 @@
  *            asked for
  * ESTALE     a snapshot was invalidated to keep its map within its byte
  *            limit (see "snapshots"); only closing it is left to do
- * ENOMEM     the module could not allocate memory; nothing was changed
+ * ENOMEM     the module could not allocate memory, or the caller's
+ *            memory cgroup (or for a write, the map creator's) is full;
+ *            nothing was changed
+ * EMFILE     a command that returns a new fd: the process has no free fd;
+ *            nothing was changed
  * ========== ============================================================
  */
 
@@ -92,6 +99,7 @@
  * @SNAPMAP_CMD_API: handshake, on the control fd
  * @SNAPMAP_CMD_CREATE: create a map, on the control fd
  * @SNAPMAP_CMD_OPEN: open a named map, on the control fd
+ * @SNAPMAP_CMD_LIST: list the named maps, on the control fd
  * @SNAPMAP_CMD_GET: look a key up, on a map fd
  * @SNAPMAP_CMD_PUT: insert or replace a key, on a map fd
  * @SNAPMAP_CMD_DEL: delete a key, on a map fd
@@ -110,6 +118,7 @@ enum snapmap_cmd {
 	SNAPMAP_CMD_API = 0x00,
 	SNAPMAP_CMD_CREATE = 0x01,
 	SNAPMAP_CMD_OPEN = 0x02,
+	SNAPMAP_CMD_LIST = 0x03,
 	SNAPMAP_CMD_GET = 0x10,
 	SNAPMAP_CMD_PUT = 0x11,
 	SNAPMAP_CMD_DEL = 0x12,
@@ -127,7 +136,7 @@ enum snapmap_cmd {
  * Bits of &snapmap_api.out_features:
  *
  * - %SNAPMAP_FEATURE_NAMED_MAPS: maps can be named, opened by name with
- *   %SNAPMAP_IOC_OPEN, and are listed in debugfs (ABI version 1).
+ *   %SNAPMAP_IOC_OPEN, and are listed by %SNAPMAP_IOC_LIST (ABI version 1).
  * - %SNAPMAP_FEATURE_VERSIONS: every entry carries the version of the write
  *   that produced it; %SNAPMAP_PUT_IF_VERSION and %SNAPMAP_DEL_IF_VERSION
  *   compare against it (ABI version 1).
@@ -241,6 +250,52 @@ struct snapmap_open {
 	__u32 size;
 	__u32 flags;
 	char name[SNAPMAP_NAME_LEN];
+};
+
+/**
+ * struct snapmap_map_desc - a named map, as %SNAPMAP_IOC_LIST describes it
+ * @uid: owner's uid
+ * @gid: owner's gid
+ * @mode: permission bits
+ * @__reserved: zero
+ * @name: NUL-terminated name, zero-padded
+ *
+ * Only what a directory listing would show: a map's contents and usage
+ * are read with %SNAPMAP_IOC_INFO by those who may open it.
+ */
+struct snapmap_map_desc {
+	__u32 uid;
+	__u32 gid;
+	__u32 mode;
+	__u32 __reserved;
+	char name[SNAPMAP_NAME_LEN];
+};
+
+/**
+ * struct snapmap_list - list the named maps
+ * @size: sizeof(struct snapmap_list)
+ * @flags: must be zero
+ * @count: room at @descs, in descriptions; 0 to ask only how many there are
+ * @desc_size: sizeof(struct snapmap_map_desc) as the caller knows it; a
+ *             larger one gets its tail zeroed, so it can grow
+ * @descs: user pointer to an array of @count descriptions
+ * @out_count: number of named maps; when it is above @count, only the
+ *             first @count were written and the caller may retry with
+ *             more room
+ * @__reserved: must be zero
+ *
+ * Issued on the control fd.  Every named map is listed, whoever owns it,
+ * in no particular order; maps created or freed during the call may or may
+ * not appear.
+ */
+struct snapmap_list {
+	__u32 size;
+	__u32 flags;
+	__u32 count;
+	__u32 desc_size;
+	__aligned_u64 descs;
+	__u32 out_count;
+	__u32 __reserved;
 };
 
 /**
@@ -448,7 +503,9 @@ struct snapmap_clear {
  * @out_entries: keys in the map
  * @out_bytes: memory used by the map's entries, in bytes, counting the
  *             per-entry overhead; what the byte limit is checked against
- * @out_version: version of the latest write
+ * @out_version: the map's last version: that of its latest write, or of
+ *               its latest ATOMIC snapshot or clone if that came later
+ *               (they take a version too)
  * @out_gets: GETs served, found or not
  * @out_puts: successful PUTs
  * @out_dels: successful DELs
@@ -594,7 +651,9 @@ struct snapmap_snapshot_info {
  * snapshot went stale while being copied; ENOSPC if it does not fit the
  * limits (they are checked loosely while writers race, so a snapshot can
  * hold a little more than a fresh map accepts); EEXIST, EDQUOT and EINVAL
- * as for %SNAPMAP_IOC_CREATE.
+ * as for %SNAPMAP_IOC_CREATE.  A clone that fails once it has taken its
+ * snapshot leaves the source as it was but for its version (see
+ * &snapmap_info.out_version), which the snapshot took.
  *
  * Return: a new map fd, opened for reading and writing.
  */
@@ -613,6 +672,8 @@ struct snapmap_clone {
 				 struct snapmap_create)
 #define SNAPMAP_IOC_OPEN _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_OPEN, \
 			       struct snapmap_open)
+#define SNAPMAP_IOC_LIST _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_LIST, \
+			       struct snapmap_list)
 #define SNAPMAP_IOC_GET _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_GET, \
 			      struct snapmap_get)
 #define SNAPMAP_IOC_PUT _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_PUT, \

@@ -2,34 +2,437 @@
 /*
  * libsnapmap - user space library for the snapmap kernel module
  *
- * Every function returns 0 (or a file descriptor) on success and a negative
- * errno on failure; none of them relies on errno.  All are thread-safe.
+ * Conventions, for every function:
+ * - it returns 0 (or a file descriptor, or a count) on success and a
+ *   negative errno on failure; it never relies on errno, and leaves it
+ *   as it was on success;
+ * - it is thread-safe: it keeps no state of its own, except in a
+ *   &struct snapmap_snapshot, which one thread uses at a time;
+ * - file descriptors it opens are close-on-exec;
+ * - a @ctl_fd argument is a descriptor of snapmap_ctl_open(), or -1 to let
+ *   the call open /dev/snapmap and close it again itself;
+ * - an options structure may be NULL for every default.  It starts with
+ *   its own size, so it can grow while programs built against an older
+ *   header keep working: declare one with SNAPMAP_OPTS().
+ *
+ * The errno values are those of the ioctls (see the "errno values" table
+ * of <linux/snapmap.h>), plus EOPNOTSUPP when the loaded module is older
+ * than the library and does not have the command.
  */
 
 #ifndef _LIBSNAPMAP_H
 #define _LIBSNAPMAP_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
 #include <linux/snapmap.h>
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
+#define LIBSNAPMAP_MAJOR_VERSION 1
+#define LIBSNAPMAP_MINOR_VERSION 0
+
+/**
+ * snapmap_lib_version() - the library's version, as "MAJOR.MINOR"
+ *
+ * Of the library loaded at run time, which may be newer than the header
+ * the program was built with.
+ */
+const char *snapmap_lib_version(void);
+
+/**
+ * SNAPMAP_OPTS() - declare and initialize an options structure
+ * @type: the structure's name without ``struct``, e.g. snapmap_create_opts
+ * @name: the variable's name
+ *
+ * Sets the structure's @sz member and zeroes every member not named in
+ * the designated initializers that follow, as libbpf's LIBBPF_OPTS().
+ */
+#define SNAPMAP_OPTS(type, name, ...)					\
+	struct type name = {						\
+		.sz = sizeof(struct type),				\
+		__VA_ARGS__						\
+	}
+
+/*
+ * The control device
+ */
+
 /**
  * snapmap_ctl_open() - open the control device /dev/snapmap
  *
- * Return: a file descriptor (close-on-exec) or a negative errno.
+ * Return: a file descriptor or a negative errno (ENOENT when the module is
+ * not loaded).
  */
 int snapmap_ctl_open(void);
 
 /**
  * snapmap_api() - the API handshake
- * @ctl_fd: a file descriptor from snapmap_ctl_open()
+ * @ctl_fd: control fd, or -1
  * @api: filled with the module's ABI version, features and ioctls
  *
  * Return: 0 or a negative errno.
  */
 int snapmap_api(int ctl_fd, struct snapmap_api *api);
+
+/**
+ * snapmap_has_cmd() - whether a handshake's module has a command
+ * @api: the answer of snapmap_api()
+ * @cmd: a ``SNAPMAP_CMD_*``
+ */
+bool snapmap_has_cmd(const struct snapmap_api *api, unsigned int cmd);
+
+/*
+ * Maps
+ */
+
+/**
+ * struct snapmap_create_opts - options of snapmap_create()
+ * @sz: sizeof(struct snapmap_create_opts); set by SNAPMAP_OPTS()
+ * @max_key_len: longest key; 0 for the module's default
+ * @max_value_len: longest value; 0 for the module's default
+ * @max_entries: most keys; 0 for the module's default
+ * @max_bytes: most memory, counting the per-entry overhead; 0 for the
+ *             module's default
+ * @mode: permission bits for snapmap_open() by others; 0 for 0600
+ * @name: name, or NULL (or "") for an unnamed map
+ */
+struct snapmap_create_opts {
+	size_t sz;
+	__u32 max_key_len;
+	__u32 max_value_len;
+	__u64 max_entries;
+	__u64 max_bytes;
+	__u32 mode;
+	const char *name;
+};
+
+/**
+ * snapmap_create() - create a map
+ * @ctl_fd: control fd, or -1
+ * @opts: limits, mode and name; NULL for the defaults
+ *
+ * Return: a map fd, opened for reading and writing, or a negative errno:
+ * EINVAL for a bad option or name (longer than %SNAPMAP_NAME_LEN - 1),
+ * EEXIST for a name taken, EDQUOT, ENOMEM.
+ */
+int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts);
+
+/**
+ * snapmap_open() - open a named map
+ * @ctl_fd: control fd, or -1
+ * @name: the map's name
+ * @flags: 0 or %SNAPMAP_OPEN_RDONLY
+ *
+ * Return: a map fd or a negative errno: ENOENT, EACCES, EINVAL.
+ */
+int snapmap_open(int ctl_fd, const char *name, __u32 flags);
+
+/**
+ * snapmap_list() - the named maps
+ * @ctl_fd: control fd, or -1
+ * @descs: set to an array allocated with malloc(), for the caller to
+ *         free(); NULL when there is no named map
+ *
+ * Return: the number of descriptions at @descs, or a negative errno
+ * (EOPNOTSUPP from a module without %SNAPMAP_IOC_LIST).
+ */
+int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs);
+
+/**
+ * snapmap_info() - limits, usage and counters of a map
+ * @map_fd: map fd
+ * @info: filled in
+ *
+ * Return: 0 or a negative errno.
+ */
+int snapmap_info(int map_fd, struct snapmap_info *info);
+
+/*
+ * Keys
+ */
+
+/**
+ * snapmap_get() - look a key up
+ * @map_fd: map fd
+ * @key: the key
+ * @key_len: its length
+ * @value: buffer for the value, or NULL if @value_len is 0
+ * @value_len: in: the buffer's size; out: the value's length
+ * @version: set to the entry's version; may be NULL
+ *
+ * Return: 0, or a negative errno: ENOENT for an absent key, ERANGE when
+ * the buffer is too small (@value_len and @version are set all the same,
+ * so that the caller can retry with a larger buffer), EMSGSIZE, EINVAL.
+ */
+int snapmap_get(int map_fd, const void *key, __u32 key_len, void *value,
+		__u32 *value_len, __u64 *version);
+
+/**
+ * snapmap_put() - insert or replace a key
+ * @map_fd: map fd, opened for writing
+ * @key: the key
+ * @key_len: its length
+ * @value: the value
+ * @value_len: its length, which may be 0
+ * @flags: 0, %SNAPMAP_PUT_NOEXIST or %SNAPMAP_PUT_EXIST
+ * @version: set to the new entry's version; may be NULL
+ *
+ * Return: 0, or a negative errno: EEXIST (NOEXIST), ENOENT (EXIST),
+ * ENOSPC, EMSGSIZE, EBADF for a read-only fd, EINVAL, ENOMEM.
+ */
+int snapmap_put(int map_fd, const void *key, __u32 key_len,
+		const void *value, __u32 value_len, __u32 flags,
+		__u64 *version);
+
+/**
+ * snapmap_cas() - replace a key's value if its version is the one given
+ * @map_fd: map fd, opened for writing
+ * @key: the key
+ * @key_len: its length
+ * @value: the new value
+ * @value_len: its length
+ * @expected: the version the entry must have
+ * @version: set to the new entry's version; may be NULL
+ *
+ * Return: 0, or a negative errno: ECANCELED when the version differs or
+ * the key is absent, and those of snapmap_put().
+ */
+int snapmap_cas(int map_fd, const void *key, __u32 key_len,
+		const void *value, __u32 value_len, __u64 expected,
+		__u64 *version);
+
+/**
+ * snapmap_del() - delete a key
+ * @map_fd: map fd, opened for writing
+ * @key: the key
+ * @key_len: its length
+ * @version: set to the deletion's version; may be NULL
+ *
+ * Return: 0, or a negative errno: ENOENT, EBADF, EMSGSIZE, EINVAL.
+ */
+int snapmap_del(int map_fd, const void *key, __u32 key_len, __u64 *version);
+
+/**
+ * snapmap_del_if() - delete a key if its version is the one given
+ * @map_fd: map fd, opened for writing
+ * @key: the key
+ * @key_len: its length
+ * @expected: the version the entry must have
+ * @version: set to the deletion's version; may be NULL
+ *
+ * Return: 0, or a negative errno: ECANCELED when the version differs or
+ * the key is absent, and those of snapmap_del().
+ */
+int snapmap_del_if(int map_fd, const void *key, __u32 key_len,
+		   __u64 expected, __u64 *version);
+
+/**
+ * snapmap_clear() - delete every key
+ * @map_fd: map fd, opened for writing
+ * @version: set to the version of the last deletion; may be NULL
+ *
+ * Not atomic: see %SNAPMAP_IOC_CLEAR.
+ *
+ * Return: 0 or a negative errno.
+ */
+int snapmap_clear(int map_fd, __u64 *version);
+
+/*
+ * Batches
+ */
+
+/**
+ * snapmap_batch_get() - fill in a GET operation of a batch
+ * @op: the operation
+ * @key: the key
+ * @key_len: its length
+ * @value: buffer for the value
+ * @value_len: its size
+ */
+void snapmap_batch_get(struct snapmap_batch_op *op, const void *key,
+		       __u32 key_len, void *value, __u32 value_len);
+
+/**
+ * snapmap_batch_put() - fill in a PUT operation of a batch
+ * @op: the operation
+ * @key: the key
+ * @key_len: its length
+ * @value: the value
+ * @value_len: its length
+ * @flags: as snapmap_put()'s
+ */
+void snapmap_batch_put(struct snapmap_batch_op *op, const void *key,
+		       __u32 key_len, const void *value, __u32 value_len,
+		       __u32 flags);
+
+/**
+ * snapmap_batch_del() - fill in a DEL operation of a batch
+ * @op: the operation
+ * @key: the key
+ * @key_len: its length
+ */
+void snapmap_batch_del(struct snapmap_batch_op *op, const void *key,
+		       __u32 key_len);
+
+/**
+ * snapmap_batch() - run several operations in order
+ * @map_fd: map fd
+ * @ops: the operations, filled in by the snapmap_batch_*() helpers (or by
+ *       hand: conditional PUTs and DELs set @version and their flag)
+ * @count: how many; more than %SNAPMAP_BATCH_MAX are sent in several
+ *         calls
+ * @flags: 0 or %SNAPMAP_BATCH_STOP_ON_ERROR
+ *
+ * Each operation's outcome is in its out_result (0 or a negative errno),
+ * out_value_len and out_version.  With %SNAPMAP_BATCH_STOP_ON_ERROR the
+ * batch stops after the first operation that fails.
+ *
+ * Return: the number of operations run (all of them, unless stopped), or
+ * a negative errno for an error of the batch itself (EINVAL, EFAULT); when
+ * that happens after a first call of several, the operations before it
+ * have run and show their results.
+ */
+int snapmap_batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		  __u32 flags);
+
+/*
+ * Snapshots
+ */
+
+/**
+ * struct snapmap_entry - one record of a snapshot
+ * @key: the key, valid until the next call on the snapshot
+ * @value: the value, valid until the next call on the snapshot
+ * @key_len: length of the key
+ * @value_len: length of the value
+ * @version: version of the entry
+ */
+struct snapmap_entry {
+	const void *key;
+	const void *value;
+	__u32 key_len;
+	__u32 value_len;
+	__u64 version;
+};
+
+/**
+ * struct snapmap_snapshot_opts - options of snapmap_snapshot_open()
+ * @sz: sizeof(struct snapmap_snapshot_opts); set by SNAPMAP_OPTS()
+ * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
+ * @buf_size: size of the read buffer; 0 for 64 KiB.  It grows by itself
+ *            when a record does not fit.
+ */
+struct snapmap_snapshot_opts {
+	size_t sz;
+	__u32 flags;
+	size_t buf_size;
+};
+
+/* An open snapshot and its read buffer; opaque. */
+struct snapmap_snapshot;
+
+/**
+ * snapmap_snapshot_open() - take a snapshot of a map
+ * @map_fd: map fd
+ * @opts: options; NULL for an ATOMIC snapshot
+ * @snap: set to the new snapshot
+ *
+ * Return: 0 or a negative errno.
+ */
+int snapmap_snapshot_open(int map_fd, const struct snapmap_snapshot_opts *opts,
+			  struct snapmap_snapshot **snap);
+
+/**
+ * snapmap_snapshot_next() - the next record of a snapshot
+ * @snap: the snapshot
+ * @entry: set to the record; its pointers are valid until the next call
+ *         on @snap
+ *
+ * Return: 1 with a record, 0 at the end, or a negative errno: ESTALE when
+ * the snapshot was invalidated to keep the map within its byte limit (the
+ * records returned so far do not make a whole snapshot: take a new one),
+ * ENOMEM, EIO for a record the library cannot parse.
+ */
+int snapmap_snapshot_next(struct snapmap_snapshot *snap,
+			  struct snapmap_entry *entry);
+
+/**
+ * snapmap_snapshot_rewind() - start over from the first record
+ * @snap: the snapshot
+ *
+ * An ATOMIC snapshot yields the same records again; a WEAK one walks the
+ * map anew.
+ *
+ * Return: 0 or a negative errno.
+ */
+int snapmap_snapshot_rewind(struct snapmap_snapshot *snap);
+
+/**
+ * snapmap_snapshot_info() - version, records and size of a snapshot
+ * @snap: the snapshot
+ * @info: filled in
+ *
+ * Return: 0 or a negative errno.
+ */
+int snapmap_snapshot_info(struct snapmap_snapshot *snap,
+			  struct snapmap_snapshot_info *info);
+
+/**
+ * snapmap_snapshot_version() - version of an ATOMIC snapshot
+ * @snap: the snapshot
+ *
+ * Return: the version (the snapshot holds the writes below it), or 0 for
+ * a WEAK snapshot.
+ */
+__u64 snapmap_snapshot_version(const struct snapmap_snapshot *snap);
+
+/**
+ * snapmap_snapshot_fd() - the snapshot fd under a snapshot
+ * @snap: the snapshot
+ *
+ * For poll(2) or for reading records directly; reading it moves the
+ * position snapmap_snapshot_next() reads from.
+ */
+int snapmap_snapshot_fd(const struct snapmap_snapshot *snap);
+
+/**
+ * snapmap_snapshot_close() - close a snapshot and free its buffer
+ * @snap: the snapshot, or NULL
+ */
+void snapmap_snapshot_close(struct snapmap_snapshot *snap);
+
+/*
+ * Clones
+ */
+
+/**
+ * struct snapmap_clone_opts - options of snapmap_clone()
+ * @sz: sizeof(struct snapmap_clone_opts); set by SNAPMAP_OPTS()
+ * @mode: permission bits of the new map; 0 for 0600
+ * @name: name of the new map, or NULL for an unnamed map
+ */
+struct snapmap_clone_opts {
+	size_t sz;
+	__u32 mode;
+	const char *name;
+};
+
+/**
+ * snapmap_clone() - copy a map, as an ATOMIC snapshot sees it, into a new
+ * map
+ * @map_fd: map fd of the source
+ * @opts: mode and name of the new map; NULL for an unnamed 0600 map
+ * @version: set to the version of the snapshot copied; may be NULL
+ *
+ * Return: a map fd for the new map, opened for reading and writing, or a
+ * negative errno: ESTALE, ENOSPC, EEXIST, EDQUOT, EINVAL, ENOMEM.
+ */
+int snapmap_clone(int map_fd, const struct snapmap_clone_opts *opts,
+		  __u64 *version);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,771 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap_kapi_fail - every entry point of snapmap's kernel API with its
+ * 1st, 2nd, ... nth fault point made to fail in turn
+ *
+ * A test-only module, never part of snapmap.ko.  fail_nth_test drives it
+ * through /sys/kernel/debug/snapmap_kapi_fail/:
+ *
+ * - calls: the names of the calls it sweeps, one per line;
+ * - sweep: writing a name sweeps that call, in the writer's task; reading
+ *   gives the last sweep's report on this open file: "points N", "failed
+ *   N" and "coped N" lines, then a line per check that did not hold.
+ *
+ * A sweep sets current->fail_nth, as /proc/thread-self/fail-nth does, so
+ * that the call's nth fault point fails, for n = 1, 2, ... until the call
+ * runs through without reaching it.  The kernel API copies nothing from
+ * or to user memory: its fault points are allocations.  Each call starts
+ * from a map built afresh, so that a clean call is deterministic down to
+ * the versions.  After a failed call:
+ *
+ * - it returned -ENOMEM;
+ * - the map's counters (entries, bytes, version, puts, dels) and a digest
+ *   of every record of an ATOMIC snapshot of it, versions included, are as
+ *   before (a failed clone may have taken its snapshot, which advances the
+ *   version by one);
+ * - a name the call asked for is still free.
+ *
+ * A call that succeeded although a point failed (one that copes) must
+ * leave what a clean call leaves.  kmemleak, scanned at the end of the
+ * run, finds what a failed call leaked.
+ */
+
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/debugfs.h>
+#include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/jhash.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/mutex.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+
+#include <snapmap/snapmap.h>
+
+#define KF_NAME		"snapmap_kapi_fail"
+#define KF_NEW_NAME	"snapmap_kapi_fail.new"
+#define KF_KEYS		8
+#define KF_MAX_KEY	64
+#define KF_MAX_VALUE	4096
+#define KF_BIG_VALUE	3000
+/* More points than any call has: a sweep that gets here is broken. */
+#define KF_NTH_MAX	2000
+#define KF_REPORT	4096
+
+/**
+ * struct kf_ctx - the state one call starts from, and what it made
+ * @map: the map
+ * @pin: an ATOMIC snapshot held across the call, or NULL
+ * @snap: a snapshot the call works on, or NULL
+ * @made_map: the map the call made, or NULL
+ * @made_snap: the snapshot the call made, or NULL
+ * @version: the version of each key as first written
+ * @value: a buffer for values and records
+ */
+struct kf_ctx {
+	struct snapmap *map;
+	struct snapmap_snapshot *pin;
+	struct snapmap_snapshot *snap;
+	struct snapmap *made_map;
+	struct snapmap_snapshot *made_snap;
+	u64 version[KF_KEYS];
+	u8 value[KF_MAX_VALUE + 64];
+};
+
+/**
+ * struct kf_call - one call to sweep
+ * @name: its name in the calls file
+ * @call: makes the call; returns 0 or the call's negative errno
+ * @named: the map has a name
+ * @pinned: a snapshot pins old versions during the call
+ * @snap: the call works on a snapshot, of these flags + 1 (0: none)
+ * @clone: the call clones the map
+ * @allocates: the call has fault points
+ */
+struct kf_call {
+	const char *name;
+	int (*call)(struct kf_ctx *ctx);
+	bool named;
+	bool pinned;
+	int snap;
+	bool clone;
+	bool allocates;
+};
+
+/**
+ * struct kf_state - what a map looks like, to compare before and after
+ * @info: its counters
+ * @records: records of an ATOMIC snapshot of it
+ * @digest: the sum of a hash of each one's key, value and version: the
+ *          order of a snapshot's records follows the map's random hash
+ *          seed, so differs between the maps built afresh for each call
+ */
+struct kf_state {
+	struct snapmap_info info;
+	u64 records;
+	u64 digest;
+};
+
+/**
+ * struct kf_file - one open sweep file
+ * @lock: serialises the callers sharing the file; protects @report
+ * @len: length of @report
+ * @report: the last sweep's report
+ */
+struct kf_file {
+	struct mutex lock;	/* protects the members below */
+	size_t len;
+	char report[KF_REPORT];
+};
+
+static struct dentry *kf_dir;
+
+static void kf_key(unsigned int i, char *key, u32 *len)
+{
+	*len = scnprintf(key, KF_MAX_KEY, "key-%u", i);
+}
+
+static void kf_value(unsigned int i, u8 *value, u32 *len)
+{
+	u32 n = i == 6 ? KF_BIG_VALUE : 10 + 7 * i, j;
+
+	for (j = 0; j < n; j++)
+		value[j] = 'a' + (i + j) % 26;
+	*len = n;
+}
+
+static int kf_digest_record(const void *key, u32 key_len, const void *value,
+			    u32 value_len, u64 version, void *arg)
+{
+	struct kf_state *s = arg;
+	u32 hash;
+
+	hash = jhash(key, key_len, 0);
+	hash = jhash(value, value_len, hash);
+	hash = jhash(&version, sizeof(version), hash);
+	s->digest += hash;
+	s->records++;
+	return 0;
+}
+
+/*
+ * Every record of an ATOMIC snapshot of @map, then its counters: which
+ * count the snapshot's version.
+ */
+static int kf_state_take(struct snapmap *map, struct kf_state *s)
+{
+	struct snapmap_snapshot *snap;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	snap = snapmap_snapshot_open(map, 0);
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	err = snapmap_snapshot_next(snap, kf_digest_record, s);
+	snapmap_snapshot_close(snap);
+	if (err)
+		return err;
+	snapmap_get_info(map, &s->info);
+	return 0;
+}
+
+static bool kf_same_info(const struct snapmap_info *a,
+			 const struct snapmap_info *b)
+{
+	return a->out_entries == b->out_entries &&
+	       a->out_bytes == b->out_bytes &&
+	       a->out_version == b->out_version &&
+	       a->out_puts == b->out_puts && a->out_dels == b->out_dels;
+}
+
+static bool kf_same_state(const struct kf_state *a, const struct kf_state *b)
+{
+	return kf_same_info(&a->info, &b->info) && a->records == b->records &&
+	       a->digest == b->digest;
+}
+
+/* Build the map every call starts from. */
+static int kf_setup(struct kf_ctx *ctx, const struct kf_call *c)
+{
+	const struct snapmap_attr attr = {
+		.max_key_len = KF_MAX_KEY,
+		.max_value_len = KF_MAX_VALUE,
+		.max_entries = 64,
+		.mode = 0600,
+		.name = c->named ? KF_NAME : NULL,
+	};
+	char key[KF_MAX_KEY];
+	u32 key_len, len;
+	unsigned int i;
+	u64 version;
+	int err;
+
+	memset(ctx, 0, sizeof(*ctx));
+	ctx->map = snapmap_create(&attr);
+	if (IS_ERR(ctx->map)) {
+		err = PTR_ERR(ctx->map);
+		ctx->map = NULL;
+		return err;
+	}
+	for (i = 0; i < KF_KEYS; i++) {
+		kf_key(i, key, &key_len);
+		kf_value(i, ctx->value, &len);
+		err = snapmap_update(ctx->map, key, key_len, ctx->value, len,
+				     0, 0, &ctx->version[i]);
+		if (err)
+			return err;
+	}
+	if (c->pinned) {
+		ctx->pin = snapmap_snapshot_open(ctx->map, 0);
+		if (IS_ERR(ctx->pin)) {
+			err = PTR_ERR(ctx->pin);
+			ctx->pin = NULL;
+			return err;
+		}
+		/* Versions only the snapshot needs now. */
+		err = snapmap_update(ctx->map, "key-0", 5, "replaced", 8, 0, 0,
+				     &version) ?:
+		      snapmap_delete(ctx->map, "key-1", 5, 0, 0, &version);
+		if (err)
+			return err;
+	}
+	if (c->snap) {
+		ctx->snap = snapmap_snapshot_open(ctx->map, c->snap - 1);
+		if (IS_ERR(ctx->snap)) {
+			err = PTR_ERR(ctx->snap);
+			ctx->snap = NULL;
+			return err;
+		}
+	}
+	return 0;
+}
+
+static void kf_teardown(struct kf_ctx *ctx)
+{
+	if (ctx->made_snap)
+		snapmap_snapshot_close(ctx->made_snap);
+	if (ctx->made_map)
+		snapmap_put(ctx->made_map);
+	if (ctx->snap)
+		snapmap_snapshot_close(ctx->snap);
+	if (ctx->pin)
+		snapmap_snapshot_close(ctx->pin);
+	if (ctx->map)
+		snapmap_put(ctx->map);
+}
+
+/* The calls. */
+
+static int kf_made_map(struct kf_ctx *ctx, struct snapmap *map)
+{
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	ctx->made_map = map;
+	return 0;
+}
+
+static int kf_create(struct kf_ctx *ctx)
+{
+	const struct snapmap_attr attr = { .max_key_len = 32 };
+
+	return kf_made_map(ctx, snapmap_create(&attr));
+}
+
+static int kf_create_named(struct kf_ctx *ctx)
+{
+	const struct snapmap_attr attr = { .mode = 0644, .name = KF_NEW_NAME };
+
+	return kf_made_map(ctx, snapmap_create(&attr));
+}
+
+static int kf_find(struct kf_ctx *ctx)
+{
+	return kf_made_map(ctx, snapmap_find(KF_NAME));
+}
+
+static int kf_lookup(struct kf_ctx *ctx)
+{
+	u32 len;
+	u64 version;
+
+	return snapmap_lookup(ctx->map, "key-6", 5, ctx->value,
+			      sizeof(ctx->value), &len, &version);
+}
+
+static int kf_copy_rcu(const void *value, u32 value_len, u64 version,
+		       void *arg)
+{
+	memcpy(arg, value, min_t(u32, value_len, 64));
+	return 0;
+}
+
+static int kf_lookup_rcu(struct kf_ctx *ctx)
+{
+	return snapmap_lookup_rcu(ctx->map, "key-2", 5, kf_copy_rcu,
+				  ctx->value);
+}
+
+static int kf_update_new(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	return snapmap_update(ctx->map, "new-key", 7, "new value", 9, 0, 0,
+			      &version);
+}
+
+static int kf_update_big(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	memset(ctx->value, 'v', KF_MAX_VALUE);
+	return snapmap_update(ctx->map, "new-key", 7, ctx->value,
+			      KF_MAX_VALUE, SNAPMAP_PUT_NOEXIST, 0, &version);
+}
+
+static int kf_update_replace(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	return snapmap_update(ctx->map, "key-2", 5, "a new value", 11,
+			      SNAPMAP_PUT_EXIST, 0, &version);
+}
+
+static int kf_cas(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	return snapmap_cas(ctx->map, "key-3", 5, "cas", 3, ctx->version[3],
+			   &version);
+}
+
+static int kf_delete(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	return snapmap_delete(ctx->map, "key-4", 5, 0, 0, &version);
+}
+
+static int kf_delete_cas(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	return snapmap_delete(ctx->map, "key-4", 5, SNAPMAP_DEL_IF_VERSION,
+			      ctx->version[4], &version);
+}
+
+static int kf_clear(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	return snapmap_clear(ctx->map, &version);
+}
+
+static int kf_get_info(struct kf_ctx *ctx)
+{
+	struct snapmap_info info = {};
+
+	snapmap_get_info(ctx->map, &info);
+	return 0;
+}
+
+static int kf_made_snap(struct kf_ctx *ctx, struct snapmap_snapshot *snap)
+{
+	if (IS_ERR(snap))
+		return PTR_ERR(snap);
+	ctx->made_snap = snap;
+	return 0;
+}
+
+static int kf_snapshot_open(struct kf_ctx *ctx)
+{
+	return kf_made_snap(ctx, snapmap_snapshot_open(ctx->map, 0));
+}
+
+static int kf_snapshot_open_weak(struct kf_ctx *ctx)
+{
+	return kf_made_snap(ctx, snapmap_snapshot_open(ctx->map,
+						       SNAPMAP_SNAPSHOT_WEAK));
+}
+
+static int kf_count_record(const void *key, u32 key_len, const void *value,
+			   u32 value_len, u64 version, void *arg)
+{
+	(*(u64 *)arg)++;
+	return 0;
+}
+
+static int kf_snapshot_next(struct kf_ctx *ctx)
+{
+	u64 n = 0;
+
+	return snapmap_snapshot_next(ctx->snap, kf_count_record, &n);
+}
+
+static int kf_snapshot_read(struct kf_ctx *ctx)
+{
+	ssize_t len = snapmap_snapshot_read(ctx->snap, ctx->value,
+					    sizeof(ctx->value));
+
+	return len < 0 ? len : 0;
+}
+
+static int kf_snapshot_rewind(struct kf_ctx *ctx)
+{
+	snapmap_snapshot_rewind(ctx->snap);
+	return 0;
+}
+
+static int kf_snapshot_get_info(struct kf_ctx *ctx)
+{
+	struct snapmap_snapshot_info info = {};
+
+	return snapmap_snapshot_get_info(ctx->snap, &info);
+}
+
+static int kf_snapshot_version(struct kf_ctx *ctx)
+{
+	u64 version;
+
+	snapmap_snapshot_version(ctx->snap, &version);
+	return 0;
+}
+
+static int kf_snapshot_close(struct kf_ctx *ctx)
+{
+	snapmap_snapshot_close(ctx->snap);
+	ctx->snap = NULL;
+	return 0;
+}
+
+static int kf_get_put(struct kf_ctx *ctx)
+{
+	snapmap_get(ctx->map);
+	snapmap_put(ctx->map);
+	return 0;
+}
+
+static int kf_clone(struct kf_ctx *ctx)
+{
+	const struct snapmap_attr attr = {};
+	u64 version;
+
+	return kf_made_map(ctx, snapmap_clone(ctx->map, &attr, &version));
+}
+
+static int kf_clone_named(struct kf_ctx *ctx)
+{
+	const struct snapmap_attr attr = { .mode = 0600, .name = KF_NEW_NAME };
+	u64 version;
+
+	return kf_made_map(ctx, snapmap_clone(ctx->map, &attr, &version));
+}
+
+#define KF_ATOMIC 1
+#define KF_WEAK (SNAPMAP_SNAPSHOT_WEAK + 1)
+
+static const struct kf_call kf_calls[] = {
+	{ "create", kf_create, .allocates = true },
+	{ "create_named", kf_create_named, .allocates = true },
+	{ "find", kf_find, .named = true },
+	{ "get_put", kf_get_put },
+	{ "lookup", kf_lookup },
+	{ "lookup_rcu", kf_lookup_rcu },
+	{ "update_new", kf_update_new, .allocates = true },
+	{ "update_new_pinned", kf_update_new, .pinned = true,
+	  .allocates = true },
+	{ "update_big", kf_update_big, .allocates = true },
+	{ "update_replace", kf_update_replace, .allocates = true },
+	{ "update_replace_pinned", kf_update_replace, .pinned = true,
+	  .allocates = true },
+	{ "cas", kf_cas, .allocates = true },
+	{ "delete", kf_delete },
+	{ "delete_pinned", kf_delete, .pinned = true },
+	{ "delete_cas", kf_delete_cas },
+	{ "clear", kf_clear, .allocates = true },
+	{ "clear_pinned", kf_clear, .pinned = true, .allocates = true },
+	{ "get_info", kf_get_info },
+	{ "snapshot_open", kf_snapshot_open, .allocates = true },
+	{ "snapshot_open_weak", kf_snapshot_open_weak, .allocates = true },
+	{ "snapshot_open_pinned", kf_snapshot_open, .pinned = true,
+	  .allocates = true },
+	{ "snapshot_next", kf_snapshot_next, .snap = KF_ATOMIC },
+	{ "snapshot_next_weak", kf_snapshot_next, .snap = KF_WEAK },
+	{ "snapshot_read", kf_snapshot_read, .snap = KF_ATOMIC },
+	{ "snapshot_read_pinned", kf_snapshot_read, .snap = KF_ATOMIC,
+	  .pinned = true },
+	{ "snapshot_rewind", kf_snapshot_rewind, .snap = KF_ATOMIC },
+	{ "snapshot_get_info", kf_snapshot_get_info, .snap = KF_ATOMIC },
+	{ "snapshot_version", kf_snapshot_version, .snap = KF_ATOMIC },
+	{ "snapshot_close", kf_snapshot_close, .snap = KF_ATOMIC },
+	{ "snapshot_close_weak", kf_snapshot_close, .snap = KF_WEAK },
+	{ "clone", kf_clone, .clone = true, .allocates = true },
+	{ "clone_named", kf_clone_named, .clone = true, .allocates = true },
+	{ "clone_pinned", kf_clone, .pinned = true, .clone = true,
+	  .allocates = true },
+};
+
+static __printf(2, 3) void kf_log(struct kf_file *kf, const char *fmt, ...)
+{
+	va_list args;
+
+	va_start(args, fmt);
+	kf->len += vscnprintf(kf->report + kf->len, sizeof(kf->report) -
+			      kf->len, fmt, args);
+	va_end(args);
+}
+
+/* The calling task's fail-nth, without which a sweep cannot run. */
+#ifdef CONFIG_FAULT_INJECTION
+static void kf_set_fail_nth(unsigned int nth)
+{
+	current->fail_nth = nth;
+}
+
+static unsigned int kf_fail_nth(void)
+{
+	return current->fail_nth;
+}
+#else
+static void kf_set_fail_nth(unsigned int nth)
+{
+}
+
+static unsigned int kf_fail_nth(void)
+{
+	return 0;
+}
+#endif
+
+/* Make the call with its @nth fault point failing; whether one failed. */
+static bool kf_call_nth(struct kf_ctx *ctx, const struct kf_call *c,
+			unsigned int nth, int *ret)
+{
+	bool failed;
+
+	kf_set_fail_nth(nth);
+	*ret = c->call(ctx);
+	failed = nth && !kf_fail_nth();
+	kf_set_fail_nth(0);
+	return failed;
+}
+
+/* A failed call changed nothing. */
+static void kf_check_failed(struct kf_file *kf, const struct kf_call *c,
+			    unsigned int nth, int ret, struct kf_state *before,
+			    const struct kf_state *after)
+{
+	struct snapmap *map;
+
+	if (ret != -ENOMEM)
+		kf_log(kf, "point %u: returned %d, not -ENOMEM\n", nth, ret);
+	/* The snapshot that took @before's digest took a version. */
+	before->info.out_version++;
+	if (c->clone &&
+	    after->info.out_version == before->info.out_version + 1)
+		before->info.out_version++;
+	if (!kf_same_state(before, after))
+		kf_log(kf, "point %u: the map changed: version %llu -> %llu\n",
+		       nth, before->info.out_version, after->info.out_version);
+	if (c->call == kf_create_named || c->call == kf_clone_named) {
+		map = snapmap_find(KF_NEW_NAME);
+		if (!IS_ERR(map)) {
+			kf_log(kf, "point %u: the new name was taken\n", nth);
+			snapmap_put(map);
+		}
+	}
+}
+
+static int kf_sweep(struct kf_file *kf, const struct kf_call *c)
+{
+	struct kf_state ref, before, after;
+	unsigned int nth, failed = 0, coped = 0;
+	struct kf_ctx *ctx;
+	int ret, ref_ret, err;
+
+	if (!IS_ENABLED(CONFIG_FAULT_INJECTION))
+		return -EOPNOTSUPP;
+	ctx = kzalloc(sizeof(*ctx), GFP_KERNEL);
+	if (!ctx)
+		return -ENOMEM;
+	kf->len = 0;
+
+	/* The clean call. */
+	err = kf_setup(ctx, c) ?: kf_state_take(ctx->map, &before);
+	if (!err) {
+		kf_call_nth(ctx, c, 0, &ref_ret);
+		err = kf_state_take(ctx->map, &ref);
+	}
+	kf_teardown(ctx);
+	if (err)
+		goto out;
+
+	for (nth = 1; nth < KF_NTH_MAX; nth++) {
+		err = kf_setup(ctx, c) ?: kf_state_take(ctx->map, &before);
+		if (err) {
+			kf_teardown(ctx);
+			goto out;
+		}
+		if (!kf_call_nth(ctx, c, nth, &ret)) {
+			/* The call ran through: the sweep is over. */
+			if (ret != ref_ret)
+				kf_log(kf, "clean call returned %d, then %d\n",
+				       ref_ret, ret);
+			kf_teardown(ctx);
+			break;
+		}
+		err = kf_state_take(ctx->map, &after);
+		if (err) {
+			kf_teardown(ctx);
+			goto out;
+		}
+		if (ret == ref_ret) {
+			/* The failed point was one that copes. */
+			coped++;
+			if (!kf_same_state(&ref, &after))
+				kf_log(kf, "point %u: coped, but differs\n",
+				       nth);
+		} else {
+			failed++;
+			kf_check_failed(kf, c, nth, ret, &before, &after);
+		}
+		kf_teardown(ctx);
+		if (kf->len > KF_REPORT / 2)
+			break;
+	}
+	if (nth == KF_NTH_MAX)
+		kf_log(kf, "no end after %u points\n", nth);
+	if (c->allocates && nth == 1)
+		kf_log(kf, "no fault point in a call that allocates\n");
+	/* The report: its counts first, then what went wrong. */
+	ret = scnprintf(ctx->value, sizeof(ctx->value),
+			"points %u\nfailed %u\ncoped %u\n", nth - 1, failed,
+			coped);
+	if (kf->len + ret >= sizeof(kf->report))
+		kf->len = sizeof(kf->report) - ret - 1;
+	memmove(kf->report + ret, kf->report, kf->len);
+	memcpy(kf->report, ctx->value, ret);
+	kf->len += ret;
+	err = 0;
+out:
+	kfree(ctx);
+	return err;
+}
+
+static int kf_open(struct inode *inode, struct file *file)
+{
+	struct kf_file *kf;
+
+	kf = kzalloc(sizeof(*kf), GFP_KERNEL);
+	if (!kf)
+		return -ENOMEM;
+	mutex_init(&kf->lock);
+	file->private_data = kf;
+	return 0;
+}
+
+static int kf_release(struct inode *inode, struct file *file)
+{
+	struct kf_file *kf = file->private_data;
+
+	mutex_destroy(&kf->lock);
+	kfree(kf);
+	return 0;
+}
+
+static ssize_t kf_write(struct file *file, const char __user *buf,
+			size_t count, loff_t *ppos)
+{
+	struct kf_file *kf = file->private_data;
+	char name[32];
+	size_t len = count;
+	unsigned int i;
+	int err;
+
+	if (count >= sizeof(name))
+		return -EINVAL;
+	if (copy_from_user(name, buf, count))
+		return -EFAULT;
+	if (len && name[len - 1] == '\n')
+		len--;
+	name[len] = '\0';
+	for (i = 0; i < ARRAY_SIZE(kf_calls); i++)
+		if (!strcmp(name, kf_calls[i].name))
+			break;
+	if (i == ARRAY_SIZE(kf_calls))
+		return -ENOENT;
+
+	mutex_lock(&kf->lock);
+	err = kf_sweep(kf, &kf_calls[i]);
+	mutex_unlock(&kf->lock);
+	return err ?: count;
+}
+
+static ssize_t kf_read(struct file *file, char __user *buf, size_t count,
+		       loff_t *ppos)
+{
+	struct kf_file *kf = file->private_data;
+	ssize_t ret;
+
+	mutex_lock(&kf->lock);
+	ret = simple_read_from_buffer(buf, count, ppos, kf->report, kf->len);
+	mutex_unlock(&kf->lock);
+	return ret;
+}
+
+static const struct file_operations kf_sweep_fops = {
+	.owner = THIS_MODULE,
+	.open = kf_open,
+	.release = kf_release,
+	.read = kf_read,
+	.write = kf_write,
+	.llseek = default_llseek,
+};
+
+static ssize_t kf_calls_read(struct file *file, char __user *buf,
+			     size_t count, loff_t *ppos)
+{
+	char *text;
+	size_t len = 0;
+	unsigned int i;
+	ssize_t ret;
+
+	text = kzalloc(PAGE_SIZE, GFP_KERNEL);
+	if (!text)
+		return -ENOMEM;
+	for (i = 0; i < ARRAY_SIZE(kf_calls); i++)
+		len += scnprintf(text + len, PAGE_SIZE - len, "%s\n",
+				 kf_calls[i].name);
+	ret = simple_read_from_buffer(buf, count, ppos, text, len);
+	kfree(text);
+	return ret;
+}
+
+static const struct file_operations kf_calls_fops = {
+	.owner = THIS_MODULE,
+	.read = kf_calls_read,
+	.llseek = default_llseek,
+};
+
+static int __init kf_init(void)
+{
+	kf_dir = debugfs_create_dir(KBUILD_MODNAME, NULL);
+	debugfs_create_file("calls", 0400, kf_dir, NULL, &kf_calls_fops);
+	debugfs_create_file("sweep", 0600, kf_dir, NULL, &kf_sweep_fops);
+	return 0;
+}
+
+static void __exit kf_exit(void)
+{
+	debugfs_remove_recursive(kf_dir);
+}
+
+module_init(kf_init);
+module_exit(kf_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_AUTHOR("The snapmap developers");
+MODULE_DESCRIPTION("Test-only: the snapmap kernel API under failing allocations");

@@ -1,0 +1,2052 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap selftests: the snapmapctl tool, run as a program.
+ *
+ * Every command, its exit statuses (0, 1, 2) and messages, that every
+ * --json output is one valid JSON document (checked by a strict parser
+ * here), the escaping of bytes, holding maps, and save and load: a round
+ * trip keeps the contents, every damaged or truncated file is refused with
+ * the target unchanged, and a load that fails midway undoes its writes.
+ *
+ * The maps the tool works on are made and checked here with raw ioctls, so
+ * that the tool is judged against the module, not against itself.  Save
+ * files are also built here from docs/save-format.md alone.
+ *
+ * snapmapctl is looked for in $SNAPMAPCTL, then in $PATH (the test guest
+ * has it in /bin); the tests are skipped without it.
+ */
+
+#include <ctype.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <termios.h>
+
+#include "snapmap_test.h"
+
+#define OTHER_UID 65534
+#define OTHER_GID 65534
+
+/* Limits of the fixture's map. */
+#define KEY_MAX 64
+#define VALUE_MAX 256
+#define ENTRIES_MAX 100
+
+#define TMP "/tmp/snapmapctl_test"
+
+static const char *ctl_path(void)
+{
+	static char path[4096];
+	const char *env = getenv("SNAPMAPCTL"), *p;
+	size_t n;
+
+	if (env && *env)
+		return access(env, X_OK) ? NULL : env;
+	for (p = getenv("PATH") ?: "/bin:/usr/bin"; *p; p += n + !!p[n]) {
+		n = strcspn(p, ":");
+		snprintf(path, sizeof(path), "%.*s/snapmapctl", (int)n, p);
+		if (!access(path, X_OK))
+			return path;
+	}
+	return NULL;
+}
+
+/*
+ * Running the tool
+ */
+
+struct result {
+	int status;	/* exit status, or 128 + signal */
+	char *out;	/* NUL-terminated, out_len bytes before the NUL */
+	size_t out_len;
+	char *err;
+};
+
+static void result_free(struct result *r)
+{
+	free(r->out);
+	free(r->err);
+	r->out = NULL;
+	r->err = NULL;
+}
+
+static char *read_back(int fd, size_t *len)
+{
+	off_t n = lseek(fd, 0, SEEK_END);
+	char *buf = malloc(n + 1);
+
+	if (!buf)
+		return NULL;
+	if (pread(fd, buf, n, 0) != n)
+		n = 0;
+	buf[n] = '\0';
+	if (len)
+		*len = n;
+	return buf;
+}
+
+/*
+ * Run snapmapctl with @argv (NULL-terminated, without the program name),
+ * @in on its standard input, as @uid unless it is 0.
+ */
+static int run_v(struct result *r, const void *in, size_t in_len, uid_t uid,
+		 const char *const *argv)
+{
+	const char *args[64];
+	int fds[3], i, status;
+	pid_t pid;
+
+	memset(r, 0, sizeof(*r));
+	args[0] = "snapmapctl";
+	for (i = 0; argv[i] && i < 62; i++)
+		args[i + 1] = argv[i];
+	args[i + 1] = NULL;
+	for (i = 0; i < 3; i++)
+		fds[i] = memfd_create("snapmapctl_test", MFD_CLOEXEC);
+	if (in_len && write(fds[0], in, in_len) != (ssize_t)in_len)
+		return -1;
+	lseek(fds[0], 0, SEEK_SET);
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (pid < 0)
+		return -1;
+	if (!pid) {
+		for (i = 0; i < 3; i++)
+			dup2(fds[i], i);
+		if (uid && (setgroups(0, NULL) ||
+			    setresgid(OTHER_GID, OTHER_GID, OTHER_GID) ||
+			    setresuid(uid, uid, uid)))
+			_exit(125);
+		execv(ctl_path(), (char **)args);
+		_exit(126);
+	}
+	waitpid(pid, &status, 0);
+	r->status = WIFEXITED(status) ? WEXITSTATUS(status) :
+		    128 + WTERMSIG(status);
+	r->out = read_back(fds[1], &r->out_len);
+	r->err = read_back(fds[2], NULL);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	return 0;
+}
+
+#define RUN(r, ...) \
+	run_v(&(r), NULL, 0, 0, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN_IN(r, in, len, ...) \
+	run_v(&(r), in, len, 0, (const char *const[]){ __VA_ARGS__, NULL })
+#define RUN_AS(r, uid, ...) \
+	run_v(&(r), NULL, 0, uid, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Expect exit status @st, and the usual shape of a failure's message. */
+#define EXPECT_STATUS(st, r)						\
+	do {								\
+		EXPECT_EQ(st, (r).status) {				\
+			TH_LOG("stdout: %s", (r).out);			\
+			TH_LOG("stderr: %s", (r).err);			\
+		}							\
+		if ((st) != 0) {					\
+			EXPECT_EQ(0, strncmp((r).err, "snapmapctl: ", 12)); \
+		}							\
+	} while (0)
+
+#define EXPECT_HAS(haystack, needle)					\
+	EXPECT_TRUE(strstr(haystack, needle) != NULL) {			\
+		TH_LOG("'%s' not in: %s", needle, haystack);		\
+	}
+
+/*
+ * Start a holding command (create, clone or load with --hold) and wait
+ * for its first line.  Returns its pid; the line is copied to @line.
+ */
+static pid_t spawn_hold(char *line, size_t size, const char *const *argv)
+{
+	const char *args[64];
+	struct pollfd pfd;
+	int pipefd[2], i, null;
+	size_t n = 0;
+	pid_t pid;
+
+	args[0] = "snapmapctl";
+	for (i = 0; argv[i] && i < 62; i++)
+		args[i + 1] = argv[i];
+	args[i + 1] = NULL;
+	if (pipe2(pipefd, O_CLOEXEC))
+		return -1;
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (!pid) {
+		null = open("/dev/null", O_RDWR);
+		dup2(null, 0);
+		dup2(pipefd[1], 1);
+		execv(ctl_path(), (char **)args);
+		_exit(126);
+	}
+	close(pipefd[1]);
+	line[0] = '\0';
+	pfd.fd = pipefd[0];
+	pfd.events = POLLIN;
+	while (n + 1 < size && poll(&pfd, 1, 60000) == 1) {
+		if (read(pipefd[0], line + n, 1) != 1)
+			break;
+		if (line[n++] == '\n')
+			break;
+	}
+	line[n] = '\0';
+	close(pipefd[0]);
+	return pid;
+}
+
+#define SPAWN_HOLD(line, ...) \
+	spawn_hold(line, sizeof(line), (const char *const[]){ __VA_ARGS__, NULL })
+
+/* Stop a holder and return its exit status. */
+static int stop_hold(pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGTERM);
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/* Whether a named map exists; waits a little for a holder to let go. */
+static bool map_exists(int ctl, const char *name, bool expect)
+{
+	int i, fd;
+
+	for (i = 0; i < 100; i++) {
+		fd = sm_open(ctl, name, SNAPMAP_OPEN_RDONLY);
+		if (fd >= 0)
+			close(fd);
+		if ((fd >= 0) == expect)
+			break;
+		usleep(20000);
+	}
+	return fd >= 0;
+}
+
+/*
+ * A strict JSON parser (RFC 8259): the tests' judge of --json output.
+ */
+
+enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };
+
+struct jval {
+	enum jtype t;
+	bool b;
+	unsigned long long num;	/* integers only; others are refused */
+	bool num_int;
+	char *s;		/* J_STR: decoded, NUL-terminated */
+	size_t slen;
+	size_t n;		/* J_ARR, J_OBJ */
+	char **keys;
+	struct jval **items;
+};
+
+struct jparser {
+	const char *p, *end;
+	int depth;
+};
+
+static void jfree(struct jval *v)
+{
+	size_t i;
+
+	if (!v)
+		return;
+	for (i = 0; i < v->n; i++) {
+		if (v->keys)
+			free(v->keys[i]);
+		jfree(v->items[i]);
+	}
+	free(v->keys);
+	free(v->items);
+	free(v->s);
+	free(v);
+}
+
+static void jskip_ws(struct jparser *jp)
+{
+	while (jp->p < jp->end && (*jp->p == ' ' || *jp->p == '\t' ||
+				   *jp->p == '\n' || *jp->p == '\r'))
+		jp->p++;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+static void put_utf8(char *out, size_t *n, unsigned int cp)
+{
+	if (cp < 0x80) {
+		out[(*n)++] = cp;
+	} else if (cp < 0x800) {
+		out[(*n)++] = 0xc0 | cp >> 6;
+		out[(*n)++] = 0x80 | (cp & 0x3f);
+	} else if (cp < 0x10000) {
+		out[(*n)++] = 0xe0 | cp >> 12;
+		out[(*n)++] = 0x80 | ((cp >> 6) & 0x3f);
+		out[(*n)++] = 0x80 | (cp & 0x3f);
+	} else {
+		out[(*n)++] = 0xf0 | cp >> 18;
+		out[(*n)++] = 0x80 | ((cp >> 12) & 0x3f);
+		out[(*n)++] = 0x80 | ((cp >> 6) & 0x3f);
+		out[(*n)++] = 0x80 | (cp & 0x3f);
+	}
+}
+
+/* Length of a valid UTF-8 sequence at @s, 0 if invalid. */
+static size_t utf8_ok(const unsigned char *s, size_t n)
+{
+	static const unsigned int min[] = { 0, 0, 0x80, 0x800, 0x10000 };
+	unsigned int c;
+	size_t len, i;
+
+	if (s[0] < 0x80)
+		return 1;
+	if ((s[0] & 0xe0) == 0xc0)
+		len = 2, c = s[0] & 0x1f;
+	else if ((s[0] & 0xf0) == 0xe0)
+		len = 3, c = s[0] & 0x0f;
+	else if ((s[0] & 0xf8) == 0xf0)
+		len = 4, c = s[0] & 0x07;
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if (c < min[len] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+		return 0;
+	return len;
+}
+
+static int jhex4(struct jparser *jp, unsigned int *cp)
+{
+	int i, h;
+
+	if (jp->end - jp->p < 4)
+		return -1;
+	*cp = 0;
+	for (i = 0; i < 4; i++) {
+		h = hexval(jp->p[i]);
+		if (h < 0)
+			return -1;
+		*cp = *cp << 4 | h;
+	}
+	jp->p += 4;
+	return 0;
+}
+
+static char *jstring(struct jparser *jp, size_t *len)
+{
+	static const char simple[] = "\"\\/bfnrt";
+	static const char decoded[] = "\"\\/\b\f\n\r\t";
+	char *out = malloc(jp->end - jp->p + 1);
+	unsigned int cp, lo;
+	unsigned char c;
+	size_t n = 0, k;
+
+	if (!out || jp->p >= jp->end || *jp->p != '"')
+		goto bad;
+	jp->p++;
+	while (jp->p < jp->end && *jp->p != '"') {
+		c = *jp->p;
+		if (c < 0x20)
+			goto bad;
+		if (c != '\\') {
+			k = utf8_ok((const unsigned char *)jp->p, jp->end - jp->p);
+			if (!k)
+				goto bad;
+			memcpy(out + n, jp->p, k);
+			n += k;
+			jp->p += k;
+			continue;
+		}
+		if (++jp->p >= jp->end)
+			goto bad;
+		c = *jp->p++;
+		if (c != 'u') {
+			const char *esc = strchr(simple, c);
+
+			if (!c || !esc)
+				goto bad;
+			out[n++] = decoded[esc - simple];
+			continue;
+		}
+		if (jhex4(jp, &cp) || (cp >= 0xdc00 && cp <= 0xdfff))
+			goto bad;
+		if (cp >= 0xd800 && cp <= 0xdbff) {
+			/* A surrogate pair, or nothing. */
+			if (jp->end - jp->p < 2 || jp->p[0] != '\\' ||
+			    jp->p[1] != 'u')
+				goto bad;
+			jp->p += 2;
+			if (jhex4(jp, &lo) || lo < 0xdc00 || lo > 0xdfff)
+				goto bad;
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+		}
+		put_utf8(out, &n, cp);
+	}
+	if (jp->p >= jp->end)
+		goto bad;
+	jp->p++;
+	out[n] = '\0';
+	*len = n;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static struct jval *jvalue(struct jparser *jp);
+
+static int jappend(struct jval *v, char *key, struct jval *item)
+{
+	void *k = realloc(v->keys, (v->n + 1) * sizeof(*v->keys));
+	void *i;
+
+	if (!k)
+		return -1;
+	v->keys = k;
+	i = realloc(v->items, (v->n + 1) * sizeof(*v->items));
+	if (!i)
+		return -1;
+	v->items = i;
+	v->keys[v->n] = key;
+	v->items[v->n++] = item;
+	return 0;
+}
+
+static struct jval *jcontainer(struct jparser *jp, bool obj)
+{
+	struct jval *v = calloc(1, sizeof(*v)), *item;
+	char close = obj ? '}' : ']';
+	char *key = NULL;
+	size_t klen, i;
+
+	if (!v || ++jp->depth > 64)
+		goto bad;
+	v->t = obj ? J_OBJ : J_ARR;
+	jp->p++;
+	jskip_ws(jp);
+	if (jp->p < jp->end && *jp->p == close) {
+		jp->p++;
+		jp->depth--;
+		return v;
+	}
+	for (;;) {
+		jskip_ws(jp);
+		key = NULL;
+		if (obj) {
+			key = jstring(jp, &klen);
+			if (!key)
+				goto bad;
+			/* Duplicate names are legal JSON, but never ours. */
+			for (i = 0; i < v->n; i++)
+				if (!strcmp(v->keys[i], key))
+					goto bad;
+			jskip_ws(jp);
+			if (jp->p >= jp->end || *jp->p++ != ':')
+				goto bad;
+		}
+		item = jvalue(jp);
+		if (!item || jappend(v, key, item)) {
+			jfree(item);
+			goto bad;
+		}
+		key = NULL;
+		jskip_ws(jp);
+		if (jp->p >= jp->end)
+			goto bad;
+		if (*jp->p == ',') {
+			jp->p++;
+			continue;
+		}
+		if (*jp->p++ != close)
+			goto bad;
+		jp->depth--;
+		return v;
+	}
+bad:
+	free(key);
+	jfree(v);
+	return NULL;
+}
+
+static struct jval *jnumber(struct jparser *jp)
+{
+	struct jval *v = calloc(1, sizeof(*v));
+	const char *s = jp->p;
+
+	if (!v)
+		return NULL;
+	v->t = J_NUM;
+	v->num_int = true;
+	if (jp->p < jp->end && *jp->p == '-')
+		jp->p++, v->num_int = false;
+	if (jp->p >= jp->end || !isdigit((unsigned char)*jp->p))
+		goto bad;
+	if (*jp->p == '0' && jp->p + 1 < jp->end &&
+	    isdigit((unsigned char)jp->p[1]))
+		goto bad;
+	while (jp->p < jp->end && isdigit((unsigned char)*jp->p))
+		jp->p++;
+	if (jp->p < jp->end && *jp->p == '.') {
+		v->num_int = false;
+		if (++jp->p >= jp->end || !isdigit((unsigned char)*jp->p))
+			goto bad;
+		while (jp->p < jp->end && isdigit((unsigned char)*jp->p))
+			jp->p++;
+	}
+	if (jp->p < jp->end && (*jp->p == 'e' || *jp->p == 'E')) {
+		v->num_int = false;
+		jp->p++;
+		if (jp->p < jp->end && (*jp->p == '+' || *jp->p == '-'))
+			jp->p++;
+		if (jp->p >= jp->end || !isdigit((unsigned char)*jp->p))
+			goto bad;
+		while (jp->p < jp->end && isdigit((unsigned char)*jp->p))
+			jp->p++;
+	}
+	if (v->num_int)
+		v->num = strtoull(s, NULL, 10);
+	return v;
+bad:
+	free(v);
+	return NULL;
+}
+
+static struct jval *jliteral(struct jparser *jp, const char *word,
+			     enum jtype t, bool b)
+{
+	size_t n = strlen(word);
+	struct jval *v;
+
+	if ((size_t)(jp->end - jp->p) < n || memcmp(jp->p, word, n))
+		return NULL;
+	jp->p += n;
+	v = calloc(1, sizeof(*v));
+	if (v) {
+		v->t = t;
+		v->b = b;
+	}
+	return v;
+}
+
+static struct jval *jvalue(struct jparser *jp)
+{
+	struct jval *v;
+
+	jskip_ws(jp);
+	if (jp->p >= jp->end)
+		return NULL;
+	switch (*jp->p) {
+	case '{':
+		return jcontainer(jp, true);
+	case '[':
+		return jcontainer(jp, false);
+	case '"':
+		v = calloc(1, sizeof(*v));
+		if (!v)
+			return NULL;
+		v->t = J_STR;
+		v->s = jstring(jp, &v->slen);
+		if (!v->s) {
+			free(v);
+			return NULL;
+		}
+		return v;
+	case 't':
+		return jliteral(jp, "true", J_BOOL, true);
+	case 'f':
+		return jliteral(jp, "false", J_BOOL, false);
+	case 'n':
+		return jliteral(jp, "null", J_NULL, false);
+	}
+	return jnumber(jp);
+}
+
+/* The one JSON document that @text must be, or NULL. */
+static struct jval *jparse(const char *text, size_t len)
+{
+	struct jparser jp = { text, text + len, 0 };
+	struct jval *v = jvalue(&jp);
+
+	jskip_ws(&jp);
+	if (v && jp.p != jp.end) {
+		jfree(v);
+		return NULL;
+	}
+	return v;
+}
+
+static struct jval *jget(const struct jval *v, const char *key)
+{
+	size_t i;
+
+	if (!v || v->t != J_OBJ)
+		return NULL;
+	for (i = 0; i < v->n; i++)
+		if (!strcmp(v->keys[i], key))
+			return v->items[i];
+	return NULL;
+}
+
+static const char *jstr(const struct jval *v, const char *key)
+{
+	const struct jval *m = jget(v, key);
+
+	return m && m->t == J_STR ? m->s : NULL;
+}
+
+/* An integer member, or ~0 if absent or not an integer. */
+static unsigned long long jnum(const struct jval *v, const char *key)
+{
+	const struct jval *m = jget(v, key);
+
+	return m && m->t == J_NUM && m->num_int ? m->num : ~0ULL;
+}
+
+/*
+ * The bytes of member @key, decoded as @key_encoding says; NULL if the
+ * pair is malformed.  @len gets the length.
+ */
+static unsigned char *jbytes(const struct jval *v, const char *key,
+			     size_t *len)
+{
+	char enc_key[64];
+	const char *enc, *s;
+	unsigned char *out;
+	size_t i, n;
+
+	snprintf(enc_key, sizeof(enc_key), "%s_encoding", key);
+	enc = jstr(v, enc_key);
+	s = jstr(v, key);
+	if (!enc || !s)
+		return NULL;
+	n = jget(v, key)->slen;
+	out = malloc(n + 1);
+	if (!out)
+		return NULL;
+	if (!strcmp(enc, "utf8")) {
+		memcpy(out, s, n);
+		*len = n;
+		return out;
+	}
+	if (strcmp(enc, "hex") || n % 2)
+		goto bad;
+	for (i = 0; i < n / 2; i++) {
+		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
+
+		if (hi < 0 || lo < 0 || isupper((unsigned char)s[2 * i]) ||
+		    isupper((unsigned char)s[2 * i + 1]))
+			goto bad;
+		out[i] = hi << 4 | lo;
+	}
+	*len = n / 2;
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+/*
+ * Save files, built from docs/save-format.md alone
+ */
+
+static __u32 crc32c(const void *buf, size_t len)
+{
+	const unsigned char *p = buf;
+	__u32 crc = ~0U;
+	int k;
+
+	while (len--) {
+		crc ^= *p++;
+		for (k = 0; k < 8; k++)
+			crc = crc & 1 ? (crc >> 1) ^ 0x82f63b78U : crc >> 1;
+	}
+	return ~crc;
+}
+
+static void le32(unsigned char *p, __u32 v)
+{
+	int i;
+
+	for (i = 0; i < 4; i++)
+		p[i] = v >> (8 * i);
+}
+
+static void le64(unsigned char *p, __u64 v)
+{
+	le32(p, v);
+	le32(p + 4, v >> 32);
+}
+
+static __u32 rd32(const unsigned char *p)
+{
+	return p[0] | p[1] << 8 | p[2] << 16 | (__u32)p[3] << 24;
+}
+
+static __u64 rd64(const unsigned char *p)
+{
+	return rd32(p) | (__u64)rd32(p + 4) << 32;
+}
+
+struct tkv {
+	const char *key;
+	size_t key_len;
+	const char *value;
+	size_t value_len;
+};
+
+struct sfbuf {
+	unsigned char *b;
+	size_t len;
+};
+
+static void sf_add(struct sfbuf *f, const void *p, size_t n)
+{
+	f->b = realloc(f->b, f->len + n);
+	memcpy(f->b + f->len, p, n);
+	f->len += n;
+}
+
+/* A valid save file of @n records with the fixture's limits. */
+static struct sfbuf sf_build(const struct tkv *kv, int n, const char *name)
+{
+	unsigned char h[160] = { 0x89, 'S', 'N', 'A', 'P', 'M', 'A', 'P' };
+	unsigned char rh[16], crc[4];
+	struct sfbuf f = { NULL, 0 };
+	int i;
+
+	le32(h + 8, 1);
+	le32(h + 12, 160);
+	le32(h + 20, 0640);
+	le64(h + 24, 1000);
+	le64(h + 32, n);
+	le32(h + 40, KEY_MAX);
+	le32(h + 44, VALUE_MAX);
+	le64(h + 48, ENTRIES_MAX);
+	le64(h + 56, 1 << 20);
+	le64(h + 64, 1700000000);
+	strcpy((char *)h + 72, name);
+	sf_add(&f, h, sizeof(h));
+	for (i = 0; i < n; i++) {
+		le32(rh, kv[i].key_len);
+		le32(rh + 4, kv[i].value_len);
+		le64(rh + 8, i + 1);
+		sf_add(&f, rh, sizeof(rh));
+		sf_add(&f, kv[i].key, kv[i].key_len);
+		sf_add(&f, kv[i].value, kv[i].value_len);
+	}
+	sf_add(&f, "\x89SNAPEND", 8);
+	le32(crc, crc32c(f.b, f.len));
+	sf_add(&f, crc, 4);
+	return f;
+}
+
+/* Make the checksum right again after an edit. */
+static void sf_fix_crc(struct sfbuf *f)
+{
+	le32(f->b + f->len - 4, crc32c(f->b, f->len - 4));
+}
+
+static int write_file(const char *path, const void *buf, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, buf, len);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+static int read_file(const char *path, struct sfbuf *f)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+
+	f->b = NULL;
+	f->len = 0;
+	if (fd < 0 || fstat(fd, &st))
+		return -1;
+	f->b = malloc(st.st_size + 1);
+	f->len = st.st_size;
+	if (read(fd, f->b, f->len) != (ssize_t)f->len) {
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/*
+ * The fixture: a named map made with ioctls and held by the test, with
+ * small limits and mode 0640, and scratch names for maps the tool makes.
+ */
+
+FIXTURE(ctl) {
+	int ctl;
+	int fd;
+	char name[SNAPMAP_NAME_LEN];
+	char other[SNAPMAP_NAME_LEN];
+	char third[SNAPMAP_NAME_LEN];
+};
+
+FIXTURE_SETUP(ctl)
+{
+	if (!ctl_path())
+		SKIP(return, "snapmapctl not found (set SNAPMAPCTL or PATH)");
+	self->ctl = snapmap_open_ctl();
+	ASSERT_LE(0, self->ctl);
+	snprintf(self->name, sizeof(self->name), "ctl-%d", (int)getpid());
+	snprintf(self->other, sizeof(self->other), "ctl-%d-b", (int)getpid());
+	snprintf(self->third, sizeof(self->third), "ctl-%d-c", (int)getpid());
+	self->fd = sm_create(self->ctl, KEY_MAX, VALUE_MAX, ENTRIES_MAX, 0,
+			     0640, self->name);
+	ASSERT_LE(0, self->fd);
+	mkdir(TMP, 0700);
+	umask(022);
+}
+
+FIXTURE_TEARDOWN(ctl)
+{
+	struct dirent *d;
+	char path[512];
+	DIR *dir;
+
+	if (!ctl_path())
+		return;
+	close(self->fd);
+	close(self->ctl);
+	dir = opendir(TMP);
+	while (dir && (d = readdir(dir))) {
+		if (d->d_name[0] == '.' && (!d->d_name[1] ||
+					    !strcmp(d->d_name, "..")))
+			continue;
+		snprintf(path, sizeof(path), TMP "/%s", d->d_name);
+		unlink(path);
+	}
+	if (dir)
+		closedir(dir);
+	rmdir(TMP);
+}
+
+/* A few entries of every kind of byte string. */
+static const struct tkv sample[] = {
+	{ "alpha", 5, "one", 3 },
+	{ "beta", 4, "two words", 9 },
+	{ "bin\0key", 7, "\x00\x01\xff\n", 4 },
+	{ "tab\there", 8, "", 0 },
+	{ "\xc3\xa9t\xc3\xa9", 5, "caf\xc3\xa9", 5 },
+	{ "back\\slash", 10, "line\nbreak", 10 },
+};
+
+#define N_SAMPLE ((int)ARRAY_SIZE(sample))
+
+static void fill_sample(int fd)
+{
+	int i;
+
+	for (i = 0; i < N_SAMPLE; i++)
+		sm_put(fd, 0, sample[i].key, sample[i].key_len,
+		       sample[i].value, sample[i].value_len, 0, NULL);
+}
+
+/* Whether the map at @fd holds exactly @n entries of @kv. */
+static bool holds_exactly(int fd, const struct tkv *kv, int n)
+{
+	struct snapmap_info info;
+	unsigned char buf[1024];
+	__u32 len;
+	int i;
+
+	if (sm_info(fd, &info) || info.out_entries != (__u64)n)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (sm_get(fd, kv[i].key, kv[i].key_len, buf, sizeof(buf),
+			   &len, NULL))
+			return false;
+		if (len != kv[i].value_len || memcmp(buf, kv[i].value, len))
+			return false;
+	}
+	return true;
+}
+
+/* Expect @r's output to be one JSON document; returns it. */
+static struct jval *expect_json(struct __test_metadata *_metadata,
+				const struct result *r)
+{
+	struct jval *v = jparse(r->out, r->out_len);
+
+	EXPECT_TRUE(v != NULL) {
+		TH_LOG("not one JSON document: %s", r->out);
+	}
+	return v;
+}
+
+#define JSON(r) expect_json(_metadata, &(r))
+
+TEST_F(ctl, version)
+{
+	struct result r;
+	struct jval *v;
+
+	RUN(r, "version");
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "ABI version");
+	result_free(&r);
+
+	RUN(r, "--json", "version");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_EQ(SNAPMAP_ABI_VERSION, jnum(v, "abi_version"));
+	EXPECT_TRUE(jget(v, "features") && jget(v, "features")->t == J_ARR);
+	EXPECT_TRUE(jget(v, "ioctls") && jget(v, "ioctls")->t == J_ARR);
+	jfree(v);
+	result_free(&r);
+}
+
+/* Usage errors exit 2, print nothing on stdout and point to --help. */
+TEST_F(ctl, usage)
+{
+	static const char *const bad[][8] = {
+		{ NULL },
+		{ "frobnicate" },
+		{ "get", "x" },
+		{ "get", "x", "k", "extra" },
+		{ "ls", "--weak" },
+		{ "put", "--hex", "x", "zz", "v" },
+		{ "put", "--hex", "x", "abc", "v" },
+		{ "put", "--escaped", "x", "k\\q", "v" },
+		{ "put", "x", "", "v" },
+		{ "put", "x", "k" },
+		{ "put", "--no-replace", "--replace-only", "x", "k", "v" },
+		{ "create", "x" },
+		{ "create", "bad name", "--hold" },
+		{ "create", "x", "--hold", "--background" },
+		{ "create", "x", "--max-entries", "lots", "--hold" },
+		{ "create", "x", "--mode", "999", "--hold" },
+		{ "create", "x", "--" },
+		{ "create", "x", "--pid-file", "/tmp/p" },
+		{ "clone", "x" },
+		{ "load", "f" },
+		{ "load", "--into", "x", "f", "g" },
+		{ "load", "--into", "x", "--hold", "f" },
+		{ "get", "--raw", "--json", "x", "k" },
+		{ "info", "--max-entries" },
+	};
+	struct result r;
+	size_t i;
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		run_v(&r, NULL, 0, 0, bad[i]);
+		EXPECT_STATUS(2, r);
+		EXPECT_EQ(0, r.out_len);
+		EXPECT_HAS(r.err, "--help");
+		result_free(&r);
+	}
+
+	RUN(r, "--help");
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "usage: snapmapctl");
+	EXPECT_HAS(r.out, "dump");
+	result_free(&r);
+	RUN(r, "dump", "--help");
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "--weak");
+	result_free(&r);
+	RUN(r, "help", "load");
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "--into");
+	result_free(&r);
+}
+
+TEST_F(ctl, put_get_del)
+{
+	char key[KEY_MAX + 2], value[VALUE_MAX + 2], buf[64], vfile[64];
+	unsigned char got[VALUE_MAX];
+	__u64 version, v2;
+	struct result r;
+	struct jval *v;
+	unsigned char *b;
+	size_t len;
+	__u32 glen;
+
+	RUN(r, "put", self->name, "alpha", "one");
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(0, r.out_len);
+	result_free(&r);
+	ASSERT_EQ(0, sm_get(self->fd, "alpha", 5, got, sizeof(got), &glen,
+			    &version));
+	EXPECT_VALUE(self->fd, "alpha", 5, "one", 3, version);
+
+	RUN(r, "get", self->name, "alpha");
+	EXPECT_STATUS(0, r);
+	EXPECT_STREQ("one\n", r.out);
+	result_free(&r);
+
+	RUN(r, "get", "--raw", self->name, "alpha");
+	EXPECT_STREQ("one", r.out);
+	result_free(&r);
+
+	RUN(r, "get", "--versions", self->name, "alpha");
+	snprintf(buf, sizeof(buf), "%llu\tone\n", (unsigned long long)version);
+	EXPECT_STREQ(buf, r.out);
+	result_free(&r);
+
+	/* An absent key: exit 1, and a message naming map and key. */
+	RUN(r, "get", self->name, "nokey");
+	EXPECT_STATUS(1, r);
+	EXPECT_EQ(0, r.out_len);
+	EXPECT_HAS(r.err, self->name);
+	EXPECT_HAS(r.err, "'nokey'");
+	EXPECT_HAS(r.err, "no such key");
+	result_free(&r);
+
+	/* Binary values from standard input and from a file. */
+	RUN_IN(r, "a\0b\xff\n", 5, "put", self->name, "bin", "-");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	ASSERT_EQ(0, sm_get(self->fd, "bin", 3, got, sizeof(got), &glen,
+			    &v2));
+	EXPECT_VALUE(self->fd, "bin", 3, "a\0b\xff\n", 5, v2);
+	RUN(r, "get", self->name, "bin");
+	EXPECT_STREQ("a\\x00b\\xff\\n\n", r.out);
+	result_free(&r);
+	RUN(r, "get", "--raw", self->name, "bin");
+	EXPECT_EQ(5, r.out_len);
+	EXPECT_EQ(0, memcmp(r.out, "a\0b\xff\n", 5));
+	result_free(&r);
+	RUN(r, "get", "-x", self->name, "62696e");
+	EXPECT_STREQ("610062ff0a\n", r.out);
+	result_free(&r);
+	RUN(r, "get", "--json", self->name, "bin");
+	v = JSON(r);
+	EXPECT_STREQ("hex", jstr(v, "value_encoding"));
+	EXPECT_STREQ("utf8", jstr(v, "key_encoding"));
+	b = jbytes(v, "value", &len);
+	EXPECT_EQ(5, len);
+	EXPECT_EQ(0, memcmp(b, "a\0b\xff\n", 5));
+	EXPECT_EQ(v2, jnum(v, "version"));
+	free(b);
+	jfree(v);
+	result_free(&r);
+
+	snprintf(vfile, sizeof(vfile), TMP "/value");
+	ASSERT_EQ(0, write_file(vfile, "from\0file", 9));
+	RUN(r, "put", "--value-file", vfile, self->name, "file");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	EXPECT_EQ(0, sm_get(self->fd, "file", 4, got, sizeof(got), &glen,
+			    NULL));
+	EXPECT_EQ(9, glen);
+	EXPECT_EQ(0, memcmp(got, "from\0file", 9));
+
+	/* Keys and values in hex and in escapes. */
+	RUN(r, "put", "-x", self->name, "6b0079", "0x76ff");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	EXPECT_EQ(0, sm_get(self->fd, "k\0y", 3, got, sizeof(got), &glen,
+			    NULL));
+	EXPECT_EQ(2, glen);
+	EXPECT_EQ(0, memcmp(got, "v\xff", 2));
+	RUN(r, "put", "-e", self->name, "e\\x01\\\\", "t\\tn\\n");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	EXPECT_EQ(0, sm_get(self->fd, "e\x01\\", 3, got, sizeof(got), &glen,
+			    NULL));
+	EXPECT_EQ(4, glen);
+	EXPECT_EQ(0, memcmp(got, "t\tn\n", 4));
+	/* What human output shows, -e reads back. */
+	RUN(r, "get", "-e", self->name, "e\\x01\\\\");
+	EXPECT_STREQ("t\\tn\\n\n", r.out);
+	result_free(&r);
+
+	/* A key that looks like an option, after "--"; an empty value. */
+	RUN(r, "put", self->name, "--", "-dash", "");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	RUN(r, "get", self->name, "--", "-dash");
+	EXPECT_STATUS(0, r);
+	EXPECT_STREQ("\n", r.out);
+	result_free(&r);
+
+	/* Conditional writes. */
+	RUN(r, "put", "--no-replace", self->name, "alpha", "x");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "key exists");
+	result_free(&r);
+	RUN(r, "put", "--replace-only", self->name, "absent", "x");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "no such key");
+	result_free(&r);
+	EXPECT_EQ(-ENOENT, sm_get(self->fd, "absent", 6, got, sizeof(got),
+				  &glen, NULL));
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)version + 1000);
+	RUN(r, "put", "--if-version", buf, self->name, "alpha", "x");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "version mismatch");
+	result_free(&r);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)version);
+	RUN(r, "put", "--json", "--if-version", buf, self->name, "alpha",
+	    "uno");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_EQ(0, sm_get(self->fd, "alpha", 5, got, sizeof(got), &glen,
+			    &v2));
+	EXPECT_EQ(v2, jnum(v, "version"));
+	EXPECT_STREQ(self->name, jstr(v, "map"));
+	jfree(v);
+	result_free(&r);
+	EXPECT_VALUE(self->fd, "alpha", 5, "uno", 3, v2);
+
+	/* Limits, named with their numbers. */
+	memset(key, 'k', sizeof(key));
+	key[KEY_MAX + 1] = '\0';
+	RUN(r, "put", self->name, key, "v");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "key of 65 bytes");
+	EXPECT_HAS(r.err, "limit of 64");
+	result_free(&r);
+	memset(value, 'v', sizeof(value));
+	value[VALUE_MAX + 1] = '\0';
+	RUN(r, "put", self->name, "big", value);
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "value of 257 bytes");
+	result_free(&r);
+
+	/* Deletion. */
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v2 + 1000);
+	RUN(r, "del", "--if-version", buf, self->name, "alpha");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "version mismatch");
+	result_free(&r);
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v2);
+	RUN(r, "del", "--if-version", buf, self->name, "alpha");
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(0, r.out_len);
+	result_free(&r);
+	EXPECT_EQ(-ENOENT, sm_get(self->fd, "alpha", 5, got, sizeof(got),
+				  &glen, NULL));
+	RUN(r, "del", self->name, "alpha");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "no such key");
+	result_free(&r);
+	RUN(r, "del", "--json", self->name, "bin");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_STREQ("bin", jstr(v, "key"));
+	EXPECT_NE(~0ULL, jnum(v, "version"));
+	jfree(v);
+	result_free(&r);
+
+	/* A map that does not exist. */
+	RUN(r, "get", "ctl-no-such-map", "k");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "map 'ctl-no-such-map': no such map");
+	result_free(&r);
+
+	/* clear. */
+	RUN(r, "clear", "--json", self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_NE(~0ULL, jnum(v, "version"));
+	jfree(v);
+	result_free(&r);
+	EXPECT_TRUE(holds_exactly(self->fd, NULL, 0));
+}
+
+TEST_F(ctl, no_space)
+{
+	struct result r;
+	int fd;
+
+	fd = sm_create(self->ctl, 0, 0, 2, 0, 0600, self->other);
+	ASSERT_LE(0, fd);
+	RUN(r, "put", self->other, "a", "1");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	RUN(r, "put", self->other, "b", "2");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	RUN(r, "put", self->other, "c", "3");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "snapmapctl: put: map '");
+	EXPECT_HAS(r.err, "': no space left (entry or byte limit reached)");
+	result_free(&r);
+	close(fd);
+}
+
+TEST_F(ctl, ls_info)
+{
+	struct snapmap_info info;
+	const struct jval *m;
+	struct result r;
+	struct jval *v;
+	char line[256];
+	size_t i;
+
+	fill_sample(self->fd);
+	ASSERT_EQ(0, sm_info(self->fd, &info));
+
+	RUN(r, "ls");
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(0, strncmp(r.out, "NAME ", 5));
+	snprintf(line, sizeof(line), "\n%s ", self->name);
+	EXPECT_HAS(r.out, line);
+	snprintf(line, sizeof(line), " 0640 ");
+	EXPECT_HAS(r.out, line);
+	result_free(&r);
+
+	RUN(r, "ls", "--json");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	for (m = NULL, i = 0; i < v->n; i++)
+		if (!strcmp(jstr(v->items[i], "name") ?: "", self->name))
+			m = v->items[i];
+	ASSERT_TRUE(m != NULL);
+	EXPECT_STREQ("0640", jstr(m, "mode"));
+	EXPECT_EQ(0, jnum(m, "uid"));
+	EXPECT_EQ(N_SAMPLE, jnum(m, "entries"));
+	EXPECT_EQ(info.out_bytes, jnum(m, "bytes"));
+	jfree(v);
+	result_free(&r);
+
+	/* Someone who may not read the map sees it without its usage. */
+	RUN_AS(r, OTHER_UID, "ls", "--json");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	for (m = NULL, i = 0; i < v->n; i++)
+		if (!strcmp(jstr(v->items[i], "name") ?: "", self->name))
+			m = v->items[i];
+	ASSERT_TRUE(m != NULL);
+	EXPECT_EQ(J_NULL, jget(m, "entries")->t);
+	EXPECT_EQ(J_NULL, jget(m, "bytes")->t);
+	jfree(v);
+	result_free(&r);
+	RUN_AS(r, OTHER_UID, "ls");
+	snprintf(line, sizeof(line), "%s ", self->name);
+	ASSERT_TRUE(strstr(r.out, line) != NULL);
+	EXPECT_TRUE(strstr(strstr(r.out, line), "  -  -\n") != NULL) {
+		TH_LOG("%s", r.out);
+	}
+	result_free(&r);
+	RUN_AS(r, OTHER_UID, "info", self->name);
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "permission denied");
+	result_free(&r);
+
+	RUN(r, "info", self->name);
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "max key:      64 bytes\n");
+	EXPECT_HAS(r.out, "max value:    256 bytes\n");
+	snprintf(line, sizeof(line), "entries:      %d of %d", N_SAMPLE,
+		 ENTRIES_MAX);
+	EXPECT_HAS(r.out, line);
+	EXPECT_HAS(r.out, "mode:         0640\n");
+	result_free(&r);
+
+	RUN(r, "info", "--json", self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_STREQ(self->name, jstr(v, "name"));
+	EXPECT_EQ(KEY_MAX, jnum(v, "max_key_len"));
+	EXPECT_EQ(VALUE_MAX, jnum(v, "max_value_len"));
+	EXPECT_EQ(ENTRIES_MAX, jnum(v, "max_entries"));
+	EXPECT_EQ(info.out_max_bytes, jnum(v, "max_bytes"));
+	EXPECT_EQ(N_SAMPLE, jnum(v, "entries"));
+	EXPECT_EQ(info.out_bytes, jnum(v, "bytes"));
+	EXPECT_EQ(info.out_version, jnum(v, "version"));
+	EXPECT_EQ(info.out_puts, jnum(v, "puts"));
+	EXPECT_STREQ("0640", jstr(v, "mode"));
+	jfree(v);
+	result_free(&r);
+
+	RUN(r, "info", "ctl-no-such-map");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "no such map");
+	result_free(&r);
+}
+
+/* Expect a JSON dump to hold exactly the sample, versions included. */
+static void expect_sample_dump(struct __test_metadata *_metadata, int fd,
+			       const struct jval *v)
+{
+	const struct jval *recs = jget(v, "records");
+	unsigned char *k, *val, got[VALUE_MAX];
+	size_t i, klen, vlen;
+	__u32 glen;
+	__u64 ver;
+
+	ASSERT_TRUE(recs && recs->t == J_ARR);
+	EXPECT_EQ(N_SAMPLE, recs->n);
+	EXPECT_EQ(N_SAMPLE, jnum(v, "count"));
+	for (i = 0; i < recs->n; i++) {
+		k = jbytes(recs->items[i], "key", &klen);
+		val = jbytes(recs->items[i], "value", &vlen);
+		ASSERT_TRUE(k && val);
+		ASSERT_EQ(0, sm_get(fd, k, klen, got, sizeof(got), &glen,
+				    &ver));
+		EXPECT_EQ(glen, vlen);
+		EXPECT_EQ(0, memcmp(got, val, vlen));
+		EXPECT_EQ(ver, jnum(recs->items[i], "version"));
+		free(k);
+		free(val);
+	}
+}
+
+TEST_F(ctl, dump)
+{
+	struct snapmap_info info;
+	struct result r;
+	struct jval *v;
+	char line[256], *p;
+	int lines = 0;
+
+	RUN(r, "dump", "--json", self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_EQ(0, jnum(v, "count"));
+	EXPECT_EQ(0, jget(v, "records")->n);
+	jfree(v);
+	result_free(&r);
+
+	fill_sample(self->fd);
+	ASSERT_EQ(0, sm_info(self->fd, &info));
+
+	RUN(r, "dump", self->name);
+	EXPECT_STATUS(0, r);
+	snprintf(line, sizeof(line), "# map '%s': ATOMIC snapshot at version ",
+		 self->name);
+	EXPECT_EQ(0, strncmp(r.out, line, strlen(line)));
+	snprintf(line, sizeof(line), ", %d entries\n", N_SAMPLE);
+	EXPECT_HAS(r.out, line);
+	EXPECT_HAS(r.out, "\nalpha\tone\n");
+	EXPECT_HAS(r.out, "\nbin\\x00key\t\\x00\\x01\\xff\\n\n");
+	EXPECT_HAS(r.out, "\ntab\\there\t\n");
+	EXPECT_HAS(r.out, "\n\xc3\xa9t\xc3\xa9\tcaf\xc3\xa9\n");
+	EXPECT_HAS(r.out, "\nback\\\\slash\tline\\nbreak\n");
+	for (p = r.out; *p; p++)
+		lines += *p == '\n';
+	EXPECT_EQ(N_SAMPLE + 1, lines);
+	result_free(&r);
+
+	RUN(r, "dump", "--json", self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_STREQ("atomic", jstr(v, "snapshot"));
+	EXPECT_STREQ(self->name, jstr(v, "map"));
+	EXPECT_LT(info.out_version, jnum(v, "version"));
+	EXPECT_EQ(N_SAMPLE, jnum(v, "entries"));
+	expect_sample_dump(_metadata, self->fd, v);
+	jfree(v);
+	result_free(&r);
+
+	/* -x: everything in hex, in JSON too. */
+	RUN(r, "dump", "-x", "--json", self->name);
+	v = JSON(r);
+	EXPECT_STREQ("hex", jstr(jget(v, "records")->items[0],
+				 "key_encoding"));
+	expect_sample_dump(_metadata, self->fd, v);
+	jfree(v);
+	result_free(&r);
+	RUN(r, "dump", "-x", "--no-header", self->name);
+	EXPECT_HAS(r.out, "616c706861\t6f6e65\n");
+	EXPECT_NE('#', r.out[0]);
+	result_free(&r);
+
+	RUN(r, "dump", "--weak", "--versions", self->name);
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "WEAK");
+	EXPECT_HAS(r.out, "\talpha\tone\n");
+	result_free(&r);
+	RUN(r, "dump", "--weak", "--json", self->name);
+	v = JSON(r);
+	EXPECT_STREQ("weak", jstr(v, "snapshot"));
+	EXPECT_EQ(J_NULL, jget(v, "version")->t);
+	expect_sample_dump(_metadata, self->fd, v);
+	jfree(v);
+	result_free(&r);
+
+	RUN(r, "dump", "ctl-no-such-map");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "no such map");
+	result_free(&r);
+}
+
+TEST_F(ctl, create_hold)
+{
+	char line[512], pidfile[64], buf[32];
+	struct snapmap_info info;
+	struct result r;
+	struct jval *v;
+	pid_t pid;
+	int fd;
+
+	pid = SPAWN_HOLD(line, "create", self->other, "--max-entries", "7",
+			 "--max-key-len", "1K", "--mode", "0644", "--hold");
+	ASSERT_LT(0, pid);
+	EXPECT_STREQ("ready\n", line);
+	fd = sm_open(self->ctl, self->other, SNAPMAP_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sm_info(fd, &info));
+	EXPECT_EQ(7, info.out_max_entries);
+	EXPECT_EQ(1024, info.out_max_key_len);
+	EXPECT_EQ(0644, info.out_mode);
+	close(fd);
+	/* Taken: a second create fails and says why. */
+	RUN(r, "create", self->other, "--hold");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "a map of that name exists");
+	result_free(&r);
+	EXPECT_EQ(0, stop_hold(pid));
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+
+	/* --json: the ready line is a JSON document. */
+	pid = SPAWN_HOLD(line, "create", "--json", self->other, "--hold");
+	ASSERT_LT(0, pid);
+	v = jparse(line, strlen(line));
+	ASSERT_TRUE(v != NULL);
+	EXPECT_STREQ(self->other, jstr(v, "map"));
+	EXPECT_EQ((unsigned long long)pid, jnum(v, "pid"));
+	EXPECT_NE(~0ULL, jnum(v, "max_entries"));
+	jfree(v);
+	EXPECT_EQ(0, stop_hold(pid));
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+
+	/* --background: the holder's pid, on stdout and in the pid file. */
+	snprintf(pidfile, sizeof(pidfile), TMP "/pid");
+	RUN(r, "create", self->other, "--background", "--pid-file", pidfile);
+	EXPECT_STATUS(0, r);
+	pid = atoi(r.out);
+	EXPECT_LT(1, pid);
+	fd = open(pidfile, O_RDONLY);
+	ASSERT_LE(0, fd);
+	memset(buf, 0, sizeof(buf));
+	EXPECT_LT(0, read(fd, buf, sizeof(buf) - 1));
+	close(fd);
+	EXPECT_STREQ(r.out, buf);
+	result_free(&r);
+	EXPECT_TRUE(map_exists(self->ctl, self->other, true));
+	EXPECT_EQ(0, kill(pid, SIGTERM));
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+
+	/* -- COMMAND: held while it runs; its exit status is ours. */
+	RUN(r, "create", self->other, "--", "snapmapctl", "put", self->other,
+	    "k", "v");
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+	RUN(r, "create", self->other, "--", "snapmapctl", "get", self->other,
+	    "k");
+	EXPECT_EQ(1, r.status);
+	EXPECT_HAS(r.err, "no such key");
+	result_free(&r);
+	RUN(r, "create", self->other, "--", "/nonexistent/program");
+	EXPECT_EQ(127, r.status);
+	EXPECT_HAS(r.err, "cannot run");
+	result_free(&r);
+
+	/* A limit above the module's cap. */
+	RUN(r, "create", self->other, "--max-key-len", "1G", "--hold");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "invalid");
+	result_free(&r);
+}
+
+TEST_F(ctl, clone)
+{
+	struct snapmap_info info;
+	char line[512];
+	struct jval *v;
+	pid_t pid;
+	int fd;
+
+	fill_sample(self->fd);
+	pid = SPAWN_HOLD(line, "clone", "--json", self->name, self->other,
+			 "--hold");
+	ASSERT_LT(0, pid);
+	v = jparse(line, strlen(line));
+	ASSERT_TRUE(v != NULL) {
+		TH_LOG("%s", line);
+	}
+	EXPECT_STREQ(self->other, jstr(v, "map"));
+	EXPECT_EQ(N_SAMPLE, jnum(v, "entries"));
+	EXPECT_NE(~0ULL, jnum(v, "version"));
+	jfree(v);
+	fd = sm_open(self->ctl, self->other, SNAPMAP_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(holds_exactly(fd, sample, N_SAMPLE));
+	ASSERT_EQ(0, sm_info(fd, &info));
+	EXPECT_EQ(0640, info.out_mode);
+	EXPECT_EQ(KEY_MAX, info.out_max_key_len);
+	close(fd);
+	EXPECT_EQ(0, stop_hold(pid));
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+}
+
+TEST_F_TIMEOUT(ctl, save_load, 120)
+{
+	char file[64], path[64], line[512];
+	struct snapmap_info info, info2;
+	struct result r, r2;
+	struct sfbuf f, f2;
+	struct stat st;
+	struct jval *v;
+	pid_t pid;
+	int fd;
+
+	fill_sample(self->fd);
+	ASSERT_EQ(0, sm_info(self->fd, &info));
+	snprintf(file, sizeof(file), TMP "/saved");
+
+	RUN(r, "save", "--json", self->name, file);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_EQ(N_SAMPLE, jnum(v, "records"));
+	jfree(v);
+	result_free(&r);
+
+	/* The file, read by the format's description. */
+	ASSERT_EQ(0, read_file(file, &f));
+	ASSERT_LT(160 + 12, f.len);
+	EXPECT_EQ(0, memcmp(f.b, "\x89SNAPMAP", 8));
+	EXPECT_EQ(1, rd32(f.b + 8));
+	EXPECT_EQ(160, rd32(f.b + 12));
+	EXPECT_EQ(0, rd32(f.b + 16));
+	EXPECT_EQ(0640, rd32(f.b + 20));
+	EXPECT_LT(info.out_version, rd64(f.b + 24));
+	EXPECT_EQ(N_SAMPLE, rd64(f.b + 32));
+	EXPECT_EQ(KEY_MAX, rd32(f.b + 40));
+	EXPECT_EQ(VALUE_MAX, rd32(f.b + 44));
+	EXPECT_EQ(ENTRIES_MAX, rd64(f.b + 48));
+	EXPECT_EQ(info.out_max_bytes, rd64(f.b + 56));
+	EXPECT_STREQ(self->name, (char *)f.b + 72);
+	EXPECT_EQ(0, memcmp(f.b + f.len - 12, "\x89SNAPEND", 8));
+	EXPECT_EQ(crc32c(f.b, f.len - 4), rd32(f.b + f.len - 4));
+	/* No more readable than the map, within the umask; no temp left. */
+	ASSERT_EQ(0, stat(file, &st));
+	EXPECT_EQ(0640 & ~022, st.st_mode & 0777);
+	snprintf(path, sizeof(path), TMP "/.saved.");
+	{
+		struct dirent *d;
+		DIR *dir = opendir(TMP);
+
+		while (dir && (d = readdir(dir)))
+			EXPECT_EQ(0, !strncmp(d->d_name, ".saved.", 7));
+		closedir(dir);
+	}
+
+	RUN(r, "load", "--check", file);
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "records:      6\n");
+	EXPECT_HAS(r.out, "valid");
+	result_free(&r);
+	RUN(r, "load", "--check", "--json", file);
+	v = JSON(r);
+	EXPECT_EQ(N_SAMPLE, jnum(v, "records"));
+	EXPECT_EQ(rd64(f.b + 24), jnum(v, "version"));
+	EXPECT_TRUE(jget(v, "valid") && jget(v, "valid")->b);
+	jfree(v);
+	result_free(&r);
+
+	/* Into a new map: same contents, limits and mode; new versions. */
+	pid = SPAWN_HOLD(line, "load", file, self->other, "--hold");
+	ASSERT_LT(0, pid);
+	EXPECT_STREQ("ready\n", line);
+	fd = sm_open(self->ctl, self->other, SNAPMAP_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(holds_exactly(fd, sample, N_SAMPLE));
+	ASSERT_EQ(0, sm_info(fd, &info2));
+	EXPECT_EQ(info.out_max_key_len, info2.out_max_key_len);
+	EXPECT_EQ(info.out_max_value_len, info2.out_max_value_len);
+	EXPECT_EQ(info.out_max_entries, info2.out_max_entries);
+	EXPECT_EQ(info.out_max_bytes, info2.out_max_bytes);
+	EXPECT_EQ(info.out_mode, info2.out_mode);
+	close(fd);
+
+	/* Saved again from the loaded map: the same records. */
+	snprintf(path, sizeof(path), TMP "/again");
+	RUN(r, "save", self->other, path);
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	EXPECT_EQ(0, stop_hold(pid));
+	ASSERT_EQ(0, read_file(path, &f2));
+	EXPECT_EQ(f.len, f2.len);
+	free(f2.b);
+
+	/* Into an existing empty map. */
+	fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->third);
+	ASSERT_LE(0, fd);
+	RUN(r, "load", "--json", "--into", self->third, file);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_EQ(N_SAMPLE, jnum(v, "records"));
+	jfree(v);
+	result_free(&r);
+	EXPECT_TRUE(holds_exactly(fd, sample, N_SAMPLE));
+	/* Not empty any more: refused, unchanged. */
+	ASSERT_EQ(0, sm_info(fd, &info));
+	RUN(r, "load", "--into", self->third, file);
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "not empty");
+	result_free(&r);
+	ASSERT_EQ(0, sm_info(fd, &info2));
+	EXPECT_MAP_UNCHANGED(info, info2);
+	close(fd);
+
+	/* Through a pipe: save to stdout, load --check from stdin. */
+	RUN(r, "save", self->name, "-");
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(f.len, r.out_len);
+	RUN_IN(r2, r.out, r.out_len, "load", "--check", "-");
+	EXPECT_STATUS(0, r2);
+	result_free(&r2);
+	result_free(&r);
+
+	/* A name that is taken; a directory that does not exist. */
+	RUN(r, "load", file, self->name, "--hold");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "exists");
+	result_free(&r);
+	RUN(r, "save", self->name, TMP "/no/such/dir");
+	EXPECT_STATUS(1, r);
+	result_free(&r);
+	free(f.b);
+}
+
+/*
+ * Expect loading @f to fail with a message holding @msg, into a new map
+ * and into an empty one, and either way to change nothing.
+ */
+static void expect_refused(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(ctl) *self, int empty_fd,
+			   const struct sfbuf *f, const char *msg,
+			   const char *what)
+{
+	struct snapmap_info before, after;
+	struct result r;
+
+	ASSERT_EQ(0, write_file(TMP "/bad", f->b, f->len));
+	ASSERT_EQ(0, sm_info(empty_fd, &before));
+	RUN(r, "load", "--into", self->third, TMP "/bad");
+	EXPECT_STATUS(1, r);
+	EXPECT_TRUE(strstr(r.err, msg) != NULL) {
+		TH_LOG("%s: '%s' not in: %s", what, msg, r.err);
+	}
+	EXPECT_HAS(r.err, "nothing was changed");
+	result_free(&r);
+	ASSERT_EQ(0, sm_info(empty_fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	EXPECT_EQ(0, after.out_entries);
+
+	RUN(r, "load", TMP "/bad", self->other, "--", "true");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, msg);
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+}
+
+TEST_F_TIMEOUT(ctl, load_refuses_damage, 300)
+{
+	static const struct {
+		size_t off;	/* from the end if above the file's length */
+		const char *msg;
+		const char *what;
+	} flips[] = {
+		{ 0, "not a snapmap save file", "magic" },
+		{ 8, "format version", "format version" },
+		{ 12, "checksum mismatch", "header size" },
+		{ 16, "checksum mismatch", "flags" },
+		{ 20, "checksum mismatch", "mode" },
+		{ 24, "checksum mismatch", "snapshot version" },
+		{ 32, "truncated or corrupt", "record count" },
+		{ 40, "checksum mismatch", "max key length" },
+		{ 48, "checksum mismatch", "max entries" },
+		{ 64, "checksum mismatch", "saved at" },
+		{ 72, "checksum mismatch", "name" },
+		{ 150, "checksum mismatch", "reserved" },
+		{ 160, "corrupt", "first record's key length" },
+		{ 164, "corrupt", "first record's value length" },
+		{ 168, "checksum mismatch", "first record's version" },
+		{ 176, "checksum mismatch", "first key" },
+		{ 178, "checksum mismatch", "first value" },
+		{ ~0UL - 13, "checksum mismatch", "last value" },
+		{ ~0UL - 11, "checksum mismatch", "end magic" },
+		{ ~0UL - 1, "checksum mismatch", "checksum" },
+	};
+	static const size_t cuts[] = { 0, 5, 8, 100, 159, 160, 171, 175, 180 };
+	struct sfbuf good, f;
+	struct result r;
+	size_t i, off;
+	int empty;
+
+	good = sf_build(sample, N_SAMPLE, "saved");
+	/* The file built from the documentation is one the tool takes. */
+	ASSERT_EQ(0, write_file(TMP "/good", good.b, good.len));
+	RUN(r, "load", "--check", TMP "/good");
+	ASSERT_EQ(0, r.status) {
+		TH_LOG("%s", r.err);
+	}
+	result_free(&r);
+
+	empty = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->third);
+	ASSERT_LE(0, empty);
+	f.b = malloc(2 * good.len + 16);
+
+	for (i = 0; i < ARRAY_SIZE(flips); i++) {
+		off = flips[i].off > good.len ? good.len - (~0UL - flips[i].off)
+					      : flips[i].off;
+		memcpy(f.b, good.b, good.len);
+		f.len = good.len;
+		f.b[off] ^= 0x40;
+		expect_refused(_metadata, self, empty, &f, flips[i].msg,
+			       flips[i].what);
+	}
+	for (i = 0; i < ARRAY_SIZE(cuts); i++) {
+		memcpy(f.b, good.b, good.len);
+		f.len = cuts[i];
+		expect_refused(_metadata, self, empty, &f, "truncated", "cut");
+	}
+	/* Cut inside the records and inside the trailer. */
+	for (off = good.len - 40; off < good.len; off += 7) {
+		memcpy(f.b, good.b, good.len);
+		f.len = off;
+		expect_refused(_metadata, self, empty, &f, "truncated", "cut");
+	}
+	/* Trailing data: a byte, a whole second copy. */
+	memcpy(f.b, good.b, good.len);
+	f.b[good.len] = '\n';
+	f.len = good.len + 1;
+	expect_refused(_metadata, self, empty, &f, "trailing data", "+1");
+	memcpy(f.b + good.len, good.b, good.len);
+	f.len = 2 * good.len;
+	expect_refused(_metadata, self, empty, &f, "trailing data", "x2");
+	/* Another kind of file; a newer format. */
+	memcpy(f.b, good.b, good.len);
+	memcpy(f.b, "GARBAGE!", 8);
+	f.len = good.len;
+	expect_refused(_metadata, self, empty, &f, "not a snapmap save file",
+		       "magic");
+	memcpy(f.b, good.b, good.len);
+	le32(f.b + 8, 2);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "format version 2", "v2");
+
+	/*
+	 * Files whose checksum is right but whose contents are not: each
+	 * check behind the checksum.
+	 */
+	memcpy(f.b, good.b, good.len);
+	le32(f.b + 16, 1);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "unknown flags", "flags");
+	memcpy(f.b, good.b, good.len);
+	f.b[150] = 1;
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "reserved", "reserved");
+	memcpy(f.b, good.b, good.len);
+	le32(f.b + 40, 4);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "key length", "key > max");
+	memcpy(f.b, good.b, good.len);
+	le32(f.b + 44, 3);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "value length",
+		       "value > max");
+	memcpy(f.b, good.b, good.len);
+	le64(f.b + 32, N_SAMPLE + 1);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "the file holds",
+		       "count + 1");
+	memcpy(f.b, good.b, good.len);
+	le64(f.b + 32, N_SAMPLE - 1);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "between the last",
+		       "count - 1");
+	memcpy(f.b, good.b, good.len);
+	le64(f.b + 48, 2);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "over the map's limit",
+		       "count > max entries");
+	memcpy(f.b, good.b, good.len);
+	memcpy(f.b + good.len - 12, "\x89SNAPENX", 8);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "end marker", "end magic");
+	memcpy(f.b, good.b, good.len);
+	le32(f.b + 160, 0);
+	le32(f.b + 164, 3 + 5);
+	sf_fix_crc(&f);
+	expect_refused(_metadata, self, empty, &f, "key length 0", "empty key");
+	{
+		const struct tkv dup[] = {
+			{ "same", 4, "1", 1 }, { "other", 5, "2", 1 },
+			{ "same", 4, "3", 1 },
+		};
+		struct sfbuf d = sf_build(dup, 3, "saved");
+
+		expect_refused(_metadata, self, empty, &d, "repeats the key",
+			       "duplicate");
+		free(d.b);
+	}
+	free(f.b);
+	free(good.b);
+	close(empty);
+}
+
+TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
+{
+	struct snapmap_info info, before, after;
+	char bytes[32];
+	struct tkv kv[10];
+	char keys[10][8];
+	struct sfbuf f;
+	struct result r;
+	int scratch, small, i;
+	__u64 per_entry;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "key%03d", i);
+		kv[i] = (struct tkv){ keys[i], 6, "value-of-same-size", 18 };
+	}
+	f = sf_build(kv, 10, "saved");
+	ASSERT_EQ(0, write_file(TMP "/ten", f.b, f.len));
+
+	/* What one of these entries costs the map. */
+	scratch = sm_create(self->ctl, 0, 0, 0, 0, 0600, NULL);
+	ASSERT_LE(0, scratch);
+	ASSERT_EQ(0, sm_put(scratch, 0, kv[0].key, 6, kv[0].value, 18, 0,
+			    NULL));
+	ASSERT_EQ(0, sm_info(scratch, &info));
+	per_entry = info.out_bytes;
+	close(scratch);
+	ASSERT_LT(0, per_entry);
+
+	/* Room for 3.5 entries: the fourth PUT fails with ENOSPC. */
+	small = sm_create(self->ctl, 0, 0, 0, per_entry * 7 / 2, 0600,
+			  self->third);
+	ASSERT_LE(0, small);
+	ASSERT_EQ(0, sm_info(small, &before));
+	RUN(r, "load", "--into", self->third, TMP "/ten");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "no space left");
+	EXPECT_HAS(r.err, "at record 4 of 10");
+	EXPECT_HAS(r.err, "the 3 records written were removed");
+	result_free(&r);
+	ASSERT_EQ(0, sm_info(small, &after));
+	EXPECT_EQ(0, after.out_entries);
+	EXPECT_EQ(0, after.out_bytes);
+	EXPECT_EQ(before.out_puts + 3, after.out_puts);
+	EXPECT_EQ(before.out_dels + 3, after.out_dels);
+	close(small);
+
+	/* A new map too small: dropped, its name never appears. */
+	snprintf(bytes, sizeof(bytes), "%llu",
+		 (unsigned long long)per_entry * 7 / 2);
+	RUN(r, "load", TMP "/ten", self->other, "--max-bytes", bytes, "--",
+	    "true");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "no space left");
+	EXPECT_HAS(r.err, "nothing was changed");
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+
+	/* Too few entries, known before writing: refused up front. */
+	small = sm_create(self->ctl, 0, 0, 3, 0, 0600, self->third);
+	ASSERT_LE(0, small);
+	RUN(r, "load", "--into", self->third, TMP "/ten");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "do not fit");
+	result_free(&r);
+	ASSERT_EQ(0, sm_info(small, &after));
+	EXPECT_EQ(0, after.out_puts);
+	close(small);
+	RUN(r, "load", TMP "/ten", self->other, "--max-entries", "3", "--",
+	    "true");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "do not fit");
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+
+	/* Limits above the module's caps: said so, nothing made. */
+	RUN(r, "load", TMP "/ten", self->other, "--max-key-len", "1G", "--",
+	    "true");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "above the module's cap");
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
+
+	/* Keys longer than the target allows: refused up front. */
+	small = sm_create(self->ctl, 4, 0, 0, 0, 0600, self->third);
+	ASSERT_LE(0, small);
+	RUN(r, "load", "--into", self->third, TMP "/ten");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "over the limit of 4");
+	result_free(&r);
+	ASSERT_EQ(0, sm_info(small, &after));
+	EXPECT_EQ(0, after.out_puts);
+	close(small);
+	free(f.b);
+}
+
+/*
+ * A signal in the middle of load --into: the writes so far are undone and
+ * the exit status says which signal.  If the load is over before the
+ * signal comes, there is nothing to check.
+ */
+TEST_F_TIMEOUT(ctl, load_undoes_on_signal, 300)
+{
+	const int n = 20000;
+	struct snapmap_info info;
+	char (*keys)[12];
+	struct tkv *kv;
+	struct sfbuf f;
+	int i, fd, status;
+	pid_t pid;
+
+	keys = calloc(n, sizeof(*keys));
+	kv = calloc(n, sizeof(*kv));
+	ASSERT_TRUE(keys && kv);
+	for (i = 0; i < n; i++) {
+		snprintf(keys[i], sizeof(keys[i]), "k%07d", i);
+		kv[i] = (struct tkv){ keys[i], 8, keys[i], 8 };
+	}
+	f = sf_build(kv, n, "saved");
+	le64(f.b + 48, n);
+	sf_fix_crc(&f);
+	ASSERT_EQ(0, write_file(TMP "/many", f.b, f.len));
+	free(f.b);
+	fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->third);
+	ASSERT_LE(0, fd);
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	if (!pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(null, 2);
+		execl(ctl_path(), "snapmapctl", "load", "--into", self->third,
+		      TMP "/many", NULL);
+		_exit(126);
+	}
+	for (i = 0; i < 100000; i++) {
+		ASSERT_EQ(0, sm_info(fd, &info));
+		if (info.out_entries)
+			break;
+		usleep(100);
+	}
+	kill(pid, SIGINT);
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 0) {
+		TH_LOG("the load was over before the signal");
+	} else {
+		EXPECT_EQ(128 + SIGINT, WEXITSTATUS(status));
+		ASSERT_EQ(0, sm_info(fd, &info));
+		EXPECT_EQ(0, info.out_entries);
+	}
+	close(fd);
+	free(keys);
+	free(kv);
+}
+
+/*
+ * The progress line: never when stderr is not a terminal; on a terminal,
+ * cleared at the end when it was drawn at all.
+ */
+TEST_F_TIMEOUT(ctl, progress, 300)
+{
+	struct snapmap_batch_op ops[256];
+	char keys[256][16], *name, buf[65536];
+	int master, slave, i, j, status, fd;
+	struct result r;
+	ssize_t n, got = 0;
+	pid_t pid;
+
+	/* More records than the fixture's map may hold. */
+	fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->other);
+	ASSERT_LE(0, fd);
+	for (j = 0; j < 8; j++) {
+		for (i = 0; i < 256; i++) {
+			snprintf(keys[i], sizeof(keys[i]), "k%d-%d", j, i);
+			memset(&ops[i], 0, sizeof(ops[i]));
+			ops[i].opcode = SNAPMAP_BATCH_PUT;
+			ops[i].key = SM_PTR(keys[i]);
+			ops[i].key_len = strlen(keys[i]);
+			ops[i].value = SM_PTR(keys[i]);
+			ops[i].value_len = strlen(keys[i]);
+		}
+		ASSERT_EQ(0, sm_batch(fd, 0, ops, 256, NULL));
+	}
+	RUN(r, "dump", "--no-header", self->other);
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(0, strlen(r.err));
+	result_free(&r);
+
+	if (access("/dev/pts/ptmx", F_OK)) {
+		mkdir("/dev/pts", 0755);
+		mount("devpts", "/dev/pts", "devpts", 0, "ptmxmode=0666");
+	}
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	if (master < 0 || grantpt(master) || unlockpt(master))
+		SKIP(return, "no pseudo-terminal");
+	name = ptsname(master);
+	slave = open(name, O_RDWR | O_NOCTTY);
+	ASSERT_LE(0, slave);
+	pid = fork();
+	if (!pid) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(null, 1);
+		dup2(slave, 2);
+		execl(ctl_path(), "snapmapctl", "save", self->other,
+		      TMP "/progress", NULL);
+		_exit(126);
+	}
+	close(slave);
+	for (;;) {
+		n = read(master, buf + got, sizeof(buf) - 1 - got);
+		if (n <= 0)
+			break;
+		got += n;
+	}
+	buf[got] = '\0';
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	EXPECT_EQ(0, WEXITSTATUS(status));
+	if (got) {
+		TH_LOG("progress was drawn (%zd bytes)", got);
+		EXPECT_TRUE(strstr(buf, "records") != NULL);
+		/* The last thing on the terminal clears the line. */
+		EXPECT_GE(got, 4);
+		EXPECT_EQ(0, strcmp(buf + got - 4, "\r\033[K"));
+	}
+	close(master);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN

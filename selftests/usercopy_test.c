@@ -1,0 +1,520 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap selftests: every pointer the module follows, pointed at memory
+ * it cannot use.
+ *
+ * For each pointer of each command (the argument itself, keys, values,
+ * the batch's array and its ops' pointers, read(2)'s buffer) and each way
+ * of being bad (NULL, an unmapped page, a read-only page where the module
+ * writes, an object whose tail runs into an unmapped page, a kernel
+ * address, a non-canonical address), the call must fail with EFAULT (a
+ * batch op: report it in its out_result) and change nothing: INFO and
+ * every record of an ATOMIC snapshot of the map stay as they were, no fd
+ * is left behind, and a snapshot fd loses no record.
+ *
+ * fail_nth_test covers the same copies with the copy itself made to fail
+ * (fail_usercopy); this test needs no fault injection and runs on any
+ * kernel.
+ */
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "snapmap_test.h"
+
+#define KEY_MAX 64
+#define VAL_MAX 4096
+#define NKEYS 8
+
+enum where {
+	W_NULL,
+	W_UNMAPPED,
+	W_READ_ONLY,	/* only where the module writes */
+	W_STRADDLE,	/* the object's last byte is unmapped */
+	W_KERNEL,
+	W_HIGH,		/* non-canonical; the top of the space if 32-bit */
+	W_KINDS
+};
+
+static const char *const where_names[W_KINDS] = {
+	"NULL", "unmapped", "read-only", "straddling", "kernel", "high",
+};
+
+/*
+ * Four pages: read-write, unmapped, read-only, unmapped.  Objects placed
+ * at the end of a mapped page run into the next, unmapped one.
+ */
+struct pages {
+	unsigned char *base;
+	size_t page;
+};
+
+/* A call with one of its pointers bad. */
+struct ctx {
+	struct pages pg;
+	int ctl;
+	int fd;
+	int sfd;		/* an ATOMIC snapshot, for read(2) */
+	void *full;		/* everything it holds */
+	ssize_t full_len;
+	unsigned char buf[VAL_MAX + 64];
+	struct snapmap_batch_op ops[2];
+};
+
+struct slot;
+typedef int (*call_fn)(struct ctx *c, const struct slot *s, enum where w);
+
+/* One pointer of one command. */
+struct slot {
+	const char *name;
+	call_fn call;
+	size_t size;		/* of what it points to */
+	bool written;		/* the module writes there */
+	bool batch_op;		/* the error goes to the op's out_result */
+	bool made_fd;		/* a good call returns a new fd */
+	bool clone;		/* may take a version, per the uapi header */
+};
+
+/*
+ * A copy of the @len bytes at @obj (NULL: leave what is there) in a place
+ * of kind @w, as a pointer for a __u64 member; W_KINDS is @obj itself.
+ */
+static __u64 place(struct ctx *c, enum where w, const void *obj, size_t len)
+{
+	unsigned char *ro = c->pg.base + 2 * c->pg.page;
+	size_t page = c->pg.page;
+
+	switch (w) {
+	case W_NULL:
+		return 0;
+	case W_UNMAPPED:
+		return SM_PTR(c->pg.base + page);
+	case W_READ_ONLY:
+		if (mprotect(ro, page, PROT_READ | PROT_WRITE))
+			abort();
+		if (obj)
+			memcpy(ro, obj, len < page ? len : page);
+		if (mprotect(ro, page, PROT_READ))
+			abort();
+		return SM_PTR(ro);
+	case W_STRADDLE:
+		/* All but the last byte in the first page. */
+		if (obj)
+			memcpy(c->pg.base + page - len + 1, obj, len - 1);
+		return SM_PTR(c->pg.base + page - len + 1);
+	case W_KERNEL:
+		return 0xffff888000000000ULL;
+	case W_HIGH:
+		return sizeof(long) == 8 ? 0x8000000000000000ULL :
+					   0xfffff000ULL;
+	default:
+		return SM_PTR(obj);
+	}
+}
+
+/* The same, as ioctl(2)'s argument, which is a long. */
+static void *place_arg(struct ctx *c, enum where w, const void *obj,
+		       size_t len)
+{
+	if (w == W_KERNEL || w == W_HIGH)
+		return (void *)(uintptr_t)-4096L;
+	return (void *)(uintptr_t)place(c, w, obj, len);
+}
+
+static int ioctl_at(struct ctx *c, enum where w, unsigned long cmd,
+		    const void *arg, size_t len)
+{
+	return sm_ret(ioctl(c->fd, cmd, place_arg(c, w, arg, len)));
+}
+
+/* The calls, each with one pointer put at @w. */
+
+static int api_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	struct snapmap_api arg = { .size = sizeof(arg) };
+
+	return sm_ret(ioctl(c->ctl, SNAPMAP_IOC_API,
+			    place_arg(c, w, &arg, sizeof(arg))));
+}
+
+static int create_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	struct snapmap_create arg = { .size = sizeof(arg) };
+
+	return sm_ret(ioctl(c->ctl, SNAPMAP_IOC_CREATE,
+			    place_arg(c, w, &arg, sizeof(arg))));
+}
+
+static int open_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	struct snapmap_open arg = { .size = sizeof(arg) };
+
+	sm_copy_name(arg.name, "usercopy_test");
+	return sm_ret(ioctl(c->ctl, SNAPMAP_IOC_OPEN,
+			    place_arg(c, w, &arg, sizeof(arg))));
+}
+
+static int get_call(struct ctx *c, enum where w, int which, size_t size)
+{
+	struct snapmap_get arg = {
+		.size = sizeof(arg), .key_len = 5, .value_buf_len = VAL_MAX,
+		.key = SM_PTR("key-6"), .value = SM_PTR(c->buf),
+	};
+
+	if (which == 1)
+		arg.key = place(c, w, "key-6", 5);
+	if (which == 2)
+		arg.value = place(c, w, c->buf, size);
+	return ioctl_at(c, which ? W_KINDS : w, SNAPMAP_IOC_GET, &arg,
+			sizeof(arg));
+}
+
+static int get_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	return get_call(c, w, 0, s->size);
+}
+
+static int get_key(struct ctx *c, const struct slot *s, enum where w)
+{
+	return get_call(c, w, 1, s->size);
+}
+
+static int get_value(struct ctx *c, const struct slot *s, enum where w)
+{
+	return get_call(c, w, 2, s->size);
+}
+
+static int put_call(struct ctx *c, enum where w, int which)
+{
+	static const char value[100] = "a new value";
+	struct snapmap_put arg = {
+		.size = sizeof(arg), .key_len = 7, .value_len = sizeof(value),
+		.key = SM_PTR("new-key"), .value = SM_PTR(value),
+	};
+
+	if (which == 1)
+		arg.key = place(c, w, "new-key", 7);
+	if (which == 2)
+		arg.value = place(c, w, value, sizeof(value));
+	return ioctl_at(c, which ? W_KINDS : w, SNAPMAP_IOC_PUT, &arg,
+			sizeof(arg));
+}
+
+static int put_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	return put_call(c, w, 0);
+}
+
+static int put_key(struct ctx *c, const struct slot *s, enum where w)
+{
+	return put_call(c, w, 1);
+}
+
+static int put_value(struct ctx *c, const struct slot *s, enum where w)
+{
+	return put_call(c, w, 2);
+}
+
+static int del_call(struct ctx *c, enum where w, int which)
+{
+	struct snapmap_del arg = {
+		.size = sizeof(arg), .key_len = 5, .key = SM_PTR("key-2"),
+	};
+
+	if (which == 1)
+		arg.key = place(c, w, "key-2", 5);
+	return ioctl_at(c, which ? W_KINDS : w, SNAPMAP_IOC_DEL, &arg,
+			sizeof(arg));
+}
+
+static int del_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	return del_call(c, w, 0);
+}
+
+static int del_key(struct ctx *c, const struct slot *s, enum where w)
+{
+	return del_call(c, w, 1);
+}
+
+/*
+ * A batch of a GET of key-6 and a PUT of a new key, which stops at the
+ * first op that fails; @which says which pointer is bad: the argument (0),
+ * the op array (1), the PUT's key (2) or value (3), the GET's value
+ * buffer (4).
+ */
+static int batch_call(struct ctx *c, enum where w, int which, size_t size)
+{
+	static const char value[100] = "batch value";
+	struct snapmap_batch arg = {
+		.size = sizeof(arg), .flags = SNAPMAP_BATCH_STOP_ON_ERROR,
+		.count = 2, .op_size = sizeof(c->ops[0]),
+		.ops = SM_PTR(c->ops),
+	};
+	struct snapmap_batch_op *o = c->ops;
+
+	memset(c->ops, 0, sizeof(c->ops));
+	o[0] = (struct snapmap_batch_op){
+		.opcode = SNAPMAP_BATCH_GET, .key_len = 5,
+		.value_len = VAL_MAX, .key = SM_PTR("key-6"),
+		.value = SM_PTR(c->buf),
+	};
+	o[1] = (struct snapmap_batch_op){
+		.opcode = SNAPMAP_BATCH_PUT, .key_len = 7,
+		.value_len = sizeof(value), .key = SM_PTR("new-key"),
+		.value = SM_PTR(value),
+	};
+	if (which == 2)
+		o[1].key = place(c, w, "new-key", size);
+	if (which == 3)
+		o[1].value = place(c, w, value, size);
+	if (which == 4)
+		o[0].value = place(c, w, c->buf, size);
+	if (which == 1)
+		arg.ops = place(c, w, c->ops, size);
+	return ioctl_at(c, which ? W_KINDS : w, SNAPMAP_IOC_BATCH, &arg,
+			sizeof(arg));
+}
+
+static int batch_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	return batch_call(c, w, 0, s->size);
+}
+
+static int batch_ops(struct ctx *c, const struct slot *s, enum where w)
+{
+	return batch_call(c, w, 1, s->size);
+}
+
+static int batch_put_key(struct ctx *c, const struct slot *s, enum where w)
+{
+	return batch_call(c, w, 2, s->size);
+}
+
+static int batch_put_value(struct ctx *c, const struct slot *s, enum where w)
+{
+	return batch_call(c, w, 3, s->size);
+}
+
+static int batch_get_value(struct ctx *c, const struct slot *s, enum where w)
+{
+	return batch_call(c, w, 4, s->size);
+}
+
+static int clear_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	struct snapmap_clear arg = { .size = sizeof(arg) };
+
+	return ioctl_at(c, w, SNAPMAP_IOC_CLEAR, &arg, sizeof(arg));
+}
+
+static int info_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	struct snapmap_info arg = { .size = sizeof(arg) };
+
+	return ioctl_at(c, w, SNAPMAP_IOC_INFO, &arg, sizeof(arg));
+}
+
+static int snapshot_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	struct snapmap_snapshot_arg arg = { .size = sizeof(arg) };
+
+	return ioctl_at(c, w, SNAPMAP_IOC_SNAPSHOT, &arg, sizeof(arg));
+}
+
+static int clone_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	struct snapmap_clone arg = { .size = sizeof(arg) };
+
+	return ioctl_at(c, w, SNAPMAP_IOC_CLONE, &arg, sizeof(arg));
+}
+
+static int snapshot_info_arg(struct ctx *c, const struct slot *s,
+			     enum where w)
+{
+	struct snapmap_snapshot_info arg = { .size = sizeof(arg) };
+
+	return sm_ret(ioctl(c->sfd, SNAPMAP_IOC_SNAPSHOT_INFO,
+			    place_arg(c, w, &arg, sizeof(arg))));
+}
+
+static int read_buf(struct ctx *c, const struct slot *s, enum where w)
+{
+	ssize_t n;
+
+	if (lseek(c->sfd, 0, SEEK_SET))
+		return -EPROTO;
+	n = read(c->sfd, place_arg(c, w, NULL, s->size), s->size);
+	return n < 0 ? -errno : n;
+}
+
+#define SLOT(_name, _size, ...)						\
+	FIXTURE_VARIANT_ADD(uc, _name) {				\
+		.slot = { .name = #_name, .call = _name,		\
+			  .size = _size, __VA_ARGS__ },			\
+	}
+
+FIXTURE(uc) {
+	struct ctx c;
+};
+
+FIXTURE_VARIANT(uc) {
+	struct slot slot;
+};
+
+SLOT(api_arg, sizeof(struct snapmap_api), .written = true);
+SLOT(create_arg, sizeof(struct snapmap_create), .made_fd = true);
+SLOT(open_arg, sizeof(struct snapmap_open), .made_fd = true);
+SLOT(get_arg, sizeof(struct snapmap_get), .written = true);
+SLOT(get_key, 5);
+/* Only the value's 3000 bytes are written: the straddle is within them. */
+SLOT(get_value, 3000, .written = true);
+SLOT(put_arg, sizeof(struct snapmap_put), .written = true);
+SLOT(put_key, 7);
+SLOT(put_value, 100);
+SLOT(del_arg, sizeof(struct snapmap_del), .written = true);
+SLOT(del_key, 5);
+SLOT(batch_arg, sizeof(struct snapmap_batch), .written = true);
+SLOT(batch_ops, 2 * sizeof(struct snapmap_batch_op), .written = true);
+SLOT(batch_put_key, 7, .batch_op = true);
+SLOT(batch_put_value, 100, .batch_op = true);
+SLOT(batch_get_value, 3000, .written = true, .batch_op = true);
+SLOT(clear_arg, sizeof(struct snapmap_clear), .written = true);
+SLOT(info_arg, sizeof(struct snapmap_info), .written = true);
+SLOT(snapshot_arg, sizeof(struct snapmap_snapshot_arg), .written = true,
+     .made_fd = true);
+SLOT(clone_arg, sizeof(struct snapmap_clone), .written = true,
+     .made_fd = true, .clone = true);
+SLOT(snapshot_info_arg, sizeof(struct snapmap_snapshot_info),
+     .written = true);
+SLOT(read_buf, 65536, .written = true);
+
+FIXTURE_SETUP(uc)
+{
+	struct ctx *c = &self->c;
+	char key[16], value[VAL_MAX];
+	unsigned int i;
+	__u32 len;
+
+	memset(c, 0, sizeof(*c));
+	c->sfd = -1;
+	c->pg.page = sysconf(_SC_PAGESIZE);
+	/* read(2)'s buffer straddles too: the first page holds most of it. */
+	c->pg.base = mmap(NULL, 4 * c->pg.page + 65536, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(c->pg.base != MAP_FAILED);
+	c->pg.base += 65536;
+	ASSERT_EQ(0, mprotect(c->pg.base - 65536, 65536 + c->pg.page,
+			      PROT_READ | PROT_WRITE));
+	ASSERT_EQ(0, mprotect(c->pg.base + 2 * c->pg.page, c->pg.page,
+			      PROT_READ));
+
+	c->ctl = snapmap_open_ctl();
+	ASSERT_LE(0, c->ctl);
+	c->fd = sm_create(c->ctl, KEY_MAX, VAL_MAX, 64, 0, 0666,
+			  "usercopy_test");
+	ASSERT_LE(0, c->fd);
+	for (i = 0; i < NKEYS; i++) {
+		snprintf(key, sizeof(key), "key-%u", i);
+		len = i == 6 ? 3000 : 10 + 7 * i;
+		memset(value, 'a' + i, len);
+		ASSERT_EQ(0, sm_put(c->fd, 0, key, strlen(key), value, len, 0,
+				    NULL));
+	}
+	c->sfd = sm_snapshot(c->fd, 0, NULL);
+	ASSERT_LE(0, c->sfd);
+	c->full_len = sm_read_all(c->sfd, 65536, &c->full);
+	ASSERT_LT(0, c->full_len);
+}
+
+FIXTURE_TEARDOWN(uc)
+{
+	struct ctx *c = &self->c;
+
+	free(c->full);
+	if (c->sfd >= 0)
+		close(c->sfd);
+	close(c->fd);
+	close(c->ctl);
+	munmap(c->pg.base - 65536, 4 * c->pg.page + 65536);
+}
+
+/* INFO, then every record of an ATOMIC snapshot of @fd. */
+static int take(int fd, struct snapmap_info *info, void **dump)
+{
+	int sfd, err = sm_info(fd, info);
+	ssize_t len;
+
+	if (err)
+		return err;
+	sfd = sm_snapshot(fd, 0, NULL);
+	if (sfd < 0)
+		return sfd;
+	len = sm_read_all(sfd, 65536, dump);
+	close(sfd);
+	return len;
+}
+
+TEST_F(uc, efault)
+{
+	const struct slot *s = &variant->slot;
+	struct ctx *c = &self->c;
+	struct snapmap_info before, after;
+	void *dump_before, *dump_after, *rest;
+	ssize_t len_before, len_after, len;
+	unsigned int tried = 0;
+	int w, ret, fds;
+
+	for (w = 0; w < W_KINDS; w++) {
+		if (w == W_READ_ONLY && !s->written)
+			continue;
+		len_before = take(c->fd, &before, &dump_before);
+		ASSERT_LE(0, len_before);
+		fds = sm_count_fds();
+
+		ret = s->call(c, s, w);
+
+		if (s->batch_op) {
+			/* The batch ran; the op with the bad pointer failed. */
+			EXPECT_EQ(0, ret);
+			EXPECT_EQ(-EFAULT, c->ops[s->call == batch_get_value ?
+						  0 : 1].out_result) {
+				TH_LOG("%s %s", s->name, where_names[w]);
+			}
+		} else {
+			EXPECT_EQ(-EFAULT, ret) {
+				TH_LOG("%s %s", s->name, where_names[w]);
+			}
+		}
+		if (s->made_fd && ret >= 0)
+			close(ret);
+		EXPECT_EQ(fds, sm_count_fds());
+
+		len_after = take(c->fd, &after, &dump_after);
+		ASSERT_LE(0, len_after);
+		/* The map is as it was, but for the snapshot take() took. */
+		after.out_version--;
+		if (s->clone && after.out_version == before.out_version + 1)
+			after.out_version--;
+		EXPECT_MAP_UNCHANGED(before, after);
+		ASSERT_EQ(len_before, len_after);
+		EXPECT_EQ(0, memcmp(dump_before, dump_after, len_before));
+		free(dump_before);
+		free(dump_after);
+
+		if (s->call == read_buf) {
+			/* No record lost: the read starts again where it was. */
+			len = sm_read_all(c->sfd, 65536, &rest);
+			ASSERT_EQ(c->full_len, len);
+			EXPECT_EQ(0, memcmp(c->full, rest, len));
+			free(rest);
+		}
+		tried++;
+		if (!_metadata->passed)
+			break;
+	}
+	printf("# %s: %u bad pointers, EFAULT each\n", s->name, tried);
+	fflush(stdout);
+}
+
+TEST_HARNESS_MAIN

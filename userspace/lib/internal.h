@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later OR MIT */
+/*
+ * libsnapmap: what the library's files share and programs never see.
+ */
+
+#ifndef _LIBSNAPMAP_INTERNAL_H
+#define _LIBSNAPMAP_INTERNAL_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libsnapmap.h"
+
+#ifndef offsetofend
+#define offsetofend(type, member) \
+	(offsetof(type, member) + sizeof(((type *)0)->member))
+#endif
+
+/* A user pointer as the ABI carries it. */
+#define SNAPMAP_PTR(p) ((__u64)(uintptr_t)(p))
+
+/*
+ * The last member of each options structure, as this library knows it:
+ * the bytes after it, up to the caller's @sz, must be zero.  A member
+ * added to a structure moves its line here.
+ */
+#define snapmap_create_opts__last_field name
+#define snapmap_snapshot_opts__last_field buf_size
+#define snapmap_clone_opts__last_field name
+
+/* Library-private: not in the version script, hidden from the .so. */
+#define LIBSNAPMAP_HIDDEN __attribute__((visibility("hidden")))
+
+LIBSNAPMAP_HIDDEN int libsnapmap_opts_check(const void *opts, size_t known_sz);
+
+/*
+ * OPTS_VALID() - 0 when @opts may be read, else a negative errno
+ *
+ * NULL is valid (every default).  As libbpf's OPTS_VALID(), a caller's
+ * structure larger than the library's is accepted when its unknown tail
+ * is zero, so that a program built against a newer header runs with an
+ * older library unless it asked for something the library cannot do.
+ */
+#define OPTS_VALID(opts, type)						\
+	libsnapmap_opts_check(opts,					\
+			      offsetofend(struct type, type##__last_field))
+
+/* Whether the caller's @opts is large enough to hold @field. */
+#define OPTS_HAS(opts, field)						\
+	((opts) && (opts)->sz >= offsetofend(__typeof__(*(opts)), field))
+
+/* @opts' @field, or @fallback when @opts is NULL or too small to hold it. */
+#define OPTS_GET(opts, field, fallback)					\
+	(OPTS_HAS(opts, field) ? (opts)->field : (fallback))
+
+LIBSNAPMAP_HIDDEN int libsnapmap_ioctl(int fd, unsigned long request,
+				       void *arg);
+LIBSNAPMAP_HIDDEN int libsnapmap_ctl_ioctl(int ctl_fd, unsigned long request,
+					   void *arg);
+LIBSNAPMAP_HIDDEN int libsnapmap_ctl_get(int ctl_fd, int *fd);
+LIBSNAPMAP_HIDDEN void libsnapmap_ctl_put(int ctl_fd, int fd);
+LIBSNAPMAP_HIDDEN int libsnapmap_copy_name(char *dst, const char *name);
+
+/*
+ * Every public function leaves errno as it found it: it saves errno on
+ * entry and returns through this.
+ */
+static inline int libsnapmap_ret(int saved_errno, int ret)
+{
+	errno = saved_errno;
+	return ret;
+}
+
+#endif /* _LIBSNAPMAP_INTERNAL_H */

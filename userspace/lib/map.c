@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
+/*
+ * libsnapmap: maps as wholes: create, open by name, list the named ones,
+ * describe one, clone one.
+ */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts)
+{
+	struct snapmap_create arg;
+	int saved_errno = errno;
+	int ret;
+
+	ret = OPTS_VALID(opts, snapmap_create_opts);
+	if (ret)
+		return libsnapmap_ret(saved_errno, ret);
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.max_key_len = OPTS_GET(opts, max_key_len, 0);
+	arg.max_value_len = OPTS_GET(opts, max_value_len, 0);
+	arg.max_entries = OPTS_GET(opts, max_entries, 0);
+	arg.max_bytes = OPTS_GET(opts, max_bytes, 0);
+	arg.mode = OPTS_GET(opts, mode, 0);
+	ret = libsnapmap_copy_name(arg.name, OPTS_GET(opts, name, NULL));
+	if (ret)
+		return libsnapmap_ret(saved_errno, ret);
+	ret = libsnapmap_ctl_ioctl(ctl_fd, SNAPMAP_IOC_CREATE, &arg);
+	return libsnapmap_ret(saved_errno, ret);
+}
+
+int snapmap_open(int ctl_fd, const char *name, __u32 flags)
+{
+	struct snapmap_open arg;
+	int saved_errno = errno;
+	int ret;
+
+	/* The module says EINVAL for the empty name; so for none. */
+	if (!name)
+		return libsnapmap_ret(saved_errno, -EINVAL);
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.flags = flags;
+	ret = libsnapmap_copy_name(arg.name, name);
+	if (ret)
+		return libsnapmap_ret(saved_errno, ret);
+	ret = libsnapmap_ctl_ioctl(ctl_fd, SNAPMAP_IOC_OPEN, &arg);
+	return libsnapmap_ret(saved_errno, ret);
+}
+
+/* LIST with room for @room descriptions at @descs: 0 or -errno. */
+static int list_ioctl(int fd, struct snapmap_map_desc *descs, __u32 room,
+		      __u32 *count)
+{
+	struct snapmap_list arg;
+	int ret;
+
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.count = room;
+	arg.desc_size = sizeof(*descs);
+	arg.descs = SNAPMAP_PTR(descs);
+	ret = libsnapmap_ioctl(fd, SNAPMAP_IOC_LIST, &arg);
+	if (ret < 0)
+		return ret;
+	*count = arg.out_count;
+	return 0;
+}
+
+/*
+ * Past this many named maps the count would not fit the return value;
+ * the array could not be allocated anyway.
+ */
+#define LIST_MAX ((__u32)(0x7fffffff / sizeof(struct snapmap_map_desc)))
+
+/*
+ * Whether the first @n descriptions at @descs, zeroed before the call,
+ * were all written: a named map never has an empty name.  A module may
+ * write fewer than both the room and its answer when maps are created
+ * while it answers (it sizes its buffer before it walks the maps).
+ */
+static bool list_written(const struct snapmap_map_desc *descs, __u32 n)
+{
+	__u32 i;
+
+	for (i = 0; i < n; i++)
+		if (!descs[i].name[0])
+			return false;
+	return true;
+}
+
+static int list(int fd, struct snapmap_map_desc **descsp)
+{
+	struct snapmap_map_desc *descs = NULL;
+	__u32 room = 0, n = 0;
+	int ret;
+
+	/*
+	 * Ask how many there are, make room, and ask again: maps created
+	 * meanwhile make the second answer larger than the room, then try
+	 * again with some slack so that a steady trickle of new maps cannot
+	 * keep this going for long.
+	 */
+	for (;;) {
+		if (room)
+			memset(descs, 0, room * sizeof(*descs));
+		ret = list_ioctl(fd, descs, room, &n);
+		if (ret)
+			break;
+		if (n <= room) {
+			if (list_written(descs, n))
+				break;
+			continue;
+		}
+		if (n > LIST_MAX) {
+			ret = -ENOMEM;
+			break;
+		}
+		free(descs);
+		room = n < LIST_MAX - n / 4 - 4 ? n + n / 4 + 4 : LIST_MAX;
+		descs = malloc(room * sizeof(*descs));
+		if (!descs) {
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	if (ret || !n) {
+		free(descs);
+		descs = NULL;
+	}
+	*descsp = descs;
+	/* n <= room <= LIST_MAX: it fits. */
+	return ret ?: (int)n;
+}
+
+int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs)
+{
+	int saved_errno = errno;
+	int fd, ret;
+
+	if (!descs)
+		return libsnapmap_ret(saved_errno, -EINVAL);
+	*descs = NULL;
+	ret = libsnapmap_ctl_get(ctl_fd, &fd);
+	if (ret)
+		return libsnapmap_ret(saved_errno, ret);
+	ret = list(fd, descs);
+	libsnapmap_ctl_put(ctl_fd, fd);
+	return libsnapmap_ret(saved_errno, ret);
+}
+
+int snapmap_info(int map_fd, struct snapmap_info *info)
+{
+	int saved_errno = errno;
+	int ret;
+
+	if (!info)
+		return libsnapmap_ret(saved_errno, -EINVAL);
+	memset(info, 0, sizeof(*info));
+	info->size = sizeof(*info);
+	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_INFO, info);
+	return libsnapmap_ret(saved_errno, ret);
+}
+
+int snapmap_clone(int map_fd, const struct snapmap_clone_opts *opts,
+		  __u64 *version)
+{
+	struct snapmap_clone arg;
+	int saved_errno = errno;
+	int ret;
+
+	ret = OPTS_VALID(opts, snapmap_clone_opts);
+	if (ret)
+		return libsnapmap_ret(saved_errno, ret);
+	memset(&arg, 0, sizeof(arg));
+	arg.size = sizeof(arg);
+	arg.mode = OPTS_GET(opts, mode, 0);
+	ret = libsnapmap_copy_name(arg.name, OPTS_GET(opts, name, NULL));
+	if (ret)
+		return libsnapmap_ret(saved_errno, ret);
+	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_CLONE, &arg);
+	if (ret >= 0 && version)
+		*version = arg.out_version;
+	return libsnapmap_ret(saved_errno, ret);
+}

@@ -1,0 +1,456 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmapctl - command-line tool for snapmap maps
+ *
+ * main.c: the commands, their options and their help.  Options go before
+ * or after the command; each command accepts those its table entry names.
+ */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libsnapmap.h"
+#include "output.h"
+#include "snapmapctl.h"
+
+enum opt_id {
+	O_JSON, O_QUIET, O_HELP, O_HEX, O_ESCAPED,
+	O_RAW, O_VERSIONS, O_WEAK, O_NO_HEADER,
+	O_MAX_KEY, O_MAX_VALUE, O_MAX_ENTRIES, O_MAX_BYTES, O_MODE,
+	O_HOLD, O_BACKGROUND, O_PID_FILE,
+	O_VALUE_FILE, O_NO_REPLACE, O_REPLACE_ONLY, O_IF_VERSION,
+	O_INTO, O_CHECK,
+	O_COUNT
+};
+
+#define BIT(id) (1U << (id))
+/* Every command takes these. */
+#define O_COMMON (BIT(O_JSON) | BIT(O_QUIET) | BIT(O_HELP))
+#define O_ENCODING (BIT(O_HEX) | BIT(O_ESCAPED))
+#define O_LIMITS (BIT(O_MAX_KEY) | BIT(O_MAX_VALUE) | BIT(O_MAX_ENTRIES) | \
+		  BIT(O_MAX_BYTES))
+#define O_HOLDING (BIT(O_HOLD) | BIT(O_BACKGROUND) | BIT(O_PID_FILE))
+
+/* Long options only get getopt values past any character. */
+#define LONG_ONLY 256
+
+struct optdef {
+	const char *name;
+	char short_name;
+	const char *arg;
+	const char *help;
+};
+
+static const struct optdef optdefs[O_COUNT] = {
+	[O_JSON] = { "json", 'j', NULL, "print JSON (one document)" },
+	[O_QUIET] = { "quiet", 'q', NULL, "no progress line or hints on the terminal" },
+	[O_HELP] = { "help", 'h', NULL, "show this help" },
+	[O_HEX] = { "hex", 'x', NULL, "KEY and VALUE arguments, and output bytes, in hex" },
+	[O_ESCAPED] = { "escaped", 'e', NULL, "KEY and VALUE arguments use \\\\ \\t \\n \\r \\xNN" },
+	[O_RAW] = { "raw", 'r', NULL, "write the value's bytes as they are, no newline" },
+	[O_VERSIONS] = { "versions", 0, NULL, "show entry versions" },
+	[O_WEAK] = { "weak", 'w', NULL, "WEAK walk instead of an ATOMIC snapshot" },
+	[O_NO_HEADER] = { "no-header", 'H', NULL, "no '#' header line" },
+	[O_MAX_KEY] = { "max-key-len", 0, "N", "longest key in bytes" },
+	[O_MAX_VALUE] = { "max-value-len", 0, "N", "longest value in bytes" },
+	[O_MAX_ENTRIES] = { "max-entries", 0, "N", "most keys" },
+	[O_MAX_BYTES] = { "max-bytes", 0, "N", "most memory, per-entry overhead included" },
+	[O_MODE] = { "mode", 'm', "MODE", "permission bits, octal" },
+	[O_HOLD] = { "hold", 0, NULL, "hold the map in the foreground until a signal" },
+	[O_BACKGROUND] = { "background", 'b', NULL, "hold the map in a detached process; print its pid" },
+	[O_PID_FILE] = { "pid-file", 0, "FILE", "write the holder's pid to FILE" },
+	[O_VALUE_FILE] = { "value-file", 'f', "FILE", "read the value from FILE ('-': standard input)" },
+	[O_NO_REPLACE] = { "no-replace", 'n', NULL, "only insert: fail if the key exists" },
+	[O_REPLACE_ONLY] = { "replace-only", 0, NULL, "only replace: fail if the key is absent" },
+	[O_IF_VERSION] = { "if-version", 0, "V", "only if the entry's version is V" },
+	[O_INTO] = { "into", 0, "NAME", "load into the existing empty map NAME" },
+	[O_CHECK] = { "check", 0, NULL, "only check FILE and show its header" },
+};
+
+struct command {
+	const char *name;
+	int (*fn)(struct opts *o, int argc, char **argv);
+	int min_args;
+	int max_args;
+	unsigned int opts;
+	bool holds;		/* takes -- COMMAND */
+	const char *args;
+	const char *summary;
+	const char *details;
+};
+
+#define HOLD_TEXT							\
+	"\nA map lives only while something holds it: give --hold (print\n"	\
+	"\"ready\" and hold until SIGTERM, SIGINT or SIGHUP), --background\n"	\
+	"(hold in a detached process, print its pid), or -- COMMAND (hold\n"	\
+	"while COMMAND runs, exit with its status).\n"
+
+static const struct command commands[] = {
+	{ "create", cmd_create, 1, 1, O_LIMITS | BIT(O_MODE) | O_HOLDING, true,
+	  "NAME [LIMITS] (--hold | --background | -- COMMAND...)",
+	  "create a named map and hold it",
+	  "Limits not given are the module's defaults; sizes take K, M, G, T\n"
+	  "(powers of 1024).  The mode defaults to 0600.\n" HOLD_TEXT },
+	{ "ls", cmd_ls, 0, 0, 0, false, "",
+	  "list the named maps",
+	  "ENTRIES and BYTES are '-' for maps you may not read.\n" },
+	{ "info", cmd_info, 1, 1, 0, false, "NAME",
+	  "show a map's limits, usage, counters, owner and mode", "" },
+	{ "get", cmd_get, 2, 2, O_ENCODING | BIT(O_RAW) | BIT(O_VERSIONS),
+	  false, "NAME KEY",
+	  "print a key's value",
+	  "Exit status 1 if the key is absent.\n" },
+	{ "put", cmd_put, 2, 3,
+	  O_ENCODING | BIT(O_VALUE_FILE) | BIT(O_NO_REPLACE) |
+	  BIT(O_REPLACE_ONLY) | BIT(O_IF_VERSION) | BIT(O_VERSIONS), false,
+	  "NAME KEY (VALUE | - | --value-file FILE)",
+	  "insert or replace a key",
+	  "VALUE '-' reads the value from standard input; --hex and --escaped\n"
+	  "do not apply to values read from a file or standard input.\n" },
+	{ "del", cmd_del, 2, 2,
+	  O_ENCODING | BIT(O_IF_VERSION) | BIT(O_VERSIONS), false, "NAME KEY",
+	  "delete a key",
+	  "Exit status 1 if the key is absent.\n" },
+	{ "clear", cmd_clear, 1, 1, BIT(O_VERSIONS), false, "NAME",
+	  "delete every key (not atomic)", "" },
+	{ "dump", cmd_dump, 1, 1,
+	  O_ENCODING | BIT(O_VERSIONS) | BIT(O_WEAK) | BIT(O_NO_HEADER), false,
+	  "NAME",
+	  "print every record of an ATOMIC snapshot",
+	  "One record per line: KEY<tab>VALUE, escaped, after a '#' line with\n"
+	  "the snapshot's version.  --json: one object with a \"records\" array.\n" },
+	{ "clone", cmd_clone, 2, 2, BIT(O_MODE) | O_HOLDING, true,
+	  "SRC DST (--hold | --background | -- COMMAND...)",
+	  "copy a map, as an ATOMIC snapshot sees it, into a new map",
+	  "The new map has SRC's limits and, unless --mode, its mode.\n"
+	  HOLD_TEXT },
+	{ "save", cmd_save, 2, 2, 0, false, "NAME FILE",
+	  "write an ATOMIC snapshot to a file ('-': standard output)",
+	  "FILE is replaced atomically: written next to it, then renamed.\n" },
+	{ "load", cmd_load, 1, 2,
+	  O_LIMITS | BIT(O_MODE) | O_HOLDING | BIT(O_INTO) | BIT(O_CHECK), true,
+	  "FILE NAME (--hold | --background | -- COMMAND...)\n"
+	  "       snapmapctl load [OPTIONS] --into NAME FILE\n"
+	  "       snapmapctl load [OPTIONS] --check FILE",
+	  "restore a saved file into a new map or an empty one",
+	  "The whole file is checked before anything is written.  A new map\n"
+	  "gets the file's limits and mode unless given, and appears only\n"
+	  "once complete.  --into undoes its writes if one fails.  Entry\n"
+	  "versions are not kept: the map gives new ones.\n" HOLD_TEXT },
+	{ "version", cmd_version, 0, 0, 0, false, "",
+	  "show the loaded module's ABI version, features and ioctls", "" },
+};
+
+#define N_COMMANDS ARRAY_SIZE(commands)
+
+static void print_options(FILE *f, unsigned int mask)
+{
+	char left[64];
+	int id;
+
+	for (id = 0; id < O_COUNT; id++) {
+		const struct optdef *d = &optdefs[id];
+
+		if (!(mask & BIT(id)))
+			continue;
+		snprintf(left, sizeof(left), "%c%c%s--%s%s%s",
+			 d->short_name ? '-' : ' ',
+			 d->short_name ? d->short_name : ' ',
+			 d->short_name ? ", " : "  ", d->name,
+			 d->arg ? " " : "", d->arg ? d->arg : "");
+		fprintf(f, "  %-24s %s\n", left, d->help);
+	}
+}
+
+static int print_usage(void)
+{
+	FILE *f = stdout;
+	size_t i;
+
+	fprintf(f,
+		"usage: snapmapctl [OPTIONS] COMMAND [ARGS]\n"
+		"\n"
+		"Commands:\n");
+	for (i = 0; i < N_COMMANDS; i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name,
+			commands[i].summary);
+	fprintf(f, "\nOptions for every command:\n");
+	print_options(f, O_COMMON);
+	fprintf(f,
+		"\n"
+		"Run 'snapmapctl COMMAND --help' for a command's arguments and\n"
+		"options; see snapmapctl(8).  Exit status: 0 success, 1 failure,\n"
+		"2 usage error.\n");
+	return EXIT_OK;
+}
+
+static int command_help(const struct command *c)
+{
+	printf("usage: snapmapctl %s%s%s\n\n%c%s.\n", c->name,
+	       c->opts ? " [OPTIONS] " : " ", c->args,
+	       c->summary[0] - 'a' + 'A', c->summary + 1);
+	if (c->details[0])
+		printf("\n%s", c->details);
+	printf("\nOptions:\n");
+	print_options(stdout, c->opts | O_COMMON);
+	return EXIT_OK;
+}
+
+static const struct command *find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < N_COMMANDS; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* getopt_long's tables for the options in @mask. */
+static void build_getopt(unsigned int mask, bool stop, struct option *longs,
+			 char *shorts)
+{
+	int id, n = 0;
+	char *s = shorts;
+
+	/* '+': stop at the command; ':': tell a missing argument apart. */
+	if (stop)
+		*s++ = '+';
+	*s++ = ':';
+	for (id = 0; id < O_COUNT; id++) {
+		const struct optdef *d = &optdefs[id];
+
+		if (!(mask & BIT(id)))
+			continue;
+		longs[n].name = d->name;
+		longs[n].has_arg = d->arg ? required_argument : no_argument;
+		longs[n].flag = NULL;
+		longs[n].val = d->short_name ? d->short_name : LONG_ONLY + id;
+		n++;
+		if (d->short_name) {
+			*s++ = d->short_name;
+			if (d->arg)
+				*s++ = ':';
+		}
+	}
+	memset(&longs[n], 0, sizeof(longs[n]));
+	*s = '\0';
+}
+
+static int opt_id_of(int val)
+{
+	int id;
+
+	if (val >= LONG_ONLY)
+		return val - LONG_ONLY;
+	for (id = 0; id < O_COUNT; id++)
+		if (optdefs[id].short_name == val)
+			return id;
+	return -1;
+}
+
+static int set_u32_limit(struct opts *o, const char *name, const char *arg,
+			 __u32 *v)
+{
+	__u64 n;
+
+	if (parse_u64(arg, &n, true) || !n || n > 0xffffffffULL)
+		return usage_error(o, "--%s: '%s' is not a size from 1 to 4G-1",
+				   name, arg);
+	*v = n;
+	return 0;
+}
+
+static int set_u64_limit(struct opts *o, const char *name, const char *arg,
+			 __u64 *v)
+{
+	if (parse_u64(arg, v, true) || !*v)
+		return usage_error(o, "--%s: '%s' is not a positive number",
+				   name, arg);
+	return 0;
+}
+
+/* Apply one option; a usage error's exit status, or 0. */
+static int apply_option(struct opts *o, int id, const char *arg)
+{
+	const char *name = optdefs[id].name;
+
+	switch (id) {
+	case O_JSON:
+		o->json = true;
+		break;
+	case O_QUIET:
+		o->quiet = true;
+		break;
+	case O_HEX:
+	case O_ESCAPED:
+		if (o->enc != ARG_RAW &&
+		    o->enc != (id == O_HEX ? ARG_HEX : ARG_ESCAPED))
+			return usage_error(o, "--hex and --escaped do not go together");
+		o->enc = id == O_HEX ? ARG_HEX : ARG_ESCAPED;
+		break;
+	case O_RAW:
+		o->raw = true;
+		break;
+	case O_VERSIONS:
+		o->versions = true;
+		break;
+	case O_WEAK:
+		o->weak = true;
+		break;
+	case O_NO_HEADER:
+		o->no_header = true;
+		break;
+	case O_MAX_KEY:
+		return set_u32_limit(o, name, arg, &o->limits.max_key_len);
+	case O_MAX_VALUE:
+		return set_u32_limit(o, name, arg, &o->limits.max_value_len);
+	case O_MAX_ENTRIES:
+		return set_u64_limit(o, name, arg, &o->limits.max_entries);
+	case O_MAX_BYTES:
+		return set_u64_limit(o, name, arg, &o->limits.max_bytes);
+	case O_MODE:
+		if (parse_mode(arg, &o->mode) || !o->mode)
+			return usage_error(o, "--mode: '%s' is not an octal mode from 1 to 0777",
+					   arg);
+		break;
+	case O_HOLD:
+	case O_BACKGROUND:
+		if (o->hold != HOLD_NONE)
+			return usage_error(o, "--hold, --background and -- COMMAND do not go together");
+		o->hold = id == O_HOLD ? HOLD_FOREGROUND : HOLD_BACKGROUND;
+		break;
+	case O_PID_FILE:
+		o->pid_file = arg;
+		break;
+	case O_VALUE_FILE:
+		o->value_file = arg;
+		break;
+	case O_NO_REPLACE:
+	case O_REPLACE_ONLY:
+		if (o->put_flags)
+			return usage_error(o, "--no-replace and --replace-only do not go together");
+		o->put_flags = id == O_NO_REPLACE ? SNAPMAP_PUT_NOEXIST :
+						    SNAPMAP_PUT_EXIST;
+		break;
+	case O_IF_VERSION:
+		if (parse_u64(arg, &o->version, false))
+			return usage_error(o, "--if-version: '%s' is not a version",
+					   arg);
+		o->if_version = true;
+		break;
+	case O_INTO:
+		o->into = arg;
+		break;
+	case O_CHECK:
+		o->check = true;
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Parse @argv[1..] with the options of @mask; @argv[0] is the program or
+ * command name.  Leaves optind at the first argument that is not an
+ * option.  With @stop, stops at the first such argument.
+ */
+static int parse_options(struct opts *o, int argc, char **argv,
+			 unsigned int mask, bool stop, bool *help)
+{
+	struct option longs[O_COUNT + 1];
+	char shorts[2 * O_COUNT + 3];
+	int c, id, ret;
+
+	build_getopt(mask, stop, longs, shorts);
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (c == ':')
+			return usage_error(o, "option '%s' needs an argument",
+					   argv[optind - 1]);
+		if (c == '?' && optopt && optopt < LONG_ONLY)
+			return usage_error(o, "unknown option '-%c'", optopt);
+		if (c == '?')
+			return usage_error(o, "unknown option '%s'",
+					   argv[optind - 1]);
+		id = opt_id_of(c);
+		if (id == O_HELP) {
+			*help = true;
+			continue;
+		}
+		ret = apply_option(o, id, optarg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .cmd = NULL };
+	const struct command *c;
+	bool help = false;
+	int ret, cargc, i, nargs;
+	char **cargv;
+
+	/* Options before the command: those every command takes. */
+	ret = parse_options(&o, argc, argv, O_COMMON | O_ENCODING, true, &help);
+	if (ret)
+		return ret;
+	if (optind >= argc) {
+		if (help)
+			return print_usage();
+		return usage_error(&o, "missing command");
+	}
+	cargc = argc - optind;
+	cargv = argv + optind;
+	if (!strcmp(cargv[0], "help")) {
+		if (cargc < 2)
+			return print_usage();
+		c = find_command(cargv[1]);
+		if (!c)
+			return usage_error(&o, "unknown command '%s'", cargv[1]);
+		return command_help(c);
+	}
+	c = find_command(cargv[0]);
+	if (!c)
+		return usage_error(&o, "unknown command '%s'", cargv[0]);
+	o.cmd = c->name;
+
+	/* -- COMMAND: everything after the first "--" is the command. */
+	if (c->holds) {
+		for (i = 1; i < cargc; i++) {
+			if (strcmp(cargv[i], "--"))
+				continue;
+			if (i + 1 == cargc)
+				return usage_error(&o, "missing command after '--'");
+			if (o.hold != HOLD_NONE)
+				return usage_error(&o, "--hold, --background and -- COMMAND do not go together");
+			o.hold = HOLD_COMMAND;
+			o.hold_argv = cargv + i + 1;
+			cargv[i] = NULL;
+			cargc = i;
+			break;
+		}
+	}
+	ret = parse_options(&o, cargc, cargv, c->opts | O_COMMON, false,
+			    &help);
+	if (ret)
+		return ret;
+	if (help)
+		return command_help(c);
+	if (o.pid_file && o.hold == HOLD_NONE)
+		return usage_error(&o, "--pid-file goes with --hold, --background or -- COMMAND");
+	nargs = cargc - optind;
+	if (nargs < c->min_args)
+		return usage_error(&o, "missing arguments: %s", c->args);
+	if (nargs > c->max_args)
+		return usage_error(&o, "unexpected argument '%s'",
+				   cargv[optind + c->max_args]);
+	ret = c->fn(&o, nargs, cargv + optind);
+	if (finish_stdout(&o) && !ret)
+		ret = EXIT_FAIL;
+	return ret;
+}

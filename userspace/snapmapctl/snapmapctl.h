@@ -1,0 +1,106 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapmapctl: what the commands share, the options above all.
+ */
+
+#ifndef _SNAPMAPCTL_H
+#define _SNAPMAPCTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+struct json;
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses, as documented in snapmapctl(8). */
+#define EXIT_OK		0
+#define EXIT_FAIL	1
+#define EXIT_USAGE	2
+
+/* How KEY and VALUE arguments are spelt on the command line. */
+enum arg_encoding {
+	ARG_RAW,	/* the argument's bytes */
+	ARG_HEX,	/* pairs of hexadecimal digits */
+	ARG_ESCAPED,	/* the escapes human output uses */
+};
+
+/* How a command that makes a new map keeps it alive. */
+enum hold_mode {
+	HOLD_NONE,
+	HOLD_FOREGROUND,	/* --hold */
+	HOLD_BACKGROUND,	/* --background */
+	HOLD_COMMAND,		/* -- COMMAND [ARG...] */
+};
+
+/*
+ * struct limits - map limits given on the command line; a member set to 0
+ * was not given.
+ */
+struct limits {
+	__u32 max_key_len;
+	__u32 max_value_len;
+	__u64 max_entries;
+	__u64 max_bytes;
+};
+
+/* Everything the options of any command can set. */
+struct opts {
+	const char *cmd;		/* the command's name, for messages */
+	bool json;
+	bool quiet;
+	bool raw;
+	bool weak;
+	bool versions;
+	bool no_header;
+	bool check;
+	enum arg_encoding enc;
+	enum hold_mode hold;
+	const char *pid_file;
+	const char *value_file;
+	const char *into;
+	struct limits limits;
+	__u32 mode;			/* 0: not given */
+	__u32 put_flags;		/* SNAPMAP_PUT_NOEXIST or _EXIST */
+	bool if_version;
+	__u64 version;
+	char **hold_argv;		/* HOLD_COMMAND: the command */
+};
+
+/* Commands: each returns an exit status. */
+int cmd_version(struct opts *o, int argc, char **argv);
+int cmd_create(struct opts *o, int argc, char **argv);
+int cmd_ls(struct opts *o, int argc, char **argv);
+int cmd_info(struct opts *o, int argc, char **argv);
+int cmd_get(struct opts *o, int argc, char **argv);
+int cmd_put(struct opts *o, int argc, char **argv);
+int cmd_del(struct opts *o, int argc, char **argv);
+int cmd_clear(struct opts *o, int argc, char **argv);
+int cmd_dump(struct opts *o, int argc, char **argv);
+int cmd_clone(struct opts *o, int argc, char **argv);
+int cmd_save(struct opts *o, int argc, char **argv);
+int cmd_load(struct opts *o, int argc, char **argv);
+
+/* util.c: argument parsing and small helpers */
+int usage_error(const struct opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+bool valid_map_name(const char *name);
+int check_map_name(const struct opts *o, const char *name);
+int decode_arg(const struct opts *o, const char *what, const char *arg,
+	       void **buf, __u32 *len);
+int read_all(int fd, void **buf, size_t *len, size_t max);
+int parse_u64(const char *s, __u64 *v, bool suffixes);
+int parse_mode(const char *s, __u32 *mode);
+const char *user_name(__u32 uid);
+const char *group_name(__u32 gid);
+int get_ctl(const struct opts *o);
+int open_map(const struct opts *o, const char *name, bool write);
+int finish_stdout(const struct opts *o);
+
+/* hold.c: keep a new map alive */
+int hold_check(const struct opts *o);
+int hold_map(const struct opts *o, int map_fd, const char *name,
+	     void (*ready_json)(struct json *j, void *arg), void *arg);
+
+#endif /* _SNAPMAPCTL_H */
