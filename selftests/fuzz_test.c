@@ -100,11 +100,22 @@ struct thread {
 	struct shared *sh;
 	struct pool *pool;
 	__u64 rng;
-	/* A read-write area, then an unmapped page, then a read-only one. */
+	/*
+	 * Every pointer the module is given points into @mem, or nowhere
+	 * mapped: the module rightly writes wherever it is told, so a pointer
+	 * to the heap or a stack would let it corrupt this process.  @mem is
+	 * a read-write area (@buf, @keys, @arg), then an unmapped page that
+	 * stops a copy running on, then a read-only page.  Pointers stored in
+	 * a map reach other processes too, where they point into @mem as
+	 * well: each process maps the same areas in the same order after
+	 * fork(), so at the same addresses.
+	 */
 	unsigned char *mem;
+	size_t mem_len;
 	size_t page;
-	unsigned char *buf;	/* BUF_SIZE bytes, read-write */
-	unsigned char *arg;	/* the ioctl's argument, read-write */
+	unsigned char *buf;	/* BUF_SIZE bytes */
+	char (*keys)[24];	/* NKEYS keys, in a page of their own */
+	unsigned char *arg;	/* the ioctl's argument, a page */
 	unsigned char *unmapped;
 	unsigned char *ro;
 	/*
@@ -113,7 +124,6 @@ struct thread {
 	 * which must hold nothing but scratch.
 	 */
 	struct snapmap_batch_op *ops;
-	char keys[NKEYS][24];
 };
 
 static __u64 rnd(struct thread *t)
@@ -195,6 +205,11 @@ static bool documented(int err)
 enum ptr_kind { P_GOOD, P_NULL, P_UNMAPPED, P_RO, P_STRADDLE, P_KERNEL,
 		P_HIGH, P_SELF, P_KINDS };
 
+/* Where P_KERNEL and P_HIGH point. */
+#define KERNEL_PTR 0xffff888000000000ULL
+#define KERNEL_PTR_RANGE (1U << 20)
+#define HIGH_PTR (sizeof(long) == 8 ? 0x8000000000000000ULL : 0xfffff000ULL)
+
 /* A pointer to @len bytes of good memory, or a bad one now and then. */
 static __u64 some_ptr(struct thread *t, size_t len, unsigned int bad_percent)
 {
@@ -213,10 +228,9 @@ static __u64 some_ptr(struct thread *t, size_t len, unsigned int bad_percent)
 	case P_STRADDLE:
 		return SM_PTR(t->unmapped - (len ? below(t, len) + 1 : 1));
 	case P_KERNEL:
-		return 0xffff888000000000ULL + below(t, 1 << 20);
+		return KERNEL_PTR + below(t, KERNEL_PTR_RANGE);
 	case P_HIGH:
-		return sizeof(long) == 8 ? 0x8000000000000000ULL :
-					   0xfffff000ULL;
+		return HIGH_PTR;
 	case P_SELF:
 		return SM_PTR(t->arg);
 	default:
@@ -412,6 +426,30 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 	return size;
 }
 
+/* Whether @v is a pointer some_ptr() makes. */
+static bool made_ptr(const struct thread *t, __u64 v)
+{
+	return (v >= SM_PTR(t->mem) && v < SM_PTR(t->mem + t->mem_len)) ||
+	       (v >= KERNEL_PTR && v - KERNEL_PTR < KERNEL_PTR_RANGE) ||
+	       v == HIGH_PTR;
+}
+
+/*
+ * If the 64-bit member of @a around byte @at holds a pointer, point it
+ * elsewhere with some_ptr() and say so.  A bit or half flipped in a
+ * pointer would point it at any memory of the process, a thread's stack
+ * as likely as not, and the module would write there as told.
+ */
+static bool repoint(struct thread *t, unsigned char *a, unsigned int at)
+{
+	__u64 *member = (__u64 *)(a + (at & ~7U));
+
+	if (!made_ptr(t, *member))
+		return false;
+	*member = some_ptr(t, 64, 80);
+	return true;
+}
+
 /* Mutate the argument: its size, a byte, a word. */
 static size_t mutate(struct thread *t, unsigned char *a, size_t size)
 {
@@ -438,12 +476,14 @@ static size_t mutate(struct thread *t, unsigned char *a, size_t size)
 			break;
 		case 2:		/* a bit */
 			at = below(t, size);
-			a[at] ^= 1 << below(t, 8);
+			if (!repoint(t, a, at))
+				a[at] ^= 1 << below(t, 8);
 			break;
 		case 3:		/* a word, from the interesting ones */
 			at = below(t, size / 4) * 4;
 			s = chance(t, 50) ? 0xffffffff : below(t, 3);
-			memcpy(a + at, &s, 4);
+			if (!repoint(t, a, at))
+				memcpy(a + at, &s, 4);
 			break;
 		default:	/* a 64-bit word: a pointer, often */
 			at = below(t, size / 8) * 8;
@@ -802,17 +842,19 @@ static int thread_setup(struct thread *t, struct shared *sh,
 	t->pool = pool;
 	t->rng = (sh->seed ^ (0x9e3779b97f4a7c15ULL * (id + 1))) | 1;
 	t->page = sysconf(_SC_PAGESIZE);
-	/* buf, arg, then an unmapped page, then a read-only one. */
-	t->mem = mmap(NULL, BUF_SIZE + 3 * t->page, PROT_READ | PROT_WRITE,
+	/* buf, keys, arg, then an unmapped page, then a read-only one. */
+	t->mem_len = BUF_SIZE + 4 * t->page;
+	t->mem = mmap(NULL, t->mem_len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (t->mem == MAP_FAILED)
 		return -1;
 	t->buf = t->mem;
 	t->ops = (struct snapmap_batch_op *)t->buf;
-	t->arg = t->mem + BUF_SIZE;
+	t->keys = (char (*)[24])(t->buf + BUF_SIZE);
+	t->arg = t->buf + BUF_SIZE + t->page;
 	t->unmapped = t->arg + t->page;
 	t->ro = t->unmapped + t->page;
-	memset(t->mem, 'f', BUF_SIZE + t->page);
+	memset(t->mem, 'f', BUF_SIZE + 2 * t->page);
 	if (mprotect(t->unmapped, t->page, PROT_NONE) ||
 	    mprotect(t->ro, t->page, PROT_READ))
 		return -1;
