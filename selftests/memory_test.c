@@ -144,6 +144,15 @@ static void run_in_cgroup(struct __test_metadata *_metadata, const char *max,
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (!pid) {
+		/*
+		 * Every page the child has, made present (copied, where
+		 * shared with the parent) and locked, charged outside the
+		 * test cgroup: once the cgroup is full, a page fault would
+		 * wake its OOM killer for the child's own memory, and
+		 * reclaim would drop the code it runs.
+		 */
+		if (mlockall(MCL_CURRENT))
+			_exit(101);
 		cg_enter(max);
 		fd = sm_create_default(snapmap_open_ctl());
 		_exit(fd < 0 ? 100 : child(fd));
@@ -295,38 +304,41 @@ TEST_F_TIMEOUT(slow, full_memcg_no_oom_kill, 300)
 }
 
 /*
- * The buffer read(2) needs on a snapshot fd, as big as the map's largest
- * record, is charged to the reader: in a full cgroup, a read into a 2 MiB
- * buffer of a map of the default limits (1 MiB values) fails with ENOMEM,
- * and works again once the limit is lifted.
+ * The buffer read(2) needs on a snapshot fd for a record longer than its
+ * usual chunk is charged to the reader: in a full cgroup, reading a record
+ * of a 1 MiB value (the default limit) into a 2 MiB buffer fails with
+ * ENOMEM, and works again once the limit is lifted.
  */
 static int read_into_full_cgroup(int fd)
 {
+	const size_t big = 1 << 20;
 	unsigned int done;
 	int sfd, max_fd;
 	void *buf;
 	ssize_t n;
 
-	if (sm_put_str(fd, "key", "value", NULL))
+	buf = malloc(2 * big);
+	if (!buf)
+		return 1;
+	memset(buf, 1, 2 * big);
+	if (sm_put(fd, 0, "key", 3, buf, big, 0, NULL))
 		return 1;
 	sfd = sm_snapshot(fd, 0, NULL);
-	buf = malloc(1 << 21);
 	/* Opened now: a full cgroup has no room for another file. */
 	max_fd = open(CGROUP_DIR "/memory.max", O_WRONLY | O_CLOEXEC);
-	if (sfd < 0 || !buf || max_fd < 0)
+	if (sfd < 0 || max_fd < 0)
 		return 2;
-	memset(buf, 1, 1 << 21);
 	if (put_n(fd, 1000000, &done) != -ENOMEM)
 		return 3;
 
-	n = read(sfd, buf, 1 << 21);
+	n = read(sfd, buf, 2 * big);
 	if (n != -1 || errno != ENOMEM)
 		return 4;
 	if (write(max_fd, "max", 3) != 3)
 		return 5;
 	close(max_fd);
-	n = read(sfd, buf, 1 << 21);
-	if (n != SNAPMAP_RECORD_SIZE(3, 5))
+	n = read(sfd, buf, 2 * big);
+	if (n != SNAPMAP_RECORD_SIZE(3, big))
 		return 6;
 	close(sfd);
 	free(buf);
