@@ -35,7 +35,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -898,15 +897,7 @@ static int fuzz_process(struct shared *sh, unsigned int proc,
 /* A memory cgroup for the fuzzing processes, if the kernel has one. */
 static bool cgroup_setup(void)
 {
-	struct stat st;
-
-	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) &&
-	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
-		return false;
-	if (sm_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
-	    (mkdir(CGROUP_DIR, 0755) && errno != EEXIST))
-		return false;
-	return !sm_write_file(CGROUP_DIR "/memory.max", "256M");
+	return !sm_memcg_create(CGROUP_DIR, "256M");
 }
 
 static void cgroup_enter(void)

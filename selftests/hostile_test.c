@@ -27,7 +27,6 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/eventfd.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include "snapmap_test.h"
@@ -90,19 +89,9 @@ static long long uncharged_kmalloc(void)
 static const char *cg_setup(void)
 {
 	char limit[32];
-	struct stat st;
 
-	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) &&
-	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
-		return "cannot mount cgroup2";
-	if (sm_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
-		return "no memory controller";
-	if (mkdir(CGROUP_DIR, 0755) && errno != EEXIST)
-		return "cannot create a cgroup";
 	snprintf(limit, sizeof(limit), "%d", LIMIT);
-	if (sm_write_file(CGROUP_DIR "/memory.max", limit))
-		return "cannot limit the cgroup";
-	return NULL;
+	return sm_memcg_create(CGROUP_DIR, limit);
 }
 
 /*

@@ -16,7 +16,6 @@
  */
 
 #include <signal.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -65,16 +64,7 @@ static long long cg_event(const char *name)
 /* A cgroup v2 with the memory controller, or a reason to skip. */
 static const char *cg_setup(void)
 {
-	struct stat st;
-
-	if (stat(CGROUP_ROOT "/cgroup.controllers", &st) &&
-	    mount("none", CGROUP_ROOT, "cgroup2", 0, NULL))
-		return "cannot mount cgroup2";
-	if (sm_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
-		return "no memory controller";
-	if (mkdir(CGROUP_DIR, 0755) && errno != EEXIST)
-		return "cannot create a cgroup";
-	return NULL;
+	return sm_memcg_create(CGROUP_DIR, NULL);
 }
 
 static void cg_enter(const char *max)

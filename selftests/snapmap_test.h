@@ -16,6 +16,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -299,6 +301,28 @@ static inline int sm_write_file(const char *path, const char *text)
 		ret = -errno;
 	close(fd);
 	return ret;
+}
+
+/*
+ * A memory cgroup at @dir, under cgroup v2 (mounted if it is not yet),
+ * limited to @max bytes if @max is not NULL: NULL, or why there is none.
+ */
+static inline const char *sm_memcg_create(const char *dir, const char *max)
+{
+	char path[256];
+	struct stat st;
+
+	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) &&
+	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
+		return "cannot mount cgroup2";
+	if (sm_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory"))
+		return "no memory controller";
+	if (mkdir(dir, 0755) && errno != EEXIST)
+		return "cannot create a cgroup";
+	snprintf(path, sizeof(path), "%s/memory.max", dir);
+	if (max && sm_write_file(path, max))
+		return "cannot limit the cgroup";
+	return NULL;
 }
 
 /* The fds the calling process has open, or -1. */

@@ -44,7 +44,6 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -800,15 +799,7 @@ static int unloader(void)
 
 static bool cgroup_setup(void)
 {
-	struct stat st;
-
-	if (stat("/sys/fs/cgroup/cgroup.controllers", &st) &&
-	    mount("none", "/sys/fs/cgroup", "cgroup2", 0, NULL))
-		return false;
-	if (sm_write_file("/sys/fs/cgroup/cgroup.subtree_control", "+memory") ||
-	    (mkdir(CGROUP_DIR, 0755) && errno != EEXIST))
-		return false;
-	return !sm_write_file(CGROUP_DIR "/memory.max", "3M");
+	return !sm_memcg_create(CGROUP_DIR, "3M");
 }
 
 static long long cg_oom_events(void)
