@@ -538,20 +538,6 @@ TEST_F_TIMEOUT(kv, threads, 300)
 #define CGROUP_ROOT "/sys/fs/cgroup"
 #define CGROUP_DIR CGROUP_ROOT "/snapmap-lib-test"
 
-static int write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC);
-	ssize_t len = strlen(text);
-	int ret = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, len) != len)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /*
  * Fault in now every page the child may write once in the cgroup: a
  * copy-on-write of a page shared with its parent, or a new stack page,
@@ -579,8 +565,8 @@ static int enomem_child(void)
 	snprintf(pid, sizeof(pid), "%d", getpid());
 	if (prefault())
 		return 102;
-	if (write_file(CGROUP_DIR "/memory.max", "8M") ||
-	    write_file(CGROUP_DIR "/cgroup.procs", pid))
+	if (sm_write_file(CGROUP_DIR "/memory.max", "8M") ||
+	    sm_write_file(CGROUP_DIR "/cgroup.procs", pid))
 		return 100;
 	fd = snapmap_create(-1, NULL);
 	if (fd < 0)
@@ -630,7 +616,7 @@ TEST(enomem)
 	if (stat(CGROUP_ROOT "/cgroup.controllers", &st) &&
 	    mount("none", CGROUP_ROOT, "cgroup2", 0, NULL))
 		SKIP(return, "cannot mount cgroup2");
-	if (write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
+	if (sm_write_file(CGROUP_ROOT "/cgroup.subtree_control", "+memory"))
 		SKIP(return, "no memory controller");
 	ASSERT_TRUE(!mkdir(CGROUP_DIR, 0755) || errno == EEXIST);
 

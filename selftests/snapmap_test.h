@@ -325,6 +325,19 @@ static inline const char *sm_memcg_create(const char *dir, const char *max)
 	return NULL;
 }
 
+/* FNV-1a of @len bytes at @p: a checksum for what tests write. */
+static inline __u32 sm_fnv1a(const unsigned char *p, size_t len)
+{
+	__u32 h = 2166136261U;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 16777619U;
+	}
+	return h;
+}
+
 /* The fds the calling process has open, or -1. */
 static inline int sm_count_fds(void)
 {

@@ -153,18 +153,6 @@ static __u64 rng_next(__u64 *state)
 	return x;
 }
 
-static __u32 fnv1a(const unsigned char *p, size_t len)
-{
-	__u32 h = 2166136261U;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619U;
-	}
-	return h;
-}
-
 static unsigned int key_name(char *buf, unsigned int writer,
 			     unsigned int key)
 {
@@ -183,7 +171,7 @@ static __u32 make_value(unsigned char *buf, unsigned int writer,
 	for (i = sizeof(h); i < h.len; i++)
 		buf[i] = seq * 31 + i;
 	memcpy(buf, &h, sizeof(h));
-	h.sum = fnv1a(buf, h.len);
+	h.sum = sm_fnv1a(buf, h.len);
 	memcpy(buf, &h, sizeof(h));
 	return h.len;
 }
@@ -202,7 +190,7 @@ static bool value_ok(const unsigned char *buf, __u32 len, struct val_hdr *h)
 	memcpy(copy, buf, len);
 	sum = h->sum;
 	((struct val_hdr *)copy)->sum = 0;
-	return fnv1a(copy, len) == sum;
+	return sm_fnv1a(copy, len) == sum;
 }
 
 /* Parse "w<writer>-k<key>". */

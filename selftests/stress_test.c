@@ -101,18 +101,6 @@ static __u64 mix(__u64 x)
 	return x;
 }
 
-static __u32 fnv1a(const unsigned char *p, size_t len)
-{
-	__u32 h = 2166136261U;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		h ^= p[i];
-		h *= 16777619U;
-	}
-	return h;
-}
-
 static unsigned int key_name(char *buf, __u32 key)
 {
 	return snprintf(buf, KEY_MAX, "key-%u", key);
@@ -134,7 +122,7 @@ static __u32 make_value(unsigned char *buf, __u32 writer, __u32 key,
 	for (i = sizeof(hdr); i < hdr.len; i++)
 		buf[i] = mix(seed + i) >> 24;
 	memcpy(buf, &hdr, sizeof(hdr));
-	hdr.sum = fnv1a(buf, hdr.len);
+	hdr.sum = sm_fnv1a(buf, hdr.len);
 	memcpy(buf, &hdr, sizeof(hdr));
 	return hdr.len;
 }
