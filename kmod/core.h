@@ -20,6 +20,7 @@
 
 #include <linux/align.h>
 #include <linux/atomic.h>
+#include <linux/build_bug.h>
 #include <linux/cred.h>
 #include <linux/list.h>
 #include <linux/rcupdate.h>
@@ -62,6 +63,10 @@ struct snapmap_val {
 	u8 data[];
 };
 
+/* Where a version may start: its atomic64_t must not straddle a word. */
+#define SNAPMAP_VAL_ALIGN __alignof__(struct snapmap_val)
+static_assert(sizeof(atomic64_t) <= SNAPMAP_VAL_ALIGN);
+
 /**
  * struct snapmap_val_box - a version allocated on its own
  * @rcu: frees the version after a grace period
@@ -94,8 +99,8 @@ struct snapmap_val_box {
  * @unlinked: the node has left its shard list; protected by the shard's
  *            lock
  * @first_inline: the node holds its first version after @key
- * @key: the key, then, if @first_inline, padding to 8 bytes and the first
- *       version (snapmap_node_first())
+ * @key: the key, then, if @first_inline, padding to the alignment of
+ *       &struct snapmap_val and the first version (snapmap_node_first())
  *
  * The first version is allocated with the node: a key written once costs
  * one allocation, and a lookup finds its value next to its key.  When
@@ -116,8 +121,19 @@ struct snapmap_node {
 	u8 shard;
 	bool unlinked;
 	bool first_inline;
-	u8 key[];
+	/*
+	 * Aligned so that the first version after it is: its atomic64_t
+	 * and pointers must never straddle a word (an alignment fault on
+	 * arm64, a split lock on x86).  The offset of @key depends on the
+	 * size of spinlock_t, which lockdep and PREEMPT_RT change.
+	 */
+	u8 key[] __aligned(SNAPMAP_VAL_ALIGN);
 };
+
+static_assert(IS_ALIGNED(offsetof(struct snapmap_node, key),
+			 SNAPMAP_VAL_ALIGN));
+static_assert(IS_ALIGNED(offsetof(struct snapmap_val_box, val),
+			 SNAPMAP_VAL_ALIGN));
 
 /**
  * snapmap_node_first() - the version a node holds inside itself
@@ -130,7 +146,8 @@ static inline struct snapmap_val *snapmap_node_first(struct snapmap_node *node)
 {
 	if (!node->first_inline)
 		return NULL;
-	return (struct snapmap_val *)(node->key + ALIGN(node->key_len, 8));
+	return (struct snapmap_val *)(node->key +
+				      ALIGN(node->key_len, SNAPMAP_VAL_ALIGN));
 }
 
 /**
@@ -145,6 +162,24 @@ struct snapmap_shard {
 	struct list_head nodes;
 	u64 next_pos;
 } ____cacheline_aligned_in_smp;
+
+/**
+ * struct snapmap_pin - the version an open ATOMIC snapshot holds
+ * @link: in &snapmap.snapshots, newest first, from the moment the snapshot
+ *        starts until it is closed or goes stale; written under the map's
+ *        snap_lock, read under RCU
+ * @version: the snapshot's V: it sees every version stamped below V;
+ *           %SNAPMAP_VERSION_PENDING while the snapshot is being taken
+ *
+ * Writers read the list newest first, beside a chain that is newest first
+ * too, so that trimming a chain walks each list at most once
+ * (snapmap_node_trim()).  Only the newest pin can be pending: a snapshot
+ * enters the list and takes its V under snap_lock.
+ */
+struct snapmap_pin {
+	struct list_head link;
+	atomic64_t version;
+};
 
 /**
  * struct snapmap_cursor - a place in the map's shard lists that survives
@@ -196,9 +231,12 @@ struct snapmap_stats {
  * @mode: permission bits checked by snapmap_open_named()
  * @memcg: the creator's memory cgroup, charged for every allocation
  * @registry: link in the list of all maps; protected by the registry lock
- * @snapshots: open ATOMIC snapshots that are not stale, oldest first;
- *             changed under @snap_lock, read under RCU
- * @snap_lock: protects changes to @snapshots
+ * @snapshots: the &struct snapmap_pin of each open ATOMIC snapshot that is
+ *             not stale, newest first; changed under @snap_lock, read
+ *             under RCU
+ * @nr_snapshots: open snapshots, ATOMIC, WEAK or stale; protected by
+ *                @snap_lock
+ * @snap_lock: protects changes to @snapshots, and @nr_snapshots
  * @gc_work: frees versions no snapshot needs any more, and makes the
  *           oldest snapshots stale while the map is over its byte limit
  * @gc_flags: %SNAPMAP_GC_PENDING
@@ -223,6 +261,7 @@ struct snapmap {
 	struct mem_cgroup *memcg;
 	struct list_head registry;
 	struct list_head snapshots;
+	unsigned int nr_snapshots;
 	spinlock_t snap_lock;		/* see the kernel-doc above */
 	struct work_struct gc_work;
 	unsigned long gc_flags;
@@ -249,7 +288,6 @@ int snapmap_register(struct snapmap *map);
 /* snapshot.c */
 void snapmap_snapshots_init(struct snapmap *map);
 void snapmap_snapshots_exit(struct snapmap *map);
-bool snapmap_snapshots_need(struct snapmap *map, u64 from, u64 until);
 void snapmap_snapshots_over_limit(struct snapmap *map);
 
 /* Module-wide caps, module parameters of main.c. */
@@ -258,5 +296,7 @@ extern unsigned int snapmap_cap_value_len;
 extern unsigned long snapmap_cap_entries;
 extern unsigned long snapmap_cap_bytes;
 extern unsigned int snapmap_cap_maps_per_user;
+extern unsigned int snapmap_cap_snapshots_per_map;
+extern unsigned int snapmap_cap_snapshots_per_user;
 
 #endif /* _SNAPMAP_CORE_H */

@@ -9,6 +9,7 @@
 
 #include "debugfs.h"
 #include "map.h"
+#include "testhook.h"
 
 static struct dentry *snapmap_debugfs_dir;
 
@@ -29,6 +30,7 @@ void snapmap_debugfs_init(void)
 	snapmap_debugfs_dir = debugfs_create_dir("snapmap", NULL);
 	debugfs_create_file("maps", 0444, snapmap_debugfs_dir, NULL,
 			    &snapmap_maps_fops);
+	snapmap_test_debugfs_init(snapmap_debugfs_dir);
 }
 
 /**

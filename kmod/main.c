@@ -10,6 +10,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/rcupdate.h>
+#include <linux/sizes.h>
 
 #include "core.h"
 #include "debugfs.h"
@@ -17,30 +18,126 @@
 
 /*
  * Module-wide caps.  A map's own limits may be lower; a limit of 0 at
- * creation means the cap.  Changing a cap affects maps created later.
+ * creation means the cap.  Changing a cap affects maps created later (the
+ * snapshot caps: snapshots opened later).
+ *
+ * Each cap has a ceiling no write can pass (EINVAL): lengths stay far from
+ * U32_MAX, so that no length equals SNAPMAP_TOMBSTONE and no ALIGN() or
+ * SNAPMAP_RECORD_SIZE() of one overflows, and counts and bytes stay far
+ * from what the map's signed 64-bit counters hold.
  */
+#define SNAPMAP_CEIL_KEY_LEN	SZ_64K
+#define SNAPMAP_CEIL_VALUE_LEN	SZ_1G
+#define SNAPMAP_CEIL_ENTRIES	BIT(30)
+#define SNAPMAP_CEIL_BYTES	BIT_ULL(46)
+
+static_assert(SNAPMAP_RECORD_SIZE(SNAPMAP_CEIL_KEY_LEN,
+				  SNAPMAP_CEIL_VALUE_LEN) < SNAPMAP_TOMBSTONE);
+
+static int snapmap_param_set_ulong(const char *val,
+				   const struct kernel_param *kp,
+				   unsigned long max)
+{
+	unsigned long n;
+	int err = kstrtoul(val, 0, &n);
+
+	if (err)
+		return err;
+	if (n > max)
+		return -EINVAL;
+	*(unsigned long *)kp->arg = n;
+	return 0;
+}
+
+static int snapmap_param_set_key_len(const char *val,
+				     const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, SNAPMAP_CEIL_KEY_LEN);
+}
+
+static int snapmap_param_set_value_len(const char *val,
+				       const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, SNAPMAP_CEIL_VALUE_LEN);
+}
+
+static int snapmap_param_set_entries(const char *val,
+				     const struct kernel_param *kp)
+{
+	return snapmap_param_set_ulong(val, kp, SNAPMAP_CEIL_ENTRIES);
+}
+
+static int snapmap_param_set_bytes(const char *val,
+				   const struct kernel_param *kp)
+{
+	return snapmap_param_set_ulong(val, kp, SNAPMAP_CEIL_BYTES);
+}
+
+static const struct kernel_param_ops snapmap_param_key_len_ops = {
+	.set = snapmap_param_set_key_len,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops snapmap_param_value_len_ops = {
+	.set = snapmap_param_set_value_len,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops snapmap_param_entries_ops = {
+	.set = snapmap_param_set_entries,
+	.get = param_get_ulong,
+};
+
+static const struct kernel_param_ops snapmap_param_bytes_ops = {
+	.set = snapmap_param_set_bytes,
+	.get = param_get_ulong,
+};
+
 unsigned int snapmap_cap_key_len = 4096;
-module_param_named(max_key_len, snapmap_cap_key_len, uint, 0644);
-MODULE_PARM_DESC(max_key_len, "Longest key any map may accept (default 4096)");
+module_param_cb(max_key_len, &snapmap_param_key_len_ops,
+		&snapmap_cap_key_len, 0644);
+MODULE_PARM_DESC(max_key_len,
+		 "Longest key any map may accept (default 4096, at most 65536)");
 
 unsigned int snapmap_cap_value_len = 1 << 20;
-module_param_named(max_value_len, snapmap_cap_value_len, uint, 0644);
+module_param_cb(max_value_len, &snapmap_param_value_len_ops,
+		&snapmap_cap_value_len, 0644);
 MODULE_PARM_DESC(max_value_len,
-		 "Longest value any map may accept (default 1 MiB)");
+		 "Longest value any map may accept (default 1 MiB, at most 1 GiB)");
 
 unsigned long snapmap_cap_entries = 1 << 24;
-module_param_named(max_entries, snapmap_cap_entries, ulong, 0644);
-MODULE_PARM_DESC(max_entries, "Most keys any map may hold (default 16M)");
+module_param_cb(max_entries, &snapmap_param_entries_ops,
+		&snapmap_cap_entries, 0644);
+MODULE_PARM_DESC(max_entries,
+		 "Most keys any map may hold (default 16M, at most 1G)");
 
 unsigned long snapmap_cap_bytes = 1UL << 30;
-module_param_named(max_bytes, snapmap_cap_bytes, ulong, 0644);
+module_param_cb(max_bytes, &snapmap_param_bytes_ops, &snapmap_cap_bytes,
+		0644);
 MODULE_PARM_DESC(max_bytes,
-		 "Most memory any map's entries may use (default 1 GiB)");
+		 "Most memory any map's entries may use (default 1 GiB, at most 64 TiB)");
 
 unsigned int snapmap_cap_maps_per_user = 1024;
 module_param_named(max_maps_per_user, snapmap_cap_maps_per_user, uint, 0644);
 MODULE_PARM_DESC(max_maps_per_user,
 		 "Most live maps one user may own (default 1024)");
+
+/*
+ * Every write of a map looks at the map's open snapshots that are newer
+ * than the versions it trims, with a spinlock held: the per-map cap bounds
+ * that work, the per-user cap what one user can pin in all.
+ */
+unsigned int snapmap_cap_snapshots_per_map = 1024;
+module_param_named(max_snapshots_per_map, snapmap_cap_snapshots_per_map,
+		   uint, 0644);
+MODULE_PARM_DESC(max_snapshots_per_map,
+		 "Most open snapshots of one map (default 1024)");
+
+unsigned int snapmap_cap_snapshots_per_user = 4096;
+module_param_named(max_snapshots_per_user, snapmap_cap_snapshots_per_user,
+		   uint, 0644);
+MODULE_PARM_DESC(max_snapshots_per_user,
+		 "Most open snapshots one user may hold, of all maps (default 4096)");
 
 static const struct file_operations snapmap_ctl_fops = {
 	.owner = THIS_MODULE,

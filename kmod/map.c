@@ -30,6 +30,7 @@
 #include <asm/unaligned.h>
 
 #include "core.h"
+#include "testhook.h"
 
 /* What rhashtable lookups are given: a key that is not yet a node. */
 struct snapmap_key {
@@ -243,6 +244,33 @@ u64 snapmap_val_version(struct snapmap *map, struct snapmap_val *val)
 	return snapmap_val_stamp(map, val);
 }
 
+/**
+ * snapmap_val_version_acquire() - a writer's read of its own version's stamp
+ * @map: the map @val belongs to
+ * @val: the version the caller just published, under its node's lock
+ *
+ * The writer goes on to read the snapshot list to trim the chain, and that
+ * read must not be satisfied before the stamp is read.  A snapshot whose V
+ * is below the stamp entered the list before it took V, and V was taken
+ * before the stamp (both fully ordered atomics): the writer must find that
+ * snapshot in the list.  Whoever stamped @val did so with a fully ordered
+ * atomic64_cmpxchg(); the final acquire read of the stamp pairs with it
+ * and orders every later read after it.  The cmpxchg of
+ * snapmap_val_stamp() alone would not do: when a reader's stamp won, the
+ * writer's cmpxchg failed, and a failed cmpxchg orders nothing.  On x86 a
+ * plain read would do; on arm64 or POWER it would not.  docs/design.md has
+ * the whole argument.
+ *
+ * Return: the stamp.
+ */
+static u64 snapmap_val_version_acquire(struct snapmap *map,
+				       struct snapmap_val *val)
+{
+	if (atomic64_read(&val->version) == SNAPMAP_VERSION_PENDING)
+		snapmap_val_stamp(map, val);
+	return atomic64_read_acquire(&val->version);
+}
+
 static int snapmap_check_key(struct snapmap *map, u32 key_len)
 {
 	if (!key_len)
@@ -298,33 +326,66 @@ static void snapmap_node_remove(struct snapmap *map, struct snapmap_node *node)
 }
 
 /*
+ * The version of the next older pin, newest first, from @pos (the pin
+ * before, or the list head to start); 0 at the end of the list.  Caller is
+ * in an RCU read-side critical section.
+ */
+static u64 snapmap_pin_next(struct snapmap *map, struct list_head **pos)
+{
+	struct list_head *next = rcu_dereference(list_next_rcu(*pos));
+
+	snapmap_test_count(SNAPMAP_TEST_TRIM_STEPS, 1);
+	if (next == &map->snapshots)
+		return 0;
+	*pos = next;
+	return atomic64_read(&list_entry(next, struct snapmap_pin,
+					 link)->version);
+}
+
+/*
  * Drop the versions below the head that no snapshot needs, and the node
  * itself once it holds a deletion and nothing else.  Caller holds the node
- * lock; the head is stamped.
+ * lock and is in an RCU read-side critical section; the head is stamped,
+ * and the caller's read of its stamp is ordered before this function's
+ * reads of the snapshot list (see snapmap_val_version_acquire()).
+ *
+ * A version is needed if some snapshot's V lies between its stamp @from
+ * and the stamp @until of the version that replaced it.  The chain and the
+ * snapshot list are both newest first, so one merge of the two decides
+ * every version: the cost is the chain's length plus the number of
+ * snapshots newer than its oldest version, never their product.
  */
 static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
 {
+	struct list_head *pos = &map->snapshots;
 	struct snapmap_val *head, *val, *older;
 	struct snapmap_val __rcu **link;
-	u64 until, from;
-	size_t charge;
+	u64 until, from, v;
 
 	lockdep_assert_held(&node->lock);
+	RCU_LOCKDEP_WARN(!rcu_read_lock_held(), "trim outside RCU");
 	head = rcu_dereference_protected(node->head,
 					 lockdep_is_held(&node->lock));
 	until = atomic64_read(&head->version);
 	link = &head->older;
 	val = rcu_dereference_protected(*link, lockdep_is_held(&node->lock));
+	v = val ? snapmap_pin_next(map, &pos) : 0;
+	/* A snapshot still taking its V may need any of them. */
+	if (v == SNAPMAP_VERSION_PENDING && pos != &map->snapshots)
+		return;
 	for (; val; val = older) {
 		older = rcu_dereference_protected(val->older,
 						  lockdep_is_held(&node->lock));
 		from = atomic64_read(&val->version);
-		if (snapmap_snapshots_need(map, from, until)) {
+		/* Snapshots at or above @until see a newer version. */
+		while (v >= until)
+			v = snapmap_pin_next(map, &pos);
+		snapmap_test_count(SNAPMAP_TEST_TRIM_STEPS, 1);
+		if (v > from) {
 			link = &val->older;
 		} else {
 			rcu_assign_pointer(*link, older);
-			charge = snapmap_val_charge(val->len);
-			atomic64_sub(charge, &map->bytes);
+			atomic64_sub(snapmap_val_charge(val->len), &map->bytes);
 			snapmap_val_free_rcu(node, val);
 		}
 		until = from;
@@ -346,7 +407,8 @@ static struct snapmap_node *snapmap_node_alloc(struct snapmap *map,
 	struct snapmap_node *node;
 	size_t size;
 
-	size = offsetof(struct snapmap_node, key) + ALIGN(key->len, 8);
+	size = offsetof(struct snapmap_node, key) +
+	       ALIGN(key->len, SNAPMAP_VAL_ALIGN);
 	if (first_inline)
 		size += offsetof(struct snapmap_val, data) + len;
 	node = snapmap_alloc(map, size, SNAPMAP_GFP);
@@ -411,21 +473,13 @@ static struct snapmap_node *snapmap_node_insert(struct snapmap *map,
 }
 
 /*
- * Admit a write whose new version takes @add bytes while the version it
- * replaces, @drop bytes, stops being live, if live bytes stay within the
- * byte limit.  Versions kept only for snapshots are not live: a write
- * never fails because a snapshot is open; it makes the oldest snapshot go
- * stale instead (snapmap_snapshots_over_limit()).  A write that does not
- * grow the map is always admitted.
+ * Admit a write that grows the map's live bytes by @delta, if they stay
+ * within the byte limit.  Versions kept only for snapshots are not live: a
+ * write never fails because a snapshot is open; it makes the oldest
+ * snapshot go stale instead (snapmap_snapshots_over_limit()).
  */
-static bool snapmap_charge_live(struct snapmap *map, size_t add, size_t drop)
+static bool snapmap_charge_live(struct snapmap *map, s64 delta)
 {
-	s64 delta = (s64)add - (s64)drop;
-
-	if (delta <= 0) {
-		atomic64_add(delta, &map->live);
-		return true;
-	}
 	if (atomic64_add_return(delta, &map->live) <= (s64)map->max_bytes)
 		return true;
 	atomic64_sub(delta, &map->live);
@@ -479,8 +533,8 @@ static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
 	bool del = len == SNAPMAP_TOMBSTONE;
 	struct snapmap_node *node, *new = NULL;
 	struct snapmap_val *cur, *val = NULL, *push;
-	size_t add, drop;
 	bool was_present;
+	s64 delta;
 	int err;
 
 	/* A deletion is a version too, so that snapshots can see it. */
@@ -556,23 +610,26 @@ again:
 		goto out_unlock;
 
 	was_present = cur && cur->len != SNAPMAP_TOMBSTONE;
-	add = snapmap_val_charge(push->len);
 	/* The replaced head stays, if at all, as a pinned version. */
-	drop = cur ? snapmap_val_charge(cur->len) : 0;
-	if (del) {
-		/* A deletion is always admitted: it makes room. */
-		atomic64_add((s64)add - (s64)drop, &map->live);
-		atomic64_dec(&map->entries);
-	} else if (!was_present && !snapmap_charge_entry(map)) {
+	delta = (s64)snapmap_val_charge(push->len) -
+		(s64)(cur ? snapmap_val_charge(cur->len) : 0);
+	/*
+	 * What a write takes is reserved before it is stamped, what it
+	 * gives back only after: so the limits hold at every instant of
+	 * the sequence of stamps, and a snapshot, or a clone made from
+	 * one, never holds more than the map may.
+	 */
+	if (!del && !was_present && !snapmap_charge_entry(map)) {
 		err = -ENOSPC;
 		goto out_unlock;
-	} else if (!snapmap_charge_live(map, add, drop)) {
+	}
+	if (delta > 0 && !snapmap_charge_live(map, delta)) {
 		if (!was_present)
 			atomic64_dec(&map->entries);
 		err = -ENOSPC;
 		goto out_unlock;
 	}
-	atomic64_add(add, &map->bytes);
+	atomic64_add(snapmap_val_charge(push->len), &map->bytes);
 
 	if (stamp != SNAPMAP_VERSION_PENDING)
 		atomic64_set(&push->version, stamp);
@@ -580,7 +637,13 @@ again:
 	rcu_assign_pointer(node->head, push);
 	if (push == val)
 		val = NULL;
-	*version = snapmap_val_version(map, push);
+	snapmap_test_pause(SNAPMAP_TEST_BEFORE_STAMP);
+	*version = snapmap_val_version_acquire(map, push);
+
+	if (delta < 0)
+		atomic64_add(delta, &map->live);
+	if (del)
+		atomic64_dec(&map->entries);
 	snapmap_node_trim(map, node);
 	spin_unlock(&node->lock);
 	rcu_read_unlock();
@@ -1111,8 +1174,11 @@ struct snapmap_node *snapmap_cursor_next(struct snapmap *map,
 							 struct snapmap_node,
 							 link);
 		list_for_each_entry_continue_rcu(node, &shard->nodes, link)
-			if (node->pos > cursor->pos)
+			if (node->pos > cursor->pos) {
+				snapmap_test_count(SNAPMAP_TEST_NODES_WALKED,
+						   1);
 				return node;
+			}
 
 		/* This shard is done: go on with the next one. */
 		spin_lock(&shard->lock);
@@ -1221,6 +1287,8 @@ void snapmap_sweep(struct snapmap *map)
 		}
 		rcu_read_unlock();
 		snapmap_cursor_park(map, &cursor);
+		if (node)
+			snapmap_test_pause(SNAPMAP_TEST_SWEEP);
 		cond_resched();
 	} while (node);
 	snapmap_cursor_reset(map, &cursor);

@@ -15,13 +15,15 @@
  * the counter handed out V.
  *
  * What keeps the versions V needs: writers trim a chain only of versions no
- * snapshot in the list needs (snapmap_snapshots_need()).  A snapshot enters
- * the list before it takes V, with V unknown, and while V is unknown
- * writers trim nothing.  A writer stamps its version (a fully ordered
- * atomic) before it reads the list, and the snapshot inserts itself before
- * it takes V (fully ordered too): so either the writer sees the snapshot
- * in the list, or V was taken after the writer's stamp, and then V needs
- * the new version, not the one trimmed.
+ * snapshot in the map's list of pins needs (snapmap_node_trim()).  A
+ * snapshot enters the list before it takes V, with V unknown, and while V
+ * is unknown writers trim nothing.  A writer reads its version's stamp
+ * (with acquire, pairing with the fully ordered atomic that stamped it)
+ * before it reads the list, and the snapshot inserts itself before it
+ * takes V (fully ordered too): so either the writer sees the snapshot in
+ * the list, or V was taken after the writer's stamp, and then V needs the
+ * new version, not the one trimmed.  docs/design.md spells this out in the
+ * kernel memory model's terms.
  *
  * Reading walks the map's shard lists with a cursor (map.c), an order that
  * rhashtable resizes cannot disturb.  Nodes created after V hold only
@@ -30,6 +32,8 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cred.h>
+#include <linux/hashtable.h>
 #include <linux/mutex.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
@@ -44,9 +48,9 @@
 /**
  * struct snapmap_snapshot - an open snapshot
  * @map: the map, held by a reference
- * @link: in the map's list of snapshots (ATOMIC only, once started, until
- *        it goes stale); empty before it starts
- * @version: V, or %SNAPMAP_VERSION_PENDING while being taken
+ * @pin: its V, and its place in the map's list of pins (ATOMIC only, once
+ *       started, until it goes stale); the link is empty before it starts
+ * @uid: the user whose count of open snapshots it is in
  * @weak: a WEAK snapshot
  * @stale: invalidated; written under the map's snap_lock
  * @lock: serialises the walks of this snapshot
@@ -60,8 +64,8 @@
  */
 struct snapmap_snapshot {
 	struct snapmap *map;
-	struct list_head link;
-	atomic64_t version;
+	struct snapmap_pin pin;
+	kuid_t uid;
 	bool weak;
 	bool stale;
 	struct mutex lock;		/* see the kernel-doc above */
@@ -74,45 +78,15 @@ struct snapmap_snapshot {
 	struct rcu_head rcu;
 };
 
-/**
- * snapmap_snapshots_need() - may an open snapshot need a version?
- * @map: the map
- * @from: the version's stamp
- * @until: the stamp of the version that replaced it
- *
- * Context: any context but hard interrupts.
- *
- * Return: true if some snapshot's V lies between @from and @until, or a
- * snapshot is still taking its V.
- */
-bool snapmap_snapshots_need(struct snapmap *map, u64 from, u64 until)
-{
-	struct snapmap_snapshot *snap;
-	bool need = false;
-	u64 v;
-
-	if (list_empty(&map->snapshots))
-		return false;
-	rcu_read_lock();
-	list_for_each_entry_rcu(snap, &map->snapshots, link) {
-		v = atomic64_read(&snap->version);
-		if (v == SNAPMAP_VERSION_PENDING || (from < v && v < until)) {
-			need = true;
-			break;
-		}
-	}
-	rcu_read_unlock();
-	return need;
-}
-
 /* Make the oldest ATOMIC snapshot stale; false if there is none. */
 static bool snapmap_invalidate_oldest(struct snapmap *map)
 {
 	struct snapmap_snapshot *snap;
 
 	spin_lock(&map->snap_lock);
-	snap = list_first_entry_or_null(&map->snapshots,
-					struct snapmap_snapshot, link);
+	snap = list_empty(&map->snapshots) ? NULL :
+	       list_last_entry(&map->snapshots, struct snapmap_snapshot,
+			       pin.link);
 	if (snap) {
 		WRITE_ONCE(snap->stale, true);
 		/*
@@ -120,17 +94,22 @@ static bool snapmap_invalidate_oldest(struct snapmap *map)
 		 * only this snapshot needed can be trimmed, they must see it.
 		 */
 		smp_mb();
-		list_del_rcu(&snap->link);
+		list_del_rcu(&snap->pin.link);
 	}
 	spin_unlock(&map->snap_lock);
 	return snap;
 }
 
-/* Have the worker sweep the map; it checks the byte limit when done. */
+/*
+ * Have the worker sweep the map; it checks the byte limit when done.  A
+ * sweep already under way may have passed nodes whose versions only now
+ * became free: queue_work() runs the worker once more after it, which a
+ * test of @gc_flags alone would not.
+ */
 static void snapmap_gc_kick(struct snapmap *map)
 {
-	if (!test_and_set_bit(SNAPMAP_GC_PENDING, &map->gc_flags))
-		queue_work(system_unbound_wq, &map->gc_work);
+	set_bit(SNAPMAP_GC_PENDING, &map->gc_flags);
+	queue_work(system_unbound_wq, &map->gc_work);
 }
 
 /**
@@ -193,6 +172,104 @@ void snapmap_snapshots_exit(struct snapmap *map)
 }
 
 /**
+ * struct snapmap_user - how many snapshots one user has open
+ * @node: in snapmap_users
+ * @uid: the user
+ * @snapshots: open snapshots, ATOMIC, WEAK or stale, of any map
+ *
+ * Only users with open snapshots have one.
+ */
+struct snapmap_user {
+	struct hlist_node node;
+	kuid_t uid;
+	unsigned int snapshots;
+};
+
+/* Looked at only when a snapshot opens or closes. */
+static DEFINE_HASHTABLE(snapmap_users, 6);
+static DEFINE_SPINLOCK(snapmap_users_lock);
+
+static struct snapmap_user *snapmap_user_find(kuid_t uid)
+{
+	struct snapmap_user *user;
+
+	lockdep_assert_held(&snapmap_users_lock);
+	hash_for_each_possible(snapmap_users, user, node, __kuid_val(uid))
+		if (uid_eq(user->uid, uid))
+			return user;
+	return NULL;
+}
+
+/*
+ * Count one more open snapshot of @uid's, within
+ * snapmap_cap_snapshots_per_user.  Return: 0, -EDQUOT or -ENOMEM.
+ */
+static int snapmap_user_charge(kuid_t uid)
+{
+	struct snapmap_user *user, *spare;
+	int err = 0;
+
+	/* For a user with none open yet: nothing is allocated under the lock. */
+	spare = kmalloc(sizeof(*spare), SNAPMAP_GFP_BUF);
+	if (!spare)
+		return -ENOMEM;
+	spin_lock(&snapmap_users_lock);
+	user = snapmap_user_find(uid);
+	if (!user) {
+		user = spare;
+		spare = NULL;
+		user->uid = uid;
+		user->snapshots = 0;
+		hash_add(snapmap_users, &user->node, __kuid_val(uid));
+	}
+	if (user->snapshots < READ_ONCE(snapmap_cap_snapshots_per_user)) {
+		user->snapshots++;
+	} else {
+		err = -EDQUOT;
+		if (!user->snapshots) {
+			hash_del(&user->node);
+			spare = user;
+		}
+	}
+	spin_unlock(&snapmap_users_lock);
+	kfree(spare);
+	return err;
+}
+
+/* Count one open snapshot of @uid's less. */
+static void snapmap_user_uncharge(kuid_t uid)
+{
+	struct snapmap_user *user;
+
+	spin_lock(&snapmap_users_lock);
+	user = snapmap_user_find(uid);
+	if (!WARN_ON_ONCE(!user) && !--user->snapshots)
+		hash_del(&user->node);
+	else
+		user = NULL;
+	spin_unlock(&snapmap_users_lock);
+	kfree(user);
+}
+
+/*
+ * Count one more open snapshot of @map's, within
+ * snapmap_cap_snapshots_per_map: what bounds the snapshots a write of the
+ * map may have to look at.  Return: 0 or -ENOSPC.
+ */
+static int snapmap_map_charge_snapshot(struct snapmap *map)
+{
+	int err = 0;
+
+	spin_lock(&map->snap_lock);
+	if (map->nr_snapshots < READ_ONCE(snapmap_cap_snapshots_per_map))
+		map->nr_snapshots++;
+	else
+		err = -ENOSPC;
+	spin_unlock(&map->snap_lock);
+	return err;
+}
+
+/**
  * snapmap_snapshot_alloc() - a snapshot of a map, not taken yet
  * @map: the map
  * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
@@ -206,30 +283,54 @@ void snapmap_snapshots_exit(struct snapmap *map)
  *
  * Context: process context; may sleep.
  *
+ * Every snapshot counts, until it is closed, against the caps of open
+ * snapshots per map and per user (the caller's fsuid): module parameters
+ * max_snapshots_per_map and max_snapshots_per_user.
+ *
  * Return: the snapshot; ERR_PTR(-EINVAL) for unknown flags;
- * ERR_PTR(-ENOMEM).
+ * ERR_PTR(-ENOSPC) if @map has as many open snapshots as allowed;
+ * ERR_PTR(-EDQUOT) if the caller's user has; ERR_PTR(-ENOMEM).
  */
 struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
 						u32 flags)
 {
 	struct snapmap_snapshot *snap;
+	kuid_t uid = current_fsuid();
+	int err;
 
 	if (flags & ~SNAPMAP_SNAPSHOT_WEAK)
 		return ERR_PTR(-EINVAL);
+	err = snapmap_map_charge_snapshot(map);
+	if (err)
+		return ERR_PTR(err);
+	err = snapmap_user_charge(uid);
+	if (err)
+		goto err_map;
 	/* A full memory cgroup gives ENOMEM, not its OOM killer. */
 	snap = kzalloc(sizeof(*snap), SNAPMAP_GFP_BUF);
-	if (!snap)
-		return ERR_PTR(-ENOMEM);
+	if (!snap) {
+		err = -ENOMEM;
+		goto err_user;
+	}
 	mutex_init(&snap->lock);
-	INIT_LIST_HEAD(&snap->link);
-	atomic64_set(&snap->version, SNAPMAP_VERSION_PENDING);
+	INIT_LIST_HEAD(&snap->pin.link);
+	atomic64_set(&snap->pin.version, SNAPMAP_VERSION_PENDING);
 	snap->map = map;
+	snap->uid = uid;
 	snapmap_get(map);
 	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
 		snap->weak = true;
 		rhashtable_walk_enter(&map->ht, &snap->iter);
 	}
 	return snap;
+
+err_user:
+	snapmap_user_uncharge(uid);
+err_map:
+	spin_lock(&map->snap_lock);
+	map->nr_snapshots--;
+	spin_unlock(&map->snap_lock);
+	return ERR_PTR(err);
 }
 
 /**
@@ -248,11 +349,15 @@ void snapmap_snapshot_start(struct snapmap_snapshot *snap)
 
 	if (snap->weak)
 		return;
-	/* In the list before taking V: see the comment at the top. */
+	/*
+	 * In the list before taking V: see the comment at the top.  Newest
+	 * first, and V taken under the lock, so the list stays ordered by V
+	 * and only its first pin can be pending.
+	 */
 	spin_lock(&map->snap_lock);
-	list_add_tail_rcu(&snap->link, &map->snapshots);
+	list_add_rcu(&snap->pin.link, &map->snapshots);
 	version = atomic64_inc_return(&map->seq);
-	atomic64_set(&snap->version, version);
+	atomic64_set(&snap->pin.version, version);
 	spin_unlock(&map->snap_lock);
 }
 
@@ -262,12 +367,14 @@ void snapmap_snapshot_start(struct snapmap_snapshot *snap)
  * @flags: 0 for an ATOMIC snapshot, %SNAPMAP_SNAPSHOT_WEAK for a WEAK one
  *
  * An ATOMIC snapshot costs the same for any map size and never waits for
- * readers or writers.  The snapshot holds a reference on @map.
+ * readers or writers.  The snapshot holds a reference on @map, and counts
+ * against the caps of open snapshots (see snapmap_snapshot_alloc()).
  *
  * Context: process context; may sleep.
  *
  * Return: the snapshot; ERR_PTR(-EINVAL) for unknown flags;
- * ERR_PTR(-ENOMEM).
+ * ERR_PTR(-ENOSPC) or ERR_PTR(-EDQUOT) at the cap of open snapshots per
+ * map or per user; ERR_PTR(-ENOMEM).
  */
 struct snapmap_snapshot *snapmap_snapshot_open(struct snapmap *map, u32 flags)
 {
@@ -298,7 +405,7 @@ static struct snapmap_val *snapmap_val_at(struct snapmap *map,
 static int snapmap_atomic_next(struct snapmap_snapshot *snap,
 			       snapmap_record_fn fn, void *arg)
 {
-	u64 v = atomic64_read(&snap->version), version;
+	u64 v = atomic64_read(&snap->pin.version), version;
 	struct snapmap *map = snap->map;
 	struct snapmap_node *node;
 	struct snapmap_val *val;
@@ -665,7 +772,7 @@ int snapmap_snapshot_get_info(struct snapmap_snapshot *snap,
 		ret = -ESTALE;
 	else if (!snap->weak && !snap->counted)
 		ret = snapmap_snapshot_count(snap);
-	info->out_version = atomic64_read(&snap->version);
+	info->out_version = atomic64_read(&snap->pin.version);
 	info->out_entries = snap->entries;
 	info->out_bytes = snap->bytes;
 	info->out_snapshot_flags = snap->weak ? SNAPMAP_SNAPSHOT_WEAK : 0;
@@ -684,7 +791,7 @@ EXPORT_SYMBOL_GPL(snapmap_snapshot_get_info);
  */
 void snapmap_snapshot_version(struct snapmap_snapshot *snap, u64 *version)
 {
-	*version = atomic64_read(&snap->version);
+	*version = atomic64_read(&snap->pin.version);
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_version);
 
@@ -713,14 +820,16 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap)
 {
 	struct snapmap *map = snap->map;
 
-	if (snap->weak) {
+	if (snap->weak)
 		rhashtable_walk_exit(&snap->iter);
-	} else {
-		spin_lock(&map->snap_lock);
-		/* Not in the list if stale, or never started. */
-		if (!snap->stale && !list_empty(&snap->link))
-			list_del_rcu(&snap->link);
-		spin_unlock(&map->snap_lock);
+	spin_lock(&map->snap_lock);
+	/* Not in the list if WEAK, stale, or never started. */
+	if (!snap->stale && !list_empty(&snap->pin.link))
+		list_del_rcu(&snap->pin.link);
+	map->nr_snapshots--;
+	spin_unlock(&map->snap_lock);
+	snapmap_user_uncharge(snap->uid);
+	if (!snap->weak) {
 		snapmap_cursor_reset(map, &snap->cursor);
 		/* Free what only this snapshot pinned. */
 		if (atomic64_read(&map->bytes) != atomic64_read(&map->live))
@@ -772,7 +881,8 @@ static int snapmap_clone_records(struct snapmap *dst, const u8 *buf,
  * Context: process context; may sleep.
  *
  * Return: the new map, with one reference; ERR_PTR(-ESTALE) if the
- * snapshot went stale; ERR_PTR(-ENOSPC); the errors of snapmap_create().
+ * snapshot went stale; the errors of snapmap_snapshot_open() and of
+ * snapmap_create().
  */
 struct snapmap *snapmap_clone(struct snapmap *map,
 			      const struct snapmap_attr *attr, u64 *version)
@@ -806,7 +916,7 @@ struct snapmap *snapmap_clone(struct snapmap *map,
 		err = PTR_ERR(snap);
 		goto err_free;
 	}
-	*version = atomic64_read(&snap->version);
+	*version = atomic64_read(&snap->pin.version);
 
 	while ((len = snapmap_snapshot_read(snap, buf, bufsize)) > 0) {
 		err = snapmap_clone_records(dst, buf, len);
