@@ -1,0 +1,569 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * What snapshots pin, and what that costs the map's writers: the work of
+ * one write against the number of open snapshots, the versions freed when
+ * snapshots close, the map's limits at every instant a snapshot can see,
+ * the caps on open snapshots, and the module parameters' ceilings.
+ *
+ * Several tests stop a task at a point inside the module with the rig's
+ * test-only hooks (kmod/testhook.h, /sys/kernel/debug/snapmap/test/), to
+ * reach on every run an interleaving that timing alone reaches once in
+ * millions; and count the module's work instead of timing it.  The rig's
+ * snapmap.ko always has the hooks: their absence is a failure here.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snapmap_test.h"
+
+#define HOOK_DIR "/sys/kernel/debug/snapmap/test/"
+#define HOOK_PAUSE HOOK_DIR "pause"
+#define HOOK_COUNTERS HOOK_DIR "counters"
+
+/* How long a test waits for the module to get where it must. */
+#define WAIT_SECONDS 20
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Read the small text file @path into @buf: 0, or -errno. */
+static int read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The work counter @name, or -1 if it cannot be read. */
+static long long counter(const char *name)
+{
+	char buf[256], *p;
+
+	if (read_text(HOOK_COUNTERS, buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, name);
+	if (!p || p[strlen(name)] != ' ')
+		return -1;
+	return strtoll(p + strlen(name) + 1, NULL, 10);
+}
+
+/* Wait until the armed pause point holds a task: 0, or -ETIMEDOUT. */
+static int wait_paused(void)
+{
+	double deadline = now() + WAIT_SECONDS;
+	char buf[64];
+
+	while (now() < deadline) {
+		if (!read_text(HOOK_PAUSE, buf, sizeof(buf)) &&
+		    strstr(buf, " paused"))
+			return 0;
+		sched_yield();
+	}
+	return -ETIMEDOUT;
+}
+
+/* Arm the pause point @point for the task @tid (0: any task). */
+static int arm(const char *point, pid_t tid)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "%s %d", point, tid);
+	return sm_write_file(HOOK_PAUSE, cmd);
+}
+
+static __u64 map_bytes(int fd)
+{
+	struct snapmap_info info;
+
+	return sm_info(fd, &info) ? (__u64)-1 : info.out_bytes;
+}
+
+/*
+ * Wait until the map's bytes are @want, as they are once every sweep due
+ * has run: 0, or -ETIMEDOUT with the bytes in *@got.
+ */
+static int wait_bytes(int fd, __u64 want, __u64 *got)
+{
+	double deadline = now() + WAIT_SECONDS;
+
+	do {
+		*got = map_bytes(fd);
+		if (*got == want)
+			return 0;
+		sched_yield();
+	} while (now() < deadline);
+	return -ETIMEDOUT;
+}
+
+/* Records in the snapshot fd @sfd, or -errno. */
+static long count_records(int sfd)
+{
+	struct snapmap_snapshot_info info;
+	int ret = sm_snapshot_info(sfd, &info);
+
+	return ret ? ret : (long)info.out_entries;
+}
+
+static int put_u32(int fd, __u32 key, const void *value, __u32 len,
+		   __u64 *version)
+{
+	return sm_put(fd, 0, &key, sizeof(key), value, len, 0, version);
+}
+
+FIXTURE(pin) {
+	int ctl;
+	unsigned long long per_map, per_user;
+};
+
+FIXTURE_SETUP(pin)
+{
+	char buf[64];
+
+	self->ctl = snapmap_open_ctl();
+	ASSERT_LE(0, self->ctl);
+	/* The rig's module has the hooks; without them nothing here runs. */
+	ASSERT_EQ(0, read_text(HOOK_PAUSE, buf, sizeof(buf)));
+	ASSERT_NE(-1, counter("trim_steps"));
+	ASSERT_EQ(0, sm_param("max_snapshots_per_map", &self->per_map));
+	ASSERT_EQ(0, sm_param("max_snapshots_per_user", &self->per_user));
+}
+
+FIXTURE_TEARDOWN(pin)
+{
+	EXPECT_EQ(0, sm_set_param("max_snapshots_per_map", self->per_map));
+	EXPECT_EQ(0, sm_set_param("max_snapshots_per_user", self->per_user));
+	close(self->ctl);
+}
+
+/*
+ * One write of a key that S snapshots each pin at a different version
+ * looks at each version and each snapshot about once: the work grows
+ * linearly with S.  (It was S * S / 2 before: every version walked the
+ * whole snapshot list, under the key's spinlock.)
+ */
+TEST_F_TIMEOUT(pin, write_work_linear_in_snapshots, 300)
+{
+	static const unsigned int counts[] = { 16, 128, 1000 };
+	__u32 key = 7, value;
+	unsigned int c, i, s;
+	long long steps;
+	__u64 version;
+	int fd, *snaps;
+
+	for (c = 0; c < sizeof(counts) / sizeof(counts[0]); c++) {
+		s = counts[c];
+		snaps = calloc(s, sizeof(*snaps));
+		ASSERT_TRUE(snaps != NULL);
+		fd = sm_create_default(self->ctl);
+		ASSERT_LE(0, fd);
+		for (i = 0; i < s; i++) {
+			value = i;
+			ASSERT_EQ(0, put_u32(fd, key, &value, sizeof(value),
+					     NULL));
+			snaps[i] = sm_snapshot(fd, 0, NULL);
+			ASSERT_LE(0, snaps[i]);
+		}
+
+		ASSERT_EQ(0, sm_write_file(HOOK_COUNTERS, "0"));
+		value = s;
+		ASSERT_EQ(0, put_u32(fd, key, &value, sizeof(value),
+				     &version));
+		steps = counter("trim_steps");
+		/* Each of the s pinned versions is looked at, and kept. */
+		EXPECT_LE(s, steps);
+		EXPECT_GE(2 * s + 2, steps);
+		TH_LOG("%u snapshots: %lld trim steps for one write", s,
+		       steps);
+
+		/* Every snapshot still sees the version it pinned. */
+		for (i = 0; i < s; i += s / 4) {
+			__u32 got = ~0U;
+			void *buf;
+			struct sm_record rec;
+
+			ASSERT_EQ(SNAPMAP_RECORD_SIZE(sizeof(key),
+						      sizeof(value)),
+				  sm_read_all(snaps[i], 4096, &buf));
+			ASSERT_NE(0, sm_record_parse(buf, 4096, &rec));
+			memcpy(&got, rec.value, sizeof(got));
+			EXPECT_EQ(i, got);
+			free(buf);
+		}
+		for (i = 0; i < s; i++)
+			close(snaps[i]);
+		free(snaps);
+		close(fd);
+	}
+}
+
+/* More keys than a sweep trims in one batch. */
+#define SWEEP_KEYS 2000
+
+/* Write @value to every one of SWEEP_KEYS keys: 0, or -errno. */
+static int put_all(int fd, __u32 value)
+{
+	__u32 key;
+	int ret;
+
+	for (key = 0; key < SWEEP_KEYS; key++) {
+		ret = put_u32(fd, key, &value, sizeof(value), NULL);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
+ * A snapshot closed while a sweep for another one is under way still gets
+ * what only it pinned freed: the sweep that passed those nodes already
+ * runs once more.  The hook holds the first sweep after its first batch
+ * of nodes while the second snapshot closes.
+ */
+TEST_F_TIMEOUT(pin, close_during_sweep_frees_all, 300)
+{
+	__u64 base, got;
+	int fd, a, b;
+
+	fd = sm_create_default(self->ctl);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put_all(fd, 0));
+	base = map_bytes(fd);
+	a = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, put_all(fd, 1));
+	b = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, put_all(fd, 2));
+	ASSERT_LT(base, map_bytes(fd));
+
+	ASSERT_EQ(0, arm("sweep", 0));
+	close(a);
+	ASSERT_EQ(0, wait_paused());
+	close(b);
+	ASSERT_EQ(0, sm_write_file(HOOK_PAUSE, "release"));
+
+	EXPECT_EQ(0, wait_bytes(fd, base, &got));
+	EXPECT_EQ(base, got);
+	close(fd);
+}
+
+/*
+ * Closing a snapshot frees exactly the versions only it pinned: with an
+ * older snapshot still open, the versions the older one sees stay.
+ */
+TEST_F_TIMEOUT(pin, close_frees_what_only_it_pinned, 300)
+{
+	__u64 base, one, got;
+	int fd, a, b;
+
+	fd = sm_create_default(self->ctl);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put_all(fd, 0));
+	base = map_bytes(fd);
+	a = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, a);
+	ASSERT_EQ(0, put_all(fd, 1));
+	/* What one generation of versions costs. */
+	one = map_bytes(fd) - base;
+	ASSERT_LT(0, one);
+	b = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, b);
+	ASSERT_EQ(0, put_all(fd, 2));
+	ASSERT_EQ(base + 2 * one, map_bytes(fd));
+
+	close(b);
+	EXPECT_EQ(0, wait_bytes(fd, base + one, &got));
+	EXPECT_EQ(base + one, got);
+	EXPECT_EQ(SWEEP_KEYS, count_records(a));
+	close(a);
+	EXPECT_EQ(0, wait_bytes(fd, base, &got));
+	EXPECT_EQ(base, got);
+	close(fd);
+}
+
+/* A write that the hook holds between publishing and stamping. */
+struct held_write {
+	int fd;
+	__u32 key;
+	const void *value;
+	__u32 len;		/* HELD_DEL: a DEL */
+	pid_t tid;
+	int ret;
+	__u64 version;
+};
+
+#define HELD_DEL (~0U)
+
+static void *held_write_run(void *arg)
+{
+	struct held_write *w = arg;
+
+	w->tid = syscall(SYS_gettid);
+	if (arm("before_stamp", w->tid)) {
+		w->ret = -EIO;
+		return NULL;
+	}
+	if (w->len == HELD_DEL)
+		w->ret = sm_del(w->fd, 0, &w->key, sizeof(w->key), 0,
+				&w->version);
+	else
+		w->ret = put_u32(w->fd, w->key, w->value, w->len, &w->version);
+	return NULL;
+}
+
+/*
+ * Start @w in a thread of its own and wait until the hook holds it in its
+ * write, after it published its version and before that version is
+ * stamped: 0, or -errno.
+ */
+static int hold(struct held_write *w, pthread_t *thread)
+{
+	int err = pthread_create(thread, NULL, held_write_run, w);
+
+	return err ? -err : wait_paused();
+}
+
+/* Let the write held by hold() go and wait for it: 0, or -errno. */
+static int let_go(struct held_write *w, pthread_t thread)
+{
+	int err = sm_write_file(HOOK_PAUSE, "release");
+
+	pthread_join(thread, NULL);
+	return err ?: w->ret;
+}
+
+/*
+ * The entry limit holds at every instant a snapshot can see: a deletion
+ * gives its entry back only once it is stamped, so a key inserted
+ * meanwhile finds the map full, and no snapshot or clone ever holds more
+ * than max_entries keys.
+ */
+TEST_F(pin, entry_limit_holds_in_snapshots)
+{
+	struct held_write del = { .key = 1, .len = HELD_DEL };
+	struct snapmap_info info;
+	int fd, clone, put;
+	pthread_t thread;
+	__u32 y = 2;
+
+	fd = sm_create(self->ctl, 0, 0, 1, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put_u32(fd, del.key, "x", 1, NULL));
+	del.fd = fd;
+
+	ASSERT_EQ(0, hold(&del, &thread));
+	put = put_u32(fd, y, "y", 1, NULL);
+	clone = sm_clone(fd, NULL, 0, NULL);
+	ASSERT_EQ(0, let_go(&del, thread));
+	EXPECT_EQ(-ENOSPC, put);
+	ASSERT_LE(0, clone);
+	ASSERT_EQ(0, sm_info(clone, &info));
+	EXPECT_GE(1, info.out_entries);
+	close(clone);
+
+	/* Once the deletion is done, its entry is free. */
+	EXPECT_EQ(0, put_u32(fd, y, "y", 1, NULL));
+	close(fd);
+}
+
+/*
+ * Likewise the byte limit: a write that shrinks its key's value gives the
+ * bytes back only once it is stamped.
+ */
+TEST_F(pin, byte_limit_holds_in_snapshots)
+{
+	struct held_write shrink = { .key = 1, .len = 1 };
+	char big[200] = { 'b' };
+	__u64 c_big, c_small;
+	struct snapmap_info info;
+	int fd, clone, put;
+	pthread_t thread;
+	__u32 y = 2;
+
+	/* What a key costs with each value, on this kernel. */
+	fd = sm_create_default(self->ctl);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put_u32(fd, 1, big, sizeof(big), NULL));
+	c_big = map_bytes(fd);
+	close(fd);
+	fd = sm_create_default(self->ctl);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put_u32(fd, 1, "s", 1, NULL));
+	c_small = map_bytes(fd);
+	close(fd);
+	ASSERT_LT(c_small, c_big);
+
+	/* Room for one big value and one small, not for two big ones. */
+	fd = sm_create(self->ctl, 0, 0, 0, c_big + c_small, 0, NULL);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put_u32(fd, shrink.key, big, sizeof(big), NULL));
+	shrink.fd = fd;
+	shrink.value = "s";
+
+	ASSERT_EQ(0, hold(&shrink, &thread));
+	put = put_u32(fd, y, big, sizeof(big), NULL);
+	clone = sm_clone(fd, NULL, 0, NULL);
+	ASSERT_EQ(0, let_go(&shrink, thread));
+	EXPECT_EQ(-ENOSPC, put);
+	ASSERT_LE(0, clone);
+	ASSERT_EQ(0, sm_info(clone, &info));
+	EXPECT_GE(c_big + c_small, info.out_bytes);
+	close(clone);
+
+	EXPECT_EQ(0, put_u32(fd, y, big, sizeof(big), NULL));
+	close(fd);
+}
+
+/*
+ * Taking a snapshot touches no node and waits for no writer: it succeeds
+ * while a writer is held inside its write with the key's lock, and it
+ * walks nothing however big the map is.  (Reading it walks every node: the
+ * counter that shows no walk can show one.)
+ */
+TEST_F_TIMEOUT(pin, snapshot_creation_walks_and_waits_for_nothing, 300)
+{
+	struct held_write w = { .key = 1, .value = "new", .len = 3 };
+	__u64 version = 0;
+	pthread_t thread;
+	int fd, snap;
+
+	fd = sm_create_default(self->ctl);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, put_all(fd, 0));
+	w.fd = fd;
+	ASSERT_EQ(0, sm_write_file(HOOK_COUNTERS, "0"));
+
+	ASSERT_EQ(0, hold(&w, &thread));
+	snap = sm_snapshot(fd, 0, &version);
+	ASSERT_EQ(0, let_go(&w, thread));
+	ASSERT_LE(0, snap);
+	EXPECT_EQ(0, counter("nodes_walked"));
+	/* The held write comes after the snapshot, which does not see it. */
+	EXPECT_LT(version, w.version);
+
+	EXPECT_EQ(SWEEP_KEYS, count_records(snap));
+	EXPECT_LE(SWEEP_KEYS, counter("nodes_walked"));
+	close(snap);
+	close(fd);
+}
+
+/*
+ * Open snapshots are capped per map (ENOSPC) and per user (EDQUOT), WEAK
+ * ones too; a refused call changes nothing, and closing one makes room.
+ */
+TEST_F(pin, snapshot_caps)
+{
+	struct snapmap_info before, after;
+	int fd, other, s[4], clone;
+
+	fd = sm_create_default(self->ctl);
+	ASSERT_LE(0, fd);
+	other = sm_create_default(self->ctl);
+	ASSERT_LE(0, other);
+	ASSERT_EQ(0, put_u32(fd, 1, "v", 1, NULL));
+
+	ASSERT_EQ(0, sm_set_param("max_snapshots_per_map", 2));
+	s[0] = sm_snapshot(fd, 0, NULL);
+	s[1] = sm_snapshot(fd, SNAPMAP_SNAPSHOT_WEAK, NULL);
+	ASSERT_LE(0, s[0]);
+	ASSERT_LE(0, s[1]);
+	ASSERT_EQ(0, sm_info(fd, &before));
+	EXPECT_EQ(-ENOSPC, sm_snapshot(fd, 0, NULL));
+	EXPECT_EQ(-ENOSPC, sm_snapshot(fd, SNAPMAP_SNAPSHOT_WEAK, NULL));
+	EXPECT_EQ(-ENOSPC, sm_clone(fd, NULL, 0, NULL));
+	ASSERT_EQ(0, sm_info(fd, &after));
+	EXPECT_EQ(before.out_version, after.out_version);
+	/* Another map has its own count. */
+	s[2] = sm_snapshot(other, 0, NULL);
+	ASSERT_LE(0, s[2]);
+	close(s[1]);
+	s[1] = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, s[1]);
+
+	/* Three open; the user may have three. */
+	ASSERT_EQ(0, sm_set_param("max_snapshots_per_map", 100));
+	ASSERT_EQ(0, sm_set_param("max_snapshots_per_user", 3));
+	EXPECT_EQ(-EDQUOT, sm_snapshot(other, 0, NULL));
+	EXPECT_EQ(-EDQUOT, sm_snapshot(fd, SNAPMAP_SNAPSHOT_WEAK, NULL));
+	EXPECT_EQ(-EDQUOT, sm_clone(fd, NULL, 0, NULL));
+	ASSERT_EQ(0, sm_info(fd, &after));
+	EXPECT_EQ(before.out_version, after.out_version - 1);
+	close(s[2]);
+	s[3] = sm_snapshot(other, 0, NULL);
+	ASSERT_LE(0, s[3]);
+	close(s[3]);
+	/* A clone's own snapshot is gone when the clone returns. */
+	clone = sm_clone(fd, NULL, 0, NULL);
+	ASSERT_LE(0, clone);
+	close(clone);
+	s[3] = sm_snapshot(other, 0, NULL);
+	ASSERT_LE(0, s[3]);
+
+	close(s[0]);
+	close(s[1]);
+	close(s[3]);
+	close(other);
+	close(fd);
+}
+
+/*
+ * The module's caps have ceilings: no length can reach the tombstone
+ * marker or overflow an alignment, and a refused write leaves the cap.
+ */
+TEST_F(pin, param_ceilings)
+{
+	static const struct {
+		const char *name;
+		unsigned long long ceiling;
+		int is_len;
+	} caps[] = {
+		{ "max_key_len", 65536, 1 },
+		{ "max_value_len", 1ULL << 30, 1 },
+		{ "max_entries", 1ULL << 30, 0 },
+		{ "max_bytes", 1ULL << 46, 0 },
+	};
+	unsigned long long saved, val;
+	unsigned int i;
+
+	for (i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
+		ASSERT_EQ(0, sm_param(caps[i].name, &saved));
+		EXPECT_EQ(-EINVAL, sm_set_param(caps[i].name,
+						caps[i].ceiling + 1));
+		/* SNAPMAP_TOMBSTONE is U32_MAX. */
+		if (caps[i].is_len)
+			EXPECT_EQ(-EINVAL, sm_set_param(caps[i].name,
+							0xffffffffULL));
+		ASSERT_EQ(0, sm_param(caps[i].name, &val));
+		EXPECT_EQ(saved, val);
+		EXPECT_EQ(0, sm_set_param(caps[i].name, caps[i].ceiling));
+		/* A key of no byte is no key; an empty value is a value. */
+		EXPECT_EQ(strcmp(caps[i].name, "max_key_len") ? 0 : -EINVAL,
+			  sm_set_param(caps[i].name, 0));
+		EXPECT_EQ(0, sm_set_param(caps[i].name, saved));
+	}
+}
+
+TEST_HARNESS_MAIN
