@@ -68,9 +68,15 @@
  *            %SNAPMAP_IOC_CREATE: a map of that name exists
  * ECANCELED  %SNAPMAP_PUT_IF_VERSION or %SNAPMAP_DEL_IF_VERSION and the
  *            key's version is not the one given (or the key is absent)
- * ENOSPC     the map is at its entry limit or its byte limit
+ * ENOSPC     the map is at its entry limit or its byte limit;
+ *            %SNAPMAP_IOC_SNAPSHOT, %SNAPMAP_IOC_CLONE: the map has as
+ *            many open snapshots as the module allows (module parameter
+ *            max_snapshots_per_map)
  * EDQUOT     %SNAPMAP_IOC_CREATE: the caller's user already owns as many
- *            maps as the module allows
+ *            maps as the module allows; %SNAPMAP_IOC_SNAPSHOT,
+ *            %SNAPMAP_IOC_CLONE: the caller's user already holds as many
+ *            open snapshots, of all maps, as the module allows (module
+ *            parameter max_snapshots_per_user)
  * EACCES     %SNAPMAP_IOC_OPEN: the map's mode does not grant the access
  *            asked for
  * ESTALE     a snapshot was invalidated to keep its map within its byte
