@@ -158,9 +158,12 @@ def pinned_growth(rep):
         bound = rep.med("pinned", s, "put-bound")
         if b and bound:
             x = bound / b
+            reached = rep.med("pinned", s, "reached")
             note = ("S=%s not reached: the setup stopped at %d snapshots, "
-                    "whose last PUTs give time(S) / time(S/10) >= %.1fx"
-                    % (s, rep.med("pinned", s, "reached"), x))
+                    "whose last PUTs took %.1fx a PUT at S=%d (linear "
+                    "growth: at most %.1fx), so time(S) / time(S/10) >= "
+                    "%.1fx" % (s, reached, x, int(s) // 10,
+                               reached / (int(s) // 10), x))
         else:
             x, note = None, "S=%s not measured" % s
         if worst is not None:
@@ -172,10 +175,18 @@ def pinned_growth(rep):
     return worst, "worst at S=%s" % where
 
 
-def pinned_table(rep, unit):
-    """The pinned figure as a markdown table; unit names the PUT column."""
-    out = ["| S | one PUT (%s) | / S÷10 | / S=0 | PUTs timed | setup (s) "
-           "| teardown (s) | pinned bytes per snapshot |" % unit,
+def pinned_table(rep, unit, long_unit):
+    """The pinned figure as a markdown table: unit names the PUT column
+    (microseconds), long_unit the setup and teardown (milliseconds)."""
+    def ms(r, sys_):
+        v = rep.get("pinned", r, sys_)
+        if not v:
+            return "-"
+        return "%s [%s-%s]" % tuple(num(x * 1e3) for x in v[:3])
+
+    out = ["| S | one PUT (%s) | / S÷10 | / S=0 | PUTs timed | setup (%s) "
+           "| teardown (%s) | pinned bytes per snapshot |" % (
+               unit, long_unit, long_unit),
            "|---|---|---|---|---|---|---|---|"]
     base = rep.med("pinned", "0", "put")
     for r in pinned_rows(rep):
@@ -189,8 +200,7 @@ def pinned_table(rep, unit):
                 "%.2fx" % (put / base) if base else "-",
                 "%d" % rep.med("pinned", r, "puts")
                 if rep.med("pinned", r, "puts") else "-",
-                rep.cell("pinned", r, "setup"),
-                rep.cell("pinned", r, "teardown"),
+                ms(r, "setup"), ms(r, "teardown"),
                 rep.cell("pinned", r, "pinned-bytes")))
             continue
         bound = rep.med("pinned", r, "put-bound")
@@ -386,7 +396,7 @@ def build(rep, plots_rel):
               "up S snapshots costs O(S^3): the setup stops after 60 s, "
               "and the median of its last 5 PUTs, each facing almost S "
               "snapshots, bounds a PUT at that S from below.\n")
-    md.append(pinned_table(f, "us"))
+    md.append(pinned_table(f, "us", "ms"))
     md.append("\n![one PUT against pinning snapshots](%s/pinned-put.png)\n"
               % plots_rel)
 
@@ -546,7 +556,8 @@ def build(rep, plots_rel):
                               unit="entries per 10^9 instructions"))
             md.append("")
         if i.rows("pinned"):
-            md.append(pinned_table(i, "thousand instructions"))
+            md.append(pinned_table(i, "thousand instructions",
+                                   "million instructions"))
             md.append("")
         if i.rows("bufsize"):
             md.append(i.table("bufsize", ["snapmap"], row_name="GET or PUT",
