@@ -131,6 +131,98 @@ def ratio(a, b):
     return a / b if a and b else None
 
 
+# One PUT against S pinning snapshots: S by decades, and the growth the
+# target allows over one decade (linear growth: at most 10x).
+PIN_DECADES = ("10", "100", "1000", "10000")
+PIN_GOAL = 10.0
+
+
+def pinned_rows(rep):
+    return sorted(rep.rows("pinned"), key=int)
+
+
+def pinned_growth(rep):
+    """The worst growth of one PUT's time over a decade of pinning
+    snapshots, time(S) / time(S/10), and a note saying where.  Where the
+    setup of an S stopped short, the last setup PUTs bound time(S) from
+    below: that bound decides only when it already exceeds the goal;
+    otherwise the ratio is None (not measured)."""
+    worst, where = None, None
+    for s in PIN_DECADES:
+        a = rep.med("pinned", s, "put")
+        b = rep.med("pinned", str(int(s) // 10), "put")
+        if a and b:
+            if worst is None or a / b > worst:
+                worst, where = a / b, s
+            continue
+        bound = rep.med("pinned", s, "put-bound")
+        if b and bound:
+            x = bound / b
+            reached = rep.med("pinned", s, "reached")
+            note = ("S=%s not reached: the setup stopped at %d snapshots, "
+                    "whose last PUTs took %.1fx a PUT at S=%d (linear "
+                    "growth: at most %.1fx), so time(S) / time(S/10) >= "
+                    "%.1fx" % (s, reached, x, int(s) // 10,
+                               reached / (int(s) // 10), x))
+        else:
+            x, note = None, "S=%s not measured" % s
+        if worst is not None:
+            note = "worst measured at S=%s; %s" % (where, note)
+        top = max(v for v in (x, worst, 0) if v is not None)
+        return (top if top > PIN_GOAL else None), note
+    if worst is None:
+        return None, "not measured"
+    return worst, "worst at S=%s" % where
+
+
+def pinned_table(rep, unit, long_unit):
+    """The pinned figure as a markdown table: unit names the PUT column
+    (microseconds), long_unit the setup and teardown (milliseconds)."""
+    def ms(r, sys_):
+        v = rep.get("pinned", r, sys_)
+        if not v:
+            return "-"
+        return "%s [%s-%s]" % tuple(num(x * 1e3) for x in v[:3])
+
+    out = ["| S | one PUT (%s) | / S÷10 | / S=0 | PUTs timed | setup (%s) "
+           "| teardown (%s) | pinned bytes per snapshot |" % (
+               unit, long_unit, long_unit),
+           "|---|---|---|---|---|---|---|---|"]
+    base = rep.med("pinned", "0", "put")
+    for r in pinned_rows(rep):
+        put = rep.med("pinned", r, "put")
+        prev = rep.med("pinned", str(int(r) // 10), "put") \
+            if int(r) >= 10 else None
+        if put:
+            out.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                r, rep.cell("pinned", r, "put"),
+                "%.2fx" % (put / prev) if prev else "-",
+                "%.2fx" % (put / base) if base else "-",
+                "%d" % rep.med("pinned", r, "puts")
+                if rep.med("pinned", r, "puts") else "-",
+                ms(r, "setup"), ms(r, "teardown"),
+                rep.cell("pinned", r, "pinned-bytes")))
+            continue
+        bound = rep.med("pinned", r, "put-bound")
+        if not bound:
+            continue
+        out.append("| %s | >= %s (setup stopped at %d snapshots after "
+                   "%s s: median of its last PUTs) | %s | %s | - | - | - "
+                   "| - |" % (
+                       r, num(bound), rep.med("pinned", r, "reached"),
+                       num(rep.med("pinned", r, "setup-stopped") or 0),
+                       ">= %.1fx" % (bound / prev) if prev else "-",
+                       ">= %.1fx" % (bound / base) if base else "-"))
+    unswept = ["%d at S=%s" % (rep.med("pinned", r, "unswept"), r)
+               for r in pinned_rows(rep) if rep.med("pinned", r, "unswept")]
+    if unswept:
+        out.append("\nRepetitions whose map still held versions that only "
+                   "its closed snapshots had pinned 10 s after they were "
+                   "all closed (closing the map freed them): %s." %
+                   ", ".join(unswept))
+    return "\n".join(out)
+
+
 def build(rep, plots_rel):
     f, md = rep, rep.md
     env = rep.env
@@ -156,6 +248,10 @@ def build(rep, plots_rel):
     f.target("snapshot creation, 1M entries / 1k entries",
              ratio(f.med("snapcreate", "1000000", "snapmap-atomic"),
                    f.med("snapcreate", "1000", "snapmap-atomic")), 2.0, "le")
+    growth, note = pinned_growth(f)
+    f.target("pinned-snapshot PUT grows at most linearly: "
+             "time(S) / time(S/10), worst decade to S = 10000",
+             growth, PIN_GOAL, "le", note, iratio=pinned_growth(i)[0])
     f.target("writer throughput during an ATOMIC read / with no snapshot, "
              "other vCPU as busy",
              f.med("writer", "snapmap-atomic", "ratio-busy"), 0.8, "ge",
@@ -271,6 +367,38 @@ def build(rep, plots_rel):
                       unit="microseconds"))
     md.append("\n![snapshot creation](%s/snapshot-creation.png)\n" %
               plots_rel)
+
+    md.append("## One PUT against snapshots pinning its key\n")
+    md.append("With S ATOMIC snapshots open, each pinning a different "
+              "version of one key, what one more PUT of that key costs: a "
+              "write trims its key's chain of the versions no open "
+              "snapshot needs, and that must grow at most linearly with "
+              "S. For each S, a fresh map of 16-byte keys and values: S "
+              "times a PUT of the key, then an ATOMIC snapshot whose fd "
+              "stays open, so that each snapshot pins the version just "
+              "written; then two untimed PUTs; then PUTs of the key timed "
+              "one by one (51, or at least 3 and fewer once they took "
+              "2 s). Each timed PUT finds the same chain: the S pinned "
+              "versions under a head no snapshot pins, which the PUT "
+              "replaces and frees. `one PUT` is the median of the timed "
+              "PUTs of a repetition (then median [min-max] of 3 "
+              "repetitions); `/ S÷10` is its growth over a decade of S: "
+              "at most 10x for linear growth, 100x for quadratic; S=0 is "
+              "the same map with no snapshot. Only the PUTs are timed: "
+              "`setup` is taking the snapshots with their PUTs, "
+              "`teardown` closing them, waiting for the map's byte count "
+              "to come back to that of a map with no snapshot (the sweep "
+              "that frees what they pinned is over) and closing the map, "
+              "all before the next S. `pinned bytes` is what the map "
+              "holds beyond a map with no snapshot, per snapshot; the "
+              "oldest and the newest snapshot are read back and must each "
+              "hold its own version. Where one PUT costs O(S^2), setting "
+              "up S snapshots costs O(S^3): the setup stops after 60 s, "
+              "and the median of its last 5 PUTs, each facing almost S "
+              "snapshots, bounds a PUT at that S from below.\n")
+    md.append(pinned_table(f, "us", "ms"))
+    md.append("\n![one PUT against pinning snapshots](%s/pinned-put.png)\n"
+              % plots_rel)
 
     md.append("## Writers while a 1M-entry snapshot is read\n")
     md.append("One thread PUTs random keys of the 1M-entry map; after 1.5 s "
@@ -427,6 +555,10 @@ def build(rep, plots_rel):
                               row_name="ATOMIC dump",
                               unit="entries per 10^9 instructions"))
             md.append("")
+        if i.rows("pinned"):
+            md.append(pinned_table(i, "thousand instructions",
+                                   "million instructions"))
+            md.append("")
         if i.rows("bufsize"):
             md.append(i.table("bufsize", ["snapmap"], row_name="GET or PUT",
                               unit="instructions per operation"))
@@ -556,6 +688,53 @@ set key top right
 set yrange [0:*]
 plot '%s' using 2:xtic(1) title 'snapmap', '' using 3 title 'snapmap, snapshot open, keys rewritten', '' using 4 title 'bpf hash, no prealloc', '' using 5 title 'bpf hash, prealloc'
 """ % (outdir, d), datadir)
+
+    # One PUT against pinning snapshots, log-log, with a linear and a
+    # quadratic line through S = 1000.
+    rows = []
+    for r in pinned_rows(f):
+        v = f.get("pinned", r, "put")
+        if v and int(r) > 0:
+            rows.append([r, v[0], v[1], v[2]])
+    d = write("pinned.dat", rows)
+    bound = [[int(f.med("pinned", r, "reached")),
+              f.med("pinned", r, "put-bound")] for r in pinned_rows(f)
+             if f.med("pinned", r, "put-bound")
+             and f.med("pinned", r, "reached")]
+    b = write("pinned-bound.dat", bound)
+    anchor = f.med("pinned", "1000", "put")
+    base = f.med("pinned", "0", "put")
+    if d:
+        parts = ["'%s' using 1:2:3:4 with yerrorlines lw 2 pt 7 "
+                 "title 'one PUT (median, range)'" % d]
+        if b:
+            parts.append("'%s' using 1:2 with points pt 9 ps 2 "
+                         "title 'setup stopped: its last PUTs (lower "
+                         "bound)'" % b)
+        if anchor:
+            parts.append("%g * x / 1000 with lines dt 2 lc rgb '#2ca02c' "
+                         "title 'linear through S = 1000'" % anchor)
+            parts.append("%g * (x / 1000) ** 2 with lines dt 2 "
+                         "lc rgb '#d62728' title 'quadratic through "
+                         "S = 1000'" % anchor)
+        if base:
+            parts.append("%g with lines dt 3 lc rgb '#777777' "
+                         "title 'no snapshot (S = 0)'" % base)
+        # The data, not the reference lines, set the vertical range.
+        ys = [r[2] for r in rows] + [r[3] for r in rows] + \
+            [r[1] for r in bound] + ([base] if base else [])
+        gnuplot(term + """
+set output '%s/pinned-put.png'
+set title 'One PUT of a key against S snapshots each pinning a version of it'
+set xlabel 'pinning snapshots S'
+set ylabel 'microseconds per PUT'
+set logscale xy
+set xrange [0.7:20000]
+set yrange [%g:%g]
+set key top left
+set grid
+plot %s
+""" % (outdir, min(ys) / 2, max(ys) * 3, ", ".join(parts)), datadir)
 
     # Scaling.
     rows = []

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -1473,6 +1474,380 @@ static void fig_scale(void)
 	rwmap_free(rw);
 }
 
+/* Figure: one PUT against snapshots pinning versions of its key --------- */
+
+/*
+ * S ATOMIC snapshots, each taken right after a PUT of one key k, so that
+ * each pins a different version of k: what one more PUT of k costs.  A
+ * write trims its key's chain of the versions no open snapshot needs,
+ * which must cost at most linearly in S.
+ *
+ * For each S, a fresh map: S times { PUT k; SNAPSHOT, its fd kept open },
+ * two untimed PUTs of k, then PUTs of k timed one by one.  Each timed PUT
+ * finds the same chain: the S pinned versions under a head no snapshot
+ * pins, which the PUT replaces and frees; so each faces S pinning
+ * snapshots and S + 1 versions.  Only those PUT ioctls are timed: not the
+ * setup, not the closing of the snapshots, not the sweep that frees their
+ * versions, which the figure waits for (the map's bytes back to those of
+ * the same map with no snapshot) before it closes the map and goes on.
+ * The map's fd is closed last: dropping the map's last reference waits
+ * for its sweep, so none is still running when the next S is measured.
+ */
+static const uint32_t pin_counts[] = { 0, 1, 10, 100, 1000, 10000 };
+#define NR_PIN_COUNTS (sizeof(pin_counts) / sizeof(pin_counts[0]))
+#define PIN_MAX 10000
+#define PIN_REPS 3
+/* Timed PUTs per repetition: PIN_PUTS, or fewer once they took 2 s. */
+#define PIN_PUTS 51
+#define PIN_PUTS_MIN 3
+#define PIN_PUT_BUDGET 2.0
+/*
+ * Where one PUT costs O(S^2), taking S snapshots this way costs O(S^3):
+ * the setup stops after PIN_SETUP_BUDGET s, and the median of its last
+ * PIN_TAIL PUTs, which each faced almost S snapshots, bounds the cost of
+ * a PUT at S from below.  Linear PUTs set up S = 10000 in a few seconds.
+ */
+#define PIN_SETUP_BUDGET 60.0
+#define PIN_TAIL 5
+/*
+ * How long the map may take to free what its closed snapshots pinned:
+ * one key's chain, a few milliseconds.
+ */
+#define PIN_SETTLE_DEADLINE 10.0
+/* Descriptors beyond the snapshots' that the program may hold. */
+#define PIN_SPARE_FDS 64
+
+/* The module's caps on open snapshots, where it has them. */
+static const char *const pin_params[] = {
+	"/sys/module/snapmap/parameters/max_snapshots_per_map",
+	"/sys/module/snapmap/parameters/max_snapshots_per_user",
+};
+#define NR_PIN_PARAMS (sizeof(pin_params) / sizeof(pin_params[0]))
+static char pin_param_old[NR_PIN_PARAMS][32];
+
+static int read_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	int ret = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, size, f))
+		ret = -EIO;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = '\0';
+	return ret;
+}
+
+/*
+ * Raise each cap to twice the most snapshots the figure holds, so that
+ * neither those of this figure nor any still being freed reach it; what
+ * was raised is put back by pin_params_restore().
+ */
+static void pin_params_raise(void)
+{
+	unsigned long long want = 2ULL * PIN_MAX;
+	char text[32];
+	unsigned int i;
+	int ret;
+
+	snprintf(text, sizeof(text), "%llu", want);
+	for (i = 0; i < NR_PIN_PARAMS; i++) {
+		char *old = pin_param_old[i];
+
+		ret = read_line(pin_params[i], old, sizeof(pin_param_old[i]));
+		if (ret) {
+			printf("# pinned: %s: %s\n", pin_params[i],
+			       strerror(-ret));
+			old[0] = '\0';
+			continue;
+		}
+		/* 0 may mean "no cap": a cap of 2 * PIN_MAX suits too. */
+		if (strtoull(old, NULL, 10) >= want) {
+			old[0] = '\0';
+			continue;
+		}
+		ret = write_file(pin_params[i], text);
+		if (ret) {
+			printf("# pinned: cannot raise %s from %s: %s\n",
+			       pin_params[i], old, strerror(-ret));
+			old[0] = '\0';
+			continue;
+		}
+		printf("# pinned: %s raised from %s to %s\n", pin_params[i],
+		       old, text);
+	}
+}
+
+static void pin_params_restore(void)
+{
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < NR_PIN_PARAMS; i++) {
+		if (!pin_param_old[i][0])
+			continue;
+		ret = write_file(pin_params[i], pin_param_old[i]);
+		if (ret)
+			printf("# pinned: cannot restore %s to %s: %s\n",
+			       pin_params[i], pin_param_old[i], strerror(-ret));
+	}
+}
+
+static uint64_t sm_bytes(int fd)
+{
+	struct snapmap_info info = { .size = sizeof(info) };
+
+	if (ioctl(fd, SNAPMAP_IOC_INFO, &info))
+		die("SNAPMAP_IOC_INFO");
+	return info.out_bytes;
+}
+
+/* Snapshot @sfd must hold one record: value @i of the key. */
+static void pin_check(int sfd, uint32_t i)
+{
+	uint8_t buf[256];
+	const struct snapmap_record *rec = (const void *)buf;
+	ssize_t len;
+
+	/* From its start: with S = 1 the oldest is also the newest. */
+	if (lseek(sfd, 0, SEEK_SET))
+		die("pinned: rewind snapshot");
+	len = read(sfd, buf, sizeof(buf));
+	if (len < 0)
+		die("pinned: read snapshot");
+	if (len != (ssize_t)SNAPMAP_RECORD_SIZE(KEY_LEN, VALUE_LEN) ||
+	    rec->key_len != KEY_LEN || rec->value_len != VALUE_LEN ||
+	    memcmp(buf + sizeof(*rec) + KEY_LEN, vals[i], VALUE_LEN)) {
+		fprintf(stderr, "pinned: snapshot %u does not hold the version written before it (%zd bytes read: \"%.*s\")\n",
+			i, len, len >= 48 ? VALUE_LEN : 0,
+			(const char *)buf + sizeof(*rec) + KEY_LEN);
+		exit(1);
+	}
+}
+
+/**
+ * struct pin_result - one repetition of the figure at one S
+ * @reached: snapshots taken: S, unless the setup stopped short
+ * @err: the errno of a snapshot that could not be taken, or 0
+ * @tail_us: median of the last setup PUTs, when the setup stopped short
+ * @put_us: median of the timed PUTs
+ * @puts: PUTs timed
+ * @setup_s: the setup
+ * @down_s: closing the snapshots, the sweep, closing the map
+ * @pinned_b: bytes the map held over those of a map with no snapshot, per
+ *            snapshot, before the snapshots were closed
+ * @settled: the map freed what the snapshots pinned within
+ *            PIN_SETTLE_DEADLINE of their closing
+ */
+struct pin_result {
+	uint32_t reached;
+	int err;
+	double tail_us;
+	double put_us;
+	unsigned int puts;
+	double setup_s;
+	double down_s;
+	double pinned_b;
+	bool settled;
+};
+
+/*
+ * Close the snapshots, wait until the sweep has freed what they pinned
+ * (the map's bytes back to @ref, a map with no snapshot), close the map:
+ * its last reference, whose release waits for a sweep still running.
+ */
+static void pin_teardown(int fd, int *sfds, uint32_t n, uint64_t ref,
+			 struct pin_result *res)
+{
+	double start = now();
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		close(sfds[i]);
+	while (!(res->settled = sm_bytes(fd) <= ref) &&
+	       now() - start < PIN_SETTLE_DEADLINE)
+		sleep_s(0.01);
+	close(fd);
+	res->down_s = now() - start;
+}
+
+/* One repetition at @s snapshots; a map with none sets *@ref. */
+static void pin_run(uint32_t s, int *sfds, uint64_t *ref,
+		    struct pin_result *res)
+{
+	static double t[PIN_PUTS];
+	struct snapmap_snapshot_arg a = { .size = sizeof(a) };
+	double tail[PIN_TAIL], start, total;
+	const uint8_t *k = keys[0];
+	uint32_t i, puts = 0;
+	uint64_t bytes;
+	int fd = sm_new(), ret;
+	unsigned int n;
+
+	memset(res, 0, sizeof(*res));
+	start = now();
+	for (i = 0; i < s && now() - start < PIN_SETUP_BUDGET; i++) {
+		double t0 = now();
+
+		ret = sm_put(fd, k, vals[i]);
+		tail[puts++ % PIN_TAIL] = (now() - t0) * 1e6;
+		if (ret) {
+			errno = -ret;
+			die("pinned: PUT");
+		}
+		sfds[i] = ioctl(fd, SNAPMAP_IOC_SNAPSHOT, &a);
+		if (sfds[i] < 0) {
+			res->err = errno;
+			break;
+		}
+	}
+	res->reached = i;
+	res->setup_s = now() - start;
+	if (i < s) {
+		n = puts < PIN_TAIL ? puts : PIN_TAIL;
+		res->tail_us = n ? spread_of(tail, n).med : 0;
+		pin_teardown(fd, sfds, i, *ref, res);
+		return;
+	}
+
+	/* The head every timed PUT replaces, pinned by no snapshot. */
+	for (i = 0; i < 2; i++)
+		if (sm_put(fd, k, vals[PIN_MAX + i]))
+			die("pinned: PUT");
+	total = 0;
+	for (n = 0; n < PIN_PUTS &&
+	     (n < PIN_PUTS_MIN || total < PIN_PUT_BUDGET); n++) {
+		start = now();
+		ret = sm_put(fd, k, vals[PIN_MAX + 2 + n]);
+		t[n] = now() - start;
+		if (ret) {
+			errno = -ret;
+			die("pinned: PUT");
+		}
+		total += t[n];
+	}
+	res->puts = n;
+	res->put_us = spread_of(t, n).med * 1e6;
+
+	/* The snapshots still hold their versions: the oldest, the newest. */
+	bytes = sm_bytes(fd);
+	if (!s) {
+		*ref = bytes;
+	} else {
+		res->pinned_b = ((double)bytes - (double)*ref) / s;
+		pin_check(sfds[0], 0);
+		pin_check(sfds[s - 1], s - 1);
+	}
+	pin_teardown(fd, sfds, s, *ref, res);
+}
+
+static void fig_pinned(void)
+{
+	static double put[NR_PIN_COUNTS][PIN_REPS];
+	static double nputs[NR_PIN_COUNTS][PIN_REPS];
+	static double setup[NR_PIN_COUNTS][PIN_REPS];
+	static double down[NR_PIN_COUNTS][PIN_REPS];
+	static double pinned[NR_PIN_COUNTS][PIN_REPS];
+	static int sfds[PIN_MAX];
+	unsigned int done[NR_PIN_COUNTS] = {}, r, c, stop = NR_PIN_COUNTS;
+	unsigned int unswept[NR_PIN_COUNTS] = {};
+	uint32_t max_s = PIN_MAX;
+	struct rlimit old, want;
+	struct pin_result res;
+	uint64_t ref = 0;
+	char row[32];
+
+	/* A descriptor per snapshot. */
+	if (getrlimit(RLIMIT_NOFILE, &old))
+		die("getrlimit");
+	want = old;
+	if (want.rlim_cur < PIN_MAX + PIN_SPARE_FDS) {
+		want.rlim_cur = PIN_MAX + PIN_SPARE_FDS;
+		if (want.rlim_max < want.rlim_cur)
+			want.rlim_max = want.rlim_cur;
+		if (setrlimit(RLIMIT_NOFILE, &want)) {
+			printf("# pinned: RLIMIT_NOFILE stays at %llu: %s\n",
+			       (unsigned long long)old.rlim_cur,
+			       strerror(errno));
+			max_s = old.rlim_cur > PIN_SPARE_FDS ?
+				old.rlim_cur - PIN_SPARE_FDS : 0;
+		}
+	}
+	pin_params_raise();
+
+	printf("# pinned: for each S, a fresh map; S times { PUT k; ATOMIC snapshot, kept open }; 2 untimed PUTs of k; then up to %u PUTs of k timed one by one (at least %u, fewer once they took %.0f s); the median per repetition\n",
+	       PIN_PUTS, PIN_PUTS_MIN, PIN_PUT_BUDGET);
+	for (r = 0; r < PIN_REPS; r++) {
+		for (c = 0; c < stop; c++) {
+			uint32_t s = pin_counts[c];
+
+			if (s > max_s) {
+				printf("# pinned: S=%u not measured: too few descriptors\n",
+				       s);
+				stop = c;
+				break;
+			}
+			pin_run(s, sfds, &ref, &res);
+			if (!res.settled) {
+				printf("# pinned: S=%u: the map still held pinned versions %.0f s after its snapshots were closed\n",
+				       s, PIN_SETTLE_DEADLINE);
+				unswept[c]++;
+			}
+			if (res.reached < s) {
+				if (res.err)
+					printf("# pinned: S=%u: snapshot %u failed: %s\n",
+					       s, res.reached + 1,
+					       strerror(res.err));
+				else
+					printf("# pinned: S=%u: setup stopped at %u snapshots after %.0f s\n",
+					       s, res.reached, res.setup_s);
+				snprintf(row, sizeof(row), "%u", s);
+				report("pinned", row, "reached",
+				       (double[]){ res.reached }, 1,
+				       "snapshots");
+				report("pinned", row, "put-bound",
+				       (double[]){ res.tail_us }, 1, "us");
+				report("pinned", row, "setup-stopped",
+				       (double[]){ res.setup_s }, 1, "s");
+				/* Larger S would take longer still. */
+				stop = c;
+				break;
+			}
+			put[c][done[c]] = res.put_us;
+			nputs[c][done[c]] = res.puts;
+			setup[c][done[c]] = res.setup_s;
+			down[c][done[c]] = res.down_s;
+			pinned[c][done[c]] = res.pinned_b;
+			done[c]++;
+		}
+	}
+	for (c = 0; c < NR_PIN_COUNTS; c++) {
+		if (!done[c])
+			continue;
+		snprintf(row, sizeof(row), "%u", pin_counts[c]);
+		report("pinned", row, "put", put[c], done[c], "us");
+		report("pinned", row, "puts", nputs[c], done[c], "PUTs");
+		report("pinned", row, "setup", setup[c], done[c], "s");
+		report("pinned", row, "teardown", down[c], done[c], "s");
+		if (pin_counts[c])
+			report("pinned", row, "pinned-bytes", pinned[c],
+			       done[c], "B");
+	}
+	/* Repetitions whose snapshots' versions outlived them. */
+	for (c = 0; c < NR_PIN_COUNTS; c++) {
+		if (!unswept[c])
+			continue;
+		snprintf(row, sizeof(row), "%u", pin_counts[c]);
+		report("pinned", row, "unswept", (double[]){ unswept[c] }, 1,
+		       "repetitions");
+	}
+
+	pin_params_restore();
+	if (setrlimit(RLIMIT_NOFILE, &old))
+		die("setrlimit");
+}
+
 /* main ----------------------------------------------------------------- */
 
 static bool wanted(int argc, char **argv, const char *fig)
@@ -1535,6 +1910,8 @@ int main(int argc, char **argv)
 		fig_kapi();
 	if (wanted(argc, argv, "scale"))
 		fig_scale();
+	if (wanted(argc, argv, "pinned"))
+		fig_pinned();
 	if (large) {
 		large_maps_setup();
 		if (wanted(argc, argv, "snapcreate"))
