@@ -592,9 +592,6 @@ static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
 	return snapmap_map_fd_install(map, !read_only);
 }
 
-/* The largest &snapmap_list.desc_size accepted: room for growth. */
-#define SNAPMAP_DESC_MAX_SIZE 4096
-
 /*
  * Copy @n descriptions out, @desc_size bytes apart; a caller's larger
  * description gets its tail zeroed.
@@ -630,8 +627,8 @@ static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	if (cmd->desc_size < sizeof(*descs) ||
-	    cmd->desc_size > SNAPMAP_DESC_MAX_SIZE)
+	if (cmd->desc_size < SNAPMAP_MAP_DESC_SIZE_VER0 ||
+	    cmd->desc_size > SNAPMAP_MAP_DESC_SIZE_MAX)
 		return -EINVAL;
 
 	/*
@@ -939,7 +936,10 @@ static long snapmap_dispatch(struct file *file, unsigned int cmd,
 	if (_IOC_TYPE(cmd) != SNAPMAP_IOC_TYPE || nr >= nr_ops)
 		return -ENOIOCTLCMD;
 	op = &ops[nr];
-	/* The size bits are informational; see "ABI conventions". */
+	/*
+	 * The size bits are informational, the direction bits part of the
+	 * number; see "ABI conventions".
+	 */
 	if (!op->execute || (op->cmd & ~IOCSIZE_MASK) != (cmd & ~IOCSIZE_MASK))
 		return -ENOIOCTLCMD;
 

@@ -2,7 +2,7 @@
 /*
  * snapmap selftests: the control device and the API handshake, and the ABI
  * conventions every command shares (size-first structures, reserved
- * members, unknown commands).
+ * members, unknown commands, the bits of a command number that count).
  */
 
 #include <stddef.h>
@@ -243,6 +243,113 @@ TEST_F(ctl, bad_pointers)
 		EXPECT_ERRNO(EFAULT, ioctl(self->fd, SNAPMAP_IOC_API, api));
 	}
 	EXPECT_EQ(0, munmap(page, getpagesize()));
+}
+
+/* Every command, and a map fd or snapshot fd to issue it on. */
+enum fd_kind { ON_CTL, ON_MAP, ON_SNAPSHOT };
+
+static const struct {
+	const char *name;
+	unsigned int nr;
+	enum fd_kind on;
+} commands[] = {
+	{ "API", SNAPMAP_CMD_API, ON_CTL },
+	{ "CREATE", SNAPMAP_CMD_CREATE, ON_CTL },
+	{ "OPEN", SNAPMAP_CMD_OPEN, ON_CTL },
+	{ "LIST", SNAPMAP_CMD_LIST, ON_CTL },
+	{ "GET", SNAPMAP_CMD_GET, ON_MAP },
+	{ "PUT", SNAPMAP_CMD_PUT, ON_MAP },
+	{ "DEL", SNAPMAP_CMD_DEL, ON_MAP },
+	{ "BATCH", SNAPMAP_CMD_BATCH, ON_MAP },
+	{ "CLEAR", SNAPMAP_CMD_CLEAR, ON_MAP },
+	{ "INFO", SNAPMAP_CMD_INFO, ON_MAP },
+	{ "SNAPSHOT", SNAPMAP_CMD_SNAPSHOT, ON_MAP },
+	{ "CLONE", SNAPMAP_CMD_CLONE, ON_MAP },
+	{ "SNAPSHOT_INFO", SNAPMAP_CMD_SNAPSHOT_INFO, ON_SNAPSHOT },
+};
+
+/*
+ * The direction bits of a command number are part of it: every command is
+ * _IOC_READ | _IOC_WRITE, and any other direction is an unknown command.
+ * The size bits are not: any size reaches the command, which then reads
+ * the size member (here 0, too small: EINVAL).
+ */
+TEST(command_number_bits)
+{
+	static const unsigned int dirs[] = {
+		_IOC_NONE, _IOC_READ, _IOC_WRITE,
+	};
+	static const unsigned int sizes[] = {
+		0, 1, sizeof(__u32), 48, 4096, _IOC_SIZEMASK,
+	};
+	__u64 arg[64] = { 0 };
+	int ctl, map, snap, fd;
+	unsigned int i, j;
+
+	ctl = snapmap_open_ctl();
+	ASSERT_LE(0, ctl);
+	map = sm_create_default(ctl);
+	ASSERT_LE(0, map);
+	snap = sm_snapshot(map, 0, NULL);
+	ASSERT_LE(0, snap);
+
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+		fd = commands[i].on == ON_CTL ? ctl :
+		     commands[i].on == ON_MAP ? map : snap;
+		for (j = 0; j < sizeof(dirs) / sizeof(dirs[0]); j++) {
+			errno = 0;
+			EXPECT_EQ(-1, ioctl(fd, _IOC(dirs[j], SNAPMAP_IOC_TYPE,
+						     commands[i].nr, 48),
+					    arg));
+			EXPECT_EQ(ENOTTY, errno) {
+				TH_LOG("%s with direction %u",
+				       commands[i].name, dirs[j]);
+			}
+		}
+		for (j = 0; j < sizeof(sizes) / sizeof(sizes[0]); j++) {
+			errno = 0;
+			EXPECT_EQ(-1, ioctl(fd, _IOC(_IOC_READ | _IOC_WRITE,
+						     SNAPMAP_IOC_TYPE,
+						     commands[i].nr, sizes[j]),
+					    arg));
+			EXPECT_EQ(EINVAL, errno) {
+				TH_LOG("%s with size bits %u",
+				       commands[i].name, sizes[j]);
+			}
+		}
+	}
+	EXPECT_EQ(0, close(snap));
+	EXPECT_EQ(0, close(map));
+	EXPECT_EQ(0, close(ctl));
+}
+
+/* A PUT whose number says only "write" is no PUT: nothing changes. */
+TEST(put_with_write_direction)
+{
+	struct snapmap_info before, after;
+	struct snapmap_put put = {
+		.size = sizeof(put), .key_len = 1, .value_len = 1,
+		.key = SM_PTR("k"), .value = SM_PTR("v"),
+	};
+	int ctl, map;
+
+	ctl = snapmap_open_ctl();
+	ASSERT_LE(0, ctl);
+	map = sm_create_default(ctl);
+	ASSERT_LE(0, map);
+	ASSERT_EQ(0, sm_info(map, &before));
+	EXPECT_ERRNO(ENOTTY, ioctl(map, _IOC(_IOC_WRITE, SNAPMAP_IOC_TYPE,
+					     SNAPMAP_CMD_PUT, sizeof(put)),
+				   &put));
+	ASSERT_EQ(0, sm_info(map, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	EXPECT_EQ(-ENOENT, sm_get(map, "k", 1, NULL, 0, NULL, NULL));
+	/* Any size bits with both directions: the PUT runs. */
+	ASSERT_EQ(0, ioctl(map, _IOC(_IOC_READ | _IOC_WRITE, SNAPMAP_IOC_TYPE,
+				     SNAPMAP_CMD_PUT, 0), &put));
+	EXPECT_VALUE(map, "k", 1, "v", 1, put.out_version);
+	EXPECT_EQ(0, close(map));
+	EXPECT_EQ(0, close(ctl));
 }
 
 TEST_HARNESS_MAIN

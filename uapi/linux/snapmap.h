@@ -29,8 +29,11 @@
  * same layout for 32-bit and 64-bit callers.
  *
  * The size encoded in an ioctl command number is informational: the module
- * dispatches on the command's type and number and trusts the ``size``
- * member, so a structure can grow without a new command number.
+ * dispatches on the command's type, number and direction and trusts the
+ * ``size`` member, so a structure can grow without a new command number.
+ * Every command's direction is ``_IOC_READ | _IOC_WRITE``, as ``_IOWR()``
+ * encodes it; the same type and number with another direction is an
+ * unknown command (ENOTTY).
  */
 
 /**
@@ -43,7 +46,8 @@
  * memory (EFAULT), then the map's state.
  *
  * ========== ============================================================
- * ENOTTY     the command is not known on this kind of file descriptor
+ * ENOTTY     the command (its type, number and direction) is not known
+ *            on this kind of file descriptor
  * EFAULT     an argument pointer, or a pointer inside an argument, is not
  *            accessible; nothing was changed.  (A command that changes
  *            the map makes sure first that its answer can be written
@@ -53,8 +57,9 @@
  *            an unknown flag or a contradictory pair of flags is set, a
  *            ``__reserved`` member is not zero, a key length is 0, a name
  *            is not NUL-terminated or holds a character outside
- *            ``[A-Za-z0-9._-]``, or a limit passed to
- *            %SNAPMAP_IOC_CREATE is above the module's cap
+ *            ``[A-Za-z0-9._-]``, a limit passed to %SNAPMAP_IOC_CREATE
+ *            is above the module's cap, or &snapmap_list.desc_size is
+ *            out of its bounds
  * E2BIG      ``size`` is larger than the module knows and a byte beyond
  *            the module's structure is not zero
  * EBADF      a write command was issued on a map fd opened read-only
@@ -272,12 +277,28 @@ struct snapmap_map_desc {
 };
 
 /**
+ * SNAPMAP_MAP_DESC_SIZE_VER0 - size of the first &struct snapmap_map_desc
+ *
+ * The smallest &snapmap_list.desc_size accepted.
+ */
+#define SNAPMAP_MAP_DESC_SIZE_VER0 80
+
+/**
+ * SNAPMAP_MAP_DESC_SIZE_MAX - largest &snapmap_list.desc_size accepted
+ *
+ * Room for &struct snapmap_map_desc to grow.
+ */
+#define SNAPMAP_MAP_DESC_SIZE_MAX 4096
+
+/**
  * struct snapmap_list - list the named maps
  * @size: sizeof(struct snapmap_list)
  * @flags: must be zero
  * @count: room at @descs, in descriptions; 0 to ask only how many there are
- * @desc_size: sizeof(struct snapmap_map_desc) as the caller knows it; a
- *             larger one gets its tail zeroed, so it can grow
+ * @desc_size: sizeof(struct snapmap_map_desc) as the caller knows it, from
+ *             %SNAPMAP_MAP_DESC_SIZE_VER0 to %SNAPMAP_MAP_DESC_SIZE_MAX
+ *             (EINVAL outside, whatever @count); a larger one than the
+ *             module's gets its tail zeroed, so it can grow
  * @descs: user pointer to an array of @count descriptions
  * @out_count: number of named maps; when it is above @count, only the
  *             first @count were written and the caller may retry with
@@ -442,7 +463,9 @@ struct snapmap_batch_op {
  * DOC: batch flags
  *
  * - %SNAPMAP_BATCH_STOP_ON_ERROR: stop at the first operation that fails;
- *   without it every operation runs and reports its own result.
+ *   that operation ran, reports its error and counts in
+ *   &snapmap_batch.out_done.  Without the flag every operation runs and
+ *   reports its own result.
  */
 #define SNAPMAP_BATCH_STOP_ON_ERROR (1U << 0)
 
@@ -458,7 +481,9 @@ struct snapmap_batch_op {
  * @count: number of operations at @ops, 0 to %SNAPMAP_BATCH_MAX
  * @op_size: sizeof(struct snapmap_batch_op) as the caller knows it
  * @ops: user pointer to an array of @count operations
- * @out_done: number of operations run, in order; the others are untouched
+ * @out_done: number of operations run, in order, the one that failed
+ *            included with %SNAPMAP_BATCH_STOP_ON_ERROR; the others are
+ *            untouched
  * @__reserved: must be zero
  *
  * Each operation is atomic on its own; the batch as a whole is not.  The
