@@ -132,11 +132,11 @@ static int snapmap_respond(struct snapmap_ucmd *ucmd, unsigned int ksize)
 }
 
 /*
- * Before a command changes a map, make sure its answer can be written:
- * write the argument back as it came in.  A read-only argument then fails
- * with EFAULT and nothing changes.  Nothing to do for an op of a batch
- * (@ucmd NULL): the batch checks its whole array, and its own argument,
- * up front.
+ * Before a command looks a key up or changes a map, make sure its answer
+ * can be written: write the argument back as it came in.  A read-only
+ * argument then fails with EFAULT, whatever the map holds, and nothing
+ * changes.  Nothing to do for an op of a batch (@ucmd NULL): the batch
+ * checks its whole array, and its own argument, up front.
  */
 static int snapmap_probe_answer(struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
@@ -220,8 +220,15 @@ static int snapmap_check_lens(struct snapmap *map, u32 key_len, u32 value_len)
  * The value is copied out of RCU into a buffer on the stack, or, when it
  * is longer, into one allocated for its own length once that is known:
  * the size of the caller's buffer never decides how much is allocated.
+ *
+ * A single GET (@ucmd set) checks that its answer can be written back
+ * before the lookup, as the commands that change the map do, so that a
+ * bad argument gets EFAULT whatever the map holds.  The value buffer is
+ * only checked by writing the value to it: faulting in a buffer as large
+ * as the caller says, on every GET, would cost more than the GET.
  */
-static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
+static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
+			  struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
 	u32 size = min3(op->value_len, snapmap_max_value_len(map),
@@ -239,7 +246,8 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 
-	err = snapmap_lookup(map, key, op->key_len, value, size,
+	err = snapmap_probe_answer(ucmd, ksize) ?:
+	      snapmap_lookup(map, key, op->key_len, value, size,
 			     &op->out_value_len, &op->out_version);
 	/* Longer than the stack's, and the caller has room: allocate. */
 	while (err == -ERANGE && op->out_value_len > size &&
@@ -351,7 +359,7 @@ static int snapmap_op_run(struct snapmap *map, bool writable,
 	op->out_version = 0;
 	switch (op->opcode) {
 	case SNAPMAP_BATCH_GET:
-		err = snapmap_op_get(map, op);
+		err = snapmap_op_get(map, op, NULL, 0);
 		break;
 	case SNAPMAP_BATCH_PUT:
 		err = snapmap_op_put(map, writable, op, NULL, 0);
@@ -389,7 +397,7 @@ static int snapmap_get_ioctl(struct snapmap_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op);
+	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op, ucmd, sizeof(*cmd));
 	if (err && err != -ERANGE)
 		return err;
 	cmd->out_value_len = op.out_value_len;

@@ -49,10 +49,10 @@
  * ENOTTY     the command (its type, number and direction) is not known
  *            on this kind of file descriptor
  * EFAULT     an argument pointer, or a pointer inside an argument, is not
- *            accessible; nothing was changed.  (A command that changes
- *            the map makes sure first that its answer can be written
- *            back: only another thread unmapping the argument meanwhile
- *            can make the change happen and its answer be lost.)
+ *            accessible; nothing was changed.  (A command makes sure
+ *            first that its answer can be written back: only another
+ *            thread unmapping the argument meanwhile can make a change
+ *            happen and its answer be lost.)
  * EINVAL     ``size`` is smaller than the first version of the structure,
  *            an unknown flag or a contradictory pair of flags is set, a
  *            ``__reserved`` member is not zero, a key length is 0, a name
@@ -333,6 +333,15 @@ struct snapmap_list {
  *
  * When the buffer is too small, ERANGE is returned and @out_value_len and
  * @out_version are written all the same, so that the caller can retry.
+ *
+ * Like every command, GET checks that its answer can be written back
+ * before it looks the key up: a read-only argument gets EFAULT whatever
+ * the map holds.  The value buffer is the exception: GET writes only the
+ * value's bytes there, and checks them only when there is a value to
+ * write.  So an absent key gets ENOENT, and a value longer than
+ * @value_buf_len ERANGE, whatever the buffer; an empty value writes
+ * nothing; only a value that fits gets EFAULT if its @out_value_len bytes
+ * at @value are not writable.
  */
 struct snapmap_get {
 	__u32 size;
