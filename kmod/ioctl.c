@@ -10,10 +10,12 @@
  * snapmap_respond().
  *
  * Each kind of fd has its own table of commands: the control fd (an open
- * /dev/snapmap), the map fd and the snapshot fd.  A handler checks its arguments in the order
- * of the uapi header's "errno values": flags and reserved members, then the
- * fd's access mode, then lengths, then user memory, and only then calls the
- * map core, so that bad input changes nothing.  Keys and values are copied
+ * /dev/snapmap), the map fd and the snapshot fd.  A handler checks its
+ * arguments in the order of the uapi header's "errno values": flags and
+ * reserved members, then the fd's access mode, then lengths, then user
+ * memory (writing its answer back as it came in, to learn that it can),
+ * then, if it returns a new fd, reserves that, and only then calls the map
+ * core, so that bad input changes nothing.  Keys and values are copied
  * between user memory and kernel buffers here, never under RCU or a lock:
  * the core only ever sees kernel memory.
  */
@@ -561,16 +563,26 @@ static int snapmap_info_ioctl(struct snapmap_ucmd *ucmd)
 	return snapmap_respond(ucmd, sizeof(*cmd));
 }
 
-/* SNAPMAP_IOC_CREATE: a new map, and a read-write fd for it as the return. */
+/*
+ * SNAPMAP_IOC_CREATE: a new map, and a read-write fd for it as the return.
+ * The fd and its file come first: once the map is registered nothing can
+ * fail, so a failed call never made a map that another process could have
+ * opened by its name meanwhile.
+ */
 static int snapmap_create_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_create *cmd = ucmd->cmd;
 	struct snapmap_attr attr = {};
 	struct snapmap *map;
+	struct file *file;
+	int fd;
 
 	/* The core checks the name and the limits. */
 	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
+	fd = snapmap_map_fd_reserve(true, &file);
+	if (fd < 0)
+		return fd;
 
 	attr.max_key_len = cmd->max_key_len;
 	attr.max_value_len = cmd->max_value_len;
@@ -579,9 +591,13 @@ static int snapmap_create_ioctl(struct snapmap_ucmd *ucmd)
 	attr.mode = cmd->mode;
 	attr.name = cmd->name;
 	map = snapmap_create(&attr);
-	if (IS_ERR(map))
+	if (IS_ERR(map)) {
+		snapmap_map_fd_cancel(fd, file);
 		return PTR_ERR(map);
-	return snapmap_map_fd_install(map, true);
+	}
+	snapmap_map_fd_bind(file, map);
+	fd_install(fd, file);
+	return fd;
 }
 
 /* SNAPMAP_IOC_OPEN: a new fd for a named map as the return. */
@@ -590,14 +606,24 @@ static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
 	struct snapmap_open *cmd = ucmd->cmd;
 	bool read_only = cmd->flags & SNAPMAP_OPEN_RDONLY;
 	struct snapmap *map;
+	struct file *file;
+	int fd;
 
 	if (cmd->flags & ~SNAPMAP_OPEN_MASK)
 		return -EINVAL;
+	/* Before the name, as for every command that returns a new fd. */
+	fd = snapmap_map_fd_reserve(!read_only, &file);
+	if (fd < 0)
+		return fd;
 
 	map = snapmap_open_named(cmd->name, read_only);
-	if (IS_ERR(map))
+	if (IS_ERR(map)) {
+		snapmap_map_fd_cancel(fd, file);
 		return PTR_ERR(map);
-	return snapmap_map_fd_install(map, !read_only);
+	}
+	snapmap_map_fd_bind(file, map);
+	fd_install(fd, file);
+	return fd;
 }
 
 /*
@@ -722,33 +748,38 @@ err_fd:
 	return err;
 }
 
-/* SNAPMAP_IOC_CLONE: a new map fd as the return. */
+/*
+ * SNAPMAP_IOC_CLONE: a new map fd as the return.  Whatever can fail
+ * before the copy comes first: the answer's write-back, the fd and its
+ * file.  The clone is registered under its name only once it is complete,
+ * so the only failure left after that is another thread unmapping the
+ * argument meanwhile.
+ */
 static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_clone *cmd = ucmd->cmd;
 	struct snapmap_attr attr = {};
 	struct snapmap *clone;
 	struct file *file;
-	int fd;
+	int fd, err;
 
 	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
+	err = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (err)
+		return err;
+	fd = snapmap_map_fd_reserve(true, &file);
+	if (fd < 0)
+		return fd;
 
 	attr.mode = cmd->mode;
 	attr.name = cmd->name;
 	clone = snapmap_clone(snapmap_ucmd_map(ucmd), &attr, &cmd->out_version);
-	if (IS_ERR(clone))
+	if (IS_ERR(clone)) {
+		snapmap_map_fd_cancel(fd, file);
 		return PTR_ERR(clone);
-	file = snapmap_map_file(clone, true);
-	if (IS_ERR(file)) {
-		snapmap_put(clone);
-		return PTR_ERR(file);
 	}
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		fput(file);
-		return fd;
-	}
+	snapmap_map_fd_bind(file, clone);
 	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
 }
 

@@ -2,12 +2,14 @@
 /*
  * snapmap selftests: the control device and the API handshake, and the ABI
  * conventions every command shares (size-first structures, reserved
- * members, unknown commands, the bits of a command number that count).
+ * members, unknown commands, the bits of a command number that count),
+ * and EMFILE for every command that returns a new fd.
  */
 
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "snapmap_test.h"
 
@@ -350,6 +352,212 @@ TEST(put_with_write_direction)
 	EXPECT_VALUE(map, "k", 1, "v", 1, put.out_version);
 	EXPECT_EQ(0, close(map));
 	EXPECT_EQ(0, close(ctl));
+}
+
+/*
+ * EMFILE: with RLIMIT_NOFILE lowered and every fd below it taken, each
+ * command that returns a new fd fails with EMFILE, before it looks at
+ * names or maps, and changes nothing: no map made or registered, the name
+ * still free, the source's version as it was, no snapshot pinning old
+ * versions.
+ */
+#define EMFILE_LIMIT 64
+
+FIXTURE(emfile) {
+	int ctl;
+	int fd;				/* a named map holding "key" */
+	char name[SNAPMAP_NAME_LEN];	/* its name */
+	char free_name[SNAPMAP_NAME_LEN];	/* the name of no map */
+	struct rlimit saved;
+	int fill[EMFILE_LIMIT];
+	int nfill;
+};
+
+FIXTURE_SETUP(emfile)
+{
+	self->nfill = 0;
+	ASSERT_EQ(0, getrlimit(RLIMIT_NOFILE, &self->saved));
+	self->ctl = snapmap_open_ctl();
+	ASSERT_LE(0, self->ctl);
+	snprintf(self->name, sizeof(self->name), "base_test-emfile-%d",
+		 (int)getpid());
+	snprintf(self->free_name, sizeof(self->free_name),
+		 "base_test-free-%d", (int)getpid());
+	self->fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->name);
+	ASSERT_LE(0, self->fd);
+	ASSERT_EQ(0, sm_put_str(self->fd, "key", "value-1", NULL));
+}
+
+/* Give back every fd taken, and the limit. */
+static void fds_release(FIXTURE_DATA(emfile) *self)
+{
+	while (self->nfill)
+		close(self->fill[--self->nfill]);
+	setrlimit(RLIMIT_NOFILE, &self->saved);
+}
+
+FIXTURE_TEARDOWN(emfile)
+{
+	fds_release(self);
+	EXPECT_EQ(0, close(self->fd));
+	EXPECT_EQ(0, close(self->ctl));
+}
+
+/* Lower the limit and take every fd below it: 0, or -errno. */
+static int fds_exhaust(FIXTURE_DATA(emfile) *self)
+{
+	struct rlimit rl = self->saved;
+	int fd;
+
+	rl.rlim_cur = EMFILE_LIMIT;
+	if (rl.rlim_max < rl.rlim_cur)
+		rl.rlim_cur = rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl))
+		return -errno;
+	while (self->nfill < EMFILE_LIMIT) {
+		fd = dup(self->ctl);
+		if (fd < 0)
+			return errno == EMFILE ? 0 : -errno;
+		self->fill[self->nfill++] = fd;
+	}
+	return -ENFILE;
+}
+
+/* Whether LIST has a map named @name: 1, 0, or -errno. */
+static int listed(int ctl, const char *name)
+{
+	struct snapmap_map_desc descs[256];
+	struct snapmap_list arg = {
+		.size = sizeof(arg), .count = 256,
+		.desc_size = sizeof(descs[0]), .descs = SM_PTR(descs),
+	};
+	__u32 i;
+
+	if (ioctl(ctl, SNAPMAP_IOC_LIST, &arg))
+		return -errno;
+	for (i = 0; i < arg.out_count && i < 256; i++)
+		if (!strcmp(descs[i].name, name))
+			return 1;
+	return 0;
+}
+
+/*
+ * Replace "key" with a value of the same length: with no snapshot open
+ * the old one is freed at once and INFO's bytes stay the same; a snapshot
+ * would keep it, and count it.
+ */
+static void __attribute__((noinline))
+expect_nothing_pinned(struct __test_metadata *_metadata, int fd,
+		      const struct snapmap_info *before)
+{
+	struct snapmap_info info;
+	int snap;
+
+	ASSERT_EQ(0, sm_put_str(fd, "key", "value-2", NULL));
+	ASSERT_EQ(0, sm_info(fd, &info));
+	EXPECT_EQ(before->out_bytes, info.out_bytes);
+	/* What a snapshot would do: the check can tell. */
+	snap = sm_snapshot(fd, 0, NULL);
+	ASSERT_LE(0, snap);
+	ASSERT_EQ(0, sm_put_str(fd, "key", "value-3", NULL));
+	ASSERT_EQ(0, sm_info(fd, &info));
+	EXPECT_LT(before->out_bytes, info.out_bytes);
+	EXPECT_EQ(0, close(snap));
+}
+
+TEST_F(emfile, create)
+{
+	int maps = sm_count_maps(), fd;
+
+	ASSERT_LE(0, maps);
+	ASSERT_EQ(0, fds_exhaust(self));
+	EXPECT_EQ(-EMFILE, sm_create_default(self->ctl));
+	EXPECT_EQ(-EMFILE, sm_create(self->ctl, 0, 0, 0, 0, 0666,
+				     self->free_name));
+	/* The fd comes before the name: no map was made to find it taken. */
+	EXPECT_EQ(-EMFILE, sm_create(self->ctl, 0, 0, 0, 0, 0600,
+				     self->name));
+	fds_release(self);
+
+	EXPECT_EQ(maps, sm_count_maps());
+	EXPECT_EQ(0, listed(self->ctl, self->free_name));
+	EXPECT_EQ(-ENOENT, sm_open(self->ctl, self->free_name, 0));
+	/* With an fd free, the same calls work (or find the name taken). */
+	EXPECT_EQ(-EEXIST, sm_create(self->ctl, 0, 0, 0, 0, 0600,
+				     self->name));
+	fd = sm_create(self->ctl, 0, 0, 0, 0, 0666, self->free_name);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST_F(emfile, open)
+{
+	struct snapmap_info before, after;
+	int maps = sm_count_maps(), fd;
+
+	ASSERT_LE(0, maps);
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	ASSERT_EQ(0, fds_exhaust(self));
+	EXPECT_EQ(-EMFILE, sm_open(self->ctl, self->name, 0));
+	EXPECT_EQ(-EMFILE, sm_open(self->ctl, self->name,
+				   SNAPMAP_OPEN_RDONLY));
+	/* The fd comes before the name. */
+	EXPECT_EQ(-EMFILE, sm_open(self->ctl, self->free_name, 0));
+	fds_release(self);
+
+	EXPECT_EQ(maps, sm_count_maps());
+	ASSERT_EQ(0, sm_info(self->fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	fd = sm_open(self->ctl, self->name, 0);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+}
+
+TEST_F(emfile, snapshot)
+{
+	struct snapmap_info before, after;
+	int fd;
+
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	ASSERT_EQ(0, fds_exhaust(self));
+	EXPECT_EQ(-EMFILE, sm_snapshot(self->fd, 0, NULL));
+	EXPECT_EQ(-EMFILE, sm_snapshot(self->fd, SNAPMAP_SNAPSHOT_WEAK,
+				       NULL));
+	fds_release(self);
+
+	ASSERT_EQ(0, sm_info(self->fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	fd = sm_snapshot(self->fd, 0, NULL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	expect_nothing_pinned(_metadata, self->fd, &before);
+}
+
+TEST_F(emfile, clone)
+{
+	struct snapmap_info before, after;
+	int maps = sm_count_maps(), fd;
+
+	ASSERT_LE(0, maps);
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	ASSERT_EQ(0, fds_exhaust(self));
+	EXPECT_EQ(-EMFILE, sm_clone(self->fd, NULL, 0, NULL));
+	EXPECT_EQ(-EMFILE, sm_clone(self->fd, self->free_name, 0666, NULL));
+	/* The fd comes before the copy, and so before the name. */
+	EXPECT_EQ(-EMFILE, sm_clone(self->fd, self->name, 0600, NULL));
+	fds_release(self);
+
+	/* Not even the source's version moved: no snapshot was taken. */
+	ASSERT_EQ(0, sm_info(self->fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	EXPECT_EQ(maps, sm_count_maps());
+	EXPECT_EQ(0, listed(self->ctl, self->free_name));
+	EXPECT_EQ(-ENOENT, sm_open(self->ctl, self->free_name, 0));
+	expect_nothing_pinned(_metadata, self->fd, &before);
+	fd = sm_clone(self->fd, self->free_name, 0666, NULL);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
 }
 
 TEST_HARNESS_MAIN

@@ -41,9 +41,15 @@
  *
  * What each errno means, for every command.  When several arguments are
  * wrong, the error of the first check in this order wins: ``size`` (EINVAL,
- * then E2BIG), then flags and reserved members (EINVAL), then the fd's
- * access mode (EBADF), then lengths (EINVAL, then EMSGSIZE), then user
- * memory (EFAULT), then the map's state.
+ * then E2BIG), then flags, reserved members and mode bits (EINVAL), then
+ * the fd's access mode (EBADF), then lengths (EINVAL, then EMSGSIZE), then
+ * user memory (EFAULT), then, for a command that returns a new fd, a free fd
+ * (EMFILE), then names and the limits of %SNAPMAP_IOC_CREATE (EINVAL),
+ * then the state of the module and its maps.  User memory is checked
+ * before a command looks a key up or changes anything, but for two
+ * buffers that are only written, and only once there is something to
+ * write: the value buffer of %SNAPMAP_IOC_GET (see &struct snapmap_get)
+ * and the descriptions of %SNAPMAP_IOC_LIST.
  *
  * ========== ============================================================
  * ENOTTY     the command (its type, number and direction) is not known
@@ -70,7 +76,8 @@
  * ENOENT     the key is not in the map; %SNAPMAP_IOC_OPEN: no map has
  *            that name
  * EEXIST     %SNAPMAP_PUT_NOEXIST and the key is present;
- *            %SNAPMAP_IOC_CREATE: a map of that name exists
+ *            %SNAPMAP_IOC_CREATE, %SNAPMAP_IOC_CLONE: a map of that name
+ *            exists
  * ECANCELED  %SNAPMAP_PUT_IF_VERSION or %SNAPMAP_DEL_IF_VERSION and the
  *            key's version is not the one given (or the key is absent)
  * ENOSPC     the map is at its entry limit or its byte limit
@@ -83,8 +90,11 @@
  * ENOMEM     the module could not allocate memory, or the caller's
  *            memory cgroup (or for a write, the map creator's) is full;
  *            nothing was changed
- * EMFILE     a command that returns a new fd: the process has no free fd;
- *            nothing was changed
+ * EMFILE     %SNAPMAP_IOC_CREATE, %SNAPMAP_IOC_OPEN, %SNAPMAP_IOC_SNAPSHOT
+ *            and %SNAPMAP_IOC_CLONE: the process has no free fd.  The
+ *            fd is reserved before names and maps are looked at, so
+ *            nothing was changed: no map was made, no name taken, no
+ *            snapshot taken and no version moved
  * ========== ============================================================
  */
 
@@ -685,9 +695,16 @@ struct snapmap_snapshot_info {
  * snapshot went stale while being copied; ENOSPC if it does not fit the
  * limits (they are checked loosely while writers race, so a snapshot can
  * hold a little more than a fresh map accepts); EEXIST, EDQUOT and EINVAL
- * as for %SNAPMAP_IOC_CREATE.  A clone that fails once it has taken its
- * snapshot leaves the source as it was but for its version (see
- * &snapmap_info.out_version), which the snapshot took.
+ * as for %SNAPMAP_IOC_CREATE.
+ *
+ * Flags and mode (EINVAL), the answer's write-back (EFAULT) and the new
+ * fd (EMFILE) are checked first, and the name (EINVAL) before the snapshot
+ * is taken: these errors, and ENOMEM for the new map itself, leave the
+ * source untouched.  A clone that fails once it has taken its snapshot
+ * (ESTALE, ENOSPC, EEXIST, EDQUOT, or ENOMEM while copying) leaves the
+ * source as it was but for its version (see &snapmap_info.out_version),
+ * which the snapshot took.  The new map's name is taken only once the copy
+ * is complete.
  *
  * Return: a new map fd, opened for reading and writing.
  */
