@@ -10,10 +10,12 @@
  * snapmap_respond().
  *
  * Each kind of fd has its own table of commands: the control fd (an open
- * /dev/snapmap), the map fd and the snapshot fd.  A handler checks its arguments in the order
- * of the uapi header's "errno values": flags and reserved members, then the
- * fd's access mode, then lengths, then user memory, and only then calls the
- * map core, so that bad input changes nothing.  Keys and values are copied
+ * /dev/snapmap), the map fd and the snapshot fd.  A handler checks its
+ * arguments in the order of the uapi header's "errno values": flags and
+ * reserved members, then the fd's access mode, then lengths, then user
+ * memory (writing its answer back as it came in, to learn that it can),
+ * then, if it returns a new fd, reserves that, and only then calls the map
+ * core, so that bad input changes nothing.  Keys and values are copied
  * between user memory and kernel buffers here, never under RCU or a lock:
  * the core only ever sees kernel memory.
  */
@@ -132,11 +134,11 @@ static int snapmap_respond(struct snapmap_ucmd *ucmd, unsigned int ksize)
 }
 
 /*
- * Before a command changes a map, make sure its answer can be written:
- * write the argument back as it came in.  A read-only argument then fails
- * with EFAULT and nothing changes.  Nothing to do for an op of a batch
- * (@ucmd NULL): the batch checks its whole array, and its own argument,
- * up front.
+ * Before a command looks a key up or changes a map, make sure its answer
+ * can be written: write the argument back as it came in.  A read-only
+ * argument then fails with EFAULT, whatever the map holds, and nothing
+ * changes.  Nothing to do for an op of a batch (@ucmd NULL): the batch
+ * checks its whole array, and its own argument, up front.
  */
 static int snapmap_probe_answer(struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
@@ -220,8 +222,15 @@ static int snapmap_check_lens(struct snapmap *map, u32 key_len, u32 value_len)
  * The value is copied out of RCU into a buffer on the stack, or, when it
  * is longer, into one allocated for its own length once that is known:
  * the size of the caller's buffer never decides how much is allocated.
+ *
+ * A single GET (@ucmd set) checks that its answer can be written back
+ * before the lookup, as the commands that change the map do, so that a
+ * bad argument gets EFAULT whatever the map holds.  The value buffer is
+ * only checked by writing the value to it: faulting in a buffer as large
+ * as the caller says, on every GET, would cost more than the GET.
  */
-static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
+static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
+			  struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
 	u32 size = min3(op->value_len, snapmap_max_value_len(map),
@@ -239,7 +248,8 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op)
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 
-	err = snapmap_lookup(map, key, op->key_len, value, size,
+	err = snapmap_probe_answer(ucmd, ksize) ?:
+	      snapmap_lookup(map, key, op->key_len, value, size,
 			     &op->out_value_len, &op->out_version);
 	/* Longer than the stack's, and the caller has room: allocate. */
 	while (err == -ERANGE && op->out_value_len > size &&
@@ -351,7 +361,7 @@ static int snapmap_op_run(struct snapmap *map, bool writable,
 	op->out_version = 0;
 	switch (op->opcode) {
 	case SNAPMAP_BATCH_GET:
-		err = snapmap_op_get(map, op);
+		err = snapmap_op_get(map, op, NULL, 0);
 		break;
 	case SNAPMAP_BATCH_PUT:
 		err = snapmap_op_put(map, writable, op, NULL, 0);
@@ -389,7 +399,7 @@ static int snapmap_get_ioctl(struct snapmap_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op);
+	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op, ucmd, sizeof(*cmd));
 	if (err && err != -ERANGE)
 		return err;
 	cmd->out_value_len = op.out_value_len;
@@ -553,16 +563,26 @@ static int snapmap_info_ioctl(struct snapmap_ucmd *ucmd)
 	return snapmap_respond(ucmd, sizeof(*cmd));
 }
 
-/* SNAPMAP_IOC_CREATE: a new map, and a read-write fd for it as the return. */
+/*
+ * SNAPMAP_IOC_CREATE: a new map, and a read-write fd for it as the return.
+ * The fd and its file come first: once the map is registered nothing can
+ * fail, so a failed call never made a map that another process could have
+ * opened by its name meanwhile.
+ */
 static int snapmap_create_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_create *cmd = ucmd->cmd;
 	struct snapmap_attr attr = {};
 	struct snapmap *map;
+	struct file *file;
+	int fd;
 
 	/* The core checks the name and the limits. */
 	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
+	fd = snapmap_map_fd_reserve(true, &file);
+	if (fd < 0)
+		return fd;
 
 	attr.max_key_len = cmd->max_key_len;
 	attr.max_value_len = cmd->max_value_len;
@@ -571,9 +591,13 @@ static int snapmap_create_ioctl(struct snapmap_ucmd *ucmd)
 	attr.mode = cmd->mode;
 	attr.name = cmd->name;
 	map = snapmap_create(&attr);
-	if (IS_ERR(map))
+	if (IS_ERR(map)) {
+		snapmap_map_fd_cancel(fd, file);
 		return PTR_ERR(map);
-	return snapmap_map_fd_install(map, true);
+	}
+	snapmap_map_fd_bind(file, map);
+	fd_install(fd, file);
+	return fd;
 }
 
 /* SNAPMAP_IOC_OPEN: a new fd for a named map as the return. */
@@ -582,18 +606,25 @@ static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
 	struct snapmap_open *cmd = ucmd->cmd;
 	bool read_only = cmd->flags & SNAPMAP_OPEN_RDONLY;
 	struct snapmap *map;
+	struct file *file;
+	int fd;
 
 	if (cmd->flags & ~SNAPMAP_OPEN_MASK)
 		return -EINVAL;
+	/* Before the name, as for every command that returns a new fd. */
+	fd = snapmap_map_fd_reserve(!read_only, &file);
+	if (fd < 0)
+		return fd;
 
 	map = snapmap_open_named(cmd->name, read_only);
-	if (IS_ERR(map))
+	if (IS_ERR(map)) {
+		snapmap_map_fd_cancel(fd, file);
 		return PTR_ERR(map);
-	return snapmap_map_fd_install(map, !read_only);
+	}
+	snapmap_map_fd_bind(file, map);
+	fd_install(fd, file);
+	return fd;
 }
-
-/* The largest &snapmap_list.desc_size accepted: room for growth. */
-#define SNAPMAP_DESC_MAX_SIZE 4096
 
 /*
  * Copy @n descriptions out, @desc_size bytes apart; a caller's larger
@@ -630,8 +661,8 @@ static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
 
 	if (cmd->flags || cmd->__reserved)
 		return -EINVAL;
-	if (cmd->desc_size < sizeof(*descs) ||
-	    cmd->desc_size > SNAPMAP_DESC_MAX_SIZE)
+	if (cmd->desc_size < SNAPMAP_MAP_DESC_SIZE_VER0 ||
+	    cmd->desc_size > SNAPMAP_MAP_DESC_SIZE_MAX)
 		return -EINVAL;
 
 	/*
@@ -717,33 +748,38 @@ err_fd:
 	return err;
 }
 
-/* SNAPMAP_IOC_CLONE: a new map fd as the return. */
+/*
+ * SNAPMAP_IOC_CLONE: a new map fd as the return.  Whatever can fail
+ * before the copy comes first: the answer's write-back, the fd and its
+ * file.  The clone is registered under its name only once it is complete,
+ * so the only failure left after that is another thread unmapping the
+ * argument meanwhile.
+ */
 static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_clone *cmd = ucmd->cmd;
 	struct snapmap_attr attr = {};
 	struct snapmap *clone;
 	struct file *file;
-	int fd;
+	int fd, err;
 
 	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
+	err = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (err)
+		return err;
+	fd = snapmap_map_fd_reserve(true, &file);
+	if (fd < 0)
+		return fd;
 
 	attr.mode = cmd->mode;
 	attr.name = cmd->name;
 	clone = snapmap_clone(snapmap_ucmd_map(ucmd), &attr, &cmd->out_version);
-	if (IS_ERR(clone))
+	if (IS_ERR(clone)) {
+		snapmap_map_fd_cancel(fd, file);
 		return PTR_ERR(clone);
-	file = snapmap_map_file(clone, true);
-	if (IS_ERR(file)) {
-		snapmap_put(clone);
-		return PTR_ERR(file);
 	}
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		fput(file);
-		return fd;
-	}
+	snapmap_map_fd_bind(file, clone);
 	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
 }
 
@@ -939,7 +975,10 @@ static long snapmap_dispatch(struct file *file, unsigned int cmd,
 	if (_IOC_TYPE(cmd) != SNAPMAP_IOC_TYPE || nr >= nr_ops)
 		return -ENOIOCTLCMD;
 	op = &ops[nr];
-	/* The size bits are informational; see "ABI conventions". */
+	/*
+	 * The size bits are informational, the direction bits part of the
+	 * number; see "ABI conventions".
+	 */
 	if (!op->execute || (op->cmd & ~IOCSIZE_MASK) != (cmd & ~IOCSIZE_MASK))
 		return -ENOIOCTLCMD;
 

@@ -23,10 +23,14 @@
 #include "map.h"
 #include "map_fd.h"
 
-/* The map fd's last user is gone: drop the file's reference on the map. */
+/*
+ * The map fd's last user is gone: drop the file's reference on the map.
+ * A file of snapmap_map_fd_reserve() that never got a map holds none.
+ */
 static int snapmap_map_release(struct inode *inode, struct file *file)
 {
-	snapmap_put(file->private_data);
+	if (file->private_data)
+		snapmap_put(file->private_data);
 	return 0;
 }
 
@@ -39,59 +43,67 @@ static const struct file_operations snapmap_map_fops = {
 };
 
 /**
- * snapmap_map_file() - a file for a map, not yet in any fd
- * @map: the map; the file takes the caller's reference over on success
+ * snapmap_map_fd_reserve() - an fd and a map file for a map still to come
  * @writable: open the file for reading and writing, not only for reading
+ * @filep: set to the new file, which holds no map yet
  *
- * For callers that must write results back to user space between making
- * the file and installing it: they install it with fd_install() once
- * nothing can fail any more, or drop it with fput().
- *
- * Context: process context; may sleep.
- *
- * Return: the file, or an ERR_PTR() (then the reference is still the
- * caller's).
- */
-struct file *snapmap_map_file(struct snapmap *map, bool writable)
-{
-	return anon_inode_getfile("[snapmap]", &snapmap_map_fops, map,
-				  writable ? O_RDWR : O_RDONLY);
-}
-
-/**
- * snapmap_map_fd_install() - give the calling process a new map fd
- * @map: the map; the caller's reference on it becomes the fd's
- * @writable: open the fd for reading and writing, not only for reading
- *
- * The fd is opened close-on-exec.  The caller's reference on @map is
- * consumed whatever the outcome: on success the new file owns it, on
- * failure it is dropped here, so the caller must not touch @map after this
- * call.  The fd is installed last: once it is returned, user space can use
- * or close it, so the caller must not fail after this call either.
+ * For commands that return a new map fd: they reserve the fd and make the
+ * file before they create, clone or find the map, so that a process with
+ * no free fd, or an allocation that fails, leaves no map behind and no
+ * name taken even for a moment.  The caller then hands the map to the file
+ * with snapmap_map_fd_bind() and installs the file with fd_install() once
+ * nothing can fail any more, or gives both back with
+ * snapmap_map_fd_cancel().
  *
  * Context: process context; may sleep.
  *
- * Return: the new fd; -EMFILE if the process has no free fd; -ENOMEM or
- * another negative errno of anon_inode_getfile().
+ * Return: the reserved fd, close-on-exec; -EMFILE if the process has no
+ * free fd; -ENOMEM or another negative errno of anon_inode_getfile().
  */
-int snapmap_map_fd_install(struct snapmap *map, bool writable)
+int snapmap_map_fd_reserve(bool writable, struct file **filep)
 {
 	struct file *file;
 	int fd;
 
 	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		snapmap_put(map);
+	if (fd < 0)
 		return fd;
-	}
-	file = snapmap_map_file(map, writable);
+	file = anon_inode_getfile("[snapmap]", &snapmap_map_fops, NULL,
+				  writable ? O_RDWR : O_RDONLY);
 	if (IS_ERR(file)) {
 		put_unused_fd(fd);
-		snapmap_put(map);
 		return PTR_ERR(file);
 	}
-	fd_install(fd, file);
+	*filep = file;
 	return fd;
+}
+
+/**
+ * snapmap_map_fd_bind() - hand a map to a file of snapmap_map_fd_reserve()
+ * @file: the file, not yet installed
+ * @map: the map; the caller's reference on it becomes the file's
+ *
+ * From here on, dropping the file (fput()) drops the map too.
+ *
+ * Context: any context.
+ */
+void snapmap_map_fd_bind(struct file *file, struct snapmap *map)
+{
+	/* fd_install() publishes it with the file. */
+	file->private_data = map;
+}
+
+/**
+ * snapmap_map_fd_cancel() - give back an fd and file that will not be used
+ * @fd: the fd of snapmap_map_fd_reserve()
+ * @file: its file, with or without a map
+ *
+ * Context: process context; may sleep.
+ */
+void snapmap_map_fd_cancel(int fd, struct file *file)
+{
+	put_unused_fd(fd);
+	fput(file);
 }
 
 /**

@@ -11,8 +11,9 @@
 struct file;
 struct snapmap;
 
-struct file *snapmap_map_file(struct snapmap *map, bool writable);
-int snapmap_map_fd_install(struct snapmap *map, bool writable);
+int snapmap_map_fd_reserve(bool writable, struct file **filep);
+void snapmap_map_fd_bind(struct file *file, struct snapmap *map);
+void snapmap_map_fd_cancel(int fd, struct file *file);
 struct snapmap *snapmap_map_from_file(struct file *file);
 
 #endif /* _SNAPMAP_MAP_FD_H */

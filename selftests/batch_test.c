@@ -243,7 +243,10 @@ TEST_F(map, stop_on_error)
 	op_get(&ops[1], "missing", buf, sizeof(buf));
 	op_put(&ops[2], 0, "y", "2", 0);
 	op_get(&ops[3], "x", buf, sizeof(buf));
-	/* The batch succeeds: the error is the operation's. */
+	/*
+	 * The batch succeeds: the error is the operation's.  out_done counts
+	 * the operation that failed, as the uapi header says.
+	 */
 	ASSERT_EQ(0, sm_batch(self->fd, SNAPMAP_BATCH_STOP_ON_ERROR, ops, 4,
 			      &done));
 	EXPECT_EQ(2, done);

@@ -976,6 +976,88 @@ TEST_F(map, efault_read_only_argument)
 	EXPECT_EQ(0, munmap(page, getpagesize()));
 }
 
+/*
+ * GET checks that its answer can be written back before it looks the key
+ * up, as the commands that change the map do: a read-only argument gets
+ * EFAULT whether the key is present, absent or too long for the buffer,
+ * and the GET is not even counted.
+ */
+TEST_F(map, efault_get_read_only_argument)
+{
+	struct snapmap_info before, info;
+	struct snapmap_get *get;
+	char buf[8], *page;
+	int i;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "value", NULL));
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	page = mmap(NULL, getpagesize(), PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(page != MAP_FAILED);
+	/* Present, absent, present but longer than the buffer. */
+	get = (void *)page;
+	for (i = 0; i < 3; i++) {
+		get[i].size = sizeof(get[i]);
+		get[i].key = SM_PTR(i == 1 ? "absent" : "k");
+		get[i].key_len = i == 1 ? 6 : 1;
+		get[i].value = SM_PTR(buf);
+		get[i].value_buf_len = i == 2 ? 2 : sizeof(buf);
+	}
+	ASSERT_EQ(0, mprotect(page, getpagesize(), PROT_READ));
+
+	for (i = 0; i < 3; i++) {
+		EXPECT_ERRNO(EFAULT, ioctl(self->fd, SNAPMAP_IOC_GET, &get[i]));
+		EXPECT_ERRNO(EFAULT, ioctl(self->ro, SNAPMAP_IOC_GET, &get[i]));
+	}
+	ASSERT_EQ(0, sm_info(self->fd, &info));
+	EXPECT_MAP_UNCHANGED(before, info);
+	EXPECT_EQ(before.out_gets, info.out_gets);
+	EXPECT_EQ(0, munmap(page, getpagesize()));
+}
+
+/*
+ * GET writes only the value's bytes at the value buffer, and only when
+ * the key is present and its value fits: the buffer is checked then, so
+ * ENOENT and ERANGE come before EFAULT for it, and an empty value needs
+ * no writable byte at all.
+ */
+TEST_F(map, get_value_buffer_order)
+{
+	struct snapmap_info before, info;
+	__u64 v = 0, e = 0, ver;
+	char *ro;
+	__u32 len;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "value", &v));
+	ASSERT_EQ(0, sm_put(self->fd, 0, "e", 1, NULL, 0, 0, &e));
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	ro = mmap(NULL, getpagesize(), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS,
+		  -1, 0);
+	ASSERT_TRUE(ro != MAP_FAILED);
+
+	EXPECT_EQ(-ENOENT, sm_get(self->fd, "absent", 6, ro, 8, NULL, NULL));
+	len = 0;
+	ver = 0;
+	EXPECT_EQ(-ERANGE, sm_get(self->fd, "k", 1, ro, 4, &len, &ver));
+	EXPECT_EQ(5, len);
+	EXPECT_EQ(v, ver);
+	len = ~0U;
+	ver = 0;
+	EXPECT_EQ(0, sm_get(self->fd, "e", 1, ro, 8, &len, &ver));
+	EXPECT_EQ(0, len);
+	EXPECT_EQ(e, ver);
+	EXPECT_EQ(-EFAULT, sm_get(self->fd, "k", 1, ro, 8, NULL, NULL));
+	/* The value's 5 bytes are mapped; the rest of the buffer is not. */
+	EXPECT_EQ(0, sm_get(self->fd, "k", 1, page_end(self, 5), VAL_MAX,
+			    &len, NULL));
+	EXPECT_EQ(5, len);
+	EXPECT_EQ(0, memcmp(page_end(self, 5), "value", 5));
+
+	ASSERT_EQ(0, sm_info(self->fd, &info));
+	EXPECT_MAP_UNCHANGED(before, info);
+	EXPECT_EQ(0, munmap(ro, getpagesize()));
+}
+
 /* Writes on a read-only fd: EBADF, and nothing changes. */
 TEST_F(map, read_only_fd)
 {

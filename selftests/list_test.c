@@ -211,7 +211,7 @@ TEST_F(list, bad_args)
 	bad.desc_size = sizeof(*self->descs) - 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->ctl, SNAPMAP_IOC_LIST, &bad));
 	bad = arg;
-	bad.desc_size = 4097;
+	bad.desc_size = SNAPMAP_MAP_DESC_SIZE_MAX + 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->ctl, SNAPMAP_IOC_LIST, &bad));
 	bad = arg;
 	bad.descs = 8;
@@ -222,6 +222,54 @@ TEST_F(list, bad_args)
 	/* Still fine afterwards. */
 	EXPECT_EQ(0, ioctl(self->ctl, SNAPMAP_IOC_LIST, &arg));
 	EXPECT_LE(3, arg.out_count);
+}
+
+/*
+ * desc_size is checked whatever count is: from the first version's size
+ * to SNAPMAP_MAP_DESC_SIZE_MAX, EINVAL outside.
+ */
+TEST_F(list, desc_size_bounds)
+{
+	static const __u32 bad[] = {
+		0, 1, SNAPMAP_MAP_DESC_SIZE_VER0 - 1,
+		SNAPMAP_MAP_DESC_SIZE_MAX + 1, 1U << 20, ~0U,
+	};
+	static const __u32 good[] = {
+		SNAPMAP_MAP_DESC_SIZE_VER0, SNAPMAP_MAP_DESC_SIZE_VER0 + 1,
+		SNAPMAP_MAP_DESC_SIZE_MAX,
+	};
+	unsigned char *buf;
+	__u32 n, count, i, j;
+
+	EXPECT_EQ(80, SNAPMAP_MAP_DESC_SIZE_VER0);
+	EXPECT_EQ(sizeof(struct snapmap_map_desc), SNAPMAP_MAP_DESC_SIZE_VER0);
+	/* Room for a few descriptions of the largest size. */
+	buf = malloc(4 * SNAPMAP_MAP_DESC_SIZE_MAX);
+	ASSERT_TRUE(buf != NULL);
+	for (count = 0; count <= 4; count += 4) {
+		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			n = 12345;
+			EXPECT_EQ(-EINVAL, sm_list(self->ctl, (void *)buf,
+						   count, bad[i], &n)) {
+				TH_LOG("count %u, desc_size %u", count, bad[i]);
+			}
+			EXPECT_EQ(12345, n);
+		}
+		for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+			memset(buf, 0xa5, 4 * SNAPMAP_MAP_DESC_SIZE_MAX);
+			n = 0;
+			EXPECT_EQ(0, sm_list(self->ctl, (void *)buf, count,
+					     good[i], &n)) {
+				TH_LOG("count %u, desc_size %u", count,
+				       good[i]);
+			}
+			EXPECT_LE(3, n);
+			/* The tail of each description written is zero. */
+			for (j = 0; j < count && j < n; j++)
+				EXPECT_EQ(0, buf[j * good[i] + good[i] - 1]);
+		}
+	}
+	free(buf);
 }
 
 /* In a child: whether the map named @arg is listed (0) or not (1). */

@@ -29,8 +29,11 @@
  * same layout for 32-bit and 64-bit callers.
  *
  * The size encoded in an ioctl command number is informational: the module
- * dispatches on the command's type and number and trusts the ``size``
- * member, so a structure can grow without a new command number.
+ * dispatches on the command's type, number and direction and trusts the
+ * ``size`` member, so a structure can grow without a new command number.
+ * Every command's direction is ``_IOC_READ | _IOC_WRITE``, as ``_IOWR()``
+ * encodes it; the same type and number with another direction is an
+ * unknown command (ENOTTY).
  */
 
 /**
@@ -38,23 +41,31 @@
  *
  * What each errno means, for every command.  When several arguments are
  * wrong, the error of the first check in this order wins: ``size`` (EINVAL,
- * then E2BIG), then flags and reserved members (EINVAL), then the fd's
- * access mode (EBADF), then lengths (EINVAL, then EMSGSIZE), then user
- * memory (EFAULT), then the map's state.
+ * then E2BIG), then flags, reserved members and mode bits (EINVAL), then
+ * the fd's access mode (EBADF), then lengths (EINVAL, then EMSGSIZE), then
+ * user memory (EFAULT), then, for a command that returns a new fd, a free fd
+ * (EMFILE), then names and the limits of %SNAPMAP_IOC_CREATE (EINVAL),
+ * then the state of the module and its maps.  User memory is checked
+ * before a command looks a key up or changes anything, but for two
+ * buffers that are only written, and only once there is something to
+ * write: the value buffer of %SNAPMAP_IOC_GET (see &struct snapmap_get)
+ * and the descriptions of %SNAPMAP_IOC_LIST.
  *
  * ========== ============================================================
- * ENOTTY     the command is not known on this kind of file descriptor
+ * ENOTTY     the command (its type, number and direction) is not known
+ *            on this kind of file descriptor
  * EFAULT     an argument pointer, or a pointer inside an argument, is not
- *            accessible; nothing was changed.  (A command that changes
- *            the map makes sure first that its answer can be written
- *            back: only another thread unmapping the argument meanwhile
- *            can make the change happen and its answer be lost.)
+ *            accessible; nothing was changed.  (A command makes sure
+ *            first that its answer can be written back: only another
+ *            thread unmapping the argument meanwhile can make a change
+ *            happen and its answer be lost.)
  * EINVAL     ``size`` is smaller than the first version of the structure,
  *            an unknown flag or a contradictory pair of flags is set, a
  *            ``__reserved`` member is not zero, a key length is 0, a name
  *            is not NUL-terminated or holds a character outside
- *            ``[A-Za-z0-9._-]``, or a limit passed to
- *            %SNAPMAP_IOC_CREATE is above the module's cap
+ *            ``[A-Za-z0-9._-]``, a limit passed to %SNAPMAP_IOC_CREATE
+ *            is above the module's cap, or &snapmap_list.desc_size is
+ *            out of its bounds
  * E2BIG      ``size`` is larger than the module knows and a byte beyond
  *            the module's structure is not zero
  * EBADF      a write command was issued on a map fd opened read-only
@@ -65,7 +76,8 @@
  * ENOENT     the key is not in the map; %SNAPMAP_IOC_OPEN: no map has
  *            that name
  * EEXIST     %SNAPMAP_PUT_NOEXIST and the key is present;
- *            %SNAPMAP_IOC_CREATE: a map of that name exists
+ *            %SNAPMAP_IOC_CREATE, %SNAPMAP_IOC_CLONE: a map of that name
+ *            exists
  * ECANCELED  %SNAPMAP_PUT_IF_VERSION or %SNAPMAP_DEL_IF_VERSION and the
  *            key's version is not the one given (or the key is absent)
  * ENOSPC     the map is at its entry limit or its byte limit;
@@ -84,8 +96,11 @@
  * ENOMEM     the module could not allocate memory, or the caller's
  *            memory cgroup (or for a write, the map creator's) is full;
  *            nothing was changed
- * EMFILE     a command that returns a new fd: the process has no free fd;
- *            nothing was changed
+ * EMFILE     %SNAPMAP_IOC_CREATE, %SNAPMAP_IOC_OPEN, %SNAPMAP_IOC_SNAPSHOT
+ *            and %SNAPMAP_IOC_CLONE: the process has no free fd.  The
+ *            fd is reserved before names and maps are looked at, so
+ *            nothing was changed: no map was made, no name taken, no
+ *            snapshot taken and no version moved
  * ========== ============================================================
  */
 
@@ -278,12 +293,28 @@ struct snapmap_map_desc {
 };
 
 /**
+ * SNAPMAP_MAP_DESC_SIZE_VER0 - size of the first &struct snapmap_map_desc
+ *
+ * The smallest &snapmap_list.desc_size accepted.
+ */
+#define SNAPMAP_MAP_DESC_SIZE_VER0 80
+
+/**
+ * SNAPMAP_MAP_DESC_SIZE_MAX - largest &snapmap_list.desc_size accepted
+ *
+ * Room for &struct snapmap_map_desc to grow.
+ */
+#define SNAPMAP_MAP_DESC_SIZE_MAX 4096
+
+/**
  * struct snapmap_list - list the named maps
  * @size: sizeof(struct snapmap_list)
  * @flags: must be zero
  * @count: room at @descs, in descriptions; 0 to ask only how many there are
- * @desc_size: sizeof(struct snapmap_map_desc) as the caller knows it; a
- *             larger one gets its tail zeroed, so it can grow
+ * @desc_size: sizeof(struct snapmap_map_desc) as the caller knows it, from
+ *             %SNAPMAP_MAP_DESC_SIZE_VER0 to %SNAPMAP_MAP_DESC_SIZE_MAX
+ *             (EINVAL outside, whatever @count); a larger one than the
+ *             module's gets its tail zeroed, so it can grow
  * @descs: user pointer to an array of @count descriptions
  * @out_count: number of named maps; when it is above @count, only the
  *             first @count were written and the caller may retry with
@@ -318,6 +349,15 @@ struct snapmap_list {
  *
  * When the buffer is too small, ERANGE is returned and @out_value_len and
  * @out_version are written all the same, so that the caller can retry.
+ *
+ * Like every command, GET checks that its answer can be written back
+ * before it looks the key up: a read-only argument gets EFAULT whatever
+ * the map holds.  The value buffer is the exception: GET writes only the
+ * value's bytes there, and checks them only when there is a value to
+ * write.  So an absent key gets ENOENT, and a value longer than
+ * @value_buf_len ERANGE, whatever the buffer; an empty value writes
+ * nothing; only a value that fits gets EFAULT if its @out_value_len bytes
+ * at @value are not writable.
  */
 struct snapmap_get {
 	__u32 size;
@@ -448,7 +488,9 @@ struct snapmap_batch_op {
  * DOC: batch flags
  *
  * - %SNAPMAP_BATCH_STOP_ON_ERROR: stop at the first operation that fails;
- *   without it every operation runs and reports its own result.
+ *   that operation ran, reports its error and counts in
+ *   &snapmap_batch.out_done.  Without the flag every operation runs and
+ *   reports its own result.
  */
 #define SNAPMAP_BATCH_STOP_ON_ERROR (1U << 0)
 
@@ -464,7 +506,9 @@ struct snapmap_batch_op {
  * @count: number of operations at @ops, 0 to %SNAPMAP_BATCH_MAX
  * @op_size: sizeof(struct snapmap_batch_op) as the caller knows it
  * @ops: user pointer to an array of @count operations
- * @out_done: number of operations run, in order; the others are untouched
+ * @out_done: number of operations run, in order, the one that failed
+ *            included with %SNAPMAP_BATCH_STOP_ON_ERROR; the others are
+ *            untouched
  * @__reserved: must be zero
  *
  * Each operation is atomic on its own; the batch as a whole is not.  The
@@ -657,9 +701,16 @@ struct snapmap_snapshot_info {
  * snapshot went stale while being copied; ENOSPC if it does not fit the
  * limits (they are checked loosely while writers race, so a snapshot can
  * hold a little more than a fresh map accepts); EEXIST, EDQUOT and EINVAL
- * as for %SNAPMAP_IOC_CREATE.  A clone that fails once it has taken its
- * snapshot leaves the source as it was but for its version (see
- * &snapmap_info.out_version), which the snapshot took.
+ * as for %SNAPMAP_IOC_CREATE.
+ *
+ * Flags and mode (EINVAL), the answer's write-back (EFAULT) and the new
+ * fd (EMFILE) are checked first, and the name (EINVAL) before the snapshot
+ * is taken: these errors, and ENOMEM for the new map itself, leave the
+ * source untouched.  A clone that fails once it has taken its snapshot
+ * (ESTALE, ENOSPC, EEXIST, EDQUOT, or ENOMEM while copying) leaves the
+ * source as it was but for its version (see &snapmap_info.out_version),
+ * which the snapshot took.  The new map's name is taken only once the copy
+ * is complete.
  *
  * Return: a new map fd, opened for reading and writing.
  */

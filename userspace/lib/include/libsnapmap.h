@@ -117,7 +117,7 @@ struct snapmap_create_opts {
  *
  * Return: a map fd, opened for reading and writing, or a negative errno:
  * EINVAL for a bad option or name (longer than %SNAPMAP_NAME_LEN - 1),
- * EEXIST for a name taken, EDQUOT, ENOMEM.
+ * EEXIST for a name taken, EDQUOT, ENOMEM, EMFILE (no map was made).
  */
 int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts);
 
@@ -127,7 +127,7 @@ int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts);
  * @name: the map's name
  * @flags: 0 or %SNAPMAP_OPEN_RDONLY
  *
- * Return: a map fd or a negative errno: ENOENT, EACCES, EINVAL.
+ * Return: a map fd or a negative errno: ENOENT, EACCES, EINVAL, EMFILE.
  */
 int snapmap_open(int ctl_fd, const char *name, __u32 flags);
 
@@ -429,7 +429,8 @@ struct snapmap_clone_opts {
  * @version: set to the version of the snapshot copied; may be NULL
  *
  * Return: a map fd for the new map, opened for reading and writing, or a
- * negative errno: ESTALE, ENOSPC, EEXIST, EDQUOT, EINVAL, ENOMEM.
+ * negative errno: ESTALE, ENOSPC, EEXIST, EDQUOT, EINVAL, ENOMEM, EMFILE
+ * (before any snapshot of the source: its version did not move).
  */
 int snapmap_clone(int map_fd, const struct snapmap_clone_opts *opts,
 		  __u64 *version);
