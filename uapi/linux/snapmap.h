@@ -697,19 +697,22 @@ struct snapmap_snapshot_info {
  * Issued on a map fd.  The new map has the source's limits, and holds what
  * an ATOMIC snapshot of the source holds, versions included; its own next
  * writes get versions above @out_version.  Copying takes time proportional
- * to the source's size but never stops its writers.  ESTALE if the
- * snapshot went stale while being copied; ENOSPC if it does not fit the
- * limits (they are checked loosely while writers race, so a snapshot can
- * hold a little more than a fresh map accepts); EEXIST, EDQUOT and EINVAL
- * as for %SNAPMAP_IOC_CREATE.
+ * to the source's size but never stops its writers.  A snapshot never
+ * holds more than its map's limits, so the copy always fits them.  ESTALE
+ * if the snapshot went stale while being copied; ENOSPC and EDQUOT when
+ * the source, or the caller's user, has as many open snapshots as the
+ * module allows, as for %SNAPMAP_IOC_SNAPSHOT (the copy is made from a
+ * snapshot of its own); EEXIST, EDQUOT and EINVAL as for
+ * %SNAPMAP_IOC_CREATE.
  *
  * Flags and mode (EINVAL), the answer's write-back (EFAULT) and the new
- * fd (EMFILE) are checked first, and the name (EINVAL) before the snapshot
- * is taken: these errors, and ENOMEM for the new map itself, leave the
- * source untouched.  A clone that fails once it has taken its snapshot
- * (ESTALE, ENOSPC, EEXIST, EDQUOT, or ENOMEM while copying) leaves the
- * source as it was but for its version (see &snapmap_info.out_version),
- * which the snapshot took.  The new map's name is taken only once the copy
+ * fd (EMFILE) are checked first, and the name (EINVAL) and the caps on
+ * open snapshots (ENOSPC, EDQUOT) before the snapshot is taken: these
+ * errors, and ENOMEM for the new map itself, leave the source untouched.
+ * A clone that fails once it has taken its snapshot (ESTALE, EEXIST,
+ * EDQUOT for the caller's maps, or ENOMEM while copying) leaves the source
+ * as it was but for its version (see &snapmap_info.out_version), which the
+ * snapshot took.  The new map's name is taken only once the copy
  * is complete.
  *
  * Return: a new map fd, opened for reading and writing.
