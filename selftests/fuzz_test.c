@@ -948,7 +948,7 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 	       (unsigned long long)sh->seed, (unsigned long long)sh->seed);
 	fflush(stdout);
 
-	maps = sm_count_maps();
+	maps = SM_COUNT_MAPS();
 	cgroup = cgroup_setup();
 	pids = calloc(procs, sizeof(*pids));
 	ASSERT_TRUE(pids != NULL);
@@ -996,7 +996,7 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 	EXPECT_EQ(0, sh->unexpected);
 
 	/* The processes are gone: so are their maps. */
-	EXPECT_EQ(maps, sm_count_maps());
+	EXPECT_EQ(maps, SM_COUNT_MAPS());
 	/* And the module still works. */
 	ctl = snapmap_open_ctl();
 	ASSERT_LE(0, ctl);

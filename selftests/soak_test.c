@@ -915,7 +915,7 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	sh->deadline = start;
 	sh->deadline.tv_sec += seconds;
-	maps = sm_count_maps();
+	maps = SM_COUNT_MAPS();
 	cgroup = cgroup_setup();
 	fflush(stdout);
 
@@ -986,7 +986,7 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 	close(self->fd);
 	self->fd = -1;
 	/* Every map of the soak died with its last fd. */
-	EXPECT_EQ(maps - 1, sm_count_maps());
+	EXPECT_EQ(maps - 1, SM_COUNT_MAPS());
 }
 
 TEST_HARNESS_MAIN
