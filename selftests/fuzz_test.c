@@ -21,7 +21,9 @@
  * table; a successful call answers sensibly (whole records from read(2), a
  * GET's length within its buffer, zero reserved members, a new fd only
  * from a command that makes one, close-on-exec); no process dies; and
- * once all are gone, so are all their maps.
+ * once all are gone, so are all their maps.  And the run covered what it
+ * is for: a table counts, per command, each result (success or errno),
+ * and each of a chosen set of them, must_cover[], must have been reached.
  *
  * Bounded by time and by count; the environment may change them:
  * SNAPMAP_FUZZ_SECONDS (default 20), SNAPMAP_FUZZ_ITERATIONS (default
@@ -67,6 +69,9 @@ static bool snapmap_kind(enum kind k)
 	return k <= K_SNAP_WEAK;
 }
 
+/* Command numbers the coverage table has a row for. */
+#define COVER_CMDS 0x40
+
 /* What every process counts, in memory they share. */
 struct shared {
 	unsigned long long iterations;
@@ -74,6 +79,13 @@ struct shared {
 	unsigned long long reopens, fds_made, successes;
 	unsigned long long errnos[256];		/* of ioctls */
 	unsigned long long read_errnos[256];
+	/*
+	 * Coverage: per command number of snapmap's type issued on a snapmap
+	 * fd with a well-formed command, what it gave (0: success, or the
+	 * errno); and the same for read(2) on snapshot fds.
+	 */
+	unsigned long long cover[COVER_CMDS][256];
+	unsigned long long read_cover[256];
 	unsigned long long unexpected;
 	unsigned int messages;
 	char message[4][256];
@@ -602,6 +614,9 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 	count(&t->sh->ioctls);
 	ret = ioctl(s->fd, cmd, arg);
 	err = errno;
+	if (snapmap_kind(s->kind) && _IOC_TYPE(cmd) == SNAPMAP_IOC_TYPE &&
+	    _IOC_NR(cmd) < COVER_CMDS)
+		count(&t->sh->cover[_IOC_NR(cmd)][ret < 0 ? err & 0xff : 0]);
 	if (ret < 0) {
 		count(&t->sh->errnos[err & 0xff]);
 		if (snapmap_kind(s->kind) && !documented(err))
@@ -642,6 +657,8 @@ static void do_read(struct thread *t, const struct slot *s)
 	n = read(s->fd, buf, len);
 	if (n < 0 && (s->kind == K_SNAP || s->kind == K_SNAP_WEAK))
 		count(&t->sh->read_errnos[errno & 0xff]);
+	if (s->kind == K_SNAP || s->kind == K_SNAP_WEAK)
+		count(&t->sh->read_cover[n < 0 ? errno & 0xff : 0]);
 	if (n < 0) {
 		if (snapmap_kind(s->kind) && !documented(errno))
 			unexpected(t, "read on a %s fd: errno %d",
@@ -908,6 +925,54 @@ static void cgroup_enter(void)
 	sm_write_file(CGROUP_DIR "/cgroup.procs", pid);
 }
 
+/*
+ * What a run must have reached, at least once: each command succeeding
+ * and failing its argument checks (EINVAL: size, flags, reserved; EFAULT:
+ * pointers), and each command's own main error paths.  A fuzzer that
+ * never got there tested nothing there.  Left out, because a 20 s run
+ * under emulation reaches them only a few times: a DEL that finds its
+ * key (soak_test asserts that one) and GET's ERANGE.
+ */
+static const struct {
+	unsigned int nr;
+	int err;
+} must_cover[] = {
+	{ SNAPMAP_CMD_API, 0 }, { SNAPMAP_CMD_API, EINVAL },
+	{ SNAPMAP_CMD_API, EFAULT },
+	{ SNAPMAP_CMD_CREATE, 0 }, { SNAPMAP_CMD_CREATE, EINVAL },
+	{ SNAPMAP_CMD_CREATE, EFAULT }, { SNAPMAP_CMD_CREATE, EEXIST },
+	{ SNAPMAP_CMD_OPEN, EINVAL }, { SNAPMAP_CMD_OPEN, EFAULT },
+	{ SNAPMAP_CMD_OPEN, ENOENT },
+	{ SNAPMAP_CMD_LIST, 0 }, { SNAPMAP_CMD_LIST, EINVAL },
+	{ SNAPMAP_CMD_LIST, EFAULT },
+	{ SNAPMAP_CMD_GET, 0 }, { SNAPMAP_CMD_GET, EINVAL },
+	{ SNAPMAP_CMD_GET, EFAULT }, { SNAPMAP_CMD_GET, E2BIG },
+	{ SNAPMAP_CMD_GET, ENOENT },
+	{ SNAPMAP_CMD_PUT, 0 }, { SNAPMAP_CMD_PUT, EINVAL },
+	{ SNAPMAP_CMD_PUT, EFAULT }, { SNAPMAP_CMD_PUT, E2BIG },
+	{ SNAPMAP_CMD_PUT, EBADF }, { SNAPMAP_CMD_PUT, EMSGSIZE },
+	{ SNAPMAP_CMD_DEL, EINVAL },
+	{ SNAPMAP_CMD_DEL, EFAULT }, { SNAPMAP_CMD_DEL, ENOENT },
+	{ SNAPMAP_CMD_DEL, EBADF },
+	{ SNAPMAP_CMD_BATCH, 0 }, { SNAPMAP_CMD_BATCH, EINVAL },
+	{ SNAPMAP_CMD_BATCH, EFAULT },
+	{ SNAPMAP_CMD_CLEAR, 0 }, { SNAPMAP_CMD_CLEAR, EINVAL },
+	{ SNAPMAP_CMD_CLEAR, EBADF },
+	{ SNAPMAP_CMD_INFO, 0 }, { SNAPMAP_CMD_INFO, EINVAL },
+	{ SNAPMAP_CMD_INFO, EFAULT },
+	{ SNAPMAP_CMD_SNAPSHOT, 0 }, { SNAPMAP_CMD_SNAPSHOT, EINVAL },
+	{ SNAPMAP_CMD_SNAPSHOT, EFAULT },
+	{ SNAPMAP_CMD_CLONE, 0 }, { SNAPMAP_CMD_CLONE, EINVAL },
+	{ SNAPMAP_CMD_CLONE, EFAULT },
+	{ SNAPMAP_CMD_SNAPSHOT_INFO, 0 }, { SNAPMAP_CMD_SNAPSHOT_INFO, EINVAL },
+	{ SNAPMAP_CMD_SNAPSHOT_INFO, EFAULT },
+	/* A command a kind of fd does not know. */
+	{ SNAPMAP_CMD_GET, ENOTTY }, { SNAPMAP_CMD_CREATE, ENOTTY },
+};
+
+/* read(2) on snapshot fds: records, a short buffer, a bad one. */
+static const int must_cover_read[] = { 0, EMSGSIZE, EFAULT };
+
 FIXTURE(fuzz) {
 	struct shared *sh;
 };
@@ -994,6 +1059,46 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 	for (i = 0; i < (int)sh->messages && i < 4; i++)
 		TH_LOG("%s", sh->message[i]);
 	EXPECT_EQ(0, sh->unexpected);
+
+	/* The coverage: every command and error path listed was reached. */
+	printf("# coverage (command: result count, ...):\n");
+	for (i = 0; i < COVER_CMDS; i++) {
+		bool any = false;
+
+		for (e = 0; e < 256; e++) {
+			if (!sh->cover[i][e])
+				continue;
+			if (!any)
+				printf("#   %#04x:", i);
+			any = true;
+			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
+			       sh->cover[i][e]);
+		}
+		if (any)
+			printf("\n");
+	}
+	printf("#   snapshot read:");
+	for (e = 0; e < 256; e++)
+		if (sh->read_cover[e])
+			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
+			       sh->read_cover[e]);
+	printf("\n");
+	fflush(stdout);
+	for (i = 0; i < (int)(sizeof(must_cover) / sizeof(must_cover[0]));
+	     i++)
+		EXPECT_LT(0, sh->cover[must_cover[i].nr][must_cover[i].err]) {
+			TH_LOG("never reached: command %#x giving %s",
+			       must_cover[i].nr, must_cover[i].err ?
+			       strerrorname_np(must_cover[i].err) : "success");
+		}
+	for (i = 0; i < (int)(sizeof(must_cover_read) /
+			      sizeof(must_cover_read[0])); i++)
+		EXPECT_LT(0, sh->read_cover[must_cover_read[i]]) {
+			TH_LOG("never reached: snapshot read giving %s",
+			       must_cover_read[i] ?
+			       strerrorname_np(must_cover_read[i]) :
+			       "records");
+		}
 
 	/* The processes are gone: so are their maps. */
 	EXPECT_EQ(maps, SM_COUNT_MAPS());
