@@ -28,8 +28,9 @@
  * A call that succeeded although a point failed (one that copes) must
  * leave what a clean call leaves.  Each point counts only if the call
  * consumed the fail-nth counter (the nth point was reached), and a call
- * that allocates must reach at least one point and fail at one.  kmemleak, scanned at the end of the
- * run, finds what a failed call leaked.
+ * that allocates must reach at least one point and fail at one.
+ * kmemleak, scanned at the end of the run, finds what a failed call
+ * leaked.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
