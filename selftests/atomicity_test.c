@@ -18,10 +18,10 @@
  * - The resize check: snapshots read slowly while the map's table grows
  *   and shrinks must still show each key once, and an instant of the map.
  *
- * Every ATOMIC snapshot is read, or read again, after at least one writer
- * step (or write) completed since it was taken, and the test asserts it
- * was so for each: a snapshot read before anything changed would prove
- * nothing.
+ * A snapshot read before any writer step (or write) completed since it
+ * was taken may show the live map, which proves little: at least one in
+ * MOVED_SHARE is read after one (waiting for it when too few were), and
+ * the test asserts it.
  *
  * Beside each moving-key and history check runs its control: a reader of
  * the same map under the same writers, deliberately not atomic (a WEAK
@@ -139,6 +139,15 @@ struct budget {
 	unsigned int seconds;
 	unsigned int max_seconds;
 };
+
+/*
+ * At least one snapshot in MOVED_SHARE is read after a writer step (or
+ * write) completed since it was taken: when too few were, the next one is
+ * read again after waiting for one.  A snapshot read before anything
+ * changed may show the live map, which proves little; waiting for every
+ * one would leave the CPUs to the writers most of the time.
+ */
+#define MOVED_SHARE 8
 
 static int budget_spent(const struct budget *b, __u64 start,
 			unsigned long done)
@@ -515,11 +524,11 @@ static void *mv_snapshotter_fn(void *arg)
 		}
 		len = mv_read(mv, sfd, version, buf, cap);
 		/*
-		 * No writer step since the snapshot was taken: the map it
-		 * shows may still be the live one, which proves nothing.
-		 * Wait for one, then read the snapshot again.
+		 * Too few so far read after the map moved on: wait for a
+		 * writer step, then read this one again.
 		 */
-		if (len >= 0 && LOAD(&mv->progress) == from) {
+		if (len >= 0 && LOAD(&mv->progress) == from &&
+		    LOAD(&mv->moved) * MOVED_SHARE <= LOAD(&mv->snapshots)) {
 			if (!mv_wait_progress(mv, from, 1)) {
 				/* The run is over: this one proves nothing. */
 				close(sfd);
@@ -540,6 +549,10 @@ static void *mv_snapshotter_fn(void *arg)
 			fail(&mv->f, "close: %s", strerror(errno));
 		if (mv_check(mv, s, buf, len, version, last_min))
 			ADD(&mv->impossible, 1);
+		/*
+		 * Only a snapshot read after a writer step completed since
+		 * it was taken shows a map that is gone: those count.
+		 */
 		if (LOAD(&mv->progress) != from)
 			ADD(&mv->moved, 1);
 		ADD(&mv->snapshots, 1);
@@ -702,9 +715,10 @@ static void mv_run(struct __test_metadata *_metadata, int ctl,
 	res->apart = mv->apart;
 	res->steps = mv->steps;
 	memcpy(res->example, mv->example, sizeof(res->example));
-	ksft_print_msg("%s: %lu %s snapshots of %u chains in %.1f s, %lu steps; %lu impossible (%lu with a chain of no key, %lu of more than two, %lu of keys apart)%s%s\n",
+	ksft_print_msg("%s: %lu %s snapshots (%lu read after a writer step) of %u chains in %.1f s, %lu steps; %lu impossible (%lu with a chain of no key, %lu of more than two, %lu of keys apart)%s%s\n",
 		       cfg->name, res->snapshots,
 		       cfg->flags & SNAPMAP_SNAPSHOT_WEAK ? "WEAK" : "ATOMIC",
+		       mv->moved,
 		       cfg->chains, res->seconds, res->steps, res->impossible,
 		       res->zero, res->many, res->apart,
 		       res->example[0] ? "; first: " : "", res->example);
@@ -717,8 +731,8 @@ static void mv_run(struct __test_metadata *_metadata, int ctl,
 	/* The harness ends the test with _exit(): flush it now. */
 	fflush(stdout);
 	EXPECT_NO_FAILURES(&mv->f);
-	/* The writers moved on before each snapshot was read. */
-	EXPECT_EQ(mv->snapshots, mv->moved);
+	/* Enough snapshots were read after the writers had moved on. */
+	EXPECT_LE(mv->snapshots, mv->moved * MOVED_SHARE);
 	/* The check can fail: beside it, the control did. */
 	if (control)
 		EXPECT_LT(0, mv->control_impossible) {
@@ -1169,11 +1183,11 @@ static void *hist_snapshotter_fn(void *arg)
 
 		len = hist_read(h, sfd, v, buf, sizeof(buf));
 		/*
-		 * No write since the snapshot (or the clone) was taken: the
-		 * map it shows may still be the live one, which proves
-		 * nothing.  Wait for one, then read the snapshot again.
+		 * Too few so far read after the map moved on: wait for a
+		 * write, then read this one again.
 		 */
-		if (len >= 0 && LOAD(&h->writes) == from) {
+		if (len >= 0 && LOAD(&h->writes) == from &&
+		    LOAD(&h->moved) * MOVED_SHARE <= LOAD(&h->nsnaps)) {
 			if (!hist_wait_progress(h, from, 1)) {
 				/* The run is over: this one proves nothing. */
 				close(sfd);
@@ -1199,6 +1213,10 @@ static void *hist_snapshotter_fn(void *arg)
 			close(fd);
 		h->snaps[idx].version = v;
 		hist_parse(h, buf, len, &h->snaps[idx], NULL);
+		/*
+		 * Only a snapshot read after a write completed since it
+		 * (or the clone) was taken shows a map that is gone.
+		 */
 		if (LOAD(&h->writes) != from)
 			ADD(&h->moved, 1);
 		ADD(&h->nsnaps, 1);
@@ -1489,16 +1507,16 @@ static void hist_run(struct __test_metadata *_metadata, int ctl, int clones,
 
 	EXPECT_NO_FAILURES(&h->f);
 	mismatches = hist_verify(_metadata, h, &nops, &impossible);
-	ksft_print_msg("history%s: %lu ATOMIC %s of a map of %u keys in %.1f s, with %lu writes by %u writers; %lu mismatches\n",
+	ksft_print_msg("history%s: %lu ATOMIC %s (%lu read after a write) of a map of %u keys in %.1f s, with %lu writes by %u writers; %lu mismatches\n",
 		       clones ? " of clones" : "", h->nsnaps,
-		       clones ? "clones" : "snapshots", HIST_KEYS,
+		       clones ? "clones" : "snapshots", h->moved, HIST_KEYS,
 		       secs_since(start), nops, HIST_WRITERS, mismatches);
 	ksft_print_msg("history%s: control beside it: %lu WEAK walks, %lu of them no state of the map\n",
 		       clones ? " of clones" : "", h->nviews, impossible);
 	fflush(stdout);
 	EXPECT_EQ(0, mismatches);
-	/* The writers moved on before each snapshot was read. */
-	EXPECT_EQ(h->nsnaps, h->moved);
+	/* Enough snapshots were read after the writers had moved on. */
+	EXPECT_LE(h->nsnaps, h->moved * MOVED_SHARE);
 	/* The replay can fail: beside the check, the control's did. */
 	EXPECT_LT(0, impossible) {
 		TH_LOG("%lu WEAK walks beside the check, each a state of the map",
