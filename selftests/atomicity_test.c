@@ -734,11 +734,12 @@ static void mv_run(struct __test_metadata *_metadata, int ctl,
 	/* Enough snapshots were read after the writers had moved on. */
 	EXPECT_LE(mv->snapshots, mv->moved * MOVED_SHARE);
 	/* The check can fail: beside it, the control did. */
-	if (control)
+	if (control) {
 		EXPECT_LT(0, mv->control_impossible) {
 			TH_LOG("%lu WEAK walks beside the check, not one impossible state",
 			       mv->control_walks);
 		}
+	}
 
 	/* Quiet now: each chain holds its writer's last key alone. */
 	if (!mv->f.count) {

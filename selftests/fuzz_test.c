@@ -1084,21 +1084,24 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 			       sh->read_cover[e]);
 	printf("\n");
 	fflush(stdout);
+	/* Braces: EXPECT_*() { ... } is two statements. */
 	for (i = 0; i < (int)(sizeof(must_cover) / sizeof(must_cover[0]));
-	     i++)
+	     i++) {
 		EXPECT_LT(0, sh->cover[must_cover[i].nr][must_cover[i].err]) {
 			TH_LOG("never reached: command %#x giving %s",
 			       must_cover[i].nr, must_cover[i].err ?
 			       strerrorname_np(must_cover[i].err) : "success");
 		}
+	}
 	for (i = 0; i < (int)(sizeof(must_cover_read) /
-			      sizeof(must_cover_read[0])); i++)
+			      sizeof(must_cover_read[0])); i++) {
 		EXPECT_LT(0, sh->read_cover[must_cover_read[i]]) {
 			TH_LOG("never reached: snapshot read giving %s",
 			       must_cover_read[i] ?
 			       strerrorname_np(must_cover_read[i]) :
 			       "records");
 		}
+	}
 
 	/* The processes are gone: so are their maps. */
 	EXPECT_EQ(maps, SM_COUNT_MAPS());

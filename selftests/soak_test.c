@@ -1152,16 +1152,19 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 	 * cgroup included, and each command and error path listed.
 	 */
 	EXPECT_TRUE(cgroup);
-	for (i = 0; i < C_COUNTERS; i++)
+	/* Braces: EXPECT_*() { ... } is two statements. */
+	for (i = 0; i < C_COUNTERS; i++) {
 		EXPECT_LT(0, sh->counter[i]) {
-			TH_LOG("never happened: %s", counter_names[i] ?: "?");
+			TH_LOG("never happened: %s", counter_names[i]);
 		}
-	for (i = 0; i < sizeof(must_cover) / sizeof(must_cover[0]); i++)
+	}
+	for (i = 0; i < sizeof(must_cover) / sizeof(must_cover[0]); i++) {
 		EXPECT_LT(0, sh->cover[must_cover[i].nr][must_cover[i].err]) {
 			TH_LOG("never reached: command %#x giving %s",
 			       must_cover[i].nr, must_cover[i].err ?
 			       strerrorname_np(must_cover[i].err) : "success");
 		}
+	}
 	/* The check can fail: the control beside it made it. */
 	EXPECT_LT(0, sh->counter[C_CONTROL_IMPOSSIBLE]);
 
