@@ -18,12 +18,25 @@
  * - The resize check: snapshots read slowly while the map's table grows
  *   and shrinks must still show each key once, and an instant of the map.
  *
+ * A snapshot read before any writer step (or write) completed since it
+ * was taken may show the live map, which proves little: at least one in
+ * MOVED_SHARE is read after one (waiting for it when too few were), and
+ * the test asserts it.
+ *
+ * Beside each moving-key and history check runs its control: a reader of
+ * the same map under the same writers, deliberately not atomic (a WEAK
+ * walk read one record per read(2), with a writer step between two
+ * reads), checked by the same code.  The test asserts that the control
+ * saw at least one impossible state: the check, on this very load, can
+ * fail.
+ *
  * Threads never use EXPECT or ASSERT: they report to a struct failures,
  * checked by the test's own thread.  Each check runs until a number of
  * snapshots or a time bound, and prints what it did.
  */
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -127,6 +140,15 @@ struct budget {
 	unsigned int max_seconds;
 };
 
+/*
+ * At least one snapshot in MOVED_SHARE is read after a writer step (or
+ * write) completed since it was taken: when too few were, the next one is
+ * read again after waiting for one.  A snapshot read before anything
+ * changed may show the live map, which proves little; waiting for every
+ * one would leave the CPUs to the writers most of the time.
+ */
+#define MOVED_SHARE 8
+
 static int budget_spent(const struct budget *b, __u64 start,
 			unsigned long done)
 {
@@ -196,8 +218,17 @@ struct mv {
 	unsigned long many;
 	unsigned long apart;
 	unsigned long steps;
+	/* Steps of all writers so far, counted as they go. */
+	unsigned long progress;
+	/* Snapshots read only after the writers had moved on. */
+	unsigned long moved;
 	pthread_mutex_t example_lock;
 	char example[256];
+	/* The control beside an ATOMIC run: WEAK walks, slowly read. */
+	unsigned long control_walks;
+	unsigned long control_impossible;
+	unsigned long control_steps;
+	char control_example[256];
 	struct failures f;
 };
 
@@ -263,6 +294,7 @@ static void *mv_writer_fn(void *arg)
 			     (unsigned long long)del_v);
 		prev = del_v;
 		n++;
+		ADD(&mv->progress, 1);
 	}
 	ADD(&mv->steps, n);
 	return NULL;
@@ -274,21 +306,26 @@ struct mv_seen {
 	unsigned long k[3];
 };
 
-/* Check one snapshot's @len bytes of records; returns 1 if impossible. */
-static int mv_check(struct mv *mv, struct mv_snapshotter *s,
-		    const unsigned char *buf, size_t len, __u64 version,
-		    unsigned long *last_min)
+/*
+ * Check one snapshot's @len bytes of records, taken with the ATOMIC
+ * promise if @atomic; returns 1 if it shows an impossible state, described
+ * in @desc (256 bytes).
+ */
+static int mv_check_one(struct mv *mv, struct mv_snapshotter *s, int atomic,
+			const unsigned char *buf, size_t len, __u64 version,
+			unsigned long *last_min, char *desc, int *kinds)
 {
 	const struct mv_cfg *cfg = mv->cfg;
 	struct mv_seen seen[MV_MAX_CHAINS];
-	int atomic = !(cfg->flags & SNAPMAP_SNAPSHOT_WEAK);
 	int impossible = 0, zero = 0, many = 0, apart = 0;
 	unsigned int c, i, dash;
 	struct sm_record rec;
 	size_t off = 0, size;
 	long long chain, j;
 	unsigned long k, lo, hi;
-	char desc[256] = "";
+
+	desc[0] = '\0';
+	*kinds = 0;
 
 	memset(seen, 0, sizeof(seen));
 	while (off < len) {
@@ -343,14 +380,13 @@ static int mv_check(struct mv *mv, struct mv_snapshotter *s,
 		if (!sc->n) {
 			zero++;
 			if (!desc[0])
-				snprintf(desc, sizeof(desc),
-					 "chain %u: no key", c);
+				snprintf(desc, 256, "chain %u: no key", c);
 			continue;
 		}
 		if (sc->n > 2) {
 			many++;
 			if (!desc[0])
-				snprintf(desc, sizeof(desc),
+				snprintf(desc, 256,
 					 "chain %u: %u keys (steps %lu, %lu, %lu, ...)",
 					 c, sc->n, sc->k[0], sc->k[1],
 					 sc->k[2]);
@@ -366,7 +402,7 @@ static int mv_check(struct mv *mv, struct mv_snapshotter *s,
 		if (sc->n == 2 && hi != lo + 1) {
 			apart++;
 			if (!desc[0])
-				snprintf(desc, sizeof(desc),
+				snprintf(desc, 256,
 					 "chain %u: steps %lu and %lu", c, lo,
 					 hi);
 			continue;
@@ -380,17 +416,30 @@ static int mv_check(struct mv *mv, struct mv_snapshotter *s,
 		}
 	}
 	impossible = zero || many || apart;
-	if (!impossible)
-		return 0;
-	if (zero)
-		ADD(&mv->zero, 1);
-	if (many)
-		ADD(&mv->many, 1);
-	if (apart)
-		ADD(&mv->apart, 1);
-	if (atomic)
+	*kinds = (zero ? 1 : 0) | (many ? 2 : 0) | (apart ? 4 : 0);
+	if (impossible && atomic)
 		fail(&mv->f, "ATOMIC snapshot %llu: %s", (unsigned long long)version,
 		     desc);
+	return impossible;
+}
+
+/* Check a snapshot of the run's own kind, and count what it showed. */
+static int mv_check(struct mv *mv, struct mv_snapshotter *s,
+		    const unsigned char *buf, size_t len, __u64 version,
+		    unsigned long *last_min)
+{
+	int atomic = !(mv->cfg->flags & SNAPMAP_SNAPSHOT_WEAK), kinds;
+	char desc[256];
+
+	if (!mv_check_one(mv, s, atomic, buf, len, version, last_min, desc,
+			  &kinds))
+		return 0;
+	if (kinds & 1)
+		ADD(&mv->zero, 1);
+	if (kinds & 2)
+		ADD(&mv->many, 1);
+	if (kinds & 4)
+		ADD(&mv->apart, 1);
 	pthread_mutex_lock(&mv->example_lock);
 	if (!mv->example[0])
 		snprintf(mv->example, sizeof(mv->example), "%s", desc);
@@ -398,28 +447,70 @@ static int mv_check(struct mv *mv, struct mv_snapshotter *s,
 	return 1;
 }
 
+/*
+ * Wait until the writers have made @n more steps than @from, or were
+ * stopped: whether they made them.  sched_yield() hands the CPU to them.
+ */
+static int mv_wait_progress(struct mv *mv, unsigned long from,
+			    unsigned long n)
+{
+	while (LOAD(&mv->progress) - from < n) {
+		if (LOAD(&mv->stop))
+			return LOAD(&mv->progress) - from >= n;
+		sched_yield();
+	}
+	return 1;
+}
+
+/* Read what is left of @sfd into @buf (@cap bytes): its length, or -1. */
+static ssize_t mv_read(struct mv *mv, int sfd, __u64 version,
+		       unsigned char *buf, size_t cap)
+{
+	size_t len = 0, chunk = mv->cfg->chunk;
+	ssize_t n = 0;
+	int reads;
+
+	for (reads = 0; reads < 100000 && cap - len >= 256; reads++) {
+		n = read(sfd, buf + len, chunk < cap - len ? chunk : cap - len);
+		if (n <= 0)
+			break;
+		if (!sm_records_whole(buf + len, n)) {
+			fail(&mv->f, "a read of %zd bytes split a record", n);
+			return -1;
+		}
+		len += n;
+	}
+	if (n) {
+		fail(&mv->f, "reading snapshot %llu: %s",
+		     (unsigned long long)version,
+		     n < 0 ? strerror(errno) : "too many records");
+		return -1;
+	}
+	return len;
+}
+
 static void *mv_snapshotter_fn(void *arg)
 {
 	struct mv_snapshotter *s = arg;
 	struct mv *mv = s->mv;
 	const struct mv_cfg *cfg = mv->cfg;
-	unsigned long last_min[MV_MAX_CHAINS] = { 0 };
+	unsigned long last_min[MV_MAX_CHAINS] = { 0 }, from;
 	const size_t cap = 1 << 16;
 	__u64 version = 0, prev = 0;
 	unsigned char *buf;
-	size_t len;
-	ssize_t n;
-	int sfd, reads;
+	ssize_t len;
+	int sfd;
 
+	pthread_barrier_wait(&mv->start);
 	buf = malloc(cap);
 	if (!buf) {
 		fail(&mv->f, "out of memory");
 		return NULL;
 	}
-	pthread_barrier_wait(&mv->start);
 	while (!LOAD(&mv->stop) &&
 	       !budget_spent(&cfg->budget, mv->t0, LOAD(&mv->snapshots))) {
 		sfd = sm_snapshot(mv->fd, cfg->flags, &version);
+		from = LOAD(&mv->progress);
 		if (sfd < 0) {
 			fail(&mv->f, "snapshot: %s", strerror(-sfd));
 			break;
@@ -431,26 +522,26 @@ static void *mv_snapshotter_fn(void *arg)
 				     (unsigned long long)prev);
 			prev = version;
 		}
-		len = 0;
-		n = 0;
-		for (reads = 0; reads < 100000 && cap - len >= 256; reads++) {
-			n = read(sfd, buf + len, cfg->chunk < cap - len ?
-				 cfg->chunk : cap - len);
-			if (n <= 0)
-				break;
-			if (!sm_records_whole(buf + len, n)) {
-				fail(&mv->f, "a read of %zd bytes split a record",
-				     n);
-				n = -1;
-				errno = EPROTO;
+		len = mv_read(mv, sfd, version, buf, cap);
+		/*
+		 * Too few so far read after the map moved on: wait for a
+		 * writer step, then read this one again.
+		 */
+		if (len >= 0 && LOAD(&mv->progress) == from &&
+		    LOAD(&mv->moved) * MOVED_SHARE <= LOAD(&mv->snapshots)) {
+			if (!mv_wait_progress(mv, from, 1)) {
+				/* The run is over: this one proves nothing. */
+				close(sfd);
 				break;
 			}
-			len += n;
+			if (lseek(sfd, 0, SEEK_SET)) {
+				fail(&mv->f, "rewind: %s", strerror(errno));
+				len = -1;
+			} else {
+				len = mv_read(mv, sfd, version, buf, cap);
+			}
 		}
-		if (n) {
-			fail(&mv->f, "reading snapshot %llu: %s",
-			     (unsigned long long)version,
-			     n < 0 ? strerror(errno) : "too many records");
+		if (len < 0) {
 			close(sfd);
 			break;
 		}
@@ -458,6 +549,12 @@ static void *mv_snapshotter_fn(void *arg)
 			fail(&mv->f, "close: %s", strerror(errno));
 		if (mv_check(mv, s, buf, len, version, last_min))
 			ADD(&mv->impossible, 1);
+		/*
+		 * Only a snapshot read after a writer step completed since
+		 * it was taken shows a map that is gone: those count.
+		 */
+		if (LOAD(&mv->progress) != from)
+			ADD(&mv->moved, 1);
 		ADD(&mv->snapshots, 1);
 		/*
 		 * A WEAK run has made its point at the first miss, once it
@@ -473,11 +570,96 @@ static void *mv_snapshotter_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * The control beside an ATOMIC run: the same check on WEAK walks of the
+ * same map under the same writers, read one record per read(2) with at
+ * least one writer step between two reads.  Such a walk is no instant of
+ * the map, and the check must say so: the run asserts that the control
+ * saw at least one impossible state, which proves that this check, on
+ * this load, can fail.
+ */
+#define MV_CONTROL_CHUNK (2 * SNAPMAP_RECORD_SIZE(4, 8) - 1)
+/* Enough to have made the point: the CPUs go back to the check. */
+#define MV_CONTROL_ENOUGH 16
+
+static void *mv_control_fn(void *arg)
+{
+	struct mv *mv = arg;
+	const size_t cap = 1 << 16;
+	unsigned long start, from;
+	unsigned char *buf;
+	int sfd, kinds, whole;
+	char desc[256];
+	size_t len;
+	ssize_t n;
+
+	pthread_barrier_wait(&mv->start);
+	buf = malloc(cap);
+	if (!buf) {
+		fail(&mv->f, "out of memory");
+		return NULL;
+	}
+	while (!LOAD(&mv->stop) &&
+	       LOAD(&mv->control_impossible) < MV_CONTROL_ENOUGH) {
+		sfd = sm_snapshot(mv->fd, SNAPMAP_SNAPSHOT_WEAK, NULL);
+		if (sfd < 0) {
+			fail(&mv->f, "control: WEAK snapshot: %s",
+			     strerror(-sfd));
+			break;
+		}
+		start = LOAD(&mv->progress);
+		len = 0;
+		whole = 0;
+		for (;;) {
+			/* Cut short by the end of the run: not a whole walk. */
+			from = LOAD(&mv->progress);
+			if (!mv_wait_progress(mv, from, 1))
+				break;
+			/*
+			 * A walk the table's resizing sent round and round:
+			 * what it read already repeats keys.
+			 */
+			if (cap - len < MV_CONTROL_CHUNK) {
+				whole = 1;
+				break;
+			}
+			n = read(sfd, buf + len, MV_CONTROL_CHUNK);
+			if (n < 0) {
+				fail(&mv->f, "control: read: %s",
+				     strerror(errno));
+				break;
+			}
+			if (!n) {
+				whole = 1;
+				break;
+			}
+			if (!sm_records_whole(buf + len, n)) {
+				fail(&mv->f, "control: a read split a record");
+				break;
+			}
+			len += n;
+		}
+		close(sfd);
+		if (!whole)
+			break;
+		ADD(&mv->control_steps, LOAD(&mv->progress) - start);
+		ADD(&mv->control_walks, 1);
+		if (mv_check_one(mv, NULL, 0, buf, len, 0, NULL, desc,
+				 &kinds) &&
+		    ADD(&mv->control_impossible, 1) == 1)
+			memcpy(mv->control_example, desc, sizeof(desc));
+	}
+	free(buf);
+	return NULL;
+}
+
 static void mv_run(struct __test_metadata *_metadata, int ctl,
 		   const struct mv_cfg *cfg, struct mv_result *res)
 {
 	struct mv_snapshotter snapshotters[MV_MAX_SNAPSHOTTERS];
 	struct mv_writer writers[MV_MAX_CHAINS];
+	int control = !(cfg->flags & SNAPMAP_SNAPSHOT_WEAK);
+	pthread_t control_thread;
 	unsigned int i;
 	__u64 start;
 	struct mv *mv;
@@ -496,7 +678,11 @@ static void mv_run(struct __test_metadata *_metadata, int ctl,
 	for (i = 0; i < cfg->chains; i++)
 		ASSERT_EQ(0, mv_put(mv, i, 0, NULL));
 	ASSERT_EQ(0, pthread_barrier_init(&mv->start, NULL,
-					  cfg->chains + cfg->snapshotters + 1));
+					  cfg->chains + cfg->snapshotters +
+					  control + 1));
+	if (control)
+		ASSERT_EQ(0, pthread_create(&control_thread, NULL,
+					    mv_control_fn, mv));
 	for (i = 0; i < cfg->chains; i++) {
 		writers[i].mv = mv;
 		writers[i].chain = i;
@@ -516,6 +702,8 @@ static void mv_run(struct __test_metadata *_metadata, int ctl,
 	for (i = 0; i < cfg->snapshotters; i++)
 		pthread_join(snapshotters[i].thread, NULL);
 	STORE(&mv->stop, 1);
+	if (control)
+		pthread_join(control_thread, NULL);
 	for (i = 0; i < cfg->chains; i++)
 		pthread_join(writers[i].thread, NULL);
 
@@ -527,15 +715,31 @@ static void mv_run(struct __test_metadata *_metadata, int ctl,
 	res->apart = mv->apart;
 	res->steps = mv->steps;
 	memcpy(res->example, mv->example, sizeof(res->example));
-	ksft_print_msg("%s: %lu %s snapshots of %u chains in %.1f s, %lu steps; %lu impossible (%lu with a chain of no key, %lu of more than two, %lu of keys apart)%s%s\n",
+	ksft_print_msg("%s: %lu %s snapshots (%lu read after a writer step) of %u chains in %.1f s, %lu steps; %lu impossible (%lu with a chain of no key, %lu of more than two, %lu of keys apart)%s%s\n",
 		       cfg->name, res->snapshots,
 		       cfg->flags & SNAPMAP_SNAPSHOT_WEAK ? "WEAK" : "ATOMIC",
+		       mv->moved,
 		       cfg->chains, res->seconds, res->steps, res->impossible,
 		       res->zero, res->many, res->apart,
 		       res->example[0] ? "; first: " : "", res->example);
+	if (control)
+		ksft_print_msg("%s: control beside it: %lu WEAK walks read across %lu writer steps; %lu impossible%s%s\n",
+			       cfg->name, mv->control_walks,
+			       mv->control_steps, mv->control_impossible,
+			       mv->control_impossible ? "; first: " : "",
+			       mv->control_example);
 	/* The harness ends the test with _exit(): flush it now. */
 	fflush(stdout);
 	EXPECT_NO_FAILURES(&mv->f);
+	/* Enough snapshots were read after the writers had moved on. */
+	EXPECT_LE(mv->snapshots, mv->moved * MOVED_SHARE);
+	/* The check can fail: beside it, the control did. */
+	if (control) {
+		EXPECT_LT(0, mv->control_impossible) {
+			TH_LOG("%lu WEAK walks beside the check, not one impossible state",
+			       mv->control_walks);
+		}
+	}
 
 	/* Quiet now: each chain holds its writer's last key alone. */
 	if (!mv->f.count) {
@@ -679,6 +883,22 @@ struct hist_snap {
 	struct hist_entry ent[HIST_KEYS];
 };
 
+/*
+ * One WEAK walk of the control, and the map's versions (INFO) before it
+ * was asked for and after it was read: the instants it may show.
+ */
+struct hist_view {
+	__u64 lo;
+	__u64 hi;
+	int dup;		/* it met a key twice */
+	struct hist_snap snap;
+};
+
+/* Walks the control makes: enough to see, and leaves the CPUs to the check. */
+#define HIST_MAX_VIEWS 100
+/* One record per read(2): a record of the history takes 32 to 40 bytes. */
+#define HIST_CONTROL_CHUNK (2 * SNAPMAP_RECORD_SIZE(2, 8) - 1)
+
 struct hist;
 
 struct hist_writer {
@@ -708,6 +928,13 @@ struct hist {
 	unsigned long nsnaps;
 	unsigned long taken;
 	__u64 last_snap;	/* highest version a snapshot returned */
+	/* Writes of all writers so far, counted as they go. */
+	unsigned long writes;
+	/* Snapshots read only after the writers had moved on. */
+	unsigned long moved;
+	/* The control beside the check: WEAK walks, slowly read. */
+	struct hist_view *views;
+	unsigned long nviews;
 	struct failures f;
 };
 
@@ -809,13 +1036,29 @@ static void *hist_writer_fn(void *arg)
 		op->key = j;
 		w->n++;
 		STORE(&w->last, version);
+		ADD(&h->writes, 1);
 	}
 	return NULL;
 }
 
-/* Parse a snapshot of the history map into @snap. */
+/* As mv_wait_progress(), for the writes of a history check. */
+static int hist_wait_progress(struct hist *h, unsigned long from,
+			      unsigned long n)
+{
+	while (LOAD(&h->writes) - from < n) {
+		if (LOAD(&h->stop))
+			return LOAD(&h->writes) - from >= n;
+		sched_yield();
+	}
+	return 1;
+}
+
+/*
+ * Parse a snapshot of the history map into @snap.  A key met twice fails
+ * the check, or for a WEAK walk (@dup not NULL) sets *@dup.
+ */
 static void hist_parse(struct hist *h, const unsigned char *buf, size_t len,
-		       struct hist_snap *snap)
+		       struct hist_snap *snap, int *dup)
 {
 	struct sm_record rec;
 	size_t off = 0, size;
@@ -839,8 +1082,11 @@ static void hist_parse(struct hist *h, const unsigned char *buf, size_t len,
 			continue;
 		}
 		if (snap->ent[j].len != HIST_DEL) {
-			fail(&h->f, "key h%lld twice in snapshot %llu", j,
-			     (unsigned long long)snap->version);
+			if (dup)
+				*dup = 1;
+			else
+				fail(&h->f, "key h%lld twice in snapshot %llu",
+				     j, (unsigned long long)snap->version);
 			continue;
 		}
 		if (!hist_value_ok(rec.value, rec.value_len)) {
@@ -854,17 +1100,38 @@ static void hist_parse(struct hist *h, const unsigned char *buf, size_t len,
 	}
 }
 
+/* Read what is left of @sfd into @buf (@cap bytes): its length, or -1. */
+static ssize_t hist_read(struct hist *h, int sfd, __u64 v,
+			 unsigned char *buf, size_t cap)
+{
+	size_t len = 0;
+	ssize_t n = 0;
+	int reads;
+
+	for (reads = 0; reads < 1000 && len < cap; reads++) {
+		n = read(sfd, buf + len, cap - len);
+		if (n <= 0)
+			break;
+		len += n;
+	}
+	if (n) {
+		fail(&h->f, "reading snapshot %llu: %s", (unsigned long long)v,
+		     n < 0 ? strerror(errno) : "too big");
+		return -1;
+	}
+	return len;
+}
+
 static void *hist_snapshotter_fn(void *arg)
 {
 	struct hist_snapshotter *s = arg;
 	struct hist *h = s->h;
 	unsigned char buf[4096];
 	__u64 floor, v, prev = 0, cur;
-	unsigned long idx;
+	unsigned long idx, from = 0;
 	unsigned int i;
-	size_t len;
-	ssize_t n;
-	int fd, sfd, reads;
+	ssize_t len;
+	int fd, sfd;
 
 	pthread_barrier_wait(&h->start);
 	while (!LOAD(&h->stop) &&
@@ -882,6 +1149,7 @@ static void *hist_snapshotter_fn(void *arg)
 		fd = -1;
 		if (h->clones) {
 			fd = sm_clone(h->fd, NULL, 0, &v);
+			from = LOAD(&h->writes);
 			if (fd < 0) {
 				fail(&h->f, "clone: %s", strerror(-fd));
 				break;
@@ -889,6 +1157,7 @@ static void *hist_snapshotter_fn(void *arg)
 			sfd = sm_snapshot(fd, 0, NULL);
 		} else {
 			sfd = sm_snapshot(h->fd, 0, &v);
+			from = LOAD(&h->writes);
 		}
 		if (sfd < 0) {
 			fail(&h->f, "snapshot: %s", strerror(-sfd));
@@ -913,18 +1182,28 @@ static void *hist_snapshotter_fn(void *arg)
 			     (unsigned long long)prev);
 		prev = v;
 
-		len = 0;
-		n = 0;
-		for (reads = 0; reads < 1000 && len < sizeof(buf); reads++) {
-			n = read(sfd, buf + len, sizeof(buf) - len);
-			if (n <= 0)
+		len = hist_read(h, sfd, v, buf, sizeof(buf));
+		/*
+		 * Too few so far read after the map moved on: wait for a
+		 * write, then read this one again.
+		 */
+		if (len >= 0 && LOAD(&h->writes) == from &&
+		    LOAD(&h->moved) * MOVED_SHARE <= LOAD(&h->nsnaps)) {
+			if (!hist_wait_progress(h, from, 1)) {
+				/* The run is over: this one proves nothing. */
+				close(sfd);
+				if (fd >= 0)
+					close(fd);
 				break;
-			len += n;
+			}
+			if (lseek(sfd, 0, SEEK_SET)) {
+				fail(&h->f, "rewind: %s", strerror(errno));
+				len = -1;
+			} else {
+				len = hist_read(h, sfd, v, buf, sizeof(buf));
+			}
 		}
-		if (n) {
-			fail(&h->f, "reading snapshot %llu: %s",
-			     (unsigned long long)v,
-			     n < 0 ? strerror(errno) : "too big");
+		if (len < 0) {
 			close(sfd);
 			if (fd >= 0)
 				close(fd);
@@ -934,10 +1213,92 @@ static void *hist_snapshotter_fn(void *arg)
 		if (fd >= 0)
 			close(fd);
 		h->snaps[idx].version = v;
-		hist_parse(h, buf, len, &h->snaps[idx]);
+		hist_parse(h, buf, len, &h->snaps[idx], NULL);
+		/*
+		 * Only a snapshot read after a write completed since it
+		 * (or the clone) was taken shows a map that is gone.
+		 */
+		if (LOAD(&h->writes) != from)
+			ADD(&h->moved, 1);
 		ADD(&h->nsnaps, 1);
 	}
 	STORE(&h->stop, 1);
+	return NULL;
+}
+
+/*
+ * The control beside the check: WEAK walks of the same map under the same
+ * writers, one record per read(2) with at least one write between two
+ * reads.  hist_verify_views() must find at least one of them that is no
+ * state the map was in between the two INFO versions around it.
+ */
+static void *hist_control_fn(void *arg)
+{
+	struct hist *h = arg;
+	unsigned char buf[4096];
+	struct snapmap_info info;
+	struct hist_view *view;
+	unsigned long from;
+	int sfd, whole, err;
+	size_t len;
+	ssize_t n;
+
+	pthread_barrier_wait(&h->start);
+	while (!LOAD(&h->stop) && h->nviews < HIST_MAX_VIEWS) {
+		view = &h->views[h->nviews];
+		err = sm_info(h->fd, &info);
+		if (err) {
+			fail(&h->f, "control: INFO: %s", strerror(-err));
+			break;
+		}
+		view->lo = info.out_version;
+		sfd = sm_snapshot(h->fd, SNAPMAP_SNAPSHOT_WEAK, NULL);
+		if (sfd < 0) {
+			fail(&h->f, "control: WEAK snapshot: %s",
+			     strerror(-sfd));
+			break;
+		}
+		len = 0;
+		whole = 0;
+		for (;;) {
+			/* Cut short by the end of the run: not a whole walk. */
+			from = LOAD(&h->writes);
+			if (!hist_wait_progress(h, from, 1))
+				break;
+			/*
+			 * A walk the table's resizing sent round and round:
+			 * 16 keys never fill the buffer without repeats.
+			 */
+			if (sizeof(buf) - len < HIST_CONTROL_CHUNK) {
+				whole = 2;
+				break;
+			}
+			n = read(sfd, buf + len, HIST_CONTROL_CHUNK);
+			if (n < 0) {
+				fail(&h->f, "control: read: %s",
+				     strerror(errno));
+				break;
+			}
+			if (!n) {
+				whole = 1;
+				break;
+			}
+			len += n;
+		}
+		close(sfd);
+		if (!whole)
+			break;
+		err = sm_info(h->fd, &info);
+		if (err) {
+			fail(&h->f, "control: INFO: %s", strerror(-err));
+			break;
+		}
+		view->hi = info.out_version;
+		view->snap.version = view->lo;
+		view->dup = whole == 2;
+		hist_parse(h, buf, len, &view->snap, &view->dup);
+		h->nviews++;
+	}
 	return NULL;
 }
 
@@ -957,12 +1318,68 @@ static int cmp_snap(const void *a, const void *b)
 	return x->version < y->version ? -1 : x->version > y->version;
 }
 
+static int hist_same(const struct hist_entry *e, const struct hist_entry *g)
+{
+	if (e->len == HIST_DEL || g->len == HIST_DEL)
+		return e->len == g->len;
+	return e->len == g->len && e->value == g->value &&
+	       e->version == g->version;
+}
+
+/*
+ * The control's walks against the same replay: a walk is possible if the
+ * state after some write of version lo to hi (the INFO versions around
+ * it) equals it, key by key.  Returns the walks that are no such state
+ * (and those that met a key twice, which no state of a map does).
+ */
+static unsigned long hist_verify_views(const struct hist *h,
+				       const struct hist_op *ops,
+				       unsigned long total)
+{
+	struct hist_entry state[HIST_KEYS], old;
+	unsigned long v, i = 0, impossible = 0;
+	unsigned int j, diff;
+	int possible;
+
+	for (j = 0; j < HIST_KEYS; j++)
+		state[j].len = HIST_DEL;
+	for (v = 0; v < h->nviews; v++) {
+		const struct hist_view *view = &h->views[v];
+		const struct hist_entry *g = view->snap.ent;
+
+		for (; i < total && ops[i].version <= view->lo; i++) {
+			state[ops[i].key].len = ops[i].len;
+			state[ops[i].key].value = ops[i].value;
+			state[ops[i].key].version = ops[i].version;
+		}
+		for (diff = 0, j = 0; j < HIST_KEYS; j++)
+			diff += !hist_same(&state[j], &g[j]);
+		possible = !diff;
+		for (; i < total && ops[i].version <= view->hi; i++) {
+			j = ops[i].key;
+			old = state[j];
+			state[j].len = ops[i].len;
+			state[j].value = ops[i].value;
+			state[j].version = ops[i].version;
+			diff += hist_same(&old, &g[j]) -
+				hist_same(&state[j], &g[j]);
+			if (!diff)
+				possible = 1;
+		}
+		if (!possible || view->dup)
+			impossible++;
+	}
+	return impossible;
+}
+
 /*
  * Replay the writes in version order and compare each snapshot with the
- * state made by the writes below its version.  Returns the mismatches.
+ * state made by the writes below its version.  Returns the mismatches;
+ * *@impossible_views as hist_verify_views() counts them.
  */
 static unsigned long hist_verify(struct __test_metadata *_metadata,
-				 struct hist *h, unsigned long *nops)
+				 struct hist *h, unsigned long *nops,
+				 unsigned long *impossible_views)
 {
 	struct hist_entry state[HIST_KEYS];
 	unsigned long total = 0, i, s, mismatches = 0, logged = 0;
@@ -1033,6 +1450,7 @@ static unsigned long hist_verify(struct __test_metadata *_metadata,
 				       (unsigned long long)g->version);
 		}
 	}
+	*impossible_views = hist_verify_views(h, ops, total);
 	free(ops);
 	return mismatches;
 }
@@ -1042,7 +1460,8 @@ static void hist_run(struct __test_metadata *_metadata, int ctl, int clones,
 		     unsigned long *done)
 {
 	struct hist_snapshotter s[HIST_MAX_SNAPSHOTTERS];
-	unsigned long nops = 0, mismatches;
+	unsigned long nops = 0, mismatches, impossible = 0;
+	pthread_t control;
 	struct hist *h;
 	unsigned int i;
 	__u64 start;
@@ -1055,6 +1474,8 @@ static void hist_run(struct __test_metadata *_metadata, int ctl, int clones,
 	h->budget = budget;
 	h->snaps = calloc(budget->max, sizeof(*h->snaps));
 	ASSERT_TRUE(h->snaps != NULL);
+	h->views = calloc(HIST_MAX_VIEWS, sizeof(*h->views));
+	ASSERT_TRUE(h->views != NULL);
 	h->fd = sm_create(ctl, 8, HIST_VALUE_MAX, 0, 0, 0, NULL);
 	ASSERT_LE(0, h->fd);
 	for (i = 0; i < HIST_WRITERS; i++) {
@@ -1064,7 +1485,8 @@ static void hist_run(struct __test_metadata *_metadata, int ctl, int clones,
 		ASSERT_TRUE(h->w[i].ops != NULL);
 	}
 	ASSERT_EQ(0, pthread_barrier_init(&h->start, NULL,
-					  HIST_WRITERS + snapshotters + 1));
+					  HIST_WRITERS + snapshotters + 2));
+	ASSERT_EQ(0, pthread_create(&control, NULL, hist_control_fn, h));
 	for (i = 0; i < HIST_WRITERS; i++)
 		ASSERT_EQ(0, pthread_create(&h->w[i].thread, NULL,
 					    hist_writer_fn, &h->w[i]));
@@ -1080,17 +1502,27 @@ static void hist_run(struct __test_metadata *_metadata, int ctl, int clones,
 	for (i = 0; i < snapshotters; i++)
 		pthread_join(s[i].thread, NULL);
 	STORE(&h->stop, 1);
+	pthread_join(control, NULL);
 	for (i = 0; i < HIST_WRITERS; i++)
 		pthread_join(h->w[i].thread, NULL);
 
 	EXPECT_NO_FAILURES(&h->f);
-	mismatches = hist_verify(_metadata, h, &nops);
-	ksft_print_msg("history%s: %lu ATOMIC %s of a map of %u keys in %.1f s, with %lu writes by %u writers; %lu mismatches\n",
+	mismatches = hist_verify(_metadata, h, &nops, &impossible);
+	ksft_print_msg("history%s: %lu ATOMIC %s (%lu read after a write) of a map of %u keys in %.1f s, with %lu writes by %u writers; %lu mismatches\n",
 		       clones ? " of clones" : "", h->nsnaps,
-		       clones ? "clones" : "snapshots", HIST_KEYS,
+		       clones ? "clones" : "snapshots", h->moved, HIST_KEYS,
 		       secs_since(start), nops, HIST_WRITERS, mismatches);
+	ksft_print_msg("history%s: control beside it: %lu WEAK walks, %lu of them no state of the map\n",
+		       clones ? " of clones" : "", h->nviews, impossible);
 	fflush(stdout);
 	EXPECT_EQ(0, mismatches);
+	/* Enough snapshots were read after the writers had moved on. */
+	EXPECT_LE(h->nsnaps, h->moved * MOVED_SHARE);
+	/* The replay can fail: beside the check, the control's did. */
+	EXPECT_LT(0, impossible) {
+		TH_LOG("%lu WEAK walks beside the check, each a state of the map",
+		       h->nviews);
+	}
 	*done = h->nsnaps;
 
 	pthread_barrier_destroy(&h->start);
@@ -1098,6 +1530,7 @@ static void hist_run(struct __test_metadata *_metadata, int ctl, int clones,
 	for (i = 0; i < HIST_WRITERS; i++)
 		free(h->w[i].ops);
 	free(h->snaps);
+	free(h->views);
 	free(h);
 }
 

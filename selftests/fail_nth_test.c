@@ -18,14 +18,22 @@
  *
  * A call whose failed point was in code that copes (kmemleak's metadata,
  * kvmalloc()'s fallback to vmalloc) must instead have done exactly what a
- * clean call does.  kmemleak, scanned by the runner once every test is
- * done, checks that the failed calls leaked nothing.
+ * clean call does.  A batch, which reports op by op, must have left
+ * exactly the map a clean batch of the ops it reports as done leaves.
+ * kmemleak, scanned by the runner once every test is done, checks that
+ * the failed calls leaked nothing.
  *
- * Each sweep prints how many fault points its call has, of which kind.
+ * A point counts as fired only when the call consumed the fail-nth
+ * counter (reading it back gives 0).  Every sweep must fire its first
+ * point (each call copies its argument in at least) and must see at least
+ * one fired point fail the call: a sweep that injected nothing, or only
+ * into code that copes, proves nothing and fails.  Each sweep prints how
+ * many fault points its call has, of which kind.
  */
 
 #include <stdbool.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 
 #include "snapmap_test.h"
 #include "fault.h"
@@ -77,6 +85,7 @@ struct op {
 	__u32 snap_flags;	/* taken with these flags */
 	bool weak;		/* the call makes a WEAK snapshot */
 	bool clone;		/* the call clones the map */
+	bool no_points;		/* copies nothing and allocates nothing */
 };
 
 /* What a map looks like, to compare before and after. */
@@ -383,15 +392,21 @@ static int call_read(struct ctx *c, const struct op *op)
 	return n < 0 ? -errno : n;
 }
 
+/*
+ * The lseek system call itself, not the C library's: a 32-bit lseek()
+ * goes through _llseek, whose copy of the result to user memory is a
+ * fault point of the system call rather than of snapmap.
+ */
 static int call_rewind(struct ctx *c, const struct op *op)
 {
-	return lseek(c->sfd, 0, SEEK_SET) < 0 ? -errno : 0;
+	return syscall(__NR_lseek, c->sfd, 0L, SEEK_SET) < 0 ? -errno : 0;
 }
 
 /* Keys the batch works on, and what it does to each. */
 enum { B_PUT_NEW, B_PUT_REPLACE, B_GET, B_DEL, B_PUT_BIG, B_OPS };
 
-static int call_batch(struct ctx *c, const struct op *op)
+/* Fill in the batch's ops, each marked as not yet run. */
+static void batch_fill(struct ctx *c)
 {
 	static char big_key[100], big_value[HUGE_VAL];
 	struct snapmap_batch_op *o = c->ops;
@@ -427,7 +442,12 @@ static int call_batch(struct ctx *c, const struct op *op)
 	/* Tells an op that never ran from one that did. */
 	for (i = 0; i < B_OPS; i++)
 		o[i].out_result = 1;
-	return sm_batch(c->fd, 0, o, B_OPS, NULL);
+}
+
+static int call_batch(struct ctx *c, const struct op *op)
+{
+	batch_fill(c);
+	return sm_batch(c->fd, 0, c->ops, B_OPS, NULL);
 }
 
 /* Checks. */
@@ -591,61 +611,109 @@ static void expect_stream(struct __test_metadata *_metadata, struct ctx *c,
 }
 
 /*
+ * What the map would hold had exactly the batch's ops in @mask run: the
+ * same start, with the same snapshot taken before (a snapshot takes a
+ * version), then a clean batch of those ops alone, in their order.
+ */
+static int batch_replay(const struct op *op, unsigned int mask,
+			struct state *out)
+{
+	struct snapmap_batch_op ops[B_OPS];
+	struct state pre = {};
+	unsigned int i, n = 0;
+	struct ctx *e;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	e = malloc(sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	err = ctx_setup(e, op) ?: state_take(e->fd, &pre);
+	if (!err) {
+		batch_fill(e);
+		for (i = 0; i < B_OPS; i++)
+			if (mask & (1U << i))
+				ops[n++] = e->ops[i];
+		err = n ? sm_batch(e->fd, 0, ops, n, NULL) : 0;
+		for (i = 0; !err && i < n; i++)
+			if (ops[i].out_result)
+				err = -EPROTO;
+	}
+	if (!err)
+		err = state_take(e->fd, out);
+	state_free(&pre);
+	ctx_teardown(e, op);
+	free(e);
+	return err;
+}
+
+static bool same_state(const struct state *a, const struct state *b)
+{
+	return a->info.out_entries == b->info.out_entries &&
+	       a->info.out_bytes == b->info.out_bytes &&
+	       a->info.out_version == b->info.out_version &&
+	       a->info.out_puts == b->info.out_puts &&
+	       a->info.out_dels == b->info.out_dels && a->len == b->len &&
+	       !memcmp(a->dump, b->dump, a->len);
+}
+
+/*
  * The batch under a fault.  A clean batch's ops all succeed.  Here each op
  * that reports a result reports 0 or the errno of the failed point, at
  * most one of them; an op that reports nothing never ran, or ran and lost
  * its answer (the failed point was that copy), and the ops after it never
- * ran; and the map holds exactly the effects of the ops that ran.
+ * ran; and the map holds exactly what the ops that ran leave, down to the
+ * versions, entry and byte counts: the map of a clean batch of those ops
+ * alone (with or without the op whose answer was lost).  Returns whether
+ * the fault made anything fail.
  */
-static void check_batch(struct __test_metadata *_metadata, struct ctx *c,
-			int kind)
+static bool check_batch(struct __test_metadata *_metadata, struct ctx *c,
+			const struct op *op, int kind)
 {
 	struct snapmap_batch_op *o = c->ops;
-	bool ran[B_OPS], maybe[B_OPS];
-	unsigned int i, failed = 0;
-	bool stopped = false;
-	char value[64];
-	__u32 len = 0;
+	unsigned int i, failed = 0, ran = 0, maybe = 0;
+	struct state got, want, want_maybe = {};
+	bool stopped = false, match;
 
 	EXPECT_TRUE(c->ret == 0 || c->ret == -EFAULT);
 	for (i = 0; i < B_OPS; i++) {
-		ran[i] = false;
-		maybe[i] = false;
 		if (stopped) {
 			EXPECT_EQ(1, o[i].out_result);
 		} else if (o[i].out_result == 1) {
 			EXPECT_EQ(-EFAULT, c->ret);
 			EXPECT_EQ(FAULT_USERCOPY, kind);
-			maybe[i] = true;
+			maybe |= 1U << i;
 			stopped = true;
 		} else if (o[i].out_result) {
 			EXPECT_EQ(kind == FAULT_USERCOPY ? -EFAULT : -ENOMEM,
 				  o[i].out_result);
 			failed++;
 		} else {
-			ran[i] = true;
+			ran |= 1U << i;
 		}
 	}
 	EXPECT_GE(1, failed + stopped);
 
-	/* key-2 was replaced iff its op ran, and so on. */
-	EXPECT_EQ(0, sm_get(c->fd, "key-2", 5, value, sizeof(value), &len,
-			    NULL));
-	if (!maybe[B_PUT_REPLACE])
-		EXPECT_EQ(ran[B_PUT_REPLACE],
-			  len == 7 && !memcmp(value, "replace", 7));
-	if (!maybe[B_PUT_NEW])
-		EXPECT_EQ(ran[B_PUT_NEW] ? 0 : -ENOENT,
-			  sm_get(c->fd, "b-new", 5, value, sizeof(value), NULL,
-				 NULL));
-	if (!maybe[B_DEL])
-		EXPECT_EQ(ran[B_DEL] ? -ENOENT : 0,
-			  sm_get(c->fd, "key-4", 5, value, sizeof(value), NULL,
-				 NULL));
-	if (!maybe[B_PUT_BIG])
-		EXPECT_EQ(ran[B_PUT_BIG] ? -ERANGE : -ENOENT,
-			  sm_get(c->fd, "b-big", 5, value, sizeof(value), NULL,
-				 NULL));
+	ASSERT_EQ(0, state_take(c->fd, &got));
+	ASSERT_EQ(0, batch_replay(op, ran, &want));
+	match = same_state(&want, &got);
+	if (!match && maybe) {
+		ASSERT_EQ(0, batch_replay(op, ran | maybe, &want_maybe));
+		match = same_state(&want_maybe, &got);
+	}
+	EXPECT_TRUE(match) {
+		TH_LOG("ops run %#x (and maybe %#x): map of %llu entries, %llu bytes, version %llu; expected %llu, %llu, %llu",
+		       ran, maybe, (unsigned long long)got.info.out_entries,
+		       (unsigned long long)got.info.out_bytes,
+		       (unsigned long long)got.info.out_version,
+		       (unsigned long long)want.info.out_entries,
+		       (unsigned long long)want.info.out_bytes,
+		       (unsigned long long)want.info.out_version);
+	}
+	state_free(&got);
+	state_free(&want);
+	state_free(&want_maybe);
+	return c->ret || failed || stopped;
 }
 
 FIXTURE(nth) {
@@ -707,20 +775,25 @@ OP(read_weak, .call = call_read, .result = RES_READ,
    .snap = true, .snap_flags = SNAPMAP_SNAPSHOT_WEAK);
 OP(read_pinned, .call = call_read, .result = RES_READ, .snap = true,
    .pinned = true);
-OP(rewind, .call = call_rewind, .result = RES_READ, .snap = true);
+/* lseek(2) takes no argument in user memory and allocates nothing. */
+OP(rewind, .call = call_rewind, .result = RES_READ, .snap = true,
+   .no_points = true);
 
 FIXTURE_SETUP(nth)
 {
 	self->why = fault_setup(&self->fault);
-	self->maps = sm_count_maps();
+	self->maps = SM_COUNT_MAPS();
 }
 
 FIXTURE_TEARDOWN(nth)
 {
+	int maps = sm_count_maps();
+
 	fault_teardown(&self->fault);
 	/* Every map of the test is gone with its fds (unless it failed). */
+	EXPECT_LE(0, maps);
 	if (_metadata->passed)
-		EXPECT_EQ(self->maps, sm_count_maps());
+		EXPECT_EQ(self->maps, maps);
 }
 
 /* One call from a fresh map, with its @nth point failing (0: none). */
@@ -793,7 +866,7 @@ static void check_failed(struct __test_metadata *_metadata,
 TEST_F_TIMEOUT(nth, sweep, 600)
 {
 	const struct op *op = &variant->op;
-	unsigned int nth, points[FAULT_KINDS] = {}, absorbed = 0;
+	unsigned int nth, points[FAULT_KINDS] = {}, absorbed = 0, failed = 0;
 	unsigned int last_copy = 0, committed = 0;
 	struct reference ref = {};
 	struct state before, after;
@@ -831,8 +904,8 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 	ctx_teardown(c, op);
 
 	for (nth = 1; nth < NTH_MAX; nth++) {
-		fds = sm_count_fds();
-		maps = sm_count_maps();
+		fds = SM_COUNT_FDS();
+		maps = SM_COUNT_MAPS();
 		kind = run_one(_metadata, &self->fault, op, nth, c, &before,
 			       &after);
 		if (kind == FAULT_NONE) {
@@ -861,7 +934,10 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 			last_copy = nth;
 
 		if (op->call == call_batch) {
-			check_batch(_metadata, c, kind);
+			if (check_batch(_metadata, c, op, kind))
+				failed++;
+			else
+				absorbed++;
 		} else if (c->ret == ref.ret ||
 			   (c->ret >= 0 && op->result != RES_NONE)) {
 			/* The failed point was one that copes. */
@@ -877,12 +953,13 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 				free(got);
 			}
 		} else {
+			failed++;
 			check_failed(_metadata, op, c, &ref, &before, &after,
 				     nth, kind, &committed);
 			/* No fd and no map left behind. */
 			EXPECT_EQ(fds + 2 + (c->pin >= 0) + (c->sfd >= 0),
-				  sm_count_fds());
-			EXPECT_EQ(maps + 1, sm_count_maps());
+				  SM_COUNT_FDS());
+			EXPECT_EQ(maps + 1, SM_COUNT_MAPS());
 		}
 		/* Whatever happened, no record was lost. */
 		if (op->result == RES_READ)
@@ -894,12 +971,31 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 			break;
 	}
 	EXPECT_LT(nth, NTH_MAX);
+	EXPECT_EQ(nth - 1, failed + absorbed);
+	if (op->no_points) {
+		/* A point that appears must be swept like the others. */
+		EXPECT_EQ(1, nth);
+	} else {
+		/*
+		 * Every other call copies its argument from or to user
+		 * memory at least: a sweep whose first point never fired
+		 * injected nothing and proved nothing.
+		 */
+		EXPECT_LT(1, nth) {
+			TH_LOG("%s: not one fault point fired", op->name);
+		}
+		/* And at least one injected fault made the call fail. */
+		EXPECT_LT(0, failed) {
+			TH_LOG("%s: all %u fault points coped with", op->name,
+			       absorbed);
+		}
+	}
 	/* A change was kept only when the answer's write-back failed. */
 	if (committed)
 		EXPECT_EQ(last_copy, committed);
-	printf("# %s: %u fault points: %u slab, %u page, %u usercopy, %u other; %u coped with\n",
+	printf("# %s: %u fault points: %u slab, %u page, %u usercopy, %u other; %u failed the call, %u coped with\n",
 	       op->name, nth - 1, points[FAULT_SLAB], points[FAULT_PAGE],
-	       points[FAULT_USERCOPY], points[FAULT_OTHER], absorbed);
+	       points[FAULT_USERCOPY], points[FAULT_OTHER], failed, absorbed);
 	fflush(stdout);
 	state_free(&ref.after);
 	free(ref.made);
@@ -963,12 +1059,17 @@ TEST_F_TIMEOUT(kapi, sweep, 600)
 		EXPECT_EQ(3, lines) {
 			TH_LOG("%s:\n%s", name, report);
 		}
+		/* Each point fired either failed the call or was coped with. */
+		EXPECT_EQ(points, failed + coped);
 		printf("# kapi %s: %u fault points, %u failed with ENOMEM, %u coped with\n",
 		       name, points, failed, coped);
 		calls++;
 		total += points;
 	}
 	printf("# kernel API: %u calls, %u fault points\n", calls, total);
+	/* Injection reached the kernel API at all. */
+	EXPECT_LT(0, calls);
+	EXPECT_LT(0, total);
 	fflush(stdout);
 }
 

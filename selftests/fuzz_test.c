@@ -21,7 +21,11 @@
  * table; a successful call answers sensibly (whole records from read(2), a
  * GET's length within its buffer, zero reserved members, a new fd only
  * from a command that makes one, close-on-exec); no process dies; and
- * once all are gone, so are all their maps.
+ * once all are gone, so are all their maps.  And the run covered what it
+ * is for: a table counts, per command, each result (success or errno),
+ * and each of a chosen set of them, must_cover[], must have been reached:
+ * on a slow kernel the run goes on past its time until it has, up to ten
+ * times its time.
  *
  * Bounded by time and by count; the environment may change them:
  * SNAPMAP_FUZZ_SECONDS (default 20), SNAPMAP_FUZZ_ITERATIONS (default
@@ -67,6 +71,9 @@ static bool snapmap_kind(enum kind k)
 	return k <= K_SNAP_WEAK;
 }
 
+/* Command numbers the coverage table has a row for. */
+#define COVER_CMDS 0x40
+
 /* What every process counts, in memory they share. */
 struct shared {
 	unsigned long long iterations;
@@ -74,11 +81,19 @@ struct shared {
 	unsigned long long reopens, fds_made, successes;
 	unsigned long long errnos[256];		/* of ioctls */
 	unsigned long long read_errnos[256];
+	/*
+	 * Coverage: per command number of snapmap's type issued on a snapmap
+	 * fd with a well-formed command, what it gave (0: success, or the
+	 * errno); and the same for read(2) on snapshot fds.
+	 */
+	unsigned long long cover[COVER_CMDS][256];
+	unsigned long long read_cover[256];
 	unsigned long long unexpected;
 	unsigned int messages;
 	char message[4][256];
 	unsigned long long limit;	/* iterations */
 	struct timespec deadline;
+	struct timespec last_chance;	/* if not covered by the deadline */
 	__u64 seed;
 	int stop;
 };
@@ -173,6 +188,81 @@ static void unexpected(struct thread *t, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * What a run must have reached, at least once: each command succeeding
+ * and failing its argument checks (EINVAL: size, flags, reserved; EFAULT:
+ * pointers), and each command's own main error paths.  A fuzzer that
+ * never got there tested nothing there.  Left out, because a 20 s run
+ * under emulation reaches them only a few times: a DEL that finds its
+ * key (soak_test asserts that one) and GET's ERANGE.
+ */
+static const struct {
+	unsigned int nr;
+	int err;
+} must_cover[] = {
+	{ SNAPMAP_CMD_API, 0 }, { SNAPMAP_CMD_API, EINVAL },
+	{ SNAPMAP_CMD_API, EFAULT },
+	{ SNAPMAP_CMD_CREATE, 0 }, { SNAPMAP_CMD_CREATE, EINVAL },
+	{ SNAPMAP_CMD_CREATE, EFAULT }, { SNAPMAP_CMD_CREATE, EEXIST },
+	{ SNAPMAP_CMD_OPEN, EINVAL }, { SNAPMAP_CMD_OPEN, EFAULT },
+	{ SNAPMAP_CMD_OPEN, ENOENT },
+	{ SNAPMAP_CMD_LIST, 0 }, { SNAPMAP_CMD_LIST, EINVAL },
+	{ SNAPMAP_CMD_LIST, EFAULT },
+	{ SNAPMAP_CMD_GET, 0 }, { SNAPMAP_CMD_GET, EINVAL },
+	{ SNAPMAP_CMD_GET, EFAULT }, { SNAPMAP_CMD_GET, E2BIG },
+	{ SNAPMAP_CMD_GET, ENOENT },
+	{ SNAPMAP_CMD_PUT, 0 }, { SNAPMAP_CMD_PUT, EINVAL },
+	{ SNAPMAP_CMD_PUT, EFAULT }, { SNAPMAP_CMD_PUT, E2BIG },
+	{ SNAPMAP_CMD_PUT, EBADF }, { SNAPMAP_CMD_PUT, EMSGSIZE },
+	{ SNAPMAP_CMD_DEL, EINVAL },
+	{ SNAPMAP_CMD_DEL, EFAULT }, { SNAPMAP_CMD_DEL, ENOENT },
+	{ SNAPMAP_CMD_DEL, EBADF },
+	{ SNAPMAP_CMD_BATCH, 0 }, { SNAPMAP_CMD_BATCH, EINVAL },
+	{ SNAPMAP_CMD_BATCH, EFAULT },
+	{ SNAPMAP_CMD_CLEAR, 0 }, { SNAPMAP_CMD_CLEAR, EINVAL },
+	{ SNAPMAP_CMD_CLEAR, EBADF },
+	{ SNAPMAP_CMD_INFO, 0 }, { SNAPMAP_CMD_INFO, EINVAL },
+	{ SNAPMAP_CMD_INFO, EFAULT },
+	{ SNAPMAP_CMD_SNAPSHOT, 0 }, { SNAPMAP_CMD_SNAPSHOT, EINVAL },
+	{ SNAPMAP_CMD_SNAPSHOT, EFAULT },
+	{ SNAPMAP_CMD_CLONE, 0 }, { SNAPMAP_CMD_CLONE, EINVAL },
+	{ SNAPMAP_CMD_CLONE, EFAULT },
+	{ SNAPMAP_CMD_SNAPSHOT_INFO, 0 }, { SNAPMAP_CMD_SNAPSHOT_INFO, EINVAL },
+	{ SNAPMAP_CMD_SNAPSHOT_INFO, EFAULT },
+	/* A command a kind of fd does not know. */
+	{ SNAPMAP_CMD_GET, ENOTTY }, { SNAPMAP_CMD_CREATE, ENOTTY },
+};
+
+/* read(2) on snapshot fds: records, a short buffer, a bad one. */
+static const int must_cover_read[] = { 0, EMSGSIZE, EFAULT };
+
+/* Every entry of must_cover[] and must_cover_read[] is non-zero. */
+static bool covered(struct shared *sh)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(must_cover) / sizeof(must_cover[0]); i++)
+		if (!__atomic_load_n(&sh->cover[must_cover[i].nr]
+				     [must_cover[i].err], __ATOMIC_RELAXED))
+			return false;
+	for (i = 0; i < sizeof(must_cover_read) / sizeof(must_cover_read[0]);
+	     i++)
+		if (!__atomic_load_n(&sh->read_cover[must_cover_read[i]],
+				     __ATOMIC_RELAXED))
+			return false;
+	return true;
+}
+
+static bool past(const struct timespec *now, const struct timespec *t)
+{
+	return now->tv_sec > t->tv_sec ||
+	       (now->tv_sec == t->tv_sec && now->tv_nsec >= t->tv_nsec);
+}
+
+/*
+ * The run's time is up, and it has covered what it must; or, if it has
+ * not (a slow kernel), ten times its time is up.
+ */
 static bool time_up(struct shared *sh)
 {
 	struct timespec now;
@@ -180,9 +270,9 @@ static bool time_up(struct shared *sh)
 	if (__atomic_load_n(&sh->stop, __ATOMIC_RELAXED))
 		return true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > sh->deadline.tv_sec ||
-	       (now.tv_sec == sh->deadline.tv_sec &&
-		now.tv_nsec >= sh->deadline.tv_nsec);
+	if (past(&now, &sh->last_chance))
+		return true;
+	return past(&now, &sh->deadline) && covered(sh);
 }
 
 /* The errnos of the uapi header's table. */
@@ -602,6 +692,9 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 	count(&t->sh->ioctls);
 	ret = ioctl(s->fd, cmd, arg);
 	err = errno;
+	if (snapmap_kind(s->kind) && _IOC_TYPE(cmd) == SNAPMAP_IOC_TYPE &&
+	    _IOC_NR(cmd) < COVER_CMDS)
+		count(&t->sh->cover[_IOC_NR(cmd)][ret < 0 ? err & 0xff : 0]);
 	if (ret < 0) {
 		count(&t->sh->errnos[err & 0xff]);
 		if (snapmap_kind(s->kind) && !documented(err))
@@ -642,6 +735,8 @@ static void do_read(struct thread *t, const struct slot *s)
 	n = read(s->fd, buf, len);
 	if (n < 0 && (s->kind == K_SNAP || s->kind == K_SNAP_WEAK))
 		count(&t->sh->read_errnos[errno & 0xff]);
+	if (s->kind == K_SNAP || s->kind == K_SNAP_WEAK)
+		count(&t->sh->read_cover[n < 0 ? errno & 0xff : 0]);
 	if (n < 0) {
 		if (snapmap_kind(s->kind) && !documented(errno))
 			unexpected(t, "read on a %s fd: errno %d",
@@ -944,11 +1039,13 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 		sh->seed = start.tv_nsec ^ ((__u64)start.tv_sec << 30);
 	sh->deadline = start;
 	sh->deadline.tv_sec += seconds;
+	sh->last_chance = start;
+	sh->last_chance.tv_sec += 10 * seconds;
 	printf("# seed %llu: SNAPMAP_FUZZ_SEED=%llu repeats this run\n",
 	       (unsigned long long)sh->seed, (unsigned long long)sh->seed);
 	fflush(stdout);
 
-	maps = sm_count_maps();
+	maps = SM_COUNT_MAPS();
 	cgroup = cgroup_setup();
 	pids = calloc(procs, sizeof(*pids));
 	ASSERT_TRUE(pids != NULL);
@@ -995,8 +1092,51 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 		TH_LOG("%s", sh->message[i]);
 	EXPECT_EQ(0, sh->unexpected);
 
+	/* The coverage: every command and error path listed was reached. */
+	printf("# coverage (command: result count, ...):\n");
+	for (i = 0; i < COVER_CMDS; i++) {
+		bool any = false;
+
+		for (e = 0; e < 256; e++) {
+			if (!sh->cover[i][e])
+				continue;
+			if (!any)
+				printf("#   %#04x:", i);
+			any = true;
+			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
+			       sh->cover[i][e]);
+		}
+		if (any)
+			printf("\n");
+	}
+	printf("#   snapshot read:");
+	for (e = 0; e < 256; e++)
+		if (sh->read_cover[e])
+			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
+			       sh->read_cover[e]);
+	printf("\n");
+	fflush(stdout);
+	/* Braces: EXPECT_*() { ... } is two statements. */
+	for (i = 0; i < (int)(sizeof(must_cover) / sizeof(must_cover[0]));
+	     i++) {
+		EXPECT_LT(0, sh->cover[must_cover[i].nr][must_cover[i].err]) {
+			TH_LOG("never reached: command %#x giving %s",
+			       must_cover[i].nr, must_cover[i].err ?
+			       strerrorname_np(must_cover[i].err) : "success");
+		}
+	}
+	for (i = 0; i < (int)(sizeof(must_cover_read) /
+			      sizeof(must_cover_read[0])); i++) {
+		EXPECT_LT(0, sh->read_cover[must_cover_read[i]]) {
+			TH_LOG("never reached: snapshot read giving %s",
+			       must_cover_read[i] ?
+			       strerrorname_np(must_cover_read[i]) :
+			       "records");
+		}
+	}
+
 	/* The processes are gone: so are their maps. */
-	EXPECT_EQ(maps, sm_count_maps());
+	EXPECT_EQ(maps, SM_COUNT_MAPS());
 	/* And the module still works. */
 	ctl = snapmap_open_ctl();
 	ASSERT_LE(0, ctl);

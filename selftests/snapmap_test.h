@@ -368,6 +368,23 @@ static inline int sm_count_maps(void)
 	return n;
 }
 
+/*
+ * The counts above, for leak checks: a count that cannot be read fails
+ * the test there, instead of two -1s comparing equal.  Not for fixture
+ * teardowns, where an ASSERT would jump back into the test.
+ */
+#define SM_COUNT_FDS() sm_counted(_metadata, sm_count_fds(), "/proc/self/fd")
+#define SM_COUNT_MAPS() sm_counted(_metadata, sm_count_maps(), SNAPMAP_MAPS_FILE)
+
+static inline int sm_counted(struct __test_metadata *_metadata, int n,
+			     const char *what)
+{
+	ASSERT_LE(0, n) {
+		TH_LOG("cannot count the entries of %s", what);
+	}
+	return n;
+}
+
 /* Expect two snapmap_info of one map to show the same contents and usage. */
 #define EXPECT_MAP_UNCHANGED(before, after)				\
 	do {								\

@@ -31,12 +31,22 @@
  *   empties them and starts again; it is never killed and its cgroup's
  *   OOM killer never wakes.
  *
+ * - Beside the readers' check of ATOMIC snapshots runs its control: a
+ *   reader that GETs the keys one by one, letting writes happen between
+ *   two GETs, whose walks the same check must find to be no instant of
+ *   the map, at least once.
+ *
  * Once all are done: every process exited cleanly, the map holds what the
  * writers' last writes left, its PUT and DEL counters add up to the
- * writes logged, and no map is left.
+ * writes logged, and no map is left.  Every part got somewhere: each
+ * counter of the soak is non-zero, and a table of what each command gave
+ * (success or errno), filled by every ioctl the soak makes, holds each of
+ * a chosen set, must_cover[].
  *
  * Bounded by time and by count; SNAPMAP_SOAK_SECONDS (default 30) and
- * SNAPMAP_SOAK_OPS (writes per writer, default 1000000) change them.
+ * SNAPMAP_SOAK_OPS (writes per writer, default 1000000) change them.  On
+ * a slow kernel the soak goes on past its time until it has covered what
+ * it must, up to ten times its time.
  */
 
 #include <pthread.h>
@@ -44,9 +54,17 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
+
+/*
+ * Every ioctl of the soak, the helpers' included, goes through
+ * soak_ioctl(), which counts what each command gave: the coverage table.
+ */
+static int soak_ioctl(int fd, unsigned long cmd, void *arg);
+#define ioctl(fd, cmd, arg) soak_ioctl(fd, cmd, arg)
 
 #include "snapmap_test.h"
 
@@ -90,21 +108,31 @@ struct wlog {
 enum counter {
 	C_PUTS, C_DELS, C_GETS, C_SNAPSHOTS, C_RECORDS, C_STALE, C_HELD,
 	C_WEAK, C_CLONES, C_CLEARS, C_NAMED, C_ORDERS, C_RMMOD, C_FILLS,
-	C_ENOMEM, C_COUNTERS
+	C_ENOMEM, C_CONTROL, C_CONTROL_IMPOSSIBLE, C_COUNTERS
 };
 
 static const char *const counter_names[C_COUNTERS] = {
 	"puts", "dels", "gets", "ATOMIC snapshots checked", "records checked",
 	"stale", "held snapshots", "WEAK snapshots", "clones checked",
 	"clears", "named-map rounds", "close orders", "rmmod refused",
-	"cgroup fills", "ENOMEM in the cgroup",
+	"cgroup fills", "ENOMEM in the cgroup", "control walks",
+	"control walks no instant",
 };
+
+/* Command numbers the coverage table has a row for. */
+#define COVER_CMDS 0x40
 
 struct shared {
 	struct wlog w[WRITERS];
 	unsigned long long counter[C_COUNTERS];
+	/*
+	 * Coverage: per command number of snapmap's type, what it gave (0:
+	 * success, or the errno).
+	 */
+	unsigned long long cover[COVER_CMDS][256];
 	unsigned long long ops;		/* writes per writer */
 	struct timespec deadline;
+	struct timespec last_chance;	/* if not covered by the deadline */
 	int stop;
 	unsigned int failures;
 	char msg[NMSG][256];
@@ -115,6 +143,20 @@ static struct shared *sh;
 static void count(enum counter c, unsigned long long n)
 {
 	__atomic_fetch_add(&sh->counter[c], n, __ATOMIC_RELAXED);
+}
+
+#undef ioctl
+static int soak_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int ret = ioctl(fd, cmd, arg), err = errno;
+
+	if (sh && _IOC_TYPE(cmd) == SNAPMAP_IOC_TYPE &&
+	    _IOC_NR(cmd) < COVER_CMDS)
+		__atomic_fetch_add(&sh->cover[_IOC_NR(cmd)]
+				   [ret < 0 ? err & 0xff : 0], 1,
+				   __ATOMIC_RELAXED);
+	errno = err;
+	return ret;
 }
 
 static void fail(const char *fmt, ...)
@@ -130,6 +172,49 @@ static void fail(const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * What a soak must have reached, at least once: each command it uses
+ * working, and the error paths it drives on purpose.  ESTALE (snapshots
+ * invalidated under the byte limit) and the refused unloads are counters
+ * of their own.
+ */
+static const struct {
+	unsigned int nr;
+	int err;
+} must_cover[] = {
+	{ SNAPMAP_CMD_CREATE, 0 }, { SNAPMAP_CMD_OPEN, 0 },
+	{ SNAPMAP_CMD_OPEN, ENOENT }, { SNAPMAP_CMD_GET, 0 },
+	{ SNAPMAP_CMD_GET, ENOENT }, { SNAPMAP_CMD_PUT, 0 },
+	{ SNAPMAP_CMD_PUT, ENOMEM }, { SNAPMAP_CMD_DEL, 0 },
+	{ SNAPMAP_CMD_CLEAR, 0 }, { SNAPMAP_CMD_INFO, 0 },
+	{ SNAPMAP_CMD_SNAPSHOT, 0 }, { SNAPMAP_CMD_CLONE, 0 },
+};
+
+/* Every counter and every entry of must_cover[] is non-zero. */
+static bool covered(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < C_COUNTERS; i++)
+		if (!__atomic_load_n(&sh->counter[i], __ATOMIC_RELAXED))
+			return false;
+	for (i = 0; i < sizeof(must_cover) / sizeof(must_cover[0]); i++)
+		if (!__atomic_load_n(&sh->cover[must_cover[i].nr]
+				     [must_cover[i].err], __ATOMIC_RELAXED))
+			return false;
+	return true;
+}
+
+static bool past(const struct timespec *now, const struct timespec *t)
+{
+	return now->tv_sec > t->tv_sec ||
+	       (now->tv_sec == t->tv_sec && now->tv_nsec >= t->tv_nsec);
+}
+
+/*
+ * The soak's time is up, and it has covered what it must; or, if it has
+ * not (a slow kernel), ten times its time is up.
+ */
 static bool time_up(void)
 {
 	struct timespec now;
@@ -137,9 +222,9 @@ static bool time_up(void)
 	if (__atomic_load_n(&sh->stop, __ATOMIC_RELAXED))
 		return true;
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	return now.tv_sec > sh->deadline.tv_sec ||
-	       (now.tv_sec == sh->deadline.tv_sec &&
-		now.tv_nsec >= sh->deadline.tv_nsec);
+	if (past(&now, &sh->last_chance))
+		return true;
+	return past(&now, &sh->deadline) && covered();
 }
 
 static __u64 rng_next(__u64 *state)
@@ -325,8 +410,16 @@ static bool expected_at(unsigned int w, __u64 v, struct expect *x)
 
 /*
  * Check records read from an ATOMIC snapshot of version @v (or a clone
- * made from one) against every writer's log.
+ * made from one) against every writer's log.  A @what of NULL checks the
+ * control's walks: the same check, but a mismatch is only returned.
  */
+/* A failure of the check, unless it checks the control. */
+#define check_fail(...)							\
+	do {								\
+		if (what)						\
+			fail(__VA_ARGS__);				\
+	} while (0)
+
 static bool check_atomic(const void *buf, size_t len, __u64 v,
 			 const char *what)
 {
@@ -339,22 +432,23 @@ static bool check_atomic(const void *buf, size_t len, __u64 v,
 
 	for (w = 0; w < WRITERS; w++)
 		if (!expected_at(w, v, x[w])) {
-			fail("%s %llu: writer %u's log does not reach it",
+			check_fail("%s %llu: writer %u's log does not reach it",
 			     what, (unsigned long long)v, w);
-			return false;
+			/* Not a walk the control can count either way. */
+			return !what;
 		}
 	while (off < len) {
 		size = sm_record_parse((const char *)buf + off, len - off,
 				       &rec);
 		if (!size) {
-			fail("%s %llu: a record is not whole", what,
+			check_fail("%s %llu: a record is not whole", what,
 			     (unsigned long long)v);
 			return false;
 		}
 		off += size;
 		records++;
 		if (!key_parse(rec.key, rec.key_len, &w, &k)) {
-			fail("%s %llu: a key no writer wrote", what,
+			check_fail("%s %llu: a key no writer wrote", what,
 			     (unsigned long long)v);
 			return false;
 		}
@@ -362,7 +456,7 @@ static bool check_atomic(const void *buf, size_t len, __u64 v,
 		    x[w][k].seen || x[w][k].e.version != rec.version ||
 		    !value_ok(rec.value, rec.value_len, &h) ||
 		    h.seq != x[w][k].e.seq || h.writer != w || h.key != k) {
-			fail("%s %llu: w%u-k%u at %llu, expected %s at %llu",
+			check_fail("%s %llu: w%u-k%u at %llu, expected %s at %llu",
 			     what, (unsigned long long)v, w, k,
 			     (unsigned long long)rec.version,
 			     !x[w][k].written ? "nothing" :
@@ -377,14 +471,16 @@ static bool check_atomic(const void *buf, size_t len, __u64 v,
 		for (k = 0; k < NKEYS; k++)
 			if (x[w][k].written && !x[w][k].e.del &&
 			    !x[w][k].seen) {
-				fail("%s %llu: w%u-k%u, written at %llu, is missing",
+				check_fail("%s %llu: w%u-k%u, written at %llu, is missing",
 				     what, (unsigned long long)v, w, k,
 				     (unsigned long long)x[w][k].e.version);
 				return false;
 			}
-	count(C_RECORDS, records);
+	if (what)
+		count(C_RECORDS, records);
 	return true;
 }
+#undef check_fail
 
 /* Whether the log of the write of @seq, if it is still kept, says @v. */
 static bool logged_as(unsigned int w, __u64 seq, __u64 v)
@@ -526,6 +622,86 @@ static void reader_weak(struct reader *r, int fd)
 	count(C_WEAK, 1);
 }
 
+/*
+ * Wait until a writer has logged a write after those @n[] counted (or
+ * all are done); sched_yield() hands the CPU to them.
+ */
+static void wait_writes(const unsigned long long *n)
+{
+	unsigned int w;
+
+	for (;;) {
+		for (w = 0; w < WRITERS; w++)
+			if (__atomic_load_n(&sh->w[w].n, __ATOMIC_ACQUIRE) !=
+			    n[w] ||
+			    __atomic_load_n(&sh->w[w].done, __ATOMIC_ACQUIRE))
+				return;
+		sched_yield();
+	}
+}
+
+/*
+ * The control beside check_atomic(): a reader that GETs the keys one by
+ * one, letting a write happen between two GETs, and checks what it read,
+ * as records, with the check of ATOMIC snapshots at the version INFO gave
+ * before it started.  Writers write their keys in turn, so such a walk
+ * soon holds keys of two rounds in an order no instant of the map has:
+ * the soak asserts that the check caught at least one.
+ */
+static void reader_control(struct reader *r, int fd)
+{
+	unsigned char buf[WRITERS * NKEYS * SNAPMAP_RECORD_SIZE(KEY_MAX,
+								VAL_MAX)];
+	unsigned char value[VAL_MAX], *p;
+	unsigned long long n[WRITERS];
+	struct snapmap_record rec;
+	struct snapmap_info info;
+	char key[KEY_MAX];
+	unsigned int w, k;
+	size_t len = 0;
+	__u32 klen, vlen;
+	__u64 v;
+	int err;
+
+	err = sm_info(fd, &info);
+	if (err) {
+		fail("control: INFO: %d", err);
+		return;
+	}
+	for (w = 0; w < WRITERS; w++) {
+		for (k = 0; k < NKEYS; k++) {
+			for (err = 0; err < WRITERS; err++)
+				n[err] = __atomic_load_n(&sh->w[err].n,
+							 __ATOMIC_ACQUIRE);
+			wait_writes(n);
+			klen = key_name(key, w, k);
+			err = sm_get(fd, key, klen, value, sizeof(value),
+				     &vlen, &v);
+			if (err == -ENOENT)
+				continue;
+			if (err) {
+				fail("control: GET: %d", err);
+				return;
+			}
+			rec = (struct snapmap_record){
+				.key_len = klen, .value_len = vlen,
+				.version = v,
+			};
+			p = buf + len;
+			memcpy(p, &rec, sizeof(rec));
+			memcpy(p + sizeof(rec), key, klen);
+			memcpy(p + sizeof(rec) + klen, value, vlen);
+			memset(p + sizeof(rec) + klen + vlen, 0,
+			       SNAPMAP_RECORD_SIZE(klen, vlen) - sizeof(rec) -
+			       klen - vlen);
+			len += SNAPMAP_RECORD_SIZE(klen, vlen);
+		}
+	}
+	count(C_CONTROL, 1);
+	if (!check_atomic(buf, len, info.out_version + 1, NULL))
+		count(C_CONTROL_IMPOSSIBLE, 1);
+}
+
 static void reader_clone(struct reader *r, int fd)
 {
 	__u64 v, own = 0;
@@ -579,8 +755,10 @@ static int reader(unsigned int id)
 			reader_get(&r, fd);
 		else if (what < 90)
 			reader_snapshot(&r, fd);
-		else if (what < 96)
+		else if (what < 94)
 			reader_weak(&r, fd);
+		else if (what < 96)
+			reader_control(&r, fd);
 		else
 			reader_clone(&r, fd);
 		if (__atomic_load_n(&sh->w[0].done, __ATOMIC_ACQUIRE) &&
@@ -915,7 +1093,9 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 	clock_gettime(CLOCK_MONOTONIC, &start);
 	sh->deadline = start;
 	sh->deadline.tv_sec += seconds;
-	maps = sm_count_maps();
+	sh->last_chance = start;
+	sh->last_chance.tv_sec += 10 * seconds;
+	maps = SM_COUNT_MAPS();
 	cgroup = cgroup_setup();
 	fflush(stdout);
 
@@ -976,17 +1156,52 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 		       counter_names[i]);
 	printf("\n");
 	fflush(stdout);
+	printf("# coverage (command: result count, ...):\n");
+	for (i = 0; i < COVER_CMDS; i++) {
+		bool any = false;
+		int e;
+
+		for (e = 0; e < 256; e++) {
+			if (!sh->cover[i][e])
+				continue;
+			if (!any)
+				printf("#   %#04x:", i);
+			any = true;
+			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
+			       sh->cover[i][e]);
+		}
+		if (any)
+			printf("\n");
+	}
+	fflush(stdout);
 	for (i = 0; i < sh->failures && i < NMSG; i++)
 		TH_LOG("%s", sh->msg[i]);
 	EXPECT_EQ(0, sh->failures);
-	/* Writers and readers both got somewhere. */
-	EXPECT_LT(0, sh->counter[C_SNAPSHOTS]);
-	EXPECT_LT(0, sh->counter[C_PUTS]);
+	/*
+	 * Every part of the soak got somewhere: each counter, the filler's
+	 * cgroup included, and each command and error path listed.
+	 */
+	EXPECT_TRUE(cgroup);
+	/* Braces: EXPECT_*() { ... } is two statements. */
+	for (i = 0; i < C_COUNTERS; i++) {
+		EXPECT_LT(0, sh->counter[i]) {
+			TH_LOG("never happened: %s", counter_names[i]);
+		}
+	}
+	for (i = 0; i < sizeof(must_cover) / sizeof(must_cover[0]); i++) {
+		EXPECT_LT(0, sh->cover[must_cover[i].nr][must_cover[i].err]) {
+			TH_LOG("never reached: command %#x giving %s",
+			       must_cover[i].nr, must_cover[i].err ?
+			       strerrorname_np(must_cover[i].err) : "success");
+		}
+	}
+	/* The check can fail: the control beside it made it. */
+	EXPECT_LT(0, sh->counter[C_CONTROL_IMPOSSIBLE]);
 
 	close(self->fd);
 	self->fd = -1;
 	/* Every map of the soak died with its last fd. */
-	EXPECT_EQ(maps - 1, sm_count_maps());
+	EXPECT_EQ(maps - 1, SM_COUNT_MAPS());
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,9 @@
  * version, each read returned the write of that version, one reader never
  * sees a key's version go back, and the map ends as the last write to each
  * key left it.  Counters of SNAPMAP_IOC_INFO must add up to the calls made.
+ * Beside the check of reads against writes runs its control: the same
+ * reads torn (each read's version paired with the value of the next read
+ * of that key), which the same check must find wrong at least once.
  *
  * The threads start together at a barrier and run a bounded number of
  * operations; nothing waits on time.  SNAPMAP_STRESS_OPS in the
@@ -471,6 +474,61 @@ static const struct record *find_write(const struct record *w, size_t n,
 	return bsearch(&key, w, n, sizeof(*w), cmp_record);
 }
 
+/*
+ * The reads of @n records at @r that are not the write of the version
+ * they reported (same key, writer and sequence number): returns their
+ * count and the first in *@bad.
+ */
+static size_t unmatched_reads(const struct record *writes, size_t nwrites,
+			      const struct record *r, size_t n,
+			      const struct record **bad)
+{
+	const struct record *w;
+	size_t j, count = 0;
+
+	*bad = NULL;
+	for (j = 0; j < n; j++, r++) {
+		w = find_write(writes, nwrites, r->version);
+		if (w && !w->del && w->key == r->key &&
+		    w->writer == r->writer && w->seq == r->seq)
+			continue;
+		if (!count++)
+			*bad = r;
+	}
+	return count;
+}
+
+/*
+ * The control of that check: the same reads, torn, each the version of
+ * one read with the value of the next read of the same key, as a reader
+ * that took a value and its version in two steps would report them.
+ * Returns how many the check finds wrong; a key read twice at the same
+ * version gives a torn read that is right, so only some are.
+ */
+static size_t torn_reads_caught(const struct record *writes, size_t nwrites,
+				const struct record *r, size_t n)
+{
+	const struct record *bad;
+	struct record *torn;
+	size_t j, k, m = 0, count;
+
+	torn = calloc(n ? n : 1, sizeof(*torn));
+	if (!torn)
+		return 0;
+	for (j = 0; j < n; j++) {
+		for (k = j + 1; k < n && r[k].key != r[j].key; k++)
+			;
+		if (k == n)
+			continue;
+		torn[m] = r[k];
+		torn[m].version = r[j].version;
+		m++;
+	}
+	count = unmatched_reads(writes, nwrites, torn, m, &bad);
+	free(torn);
+	return count;
+}
+
 FIXTURE(stress) {
 	int ctl;
 	int fd;
@@ -587,23 +645,28 @@ run_and_check(struct __test_metadata *_metadata, FIXTURE_DATA(stress) *self)
 	ASSERT_LT(0, nwrites);
 	EXPECT_LT(0, writes[0].version);
 
-	/* Every read returned the write of the version it reported. */
+	/*
+	 * Every read returned the write of the version it reported; the
+	 * same reads torn apart, the control beside the check, do not.
+	 */
 	for (i = WRITERS; i < WRITERS + READERS; i++) {
-		const struct record *r = threads[i].recs, *w;
+		const struct record *r;
+		size_t torn;
 
-		for (j = 0; j < threads[i].nrecs; j++, r++) {
-			w = find_write(writes, nwrites, r->version);
-			if (!w || w->del || w->key != r->key ||
-			    w->writer != r->writer || w->seq != r->seq)
-				break;
-		}
-		EXPECT_EQ(threads[i].nrecs, j) {
+		EXPECT_EQ(0, unmatched_reads(writes, nwrites,
+					     threads[i].recs,
+					     threads[i].nrecs, &r)) {
 			TH_LOG("reader %zu, key %u, version %llu: no such write (writer %u, seq %llu)",
 			       i - WRITERS, r->key,
 			       (unsigned long long)r->version, r->writer,
 			       (unsigned long long)r->seq);
 		}
 		EXPECT_LT(0, threads[i].nrecs);
+		torn = torn_reads_caught(writes, nwrites, threads[i].recs,
+					 threads[i].nrecs);
+		TH_LOG("reader %zu: %u reads; control: %zu of them torn caught by the check",
+		       i - WRITERS, threads[i].nrecs, torn);
+		EXPECT_LT(0, torn);
 	}
 
 	/* The map holds, for each key, the last write to it. */

@@ -26,8 +26,11 @@
  * - a name the call asked for is still free.
  *
  * A call that succeeded although a point failed (one that copes) must
- * leave what a clean call leaves.  kmemleak, scanned at the end of the
- * run, finds what a failed call leaked.
+ * leave what a clean call leaves.  Each point counts only if the call
+ * consumed the fail-nth counter (the nth point was reached), and a call
+ * that allocates must reach at least one point and fail at one.
+ * kmemleak, scanned at the end of the run, finds what a failed call
+ * leaked.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -638,8 +641,15 @@ static int kf_sweep(struct kf_file *kf, const struct kf_call *c)
 	}
 	if (nth == KF_NTH_MAX)
 		kf_log(kf, "no end after %u points\n", nth);
+	/*
+	 * A call that allocates reaches a fault point, and at least one of
+	 * them makes it fail: a sweep that never fired, or whose every
+	 * failure was coped with, injected nothing the call had to undo.
+	 */
 	if (c->allocates && nth == 1)
 		kf_log(kf, "no fault point in a call that allocates\n");
+	else if (c->allocates && !failed)
+		kf_log(kf, "all %u fault points coped with\n", coped);
 	/* The report: its counts first, then what went wrong. */
 	ret = scnprintf(ctx->value, sizeof(ctx->value),
 			"points %u\nfailed %u\ncoped %u\n", nth - 1, failed,
