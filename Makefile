@@ -13,7 +13,8 @@ DURATION ?= 600
 SEED ?=
 ITERATIONS ?=
 
-.PHONY: all modules userspace selftests check check-install demo bench deps clean \
+.PHONY: all modules userspace selftests check check-arm64 check-install demo bench \
+	deps clean \
 	install install-module install-userspace \
 	uninstall uninstall-module uninstall-userspace fuzz stress
 
@@ -33,6 +34,9 @@ deps:
 
 check:
 	scripts/check
+
+check-arm64:
+	scripts/check --arch arm64
 
 check-install:
 	scripts/check-install

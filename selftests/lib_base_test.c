@@ -14,7 +14,9 @@
 #include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/user.h>
+#include <elf.h>
 
 #include "lib_test.h"
 
@@ -500,6 +502,54 @@ struct old_module {
 #elif defined(__i386__)
 #define REG_NR(r) ((r).orig_eax)
 #define REG_RET(r) ((r).eax)
+#elif defined(__aarch64__)
+#define REG_RET(r) ((r).regs[0])
+#endif
+
+#if defined(__aarch64__)
+/*
+ * arm64 has no PTRACE_GETREGS: the general registers are the NT_PRSTATUS
+ * regset, and the syscall number, which x0..x7 do not hold, a regset of
+ * its own.
+ */
+static int regs_get(pid_t pid, struct user_regs_struct *regs)
+{
+	struct iovec iov = { .iov_base = regs, .iov_len = sizeof(*regs) };
+
+	return ptrace(PTRACE_GETREGSET, pid, NT_PRSTATUS, &iov);
+}
+
+static int regs_set(pid_t pid, struct user_regs_struct *regs)
+{
+	struct iovec iov = { .iov_base = regs, .iov_len = sizeof(*regs) };
+
+	return ptrace(PTRACE_SETREGSET, pid, NT_PRSTATUS, &iov);
+}
+
+/* At syscall entry: syscall -1, which the kernel skips. */
+static int skip_syscall(pid_t pid, struct user_regs_struct *regs)
+{
+	int nr = -1;
+	struct iovec iov = { .iov_base = &nr, .iov_len = sizeof(nr) };
+
+	return ptrace(PTRACE_SETREGSET, pid, NT_ARM_SYSTEM_CALL, &iov);
+}
+#else
+static int regs_get(pid_t pid, struct user_regs_struct *regs)
+{
+	return ptrace(PTRACE_GETREGS, pid, 0, regs);
+}
+
+static int regs_set(pid_t pid, struct user_regs_struct *regs)
+{
+	return ptrace(PTRACE_SETREGS, pid, 0, regs);
+}
+
+static int skip_syscall(pid_t pid, struct user_regs_struct *regs)
+{
+	REG_NR(*regs) = -1;
+	return regs_set(pid, regs);
+}
 #endif
 
 /* Clear bit @cmd of the out_ioctls of the snapmap_api at @addr in @pid. */
@@ -559,10 +609,9 @@ static int old_module_trace(pid_t pid, unsigned int cmd, unsigned long request,
 				continue;
 			if ((unsigned int)info.entry.args[1] == request) {
 				/* Syscall -1: the kernel skips it. */
-				if (ptrace(PTRACE_GETREGS, pid, 0, &regs))
+				if (regs_get(pid, &regs))
 					return 15;
-				REG_NR(regs) = -1;
-				if (ptrace(PTRACE_SETREGS, pid, 0, &regs))
+				if (skip_syscall(pid, &regs))
 					return 16;
 				skipped = true;
 			} else if ((unsigned int)info.entry.args[1] ==
@@ -572,10 +621,10 @@ static int old_module_trace(pid_t pid, unsigned int cmd, unsigned long request,
 			}
 		} else if (info.op == PTRACE_SYSCALL_INFO_EXIT) {
 			if (skipped) {
-				if (ptrace(PTRACE_GETREGS, pid, 0, &regs))
+				if (regs_get(pid, &regs))
 					return 17;
 				REG_RET(regs) = -ENOTTY;
-				if (ptrace(PTRACE_SETREGS, pid, 0, &regs))
+				if (regs_set(pid, &regs))
 					return 18;
 			} else if (api && !info.exit.is_error &&
 				   clear_ioctl_bit(pid, api_addr, cmd)) {
