@@ -248,11 +248,10 @@ TEST_F(ctl, create_above_caps)
 	struct snapmap_info info;
 	int fd;
 
-	if (sm_param("max_key_len", &key_cap) ||
-	    sm_param("max_value_len", &value_cap) ||
-	    sm_param("max_entries", &entries_cap) ||
-	    sm_param("max_bytes", &bytes_cap))
-		SKIP(return, "the module's caps are not in " SNAPMAP_PARAM_DIR);
+	ASSERT_EQ(0, sm_param("max_key_len", &key_cap));
+	ASSERT_EQ(0, sm_param("max_value_len", &value_cap));
+	ASSERT_EQ(0, sm_param("max_entries", &entries_cap));
+	ASSERT_EQ(0, sm_param("max_bytes", &bytes_cap));
 	test_name(name, "caps");
 
 	if (key_cap < UINT32_MAX) {
@@ -1099,7 +1098,7 @@ FIXTURE(quota) {
 
 FIXTURE_SETUP(quota)
 {
-	unsigned long long cap;
+	unsigned long long cap = 0;
 	struct rlimit rl;
 	int err;
 
@@ -1110,8 +1109,7 @@ FIXTURE_SETUP(quota)
 	ASSERT_TRUE(self->res != MAP_FAILED);
 
 	err = sm_param("max_maps_per_user", &cap);
-	if (err)
-		SKIP(return, "no max_maps_per_user module parameter (%d)", err);
+	ASSERT_EQ(0, err);
 	self->saved = cap;
 	if (!sm_set_param("max_maps_per_user", QUOTA_SMALL_CAP)) {
 		self->restore = true;
