@@ -71,9 +71,6 @@ static bool snapmap_kind(enum kind k)
 	return k <= K_SNAP_WEAK;
 }
 
-/* Command numbers the coverage table has a row for. */
-#define COVER_CMDS 0x40
-
 /* What every process counts, in memory they share. */
 struct shared {
 	unsigned long long iterations;
@@ -86,7 +83,7 @@ struct shared {
 	 * fd with a well-formed command, what it gave (0: success, or the
 	 * errno); and the same for read(2) on snapshot fds.
 	 */
-	unsigned long long cover[COVER_CMDS][256];
+	unsigned long long cover[SM_COVER_CMDS][256];
 	unsigned long long read_cover[256];
 	unsigned long long unexpected;
 	unsigned int messages;
@@ -693,7 +690,7 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 	ret = ioctl(s->fd, cmd, arg);
 	err = errno;
 	if (snapmap_kind(s->kind) && _IOC_TYPE(cmd) == SNAPMAP_IOC_TYPE &&
-	    _IOC_NR(cmd) < COVER_CMDS)
+	    _IOC_NR(cmd) < SM_COVER_CMDS)
 		count(&t->sh->cover[_IOC_NR(cmd)][ret < 0 ? err & 0xff : 0]);
 	if (ret < 0) {
 		count(&t->sh->errnos[err & 0xff]);
@@ -1093,22 +1090,7 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 	EXPECT_EQ(0, sh->unexpected);
 
 	/* The coverage: every command and error path listed was reached. */
-	printf("# coverage (command: result count, ...):\n");
-	for (i = 0; i < COVER_CMDS; i++) {
-		bool any = false;
-
-		for (e = 0; e < 256; e++) {
-			if (!sh->cover[i][e])
-				continue;
-			if (!any)
-				printf("#   %#04x:", i);
-			any = true;
-			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
-			       sh->cover[i][e]);
-		}
-		if (any)
-			printf("\n");
-	}
+	sm_cover_print(sh->cover);
 	printf("#   snapshot read:");
 	for (e = 0; e < 256; e++)
 		if (sh->read_cover[e])

@@ -41,28 +41,12 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* Read the small text file @path into @buf: 0, or -errno. */
-static int read_text(const char *path, char *buf, size_t size)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	return 0;
-}
-
 /* The work counter @name, or -1 if it cannot be read. */
 static long long counter(const char *name)
 {
 	char buf[256], *p;
 
-	if (read_text(HOOK_COUNTERS, buf, sizeof(buf)))
+	if (sm_read_file(HOOK_COUNTERS, buf, sizeof(buf)))
 		return -1;
 	p = strstr(buf, name);
 	if (!p || p[strlen(name)] != ' ')
@@ -77,7 +61,7 @@ static int wait_paused(void)
 	char buf[64];
 
 	while (now() < deadline) {
-		if (!read_text(HOOK_PAUSE, buf, sizeof(buf)) &&
+		if (!sm_read_file(HOOK_PAUSE, buf, sizeof(buf)) &&
 		    strstr(buf, " paused"))
 			return 0;
 		sched_yield();
@@ -145,7 +129,7 @@ FIXTURE_SETUP(pin)
 	self->ctl = snapmap_open_ctl();
 	ASSERT_LE(0, self->ctl);
 	/* The rig's module has the hooks; without them nothing here runs. */
-	ASSERT_EQ(0, read_text(HOOK_PAUSE, buf, sizeof(buf)));
+	ASSERT_EQ(0, sm_read_file(HOOK_PAUSE, buf, sizeof(buf)));
 	ASSERT_NE(-1, counter("trim_steps"));
 	ASSERT_EQ(0, sm_param("max_snapshots_per_map", &self->per_map));
 	ASSERT_EQ(0, sm_param("max_snapshots_per_user", &self->per_user));

@@ -333,6 +333,50 @@ static inline int sm_set_param(const char *name, unsigned long long val)
 	return ret;
 }
 
+/* Read the small text file at @path into @buf, NUL-terminated: 0 or -errno. */
+static inline int sm_read_file(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/*
+ * A coverage table counts, per command number, how often each result
+ * (0 or an errno) came back.  Print the results reached, per command.
+ */
+#define SM_COVER_CMDS 0x40
+
+static inline void sm_cover_print(unsigned long long (*cover)[256])
+{
+	int i, e;
+
+	printf("# coverage (command: result count, ...):\n");
+	for (i = 0; i < SM_COVER_CMDS; i++) {
+		bool any = false;
+
+		for (e = 0; e < 256; e++) {
+			if (!cover[i][e])
+				continue;
+			if (!any)
+				printf("#   %#04x:", i);
+			any = true;
+			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
+			       cover[i][e]);
+		}
+		if (any)
+			printf("\n");
+	}
+}
+
 /* Write @text to the file at @path: 0, or -errno. */
 static inline int sm_write_file(const char *path, const char *text)
 {

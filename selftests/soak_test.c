@@ -119,9 +119,6 @@ static const char *const counter_names[C_COUNTERS] = {
 	"control walks no instant",
 };
 
-/* Command numbers the coverage table has a row for. */
-#define COVER_CMDS 0x40
-
 struct shared {
 	struct wlog w[WRITERS];
 	unsigned long long counter[C_COUNTERS];
@@ -129,7 +126,7 @@ struct shared {
 	 * Coverage: per command number of snapmap's type, what it gave (0:
 	 * success, or the errno).
 	 */
-	unsigned long long cover[COVER_CMDS][256];
+	unsigned long long cover[SM_COVER_CMDS][256];
 	unsigned long long ops;		/* writes per writer */
 	struct timespec deadline;
 	struct timespec last_chance;	/* if not covered by the deadline */
@@ -151,7 +148,7 @@ static int soak_ioctl(int fd, unsigned long cmd, void *arg)
 	int ret = ioctl(fd, cmd, arg), err = errno;
 
 	if (sh && _IOC_TYPE(cmd) == SNAPMAP_IOC_TYPE &&
-	    _IOC_NR(cmd) < COVER_CMDS)
+	    _IOC_NR(cmd) < SM_COVER_CMDS)
 		__atomic_fetch_add(&sh->cover[_IOC_NR(cmd)]
 				   [ret < 0 ? err & 0xff : 0], 1,
 				   __ATOMIC_RELAXED);
@@ -1156,23 +1153,7 @@ TEST_F_TIMEOUT(soak, run, SOAK_TIMEOUT)
 		       counter_names[i]);
 	printf("\n");
 	fflush(stdout);
-	printf("# coverage (command: result count, ...):\n");
-	for (i = 0; i < COVER_CMDS; i++) {
-		bool any = false;
-		int e;
-
-		for (e = 0; e < 256; e++) {
-			if (!sh->cover[i][e])
-				continue;
-			if (!any)
-				printf("#   %#04x:", i);
-			any = true;
-			printf(" %s %llu", e ? strerrorname_np(e) ?: "?" : "ok",
-			       sh->cover[i][e]);
-		}
-		if (any)
-			printf("\n");
-	}
+	sm_cover_print(sh->cover);
 	fflush(stdout);
 	for (i = 0; i < sh->failures && i < NMSG; i++)
 		TH_LOG("%s", sh->msg[i]);
