@@ -220,6 +220,40 @@ static int put_all(int fd, __u32 value)
 	return 0;
 }
 
+/* A map whose keys two open snapshots pin at two older versions. */
+struct pinned {
+	int fd;
+	int a;		/* sees the first generation of values */
+	int b;		/* sees the second */
+	__u64 bytes[3];	/* the map's bytes after each generation */
+};
+
+/*
+ * Write every key three times over, with a snapshot taken after the first
+ * and after the second generation of values: 0, or -errno.
+ */
+static int pin_two_generations(int ctl, struct pinned *p)
+{
+	int ret;
+
+	p->fd = sm_create_default(ctl);
+	if (p->fd < 0)
+		return p->fd;
+	ret = put_all(p->fd, 0);
+	p->bytes[0] = map_bytes(p->fd);
+	p->a = ret ?: sm_snapshot(p->fd, 0, NULL);
+	if (p->a < 0)
+		return p->a;
+	ret = put_all(p->fd, 1);
+	p->bytes[1] = map_bytes(p->fd);
+	p->b = ret ?: sm_snapshot(p->fd, 0, NULL);
+	if (p->b < 0)
+		return p->b;
+	ret = put_all(p->fd, 2);
+	p->bytes[2] = map_bytes(p->fd);
+	return ret;
+}
+
 /*
  * A snapshot closed while a sweep for another one is under way still gets
  * what only it pinned freed: the sweep that passed those nodes already
@@ -228,30 +262,21 @@ static int put_all(int fd, __u32 value)
  */
 TEST_F_TIMEOUT(pin, close_during_sweep_frees_all, 300)
 {
-	__u64 base, got;
-	int fd, a, b;
+	struct pinned p;
+	__u64 got;
 
-	fd = sm_create_default(self->ctl);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, put_all(fd, 0));
-	base = map_bytes(fd);
-	a = sm_snapshot(fd, 0, NULL);
-	ASSERT_LE(0, a);
-	ASSERT_EQ(0, put_all(fd, 1));
-	b = sm_snapshot(fd, 0, NULL);
-	ASSERT_LE(0, b);
-	ASSERT_EQ(0, put_all(fd, 2));
-	ASSERT_LT(base, map_bytes(fd));
+	ASSERT_EQ(0, pin_two_generations(self->ctl, &p));
+	ASSERT_LT(p.bytes[0], p.bytes[2]);
 
 	ASSERT_EQ(0, arm("sweep", 0));
-	close(a);
+	close(p.a);
 	ASSERT_EQ(0, wait_paused());
-	close(b);
+	close(p.b);
 	ASSERT_EQ(0, sm_write_file(HOOK_PAUSE, "release"));
 
-	EXPECT_EQ(0, wait_bytes(fd, base, &got));
-	EXPECT_EQ(base, got);
-	close(fd);
+	EXPECT_EQ(0, wait_bytes(p.fd, p.bytes[0], &got));
+	EXPECT_EQ(p.bytes[0], got);
+	close(p.fd);
 }
 
 /*
@@ -260,32 +285,23 @@ TEST_F_TIMEOUT(pin, close_during_sweep_frees_all, 300)
  */
 TEST_F_TIMEOUT(pin, close_frees_what_only_it_pinned, 300)
 {
-	__u64 base, one, got;
-	int fd, a, b;
+	struct pinned p;
+	__u64 one, got;
 
-	fd = sm_create_default(self->ctl);
-	ASSERT_LE(0, fd);
-	ASSERT_EQ(0, put_all(fd, 0));
-	base = map_bytes(fd);
-	a = sm_snapshot(fd, 0, NULL);
-	ASSERT_LE(0, a);
-	ASSERT_EQ(0, put_all(fd, 1));
+	ASSERT_EQ(0, pin_two_generations(self->ctl, &p));
 	/* What one generation of versions costs. */
-	one = map_bytes(fd) - base;
+	one = p.bytes[1] - p.bytes[0];
 	ASSERT_LT(0, one);
-	b = sm_snapshot(fd, 0, NULL);
-	ASSERT_LE(0, b);
-	ASSERT_EQ(0, put_all(fd, 2));
-	ASSERT_EQ(base + 2 * one, map_bytes(fd));
+	ASSERT_EQ(p.bytes[0] + 2 * one, p.bytes[2]);
 
-	close(b);
-	EXPECT_EQ(0, wait_bytes(fd, base + one, &got));
-	EXPECT_EQ(base + one, got);
-	EXPECT_EQ(SWEEP_KEYS, count_records(a));
-	close(a);
-	EXPECT_EQ(0, wait_bytes(fd, base, &got));
-	EXPECT_EQ(base, got);
-	close(fd);
+	close(p.b);
+	EXPECT_EQ(0, wait_bytes(p.fd, p.bytes[0] + one, &got));
+	EXPECT_EQ(p.bytes[0] + one, got);
+	EXPECT_EQ(SWEEP_KEYS, count_records(p.a));
+	close(p.a);
+	EXPECT_EQ(0, wait_bytes(p.fd, p.bytes[0], &got));
+	EXPECT_EQ(p.bytes[0], got);
+	close(p.fd);
 }
 
 /* A write that the hook holds between publishing and stamping. */
