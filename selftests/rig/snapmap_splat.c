@@ -10,6 +10,10 @@
  * - pin:  take a reference on this module, so that rmmod fails;
  * - hang: block the power-off for good, from a reboot notifier; the file
  *         hanging reads 1 once the power-off has reached it.
+ *
+ * Its parameter "knob" does nothing: a test that changes it and does not
+ * put it back must fail, as a test leaving one of snapmap's limits
+ * changed for the tests after it must.
  */
 
 #include <linux/atomic.h>
@@ -22,6 +26,9 @@
 #include <linux/slab.h>
 
 static struct dentry *splat_dir;
+static int knob;
+module_param(knob, int, 0644);
+MODULE_PARM_DESC(knob, "nothing: for the rig's test of a parameter left changed");
 static atomic_t hang_armed = ATOMIC_INIT(0);
 static atomic_t hanging = ATOMIC_INIT(0);
 

@@ -8,4 +8,5 @@ dir=/sys/kernel/debug/snapmap_splat
 echo 1 > $dir/warn
 echo 1 > $dir/leak
 echo 1 > $dir/pin
-echo "# triggered: warn, leak, pin"
+echo 1 > /sys/module/snapmap_splat/parameters/knob
+echo "# triggered: warn, leak, pin, a parameter left changed"
