@@ -172,9 +172,10 @@ struct snapmap_shard {
  *           %SNAPMAP_VERSION_PENDING while the snapshot is being taken
  *
  * Writers read the list newest first, beside a chain that is newest first
- * too, so that trimming a chain walks each list at most once
- * (snapmap_node_trim()).  Only the newest pin can be pending: a snapshot
- * enters the list and takes its V under snap_lock.
+ * too, so that trimming a chain walks each list at most once, and a write
+ * looks only at the top of both (snapmap_node_trim()).  Only the newest
+ * pin can be pending: a snapshot enters the list and takes its V under
+ * snap_lock.
  */
 struct snapmap_pin {
 	struct list_head link;

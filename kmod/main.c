@@ -123,9 +123,9 @@ MODULE_PARM_DESC(max_maps_per_user,
 		 "Most live maps one user may own (default 1024)");
 
 /*
- * Every write of a map looks at the map's open snapshots that are newer
- * than the versions it trims, with a spinlock held: the per-map cap bounds
- * that work, the per-user cap what one user can pin in all.
+ * A sweep, after a snapshot closes, looks at each key's chain against the
+ * map's open snapshots with the key's spinlock held: the per-map cap
+ * bounds that work, the per-user cap what one user can pin in all.
  */
 unsigned int snapmap_cap_snapshots_per_map = 1024;
 module_param_named(max_snapshots_per_map, snapmap_cap_snapshots_per_map,

@@ -354,8 +354,21 @@ static u64 snapmap_pin_next(struct snapmap *map, struct list_head **pos)
  * snapshot list are both newest first, so one merge of the two decides
  * every version: the cost is the chain's length plus the number of
  * snapshots newer than its oldest version, never their product.
+ *
+ * A write (@whole false) stops at the first version it keeps.  Below that
+ * version every other one was needed when it was last looked at, and only
+ * a snapshot that leaves the list can change that; closing one, or making
+ * it stale, queues a sweep (@whole true) that looks at them again.  So a
+ * write costs the versions it frees and the snapshots newer than its own,
+ * whatever number of snapshots pins the key's older versions.
+ *
+ * A snapshot still taking its V may need any of the versions: the trim
+ * waits for it on the map's snap_lock, under which it takes its V (a few
+ * instructions), rather than keep them all and leave a needless version
+ * below a needed one for no sweep to find.
  */
-static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
+static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node,
+			      bool whole)
 {
 	struct list_head *pos = &map->snapshots;
 	struct snapmap_val *head, *val, *older;
@@ -370,9 +383,12 @@ static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
 	link = &head->older;
 	val = rcu_dereference_protected(*link, lockdep_is_held(&node->lock));
 	v = val ? snapmap_pin_next(map, &pos) : 0;
-	/* A snapshot still taking its V may need any of them. */
-	if (v == SNAPMAP_VERSION_PENDING && pos != &map->snapshots)
-		return;
+	while (v == SNAPMAP_VERSION_PENDING && pos != &map->snapshots) {
+		spin_lock(&map->snap_lock);
+		spin_unlock(&map->snap_lock);
+		pos = &map->snapshots;
+		v = snapmap_pin_next(map, &pos);
+	}
 	for (; val; val = older) {
 		older = rcu_dereference_protected(val->older,
 						  lockdep_is_held(&node->lock));
@@ -382,6 +398,8 @@ static void snapmap_node_trim(struct snapmap *map, struct snapmap_node *node)
 			v = snapmap_pin_next(map, &pos);
 		snapmap_test_count(SNAPMAP_TEST_TRIM_STEPS, 1);
 		if (v > from) {
+			if (!whole)
+				return;
 			link = &val->older;
 		} else {
 			rcu_assign_pointer(*link, older);
@@ -652,7 +670,7 @@ again:
 	 * node's lock.
 	 */
 	atomic64_add(snapmap_val_charge(push->len), &map->bytes);
-	snapmap_node_trim(map, node);
+	snapmap_node_trim(map, node, false);
 	spin_unlock(&node->lock);
 	rcu_read_unlock();
 
@@ -1289,7 +1307,7 @@ void snapmap_sweep(struct snapmap *map)
 		       (node = snapmap_cursor_next(map, &cursor, node))) {
 			spin_lock(&node->lock);
 			if (!node->dead && rcu_access_pointer(node->head))
-				snapmap_node_trim(map, node);
+				snapmap_node_trim(map, node, true);
 			spin_unlock(&node->lock);
 			cursor.pos = node->pos;
 		}

@@ -17,9 +17,9 @@
  * What keeps the versions V needs: writers trim a chain only of versions no
  * snapshot in the map's list of pins needs (snapmap_node_trim()).  A
  * snapshot enters the list before it takes V, with V unknown, and while V
- * is unknown writers trim nothing.  A writer reads its version's stamp
- * (with acquire, pairing with the fully ordered atomic that stamped it)
- * before it reads the list, and the snapshot inserts itself before it
+ * is unknown writers wait for it before they trim.  A writer reads its
+ * version's stamp (with acquire, pairing with the fully ordered atomic
+ * that stamped it) before it reads the list, and the snapshot inserts itself before it
  * takes V (fully ordered too): so either the writer sees the snapshot in
  * the list, or V was taken after the writer's stamp, and then V needs the
  * new version, not the one trimmed.  docs/design.md spells this out in the
@@ -41,6 +41,7 @@
 #include <linux/workqueue.h>
 
 #include "core.h"
+#include "testhook.h"
 
 /* Nodes looked at per RCU read-side critical section of a walk. */
 #define SNAPMAP_WALK_BATCH 256
@@ -356,6 +357,7 @@ void snapmap_snapshot_start(struct snapmap_snapshot *snap)
 	 */
 	spin_lock(&map->snap_lock);
 	list_add_rcu(&snap->pin.link, &map->snapshots);
+	snapmap_test_pause(SNAPMAP_TEST_SNAPSHOT_PENDING);
 	version = atomic64_inc_return(&map->seq);
 	atomic64_set(&snap->pin.version, version);
 	spin_unlock(&map->snap_lock);

@@ -3,9 +3,10 @@
  * snapmap - test-only hooks, built only with SNAPMAP_TEST_HOOKS=y
  *
  * /sys/kernel/debug/snapmap/test/pause: writing "POINT TID" arms POINT
- * (before_stamp, sweep) for the task TID, or for any task if TID is 0;
- * the first task to reach it then spins there, with whatever locks it
- * holds, until "release" is written or SNAPMAP_TEST_PAUSE_MAX passes.
+ * (before_stamp, sweep, snapshot_pending) for the task TID, or for any
+ * task if TID is 0; the first task to reach it then spins there, with
+ * whatever locks it holds, until "release" is written or
+ * SNAPMAP_TEST_PAUSE_MAX passes.
  * Reading gives "POINT STATE" (idle, armed, paused).  Writing "release"
  * fails with ESRCH unless a task is paused.
  *
@@ -42,6 +43,7 @@ enum {
 static const char *const snapmap_test_points[SNAPMAP_TEST_NR_POINTS] = {
 	[SNAPMAP_TEST_BEFORE_STAMP] = "before_stamp",
 	[SNAPMAP_TEST_SWEEP] = "sweep",
+	[SNAPMAP_TEST_SNAPSHOT_PENDING] = "snapshot_pending",
 };
 
 static const char *const snapmap_test_counters[SNAPMAP_TEST_NR_COUNTERS] = {

@@ -24,11 +24,14 @@ struct dentry;
  *                             node's lock and not yet read its stamp
  * @SNAPMAP_TEST_SWEEP: a sweep has trimmed its first batch of nodes and
  *                      goes on with the rest
+ * @SNAPMAP_TEST_SNAPSHOT_PENDING: an ATOMIC snapshot is in the map's list
+ *                                 of pins and has not taken its V
  * @SNAPMAP_TEST_NR_POINTS: the number of points
  */
 enum snapmap_test_point {
 	SNAPMAP_TEST_BEFORE_STAMP,
 	SNAPMAP_TEST_SWEEP,
+	SNAPMAP_TEST_SNAPSHOT_PENDING,
 	SNAPMAP_TEST_NR_POINTS,
 };
 
