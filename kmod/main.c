@@ -139,12 +139,16 @@ module_param_named(max_snapshots_per_user, snapmap_cap_snapshots_per_user,
 MODULE_PARM_DESC(max_snapshots_per_user,
 		 "Most open snapshots one user may hold, of all maps (default 4096)");
 
+/*
+ * No .llseek: nonseekable_open() clears FMODE_LSEEK, so lseek() fails with
+ * ESPIPE before any .llseek would be called.  (Linux 6.12 removed
+ * no_llseek, which said the same here on older kernels.)
+ */
 static const struct file_operations snapmap_ctl_fops = {
 	.owner = THIS_MODULE,
 	.open = nonseekable_open,
 	.unlocked_ioctl = snapmap_ctl_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
-	.llseek = no_llseek,
 };
 
 static struct miscdevice snapmap_miscdev = {

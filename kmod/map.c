@@ -27,8 +27,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
-#include <asm/unaligned.h>
-
+#include "compat.h"
 #include "core.h"
 #include "testhook.h"
 
