@@ -13,7 +13,8 @@ DURATION ?= 600
 SEED ?=
 ITERATIONS ?=
 
-.PHONY: all modules userspace selftests check check-arm64 check-install demo bench \
+.PHONY: all modules userspace selftests check check-arm64 check-kernels \
+	check-install demo bench \
 	deps clean \
 	install install-module install-userspace \
 	uninstall uninstall-module uninstall-userspace fuzz stress
@@ -37,6 +38,9 @@ check:
 
 check-arm64:
 	scripts/check --arch arm64
+
+check-kernels:
+	scripts/check --kernels all
 
 check-install:
 	scripts/check-install
