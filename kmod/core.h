@@ -26,6 +26,8 @@
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
@@ -170,16 +172,19 @@ struct snapmap_shard {
  *        snap_lock, read under RCU
  * @version: the snapshot's V: it sees every version stamped below V;
  *           %SNAPMAP_VERSION_PENDING while the snapshot is being taken
+ * @stale: the snapshot was invalidated and left the list; written under
+ *         the map's snap_lock
  *
  * Writers read the list newest first, beside a chain that is newest first
  * too, so that trimming a chain walks each list at most once, and a write
- * looks only at the top of both (snapmap_node_trim()).  Only the newest
+ * looks only at the top of both (snapmap_chain_trim()).  Only the newest
  * pin can be pending: a snapshot enters the list and takes its V under
  * snap_lock.
  */
 struct snapmap_pin {
 	struct list_head link;
 	atomic64_t version;
+	bool stale;
 };
 
 /**
@@ -269,27 +274,41 @@ struct snapmap {
 	char name[SNAPMAP_NAME_LEN];
 };
 
+/*
+ * What a map allocates with, charged to the memory cgroup of the map's
+ * creator.  When that cgroup is full a write fails with ENOMEM:
+ * __GFP_NORETRY keeps the memory cgroup's OOM killer out of it.
+ *
+ * The one exception is a deletion's tombstone: it must not fail, or a map
+ * whose cgroup is full could never be emptied.  It is charged all the same:
+ * snapshots can pin any number of tombstones, up to the map's byte limit,
+ * and uncharged they would be kernel memory beyond the cgroup's reach.
+ * With __GFP_NORETRY and __GFP_NOFAIL together, a full cgroup neither
+ * fails the charge nor wakes its OOM killer: it forces the charge past
+ * the limit (try_charge_memcg()), by one small object, which stops the
+ * cgroup's next allocation.
+ */
+#define SNAPMAP_GFP (GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOWARN)
+#define SNAPMAP_GFP_TOMBSTONE \
+	(GFP_KERNEL_ACCOUNT | __GFP_NORETRY | __GFP_NOFAIL)
+
+static inline void *snapmap_alloc(struct snapmap *map, size_t size,
+				  gfp_t gfp)
+{
+	struct mem_cgroup *old = set_active_memcg(map->memcg);
+	void *p = kmalloc(size, gfp);
+
+	set_active_memcg(old);
+	return p;
+}
+
 /* map.c */
-int snapmap_table_init(struct snapmap *map);
-void snapmap_table_destroy(struct snapmap *map);
-u64 snapmap_val_version(struct snapmap *map, struct snapmap_val *val);
-struct snapmap_node *snapmap_cursor_next(struct snapmap *map,
-					 struct snapmap_cursor *cursor,
-					 struct snapmap_node *node);
-void snapmap_cursor_park(struct snapmap *map, struct snapmap_cursor *cursor);
-void snapmap_cursor_reset(struct snapmap *map, struct snapmap_cursor *cursor);
-void snapmap_sweep(struct snapmap *map);
 int snapmap_restore(struct snapmap *map, const void *key, u32 key_len,
 		    const void *value, u32 value_len, u64 version);
 
 /* registry.c */
 struct snapmap *snapmap_alloc_map(const struct snapmap_attr *attr);
 int snapmap_register(struct snapmap *map);
-
-/* snapshot.c */
-void snapmap_snapshots_init(struct snapmap *map);
-void snapmap_snapshots_exit(struct snapmap *map);
-void snapmap_snapshots_over_limit(struct snapmap *map);
 
 /* Module-wide caps, module parameters of main.c. */
 extern unsigned int snapmap_cap_key_len;

@@ -21,6 +21,8 @@
 #include <linux/string.h>
 
 #include "core.h"
+#include "reclaim.h"
+#include "table.h"
 
 static DEFINE_MUTEX(snapmap_registry_lock);
 static LIST_HEAD(snapmap_registry);
@@ -131,7 +133,7 @@ struct snapmap *snapmap_alloc_map(const struct snapmap_attr *attr)
 	map->gid = current_fsgid();
 	refcount_set(&map->ref, 1);
 	INIT_LIST_HEAD(&map->registry);
-	snapmap_snapshots_init(map);
+	snapmap_reclaim_init(map);
 	map->memcg = get_mem_cgroup_from_mm(current->mm);
 	err = snapmap_table_init(map);
 	if (err)
@@ -228,7 +230,7 @@ void snapmap_put(struct snapmap *map)
 	list_del_init(&map->registry);
 	mutex_unlock(&snapmap_registry_lock);
 
-	snapmap_snapshots_exit(map);
+	snapmap_reclaim_exit(map);
 	snapmap_table_destroy(map);
 	mem_cgroup_put(map->memcg);
 	kfree(map);

@@ -9,13 +9,13 @@
  *
  * Why that is an instant of the map: every version is stamped from the same
  * counter as V, after it was pushed on its chain and before anyone acted on
- * it (map.c).  A write stamped below V was complete, as far as any reader
+ * it (version.c).  A write stamped below V was complete, as far as any reader
  * can tell, when V was taken; a write stamped above V was not visible to
  * anyone then.  So the versions below V are exactly the map at the moment
  * the counter handed out V.
  *
  * What keeps the versions V needs: writers trim a chain only of versions no
- * snapshot in the map's list of pins needs (snapmap_node_trim()).  A
+ * snapshot in the map's list of pins needs (snapmap_chain_trim()).  A
  * snapshot enters the list before it takes V, with V unknown, and while V
  * is unknown writers wait for it before they trim.  A writer reads its
  * version's stamp (with acquire, pairing with the fully ordered atomic
@@ -25,9 +25,17 @@
  * new version, not the one trimmed.  docs/design.md spells this out in the
  * kernel memory model's terms.
  *
- * Reading walks the map's shard lists with a cursor (map.c), an order that
- * rhashtable resizes cannot disturb.  Nodes created after V hold only
+ * Reading walks the map's shard lists with a cursor (cursor.c), an order
+ * that rhashtable resizes cannot disturb.  Nodes created after V hold only
  * versions above V and yield nothing.
+ *
+ * A WEAK snapshot takes nothing from the map: its walk hands out each
+ * key's newest version when it gets there.  It walks the same shard lists,
+ * so it too meets every node at most once, and it skips the nodes made
+ * after the walk began: a key they hold was absent when the walk began, or
+ * held by a node the walk may already have handed out.  So a WEAK walk
+ * hands out each key at most once, and every key present throughout it
+ * exactly once, whatever resizes and deletions happen meanwhile.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -35,13 +43,15 @@
 #include <linux/cred.h>
 #include <linux/hashtable.h>
 #include <linux/mutex.h>
-#include <linux/rhashtable.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/workqueue.h>
 
 #include "core.h"
+#include "cursor.h"
+#include "reclaim.h"
 #include "testhook.h"
+#include "version.h"
 
 /* Nodes looked at per RCU read-side critical section of a walk. */
 #define SNAPMAP_WALK_BATCH 256
@@ -53,10 +63,12 @@
  *       started, until it goes stale); the link is empty before it starts
  * @uid: the user whose count of open snapshots it is in
  * @weak: a WEAK snapshot
- * @stale: invalidated; written under the map's snap_lock
  * @lock: serialises the walks of this snapshot
- * @cursor: where the ATOMIC walk stands; protected by @lock
- * @iter: the WEAK walk; protected by @lock
+ * @cursor: where the walk stands; protected by @lock
+ * @weak_end: WEAK only: the last position of each shard list when the walk
+ *            began, beyond which it skips nodes; protected by @lock
+ * @weak_begun: WEAK only: the walk has begun, and @weak_end is set;
+ *              protected by @lock
  * @counted: @entries and @bytes are known; protected by @lock
  * @entries: records in the snapshot
  * @bytes: bytes read(2) yields for all records
@@ -68,109 +80,16 @@ struct snapmap_snapshot {
 	struct snapmap_pin pin;
 	kuid_t uid;
 	bool weak;
-	bool stale;
 	struct mutex lock;		/* see the kernel-doc above */
 	struct snapmap_cursor cursor;
-	struct rhashtable_iter iter;
+	u64 *weak_end;
+	bool weak_begun;
 	bool counted;
 	u64 entries;
 	u64 bytes;
 	u64 taken;
 	struct rcu_head rcu;
 };
-
-/* Make the oldest ATOMIC snapshot stale; false if there is none. */
-static bool snapmap_invalidate_oldest(struct snapmap *map)
-{
-	struct snapmap_snapshot *snap;
-
-	spin_lock(&map->snap_lock);
-	snap = list_empty(&map->snapshots) ? NULL :
-	       list_last_entry(&map->snapshots, struct snapmap_snapshot,
-			       pin.link);
-	if (snap) {
-		WRITE_ONCE(snap->stale, true);
-		/*
-		 * Readers check @stale after reading a chain: once versions
-		 * only this snapshot needed can be trimmed, they must see it.
-		 */
-		smp_mb();
-		list_del_rcu(&snap->pin.link);
-	}
-	spin_unlock(&map->snap_lock);
-	return snap;
-}
-
-/*
- * Have the worker sweep the map; it checks the byte limit when done.  A
- * sweep already under way may have passed nodes whose versions only now
- * became free: queue_work() runs the worker once more after it, which a
- * test of @gc_flags alone would not.
- */
-static void snapmap_gc_kick(struct snapmap *map)
-{
-	set_bit(SNAPMAP_GC_PENDING, &map->gc_flags);
-	queue_work(system_unbound_wq, &map->gc_work);
-}
-
-/**
- * snapmap_snapshots_over_limit() - a write took the map over its byte limit
- * @map: the map
- *
- * Makes the oldest snapshot stale and has the versions it pinned freed in
- * the background; the writer does not wait for that.  While a sweep is
- * under way nothing more is made stale: the sweep may free enough, and it
- * looks at the limit again when it is done.
- *
- * Context: process context.
- */
-void snapmap_snapshots_over_limit(struct snapmap *map)
-{
-	if (list_empty(&map->snapshots) ||
-	    test_and_set_bit(SNAPMAP_GC_PENDING, &map->gc_flags))
-		return;
-	snapmap_invalidate_oldest(map);
-	queue_work(system_unbound_wq, &map->gc_work);
-}
-
-static void snapmap_gc_work(struct work_struct *work)
-{
-	struct snapmap *map = container_of(work, struct snapmap, gc_work);
-
-	for (;;) {
-		snapmap_sweep(map);
-		if (atomic64_read(&map->bytes) <= map->max_bytes ||
-		    !snapmap_invalidate_oldest(map))
-			break;
-	}
-	clear_bit(SNAPMAP_GC_PENDING, &map->gc_flags);
-	/* A write may have gone over the limit while the bit was set. */
-	smp_mb__after_atomic();
-	if (atomic64_read(&map->bytes) > map->max_bytes)
-		snapmap_snapshots_over_limit(map);
-}
-
-/**
- * snapmap_snapshots_init() - set up a new map's snapshot list
- * @map: the map
- */
-void snapmap_snapshots_init(struct snapmap *map)
-{
-	INIT_LIST_HEAD(&map->snapshots);
-	spin_lock_init(&map->snap_lock);
-	INIT_WORK(&map->gc_work, snapmap_gc_work);
-}
-
-/**
- * snapmap_snapshots_exit() - wait for a dying map's background work
- * @map: the map; no snapshot of it is open
- *
- * Context: process context; may sleep.
- */
-void snapmap_snapshots_exit(struct snapmap *map)
-{
-	cancel_work_sync(&map->gc_work);
-}
 
 /**
  * struct snapmap_user - how many snapshots one user has open
@@ -308,10 +227,17 @@ struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
 	if (err)
 		goto err_map;
 	/* A full memory cgroup gives ENOMEM, not its OOM killer. */
+	err = -ENOMEM;
 	snap = kzalloc(sizeof(*snap), SNAPMAP_GFP_BUF);
-	if (!snap) {
-		err = -ENOMEM;
+	if (!snap)
 		goto err_user;
+	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
+		snap->weak = true;
+		snap->weak_end = kcalloc(SNAPMAP_NR_SHARDS,
+					 sizeof(*snap->weak_end),
+					 SNAPMAP_GFP_BUF);
+		if (!snap->weak_end)
+			goto err_snap;
 	}
 	mutex_init(&snap->lock);
 	INIT_LIST_HEAD(&snap->pin.link);
@@ -319,12 +245,10 @@ struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
 	snap->map = map;
 	snap->uid = uid;
 	snapmap_get(map);
-	if (flags & SNAPMAP_SNAPSHOT_WEAK) {
-		snap->weak = true;
-		rhashtable_walk_enter(&map->ht, &snap->iter);
-	}
 	return snap;
 
+err_snap:
+	kfree(snap);
 err_user:
 	snapmap_user_uncharge(uid);
 err_map:
@@ -388,43 +312,57 @@ struct snapmap_snapshot *snapmap_snapshot_open(struct snapmap *map, u32 flags)
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_open);
 
-/* The version of @node's key that snapshot @v holds, or NULL. */
-static struct snapmap_val *snapmap_val_at(struct snapmap *map,
-					  struct snapmap_node *node, u64 v,
-					  u64 *version)
+/*
+ * The version of @node's key that the walk of @snap hands out, or NULL:
+ * for an ATOMIC snapshot the one its V sees, for a WEAK one the newest,
+ * unless the node was made after the walk began.
+ */
+static struct snapmap_val *snapmap_walk_val(struct snapmap_snapshot *snap,
+					    struct snapmap_node *node,
+					    u64 *version)
 {
 	struct snapmap_val *val;
 
-	for (val = rcu_dereference(node->head); val;
-	     val = rcu_dereference(val->older)) {
-		*version = snapmap_val_version(map, val);
-		if (*version < v)
-			return val->len == SNAPMAP_TOMBSTONE ? NULL : val;
-	}
-	return NULL;
+	if (!snap->weak)
+		return snapmap_val_at(snap->map, node,
+				      atomic64_read(&snap->pin.version),
+				      version);
+	if (node->pos > snap->weak_end[snap->cursor.shard])
+		return NULL;
+	val = rcu_dereference(node->head);
+	if (!val)
+		return NULL;
+	*version = snapmap_val_version(snap->map, val);
+	return val->len == SNAPMAP_TOMBSTONE ? NULL : val;
 }
 
-static int snapmap_atomic_next(struct snapmap_snapshot *snap,
-			       snapmap_record_fn fn, void *arg)
+/* Hand the records from where the walk of @snap stands to @fn. */
+static int snapmap_walk(struct snapmap_snapshot *snap, snapmap_record_fn fn,
+			void *arg)
 {
-	u64 v = atomic64_read(&snap->pin.version), version;
 	struct snapmap *map = snap->map;
 	struct snapmap_node *node;
 	struct snapmap_val *val;
 	unsigned int n;
+	u64 version;
 	int ret = 0;
 
+	/* A WEAK walk begins at its first read: it sees the map from there. */
+	if (snap->weak && !snap->weak_begun) {
+		snapmap_cursor_ends(map, snap->weak_end);
+		snap->weak_begun = true;
+	}
 	do {
 		node = NULL;
 		n = 0;
 		rcu_read_lock();
 		while (n++ < SNAPMAP_WALK_BATCH &&
 		       (node = snapmap_cursor_next(map, &snap->cursor, node))) {
-			val = snapmap_val_at(map, node, v, &version);
+			val = snapmap_walk_val(snap, node, &version);
 			if (val) {
 				/* Pairs with snapmap_invalidate_oldest(). */
 				smp_rmb();
-				if (READ_ONCE(snap->stale)) {
+				if (READ_ONCE(snap->pin.stale)) {
 					ret = -ESTALE;
 					break;
 				}
@@ -448,44 +386,7 @@ static int snapmap_atomic_next(struct snapmap_snapshot *snap,
 	 * it is still valid.
 	 */
 	smp_rmb();
-	return READ_ONCE(snap->stale) ? -ESTALE : 0;
-}
-
-static int snapmap_weak_next(struct snapmap_snapshot *snap,
-			     snapmap_record_fn fn, void *arg)
-{
-	struct snapmap *map = snap->map;
-	struct snapmap_node *node;
-	struct snapmap_val *val;
-	unsigned int n;
-	u64 version;
-	int ret = 0;
-
-	do {
-		n = 0;
-		rhashtable_walk_start(&snap->iter);
-		while (n++ < SNAPMAP_WALK_BATCH &&
-		       (node = rhashtable_walk_peek(&snap->iter))) {
-			if (IS_ERR(node))
-				continue;	/* -EAGAIN: resized, rewound */
-			val = rcu_dereference(node->head);
-			if (val) {
-				version = snapmap_val_version(map, val);
-				if (val->len != SNAPMAP_TOMBSTONE)
-					ret = fn(node->key, node->key_len,
-						 val->data, val->len, version,
-						 arg);
-				if (ret)
-					break;
-			}
-			rhashtable_walk_next(&snap->iter);
-		}
-		rhashtable_walk_stop(&snap->iter);
-		if (ret)
-			return ret;
-		cond_resched();
-	} while (node);
-	return 0;
+	return READ_ONCE(snap->pin.stale) ? -ESTALE : 0;
 }
 
 /* A record callback, and how many records it took. */
@@ -516,12 +417,9 @@ static int __snapmap_snapshot_next(struct snapmap_snapshot *snap,
 	int ret;
 
 	lockdep_assert_held(&snap->lock);
-	if (READ_ONCE(snap->stale))
+	if (READ_ONCE(snap->pin.stale))
 		return -ESTALE;
-	if (snap->weak)
-		ret = snapmap_weak_next(snap, snapmap_take_record, &take);
-	else
-		ret = snapmap_atomic_next(snap, snapmap_take_record, &take);
+	ret = snapmap_walk(snap, snapmap_take_record, &take);
 	snap->taken += take.taken;
 	return ret;
 }
@@ -630,17 +528,18 @@ ssize_t snapmap_snapshot_read(struct snapmap_snapshot *snap, void *buf,
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_read);
 
-/* snapmap_snapshot_rewind(), with @snap->lock held. */
+/*
+ * Move the walk of @snap back to its first record, with @snap->lock held.
+ * A WEAK walk keeps the ends it began with: snapmap_snapshot_rewind()
+ * begins a new one.
+ */
 static void __snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
 {
 	lockdep_assert_held(&snap->lock);
+	snapmap_cursor_reset(snap->map, &snap->cursor);
 	if (snap->weak) {
-		rhashtable_walk_exit(&snap->iter);
-		rhashtable_walk_enter(&snap->map->ht, &snap->iter);
 		snap->entries = 0;
 		snap->bytes = 0;
-	} else {
-		snapmap_cursor_reset(snap->map, &snap->cursor);
 	}
 	snap->taken = 0;
 }
@@ -655,6 +554,7 @@ void snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
 {
 	mutex_lock(&snap->lock);
 	__snapmap_snapshot_rewind(snap);
+	snap->weak_begun = false;
 	mutex_unlock(&snap->lock);
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_rewind);
@@ -745,7 +645,7 @@ static int snapmap_snapshot_count(struct snapmap_snapshot *snap)
 	snap->cursor = (struct snapmap_cursor){};
 	snap->entries = 0;
 	snap->bytes = 0;
-	ret = snapmap_atomic_next(snap, snapmap_count_record, snap);
+	ret = snapmap_walk(snap, snapmap_count_record, snap);
 	snapmap_cursor_reset(snap->map, &snap->cursor);
 	snap->cursor = saved;
 	snap->counted = !ret;
@@ -770,7 +670,7 @@ int snapmap_snapshot_get_info(struct snapmap_snapshot *snap,
 	int ret = 0;
 
 	mutex_lock(&snap->lock);
-	if (READ_ONCE(snap->stale))
+	if (READ_ONCE(snap->pin.stale))
 		ret = -ESTALE;
 	else if (!snap->weak && !snap->counted)
 		ret = snapmap_snapshot_count(snap);
@@ -822,21 +722,19 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap)
 {
 	struct snapmap *map = snap->map;
 
-	if (snap->weak)
-		rhashtable_walk_exit(&snap->iter);
 	spin_lock(&map->snap_lock);
 	/* Not in the list if WEAK, stale, or never started. */
-	if (!snap->stale && !list_empty(&snap->pin.link))
+	if (!snap->pin.stale && !list_empty(&snap->pin.link))
 		list_del_rcu(&snap->pin.link);
 	map->nr_snapshots--;
 	spin_unlock(&map->snap_lock);
 	snapmap_user_uncharge(snap->uid);
-	if (!snap->weak) {
-		snapmap_cursor_reset(map, &snap->cursor);
-		/* Free what only this snapshot pinned. */
-		if (atomic64_read(&map->bytes) != atomic64_read(&map->live))
-			snapmap_gc_kick(map);
-	}
+	snapmap_cursor_reset(map, &snap->cursor);
+	kfree(snap->weak_end);
+	/* Free what only this snapshot pinned. */
+	if (!snap->weak &&
+	    atomic64_read(&map->bytes) != atomic64_read(&map->live))
+		snapmap_reclaim_kick(map);
 	mutex_destroy(&snap->lock);
 	/* Writers may still be reading its version in the list. */
 	kfree_rcu(snap, rcu);

@@ -1691,6 +1691,112 @@ TEST_F(snap, weak_quiet)
 	EXPECT_EQ(0, close(wfd));
 }
 
+/*
+ * Keys of weak_walk_across_resizes: KEPT never change during the walk;
+ * MOVED are deleted and put again (each on a new node) while it runs;
+ * GROWN come and go in numbers that make the table grow and shrink.
+ */
+#define WEAK_KEPT 2000
+#define WEAK_MOVED 2000
+#define WEAK_GROWN 30000
+
+/* Count the records of @n bytes at @buf by their key, an index in @seen. */
+static void weak_count(struct __test_metadata *_metadata, const void *buf,
+		       size_t n, unsigned int *seen)
+{
+	const unsigned char *p = buf;
+	struct sm_record rec;
+	size_t off, size;
+	__u32 k;
+
+	for (off = 0; off < n; off += size) {
+		size = sm_record_parse(p + off, n - off, &rec);
+		ASSERT_NE(0, size);
+		ASSERT_EQ(sizeof(k), rec.key_len);
+		memcpy(&k, rec.key, sizeof(k));
+		ASSERT_GT(WEAK_KEPT + WEAK_MOVED + WEAK_GROWN, k);
+		seen[k]++;
+	}
+}
+
+/* PUT (or DEL) the keys @from to @to - 1, an 8-byte value each. */
+static void weak_write(struct __test_metadata *_metadata, int fd, __u32 from,
+		       __u32 to, bool del)
+{
+	__u64 value = 7, v;
+	__u32 k;
+
+	for (k = from; k < to; k++) {
+		if (del) {
+			ASSERT_EQ(0, sm_del(fd, 0, &k, sizeof(k), 0, &v));
+		} else {
+			ASSERT_EQ(0, sm_put(fd, 0, &k, sizeof(k), &value,
+					    sizeof(value), 0, &v));
+		}
+	}
+}
+
+/*
+ * A WEAK walk hands out each key at most once, and every key present
+ * throughout it exactly once, while the rhashtable grows and shrinks
+ * under it and keys move to new nodes: what Go's sync.Map.Range promises.
+ * A walk of the rhashtable itself starts over after a resize and hands
+ * out keys again.
+ */
+TEST(weak_walk_across_resizes)
+{
+	const __u32 all = WEAK_KEPT + WEAK_MOVED + WEAK_GROWN;
+	unsigned int *seen = calloc(all, sizeof(*seen)), wrong = 0;
+	unsigned char buf[4096];
+	int ctl, fd, wfd, i;
+	ssize_t n;
+	__u32 k;
+
+	ASSERT_TRUE(seen != NULL);
+	ctl = snapmap_open_ctl();
+	ASSERT_LE(0, ctl);
+	fd = sm_create_default(ctl);
+	ASSERT_LE(0, fd);
+	weak_write(_metadata, fd, 0, WEAK_KEPT + WEAK_MOVED, false);
+
+	wfd = sm_snapshot(fd, SNAPMAP_SNAPSHOT_WEAK, NULL);
+	ASSERT_LE(0, wfd);
+	/* A part of the walk before the table changes. */
+	n = read(wfd, buf, sizeof(buf));
+	ASSERT_LT(0, n);
+	weak_count(_metadata, buf, n, seen);
+
+	/* Grow the table, move every MOVED key, then shrink it again. */
+	for (i = 0; i < 2; i++) {
+		weak_write(_metadata, fd, WEAK_KEPT + WEAK_MOVED, all, false);
+		weak_write(_metadata, fd, WEAK_KEPT, WEAK_KEPT + WEAK_MOVED,
+			   true);
+		weak_write(_metadata, fd, WEAK_KEPT, WEAK_KEPT + WEAK_MOVED,
+			   false);
+		weak_write(_metadata, fd, WEAK_KEPT + WEAK_MOVED, all, true);
+		n = read(wfd, buf, sizeof(buf));
+		ASSERT_LT(0, n);
+		weak_count(_metadata, buf, n, seen);
+	}
+	while ((n = read(wfd, buf, sizeof(buf))) > 0)
+		weak_count(_metadata, buf, n, seen);
+	ASSERT_EQ(0, n);
+
+	for (k = 0; k < all; k++) {
+		if (seen[k] > 1 || (k < WEAK_KEPT && !seen[k])) {
+			if (!wrong)
+				TH_LOG("key %u handed out %u times", k,
+				       seen[k]);
+			wrong++;
+		}
+	}
+	EXPECT_EQ(0, wrong);
+	EXPECT_EQ(0, close(wfd));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, close(ctl));
+	free(seen);
+}
+
 /* Snapshots of a read-only map fd. */
 TEST_F(snap, read_only_map)
 {

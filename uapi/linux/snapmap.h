@@ -611,9 +611,10 @@ struct snapmap_info {
  *
  * A WEAK snapshot (%SNAPMAP_SNAPSHOT_WEAK) is a walk of the live map as
  * reads go on: each record is a value its key held at some moment of the
- * walk, but the whole is no state the map was ever in, and a key may even
- * appear twice if the map's table was resized during the walk.  It pins
- * nothing and never goes stale.
+ * walk, but the whole is no state the map was ever in.  A walk (from the
+ * first read, or from a rewind with lseek()) yields each key at most once,
+ * and every key present throughout it exactly once; keys written during
+ * it may or may not appear.  It pins nothing and never goes stale.
  */
 
 /**
