@@ -276,7 +276,19 @@ out_key:
 	return err;
 }
 
-/* Insert or replace a key, as its flags say. */
+/* snapmap_update_fill()'s callback: the value from the caller's buffer. */
+static int snapmap_fill_from_user(void *arg, void *data, u32 len)
+{
+	const struct snapmap_batch_op *op = arg;
+
+	return copy_from_user(data, u64_to_user_ptr(op->value), len) ?
+	       -EFAULT : 0;
+}
+
+/*
+ * Insert or replace a key, as its flags say.  A value too long for the
+ * stack is copied from the caller straight into its new version.
+ */
 static int snapmap_op_put(struct snapmap *map, bool writable,
 			  struct snapmap_batch_op *op,
 			  struct snapmap_ucmd *ucmd, unsigned int ksize)
@@ -299,6 +311,14 @@ static int snapmap_op_put(struct snapmap *map, bool writable,
 			      sizeof(key_stack));
 	if (IS_ERR(key))
 		return PTR_ERR(key);
+	if (op->value_len > sizeof(value_stack)) {
+		err = snapmap_probe_answer(ucmd, ksize) ?:
+		      snapmap_update_fill(map, key, op->key_len, op->value_len,
+					  snapmap_fill_from_user, op,
+					  op->flags, op->version,
+					  &op->out_version);
+		goto out_key;
+	}
 	value = snapmap_copy_in(op->value, op->value_len, value_stack,
 				sizeof(value_stack));
 	if (IS_ERR(value)) {

@@ -84,17 +84,18 @@ static int snapmap_write_allowed(struct snapmap_val *cur, bool del,
  * %SNAPMAP_VERSION_PENDING.
  *
  * A new key's first version is the one inside its new node; any other is
- * allocated on its own.  Both allocations happen outside RCU, before the
- * node is inserted, so that a node this call inserts is never left empty
- * for want of memory.
+ * allocated on its own, or is @val if the caller built it (then @value is
+ * its data; consumed either way).  The allocations happen outside RCU,
+ * before the node is inserted, so that a node this call inserts is never
+ * left empty for want of memory.
  */
 static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
 			 const void *value, u32 len, u32 flags, u64 expected,
-			 u64 stamp, u64 *version)
+			 u64 stamp, u64 *version, struct snapmap_val *val)
 {
 	bool del = len == SNAPMAP_TOMBSTONE;
 	struct snapmap_node *node, *new = NULL;
-	struct snapmap_val *cur, *val = NULL, *push;
+	struct snapmap_val *cur, *push;
 	bool was_present;
 	s64 delta;
 	int err;
@@ -393,6 +394,16 @@ static int snapmap_check_value(struct snapmap *map, u32 key_len,
 	return value_len > map->max_value_len ? -EMSGSIZE : 0;
 }
 
+/* Check a PUT's flags, and its key's and value's lengths. */
+static int snapmap_check_put(struct snapmap *map, u32 key_len, u32 value_len,
+			     u32 flags)
+{
+	if (flags & ~(SNAPMAP_PUT_NOEXIST | SNAPMAP_PUT_EXIST |
+		      SNAPMAP_PUT_IF_VERSION) || hweight32(flags) > 1)
+		return -EINVAL;
+	return snapmap_check_value(map, key_len, value_len);
+}
+
 /**
  * snapmap_update() - insert or replace a key
  * @map: the map
@@ -422,17 +433,60 @@ int snapmap_update(struct snapmap *map, const void *key, u32 key_len,
 	struct snapmap_key k = { .data = key, .len = key_len };
 	int err;
 
-	if (flags & ~(SNAPMAP_PUT_NOEXIST | SNAPMAP_PUT_EXIST |
-		      SNAPMAP_PUT_IF_VERSION) || hweight32(flags) > 1)
-		return -EINVAL;
-	err = snapmap_check_value(map, key_len, value_len);
+	err = snapmap_check_put(map, key_len, value_len, flags);
 	if (err)
 		return err;
 	return snapmap_write(map, &k, value, value_len, flags,
 			     expected_version, SNAPMAP_VERSION_PENDING,
-			     version);
+			     version, NULL);
 }
 EXPORT_SYMBOL_GPL(snapmap_update);
+
+/**
+ * snapmap_update_fill() - snapmap_update() of a value written in place
+ * @map: the map
+ * @key: the key
+ * @key_len: its length, 1 to the map's key length limit
+ * @value_len: the value's length, 0 to the map's value length limit
+ * @fill: writes the value's @value_len bytes at @data, or fails
+ * @arg: passed to @fill
+ * @flags: ``SNAPMAP_PUT_*``, at most one
+ * @expected_version: as snapmap_update()'s
+ * @version: set to the new entry's version
+ *
+ * For a caller whose value is not in kernel memory yet (a user's buffer):
+ * the version is allocated first and @fill copies the value straight into
+ * it, rather than into a buffer the write then copies again.  @fill runs
+ * before the map is looked at, outside RCU and any lock, and may sleep;
+ * if it fails, nothing changed.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: as snapmap_update(), or what @fill returned.
+ */
+int snapmap_update_fill(struct snapmap *map, const void *key, u32 key_len,
+			u32 value_len, snapmap_fill_fn fill, void *arg,
+			u32 flags, u64 expected_version, u64 *version)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap_val *val;
+	int err;
+
+	err = snapmap_check_put(map, key_len, value_len, flags);
+	if (err)
+		return err;
+	val = snapmap_val_alloc(map, NULL, value_len);
+	if (!val)
+		return -ENOMEM;
+	err = fill(arg, val->data, value_len);
+	if (err) {
+		snapmap_val_discard(val);
+		return err;
+	}
+	return snapmap_write(map, &k, val->data, value_len, flags,
+			     expected_version, SNAPMAP_VERSION_PENDING,
+			     version, val);
+}
 
 /**
  * snapmap_cas() - replace a key's value if its version is the one given
@@ -485,7 +539,7 @@ int snapmap_restore(struct snapmap *map, const void *key, u32 key_len,
 	if (err)
 		return err;
 	return snapmap_write(map, &k, value, value_len, SNAPMAP_PUT_NOEXIST, 0,
-			     version, &ignored);
+			     version, &ignored, NULL);
 }
 
 /**
@@ -519,7 +573,8 @@ int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
 	if (err)
 		return err;
 	return snapmap_write(map, &k, NULL, SNAPMAP_TOMBSTONE, flags,
-			     expected_version, SNAPMAP_VERSION_PENDING, version);
+			     expected_version, SNAPMAP_VERSION_PENDING, version,
+			     NULL);
 }
 EXPORT_SYMBOL_GPL(snapmap_delete);
 

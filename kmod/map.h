@@ -23,6 +23,22 @@
 
 struct seq_file;
 
+/**
+ * typedef snapmap_fill_fn - callback of snapmap_update_fill()
+ * @arg: the argument given to snapmap_update_fill()
+ * @data: where the value goes
+ * @len: its length
+ *
+ * Context: process context, outside RCU and locks; may sleep.
+ *
+ * Return: 0 once @len bytes are at @data, or a negative errno.
+ */
+typedef int (*snapmap_fill_fn)(void *arg, void *data, u32 len);
+
+int snapmap_update_fill(struct snapmap *map, const void *key, u32 key_len,
+			u32 value_len, snapmap_fill_fn fill, void *arg,
+			u32 flags, u64 expected_version, u64 *version);
+
 u32 snapmap_max_key_len(const struct snapmap *map);
 u32 snapmap_max_value_len(const struct snapmap *map);
 int snapmap_lookup_again(struct snapmap *map, const void *key, u32 key_len,

@@ -25,7 +25,7 @@
 /**
  * snapmap_val_init() - set up a version, not yet published
  * @val: the version's memory
- * @value: the value
+ * @value: the value, or NULL for the caller to fill @val's data in
  * @len: its length, or %SNAPMAP_TOMBSTONE for a deletion
  */
 void snapmap_val_init(struct snapmap_val *val, const void *value, u32 len)
@@ -33,14 +33,14 @@ void snapmap_val_init(struct snapmap_val *val, const void *value, u32 len)
 	RCU_INIT_POINTER(val->older, NULL);
 	atomic64_set(&val->version, SNAPMAP_VERSION_PENDING);
 	val->len = len;
-	if (len != SNAPMAP_TOMBSTONE)
+	if (value && len != SNAPMAP_TOMBSTONE)
 		memcpy(val->data, value, len);
 }
 
 /**
  * snapmap_val_alloc() - a version allocated on its own
  * @map: the map it is for, whose memory cgroup is charged
- * @value: the value
+ * @value: the value, or NULL for the caller to fill the version's data in
  * @len: its length, or %SNAPMAP_TOMBSTONE for a deletion
  *
  * The version lives in a &struct snapmap_val_box and is not yet published.

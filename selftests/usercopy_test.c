@@ -183,35 +183,40 @@ static int get_value(struct ctx *c, const struct slot *s, enum where w)
 	return get_call(c, w, 2, s->size);
 }
 
-static int put_call(struct ctx *c, enum where w, int which)
+/*
+ * A PUT of a new key; @which says which pointer is bad: the argument (0),
+ * the key (1) or the value (2), of @len bytes.  A value longer than the
+ * module's stack buffer is copied straight into its new version.
+ */
+static int put_call(struct ctx *c, enum where w, int which, __u32 len)
 {
-	static const char value[100] = "a new value";
+	static const char value[VAL_MAX] = "a new value";
 	struct snapmap_put arg = {
-		.size = sizeof(arg), .key_len = 7, .value_len = sizeof(value),
+		.size = sizeof(arg), .key_len = 7, .value_len = len,
 		.key = SM_PTR("new-key"), .value = SM_PTR(value),
 	};
 
 	if (which == 1)
 		arg.key = place(c, w, "new-key", 7);
 	if (which == 2)
-		arg.value = place(c, w, value, sizeof(value));
+		arg.value = place(c, w, value, len);
 	return ioctl_at(c, which ? W_KINDS : w, SNAPMAP_IOC_PUT, &arg,
 			sizeof(arg));
 }
 
 static int put_arg(struct ctx *c, const struct slot *s, enum where w)
 {
-	return put_call(c, w, 0);
+	return put_call(c, w, 0, 100);
 }
 
 static int put_key(struct ctx *c, const struct slot *s, enum where w)
 {
-	return put_call(c, w, 1);
+	return put_call(c, w, 1, 100);
 }
 
 static int put_value(struct ctx *c, const struct slot *s, enum where w)
 {
-	return put_call(c, w, 2);
+	return put_call(c, w, 2, s->size);
 }
 
 static int del_call(struct ctx *c, enum where w, int which)
@@ -244,7 +249,7 @@ static int del_key(struct ctx *c, const struct slot *s, enum where w)
  */
 static int batch_call(struct ctx *c, enum where w, int which, size_t size)
 {
-	static const char value[100] = "batch value";
+	static const char value[VAL_MAX] = "batch value";
 	struct snapmap_batch arg = {
 		.size = sizeof(arg), .flags = SNAPMAP_BATCH_STOP_ON_ERROR,
 		.count = 2, .op_size = sizeof(c->ops[0]),
@@ -260,8 +265,8 @@ static int batch_call(struct ctx *c, enum where w, int which, size_t size)
 	};
 	o[1] = (struct snapmap_batch_op){
 		.opcode = SNAPMAP_BATCH_PUT, .key_len = 7,
-		.value_len = sizeof(value), .key = SM_PTR("new-key"),
-		.value = SM_PTR(value),
+		.value_len = which == 3 ? size : 100,
+		.key = SM_PTR("new-key"), .value = SM_PTR(value),
 	};
 	if (which == 2)
 		o[1].key = place(c, w, "new-key", size);
@@ -371,12 +376,19 @@ SLOT(get_value, 3000, .written = true);
 SLOT(put_arg, sizeof(struct snapmap_put), .written = true);
 SLOT(put_key, 7);
 SLOT(put_value, 100);
+FIXTURE_VARIANT_ADD(uc, put_value_long) {
+	.slot = { .name = "put_value_long", .call = put_value, .size = 3000 },
+};
 SLOT(del_arg, sizeof(struct snapmap_del), .written = true);
 SLOT(del_key, 5);
 SLOT(batch_arg, sizeof(struct snapmap_batch), .written = true);
 SLOT(batch_ops, 2 * sizeof(struct snapmap_batch_op), .written = true);
 SLOT(batch_put_key, 7, .batch_op = true);
 SLOT(batch_put_value, 100, .batch_op = true);
+FIXTURE_VARIANT_ADD(uc, batch_put_value_long) {
+	.slot = { .name = "batch_put_value_long", .call = batch_put_value,
+		  .size = 3000, .batch_op = true },
+};
 SLOT(batch_get_value, 3000, .written = true, .batch_op = true);
 SLOT(clear_arg, sizeof(struct snapmap_clear), .written = true);
 SLOT(info_arg, sizeof(struct snapmap_info), .written = true);
