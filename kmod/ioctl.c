@@ -216,12 +216,42 @@ static int snapmap_check_lens(struct snapmap *map, u32 key_len, u32 value_len)
  */
 
 /*
+ * snapmap_lookup_rcu()'s callback for a GET: the value straight to the
+ * caller's buffer, with page faults disabled, since this runs under RCU.
+ * -EAGAIN if the buffer could not be written without a fault, or is no
+ * user memory: the slow path then says which.
+ */
+static int snapmap_get_direct(const void *value, u32 value_len, u64 version,
+			      void *arg)
+{
+	struct snapmap_batch_op *op = arg;
+	void __user *dest = u64_to_user_ptr(op->value);
+	unsigned long left;
+
+	op->out_value_len = value_len;
+	op->out_version = version;
+	if (value_len > op->value_len)
+		return -ERANGE;
+	/* The inatomic copy checks nothing: copy_to_user() does. */
+	if (!access_ok(dest, value_len))
+		return -EAGAIN;
+	pagefault_disable();
+	left = __copy_to_user_inatomic(dest, value, value_len);
+	pagefault_enable();
+	return left ? -EAGAIN : 0;
+}
+
+/*
  * Look a key up and copy its value to the caller's buffer.  On -ERANGE
  * @op->out_value_len and @op->out_version are set all the same.
  *
- * The value is copied out of RCU into a buffer on the stack, or, when it
- * is longer, into one allocated for its own length once that is known:
- * the size of the caller's buffer never decides how much is allocated.
+ * The value is copied from the map straight to the caller, under RCU with
+ * page faults disabled: one copy, whatever its length.  Only if the
+ * caller's buffer is not mapped in yet (or is bad) is it copied out of
+ * RCU into a buffer on the stack, or, when it is longer, into one
+ * allocated for its own length once that is known, and from there to the
+ * caller, where a fault can be served (or reported: EFAULT).  The size of
+ * the caller's buffer never decides how much is allocated.
  *
  * A single GET (@ucmd set) checks that its answer can be written back
  * before the lookup, as the commands that change the map do, so that a
@@ -233,9 +263,8 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
 			  struct snapmap_ucmd *ucmd, unsigned int ksize)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
-	u32 size = min3(op->value_len, snapmap_max_value_len(map),
-			(u32)sizeof(value_stack));
 	void *key, *value = value_stack;
+	u32 size;
 	int err;
 
 	if (op->flags || op->version)
@@ -249,8 +278,16 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
 		return PTR_ERR(key);
 
 	err = snapmap_probe_answer(ucmd, ksize) ?:
-	      snapmap_lookup(map, key, op->key_len, value, size,
-			     &op->out_value_len, &op->out_version);
+	      snapmap_lookup_rcu(map, key, op->key_len, snapmap_get_direct,
+				 op);
+	if (err != -EAGAIN)
+		goto out_key;
+
+	/* The same GET, through a buffer. */
+	size = min3(op->value_len, snapmap_max_value_len(map),
+		    (u32)sizeof(value_stack));
+	err = snapmap_lookup_again(map, key, op->key_len, value, size,
+				   &op->out_value_len, &op->out_version);
 	/* Longer than the stack's, and the caller has room: allocate. */
 	while (err == -ERANGE && op->out_value_len > size &&
 	       op->out_value_len <= op->value_len) {
@@ -261,7 +298,7 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
 			err = -ENOMEM;
 			goto out_key;
 		}
-		/* The same GET: the value may have grown meanwhile. */
+		/* The value may have grown meanwhile. */
 		err = snapmap_lookup_again(map, key, op->key_len, value, size,
 					   &op->out_value_len,
 					   &op->out_version);

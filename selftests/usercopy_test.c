@@ -530,6 +530,71 @@ TEST_F(uc, efault)
 }
 
 /*
+ * A GET copies the value straight from the map to the caller with page
+ * faults disabled; into a buffer whose pages are not there yet it must
+ * fall back to a copy that can fault them in.  Values short and long,
+ * alone and in a batch, into fresh anonymous pages never touched before.
+ */
+TEST(get_into_pages_not_yet_there)
+{
+	static const __u32 lens[] = { 1, 64, 65, 3000, VAL_MAX };
+	const size_t span = 2 * VAL_MAX;
+	unsigned char value[VAL_MAX];
+	struct snapmap_batch_op op;
+	unsigned int i, j;
+	__u32 len, done;
+	__u64 v, got_v;
+	int ctl, fd;
+	char *buf;
+
+	ctl = snapmap_open_ctl();
+	ASSERT_LE(0, ctl);
+	fd = sm_create(ctl, KEY_MAX, VAL_MAX, 0, 0, 0, NULL);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < sizeof(value); i++)
+		value[i] = i * 7 + 3;
+
+	for (i = 0; i < ARRAY_SIZE(lens); i++) {
+		ASSERT_EQ(0, sm_put(fd, 0, "k", 1, value, lens[i], 0, &v));
+		for (j = 0; j < 2; j++) {
+			buf = mmap(NULL, span, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+			ASSERT_TRUE(buf != MAP_FAILED);
+			/* The value ends in the second page. */
+			buf += span - lens[i] - 1;
+			len = 0;
+			got_v = 0;
+			if (!j) {
+				ASSERT_EQ(0, sm_get(fd, "k", 1, buf, lens[i],
+						    &len, &got_v));
+			} else {
+				op = (struct snapmap_batch_op){
+					.opcode = SNAPMAP_BATCH_GET,
+					.key_len = 1, .value_len = lens[i],
+					.key = SM_PTR("k"),
+					.value = SM_PTR(buf),
+				};
+				ASSERT_EQ(0, sm_batch(fd, 0, &op, 1, &done));
+				ASSERT_EQ(1, done);
+				ASSERT_EQ(0, op.out_result);
+				len = op.out_value_len;
+				got_v = op.out_version;
+			}
+			EXPECT_EQ(lens[i], len);
+			EXPECT_EQ(v, got_v);
+			EXPECT_EQ(0, memcmp(value, buf, lens[i])) {
+				TH_LOG("%u bytes, %s", lens[i],
+				       j ? "batch" : "GET");
+			}
+			buf -= span - lens[i] - 1;
+			ASSERT_EQ(0, munmap(buf, span));
+		}
+	}
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, close(ctl));
+}
+
+/*
  * A named CLONE whose argument cannot be written back: EFAULT before
  * anything else, whether the name is free or taken.  No clone is made or
  * registered under the name, and the source's version does not move.
