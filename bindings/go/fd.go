@@ -24,6 +24,9 @@ func newFD(n int, name string) fd {
 	return fd{f: f, rc: rc}
 }
 
+// The calls below fail with ErrClosed once the descriptor is closed:
+// RawConn.Control's own error says only that.
+
 // ioctl issues req with arg on the descriptor.
 func (d fd) ioctl(req uintptr, arg unsafe.Pointer) error {
 	_, err := d.ioctlFD(req, arg)
@@ -41,7 +44,7 @@ func (d fd) ioctlFD(req uintptr, arg unsafe.Pointer) (int, error) {
 		r, ierr = ioctl(int(n), req, arg)
 	})
 	if err != nil {
-		return -1, err
+		return -1, ErrClosed
 	}
 	return r, ierr
 }
@@ -61,7 +64,7 @@ func (d fd) read(b []byte) (int, error) {
 		}
 	})
 	if err != nil {
-		return 0, err
+		return 0, ErrClosed
 	}
 	if rerr != nil {
 		return 0, rerr
@@ -76,7 +79,7 @@ func (d fd) rewind() error {
 		_, serr = syscall.Seek(int(fd), 0, 0)
 	})
 	if err != nil {
-		return err
+		return ErrClosed
 	}
 	return serr
 }
