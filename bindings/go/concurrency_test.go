@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -16,7 +17,8 @@ import (
 // Many goroutines on one Map: a counter every one of them increments with
 // compare-and-swap, retrying on ECANCELED, must count every increment;
 // each goroutine's own keys read back what it wrote; and snapshots taken
-// meanwhile see the counter only go up, at versions that only go up.
+// meanwhile, one at least between a goroutine's increments, see the
+// counter only go up, at versions that only go up.
 func TestManyGoroutines(t *testing.T) {
 	const (
 		workers    = 32
@@ -30,11 +32,15 @@ func TestManyGoroutines(t *testing.T) {
 	}
 
 	var (
-		wg       sync.WaitGroup
-		retries  atomic.Uint64
-		running  atomic.Int32
-		errs     = make(chan error, workers+1)
-		snapshot sync.WaitGroup
+		wg      sync.WaitGroup
+		retries atomic.Uint64
+		snaps   atomic.Int64
+		// snapsOver: the snapshots stopped (on an error, or at the
+		// end), and the goroutines go on without them.
+		snapsOver atomic.Bool
+		running   atomic.Int32
+		errs      = make(chan error, workers+1)
+		snapshot  sync.WaitGroup
 	)
 	running.Store(workers)
 	for w := 0; w < workers; w++ {
@@ -43,6 +49,11 @@ func TestManyGoroutines(t *testing.T) {
 			defer wg.Done()
 			defer running.Add(-1)
 			for i := 0; i < increments; i++ {
+				// Snapshots interleave with the increments: the
+				// i-th waits for the i-th snapshot.
+				for snaps.Load() < int64(i) && !snapsOver.Load() {
+					runtime.Gosched()
+				}
 				for {
 					val, ver, err := m.Get(counter)
 					if err != nil {
@@ -74,10 +85,10 @@ func TestManyGoroutines(t *testing.T) {
 		}(w)
 	}
 
-	snaps := 0
 	snapshot.Add(1)
 	go func() {
 		defer snapshot.Done()
+		defer snapsOver.Store(true)
 		last, lastVersion := -1, uint64(0)
 		for running.Load() > 0 {
 			s, err := m.Snapshot(0)
@@ -104,7 +115,7 @@ func TestManyGoroutines(t *testing.T) {
 				return
 			}
 			last, lastVersion = n, version
-			snaps++
+			snaps.Add(1)
 		}
 	}()
 	wg.Wait()
@@ -126,5 +137,5 @@ func TestManyGoroutines(t *testing.T) {
 		t.Errorf("%d entries, want %d", info.Entries, 1+workers*ownKeys)
 	}
 	t.Logf("%d goroutines, %d increments with %d retries on ECANCELED, %d snapshots meanwhile",
-		workers, workers*increments, retries.Load(), snaps)
+		workers, workers*increments, retries.Load(), snaps.Load())
 }

@@ -49,12 +49,14 @@ type SaveHeader struct {
 	// SnapshotVersion is the version of the ATOMIC snapshot saved: it
 	// holds exactly the map's writes of versions below it.
 	SnapshotVersion uint64
-	// MaxKeyLen, MaxValueLen, MaxEntries and MaxBytes are the source
-	// map's limits.
-	MaxKeyLen   uint32
+	// MaxKeyLen is the source map's key length limit.
+	MaxKeyLen uint32
+	// MaxValueLen is the source map's value length limit.
 	MaxValueLen uint32
-	MaxEntries  uint64
-	MaxBytes    uint64
+	// MaxEntries is the source map's entry limit.
+	MaxEntries uint64
+	// MaxBytes is the source map's byte limit.
+	MaxBytes uint64
 	// SavedAt is when the file was written, to the second.
 	SavedAt time.Time
 	// Name is the source map's name, empty for an unnamed map.
@@ -63,15 +65,15 @@ type SaveHeader struct {
 
 // Record is one entry of a save file.
 type Record struct {
-	Key     []byte
-	Value   []byte
+	Key     []byte // the entry's key
+	Value   []byte // the entry's value
 	Version uint64 // the entry's version in the source map
 }
 
 // SaveFile is a whole save file, as ReadSaveFile reads and checks it.
 type SaveFile struct {
-	Header  SaveHeader
-	Records []Record
+	Header  SaveHeader // what the file says of the map
+	Records []Record   // the map's entries, in the order saved
 }
 
 // saveWriter writes a save file, checksumming as it goes; the first error
