@@ -12,7 +12,7 @@ package snapmap
 
 // ABIVersion is the version of <linux/snapmap.h> this package was written
 // against, SNAPMAP_ABI_VERSION.  The loaded module reports its own in
-// [API.ABIVersion].
+// API.ABIVersion.
 const ABIVersion = 1
 
 // NameLen is the size of a map name in the ABI, its terminating NUL
@@ -45,7 +45,7 @@ const (
 )
 
 // Features is the bitmask of SNAPMAP_FEATURE_* a module reports in
-// [API.Features].
+// API.Features.
 type Features uint64
 
 // The features of ABI version 1.

@@ -19,10 +19,10 @@ func (m *Map) Get(key []byte) (value []byte, version uint64, err error) {
 }
 
 // GetBuffer is Get with a buffer of the caller's: the value is read into
-// buf[:cap(buf)] when it fits, and into a new slice twice as long as
-// needed otherwise (the module reports ERANGE with the value's length,
-// and GetBuffer asks again, as often as the value keeps growing).  The
-// value returned aliases buf when it fit.
+// buf[:cap(buf)] when it fits, and into a new slice of the value's length
+// otherwise (the module reports ERANGE with the length, and GetBuffer
+// asks again, as often as a writer makes the value longer meanwhile).
+// The value returned aliases buf when it fit.
 func (m *Map) GetBuffer(key, buf []byte) (value []byte, version uint64, err error) {
 	buf = buf[:cap(buf)]
 	for {
