@@ -4,7 +4,9 @@ package snapmap
 
 import (
 	"bytes"
+	"errors"
 	"os"
+	"syscall"
 	"testing"
 )
 
@@ -51,5 +53,41 @@ func TestSnapshotGrowsItsBuffer(t *testing.T) {
 	}
 	if len(s.buf) < int(recordSize(1, 5000)) || len(s.buf) > 2*int(recordSize(1, 5000)) {
 		t.Errorf("the buffer grew to %d bytes for a record of %d", len(s.buf), recordSize(1, 5000))
+	}
+}
+
+// Records that do not parse stop the pass with EIO rather than skip or
+// read past what read(2) returned.
+func TestSnapshotRecordsChecked(t *testing.T) {
+	record := func(kl, vl uint32, body int) []byte {
+		b := make([]byte, 16+body)
+		nativeEndian.PutUint32(b[0:], kl)
+		nativeEndian.PutUint32(b[4:], vl)
+		nativeEndian.PutUint64(b[8:], 7)
+		return b
+	}
+	good := record(3, 2, 8)
+	copy(good[16:], "keyvl")
+	for _, c := range []struct {
+		name  string
+		buf   []byte
+		valid int
+	}{
+		{"a short header", make([]byte, 8), 0},
+		{"an empty key", record(0, 4, 8), 0},
+		{"a record longer than the bytes read", record(8, 9, 16), 0},
+		{"a good record, then a cut one", append(append([]byte{}, good...), record(4, 0, 0)...), 1},
+	} {
+		it := &Iterator{s: &Snapshot{}, buf: c.buf}
+		n := 0
+		for it.Next() {
+			if string(it.Key()) != "key" || string(it.Value()) != "vl" || it.Version() != 7 {
+				t.Errorf("%s: record %q=%q v%d", c.name, it.Key(), it.Value(), it.Version())
+			}
+			n++
+		}
+		if n != c.valid || !errors.Is(it.Err(), syscall.EIO) {
+			t.Errorf("%s: %d records, then %v; want %d, then EIO", c.name, n, it.Err(), c.valid)
+		}
 	}
 }
