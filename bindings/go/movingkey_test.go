@@ -3,22 +3,14 @@
 package snapmap_test
 
 import (
-	"encoding/binary"
-	"fmt"
-	"runtime"
 	"sync"
-	"sync/atomic"
 	"testing"
+
+	"snapmap.dev/snapmap/internal/movingkey"
 )
 
-// The moving-key check, through this package, beside the same check on a
-// sync.Map in the same program.
-//
-// Writer goroutines each move one key along a chain of their own,
-// put(k+1) then delete(k), as fast as they can: at every instant a chain
-// has one key, or two neighbours, never none and never two apart.  Beside
-// the chains lie keys that never change, so that reading the whole map
-// takes a while.
+// The moving-key check (internal/movingkey), through this package, beside
+// the same check on a sync.Map in the same program.
 //
 // Every ATOMIC snapshot is read only after a writer step completed since
 // it was taken: the map it shows is gone, and it must still be one the
@@ -34,136 +26,27 @@ const (
 	mkControlWant = 3  // impossible Ranges that make the control's point
 )
 
-func chainKey(chain uint32, pos uint64) []byte {
-	k := make([]byte, 16)
-	copy(k, "MOVE")
-	binary.LittleEndian.PutUint32(k[4:], chain)
-	binary.LittleEndian.PutUint64(k[8:], pos)
-	return k
-}
-
-func fixedKey(i int) []byte {
-	return []byte(fmt.Sprintf("fixed-%04d", i))
-}
-
-// view is what one read of the whole map saw.
-type view struct {
-	fixed int
-	seen  [mkChains][]uint64
-	other int
-}
-
-func (v *view) add(key []byte) {
-	if len(key) != 16 || string(key[:4]) != "MOVE" {
-		v.fixed++
-		return
-	}
-	c := binary.LittleEndian.Uint32(key[4:])
-	if c >= mkChains {
-		v.other++
-		return
-	}
-	v.seen[c] = append(v.seen[c], binary.LittleEndian.Uint64(key[8:]))
-}
-
-// impossible says what the map was never in, or "" for a state it may
-// have been in.
-func (v *view) impossible() string {
-	if v.fixed != mkFixed || v.other != 0 {
-		return fmt.Sprintf("%d of the %d fixed keys, %d unknown", v.fixed, mkFixed, v.other)
-	}
-	for c, s := range v.seen {
-		switch {
-		case len(s) == 1:
-		case len(s) == 2 && (s[0]+1 == s[1] || s[1]+1 == s[0]):
-		case len(s) == 0:
-			return fmt.Sprintf("chain %d with no key at all", c)
-		default:
-			return fmt.Sprintf("chain %d at keys %v", c, s)
-		}
-	}
-	return ""
-}
-
-// mover runs the writers of one structure: put and del move chain c by
-// one step; progress counts the steps of all chains.
-type mover struct {
-	stop     atomic.Bool
-	progress atomic.Uint64
-	moves    [mkChains]uint64
-	errs     chan error
-	wg       sync.WaitGroup
-}
-
-func (mv *mover) start(put func(k []byte) error, del func(k []byte) error) {
-	mv.errs = make(chan error, mkChains)
-	for c := uint32(0); c < mkChains; c++ {
-		mv.wg.Add(1)
-		go func(c uint32) {
-			defer mv.wg.Done()
-			pos := uint64(0)
-			for ; !mv.stop.Load(); pos++ {
-				if err := put(chainKey(c, pos+1)); err != nil {
-					mv.errs <- err
-					break
-				}
-				if err := del(chainKey(c, pos)); err != nil {
-					mv.errs <- err
-					break
-				}
-				mv.progress.Add(1)
-			}
-			mv.moves[c] = pos
-		}(c)
-	}
-}
-
-// waitStep waits until the writers made a step since from, or stopped.
-func (mv *mover) waitStep(from uint64) bool {
-	for mv.progress.Load() == from {
-		if mv.stop.Load() {
-			return false
-		}
-		runtime.Gosched()
-	}
-	return true
-}
-
-func (mv *mover) finish(t *testing.T, what string) {
-	t.Helper()
-	mv.stop.Store(true)
-	mv.wg.Wait()
-	close(mv.errs)
-	for err := range mv.errs {
-		t.Errorf("%s: a writer failed: %v", what, err)
-	}
-	for c, n := range mv.moves {
-		if n == 0 {
-			t.Errorf("%s: chain %d never moved", what, c)
-		}
-	}
-}
-
 func TestMovingKey(t *testing.T) {
 	m := newMap(t, nil)
 	var sm sync.Map
 	for i := 0; i < mkFixed; i++ {
-		if _, err := m.Put(fixedKey(i), []byte("fixed")); err != nil {
+		if _, err := m.Put(movingkey.FixedKey(i), []byte("fixed")); err != nil {
 			t.Fatal(err)
 		}
-		sm.Store(string(fixedKey(i)), "fixed")
+		sm.Store(string(movingkey.FixedKey(i)), "fixed")
 	}
 	for c := uint32(0); c < mkChains; c++ {
-		if _, err := m.Put(chainKey(c, 0), []byte("v")); err != nil {
+		if _, err := m.Put(movingkey.Key(c, 0), []byte("v")); err != nil {
 			t.Fatal(err)
 		}
-		sm.Store(string(chainKey(c, 0)), "v")
+		sm.Store(string(movingkey.Key(c, 0)), "v")
 	}
 
-	var smv, syv mover
-	smv.start(func(k []byte) error { _, err := m.Put(k, []byte("v")); return err },
+	smw := movingkey.Start(mkChains,
+		func(k []byte) error { _, err := m.Put(k, []byte("v")); return err },
 		func(k []byte) error { _, err := m.Delete(k); return err })
-	syv.start(func(k []byte) error { sm.Store(string(k), "v"); return nil },
+	syw := movingkey.Start(mkChains,
+		func(k []byte) error { sm.Store(string(k), "v"); return nil },
 		func(k []byte) error { sm.Delete(string(k)); return nil })
 
 	// The control, beside the check.
@@ -174,19 +57,20 @@ func TestMovingKey(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
+		v := movingkey.NewView(mkChains, mkFixed)
 		for control.ranges < mkControlMax && control.impossible < mkControlWant {
-			var v view
+			v.Reset()
 			whole := true
 			sm.Range(func(k, _ interface{}) bool {
-				v.add([]byte(k.(string)))
-				whole = syv.waitStep(syv.progress.Load())
+				v.Add([]byte(k.(string)))
+				whole = syw.WaitStep(syw.Steps())
 				return whole
 			})
 			if !whole {
 				return
 			}
 			control.ranges++
-			if why := v.impossible(); why != "" {
+			if why := v.Impossible(); why != "" {
 				control.impossible++
 				if control.example == "" {
 					control.example = why
@@ -195,28 +79,31 @@ func TestMovingKey(t *testing.T) {
 		}
 	}()
 
-	impossible, first := 0, ""
+	read, impossible, first := 0, 0, ""
 	var last uint64
+	v := movingkey.NewView(mkChains, mkFixed)
 	for i := 0; i < mkSnapshots; i++ {
 		s, err := m.Snapshot(0)
 		if err != nil {
 			t.Fatal(err)
 		}
-		from := smv.progress.Load()
+		from := smw.Steps()
 		if s.Version() <= last {
 			t.Errorf("snapshot version %d after %d", s.Version(), last)
 		}
 		last = s.Version()
-		if !smv.waitStep(from) {
-			t.Fatal("the writers stopped")
+		if !smw.WaitStep(from) {
+			s.Close()
+			break
 		}
-		var v view
-		err = s.Range(func(k, _ []byte) bool { v.add(k); return true })
+		v.Reset()
+		err = s.Range(func(k, _ []byte) bool { v.Add(k); return true })
 		s.Close()
 		if err != nil {
 			t.Fatal(err)
 		}
-		if why := v.impossible(); why != "" {
+		read++
+		if why := v.Impossible(); why != "" {
 			impossible++
 			if first == "" {
 				first = why
@@ -224,16 +111,32 @@ func TestMovingKey(t *testing.T) {
 		}
 	}
 	<-done
-	smv.finish(t, "snapmap")
-	syv.finish(t, "sync.Map")
+	smSteps, sySteps := smw.Steps(), syw.Steps()
+	for _, w := range []struct {
+		name string
+		w    *movingkey.Writers
+	}{{"snapmap", smw}, {"sync.Map", syw}} {
+		moves, err := w.w.Stop()
+		if err != nil {
+			t.Errorf("%s: a writer failed: %v", w.name, err)
+		}
+		for c, n := range moves {
+			if n == 0 {
+				t.Errorf("%s: chain %d never moved", w.name, c)
+			}
+		}
+	}
 
 	t.Logf("snapmap ATOMIC: %d snapshots, each read after the map moved on, across %d writer steps: %d impossible",
-		mkSnapshots, smv.progress.Load(), impossible)
+		read, smSteps, impossible)
 	t.Logf("sync.Map Range: %d Ranges, a writer step after each key, across %d writer steps: %d impossible (%s)",
-		control.ranges, syv.progress.Load(), control.impossible, control.example)
+		control.ranges, sySteps, control.impossible, control.example)
+	if read != mkSnapshots {
+		t.Errorf("%d ATOMIC snapshots read of %d: the writers stopped", read, mkSnapshots)
+	}
 	if impossible != 0 {
 		t.Errorf("%d of %d ATOMIC snapshots showed a state the map was never in, the first %s",
-			impossible, mkSnapshots, first)
+			impossible, read, first)
 	}
 	if control.impossible == 0 {
 		t.Errorf("the control, %d sync.Map Ranges, never showed an impossible state: the check could not fail",
