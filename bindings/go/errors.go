@@ -43,10 +43,14 @@ var ErrClosed = fs.ErrClosed
 // an I/O error.
 var ErrCorrupt = errors.New("not a valid snapmap save file")
 
-// wrap makes err an *Error of op, or leaves it nil.
+// wrap makes err an *Error of op, or leaves it nil.  An *Error of a call
+// op made gets op in front of its own: "save: info".
 func wrap(op string, err error) error {
 	if err == nil {
 		return nil
+	}
+	if e, ok := err.(*Error); ok {
+		return &Error{Op: op + ": " + e.Op, Err: e.Err}
 	}
 	return &Error{Op: op, Err: err}
 }

@@ -187,7 +187,7 @@ func (m *Map) Save(w io.Writer) (SaveHeader, error) {
 		count++
 	}
 	if err := it.Err(); err != nil {
-		return SaveHeader{}, err
+		return SaveHeader{}, wrap("save", err)
 	}
 	if sw.err == nil && count != si.Entries {
 		return SaveHeader{}, wrap("save", fmt.Errorf(

@@ -9,6 +9,7 @@ import (
 	"hash/crc32"
 	"reflect"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -193,5 +194,19 @@ func TestSaveChecks(t *testing.T) {
 	_, err := ReadSaveFile(bytes.NewReader(encode(t, f)))
 	if !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "record 2 repeats the key") {
 		t.Errorf("a repeated key: %v", err)
+	}
+}
+
+// An error of a call inside another says both, once each.
+func TestErrorWrapping(t *testing.T) {
+	err := wrap("save", wrap("snapshot read", syscall.ESTALE))
+	if got := err.Error(); got != "snapmap: save: snapshot read: stale NFS file handle" {
+		t.Errorf("error %q", got)
+	}
+	if !errors.Is(err, syscall.ESTALE) {
+		t.Errorf("%v does not match ESTALE", err)
+	}
+	if wrap("save", nil) != nil {
+		t.Errorf("wrap of nil is not nil")
 	}
 }
