@@ -200,8 +200,9 @@ func TestSaveChecks(t *testing.T) {
 // An error of a call inside another says both, once each.
 func TestErrorWrapping(t *testing.T) {
 	err := wrap("save", wrap("snapshot read", syscall.ESTALE))
-	if got := err.Error(); got != "snapmap: save: snapshot read: stale NFS file handle" {
-		t.Errorf("error %q", got)
+	// The errno's text differs between architectures.
+	if got, want := err.Error(), "snapmap: save: snapshot read: "+syscall.ESTALE.Error(); got != want {
+		t.Errorf("error %q, want %q", got, want)
 	}
 	if !errors.Is(err, syscall.ESTALE) {
 		t.Errorf("%v does not match ESTALE", err)
