@@ -18,6 +18,9 @@ moving_key -r 500 -n demo -c demo-clone -x '
 	echo "save    ATOMIC snapshot of demo written to /tmp/demo.smap while the writers ran"
 	snapmapctl ls'
 
+say "In Go: a sync.Map and a snapmap map under the same writers, copied whole"
+syncmap_vs_snapmap -copies 300
+
 say "The saved snapshot, checked, then restored into a new map"
 snapmapctl load --check /tmp/demo.smap | grep -E 'file|snapshot|records'
 snapmapctl load /tmp/demo.smap demo-restored -- snapmapctl ls

@@ -1,0 +1,3 @@
+module snapmap.dev/snapmap
+
+go 1.19
