@@ -153,6 +153,25 @@ static inline struct snapmap_val *snapmap_node_first(struct snapmap_node *node)
 }
 
 /**
+ * snapmap_node_size() - what a node is allocated with
+ * @key_len: the length of its key
+ * @first_inline: whether it holds its first version inside itself
+ * @first_len: the length of that version's value
+ *
+ * Return: the size in bytes.
+ */
+static inline size_t snapmap_node_size(u32 key_len, bool first_inline,
+				       u32 first_len)
+{
+	size_t size = offsetof(struct snapmap_node, key) +
+		      ALIGN(key_len, SNAPMAP_VAL_ALIGN);
+
+	if (first_inline)
+		size += offsetof(struct snapmap_val, data) + first_len;
+	return size;
+}
+
+/**
  * struct snapmap_shard - a list of nodes in creation order
  * @lock: protects changes to @nodes, @next_pos and the nodes' @unlinked
  *        and @pins
@@ -216,6 +235,59 @@ struct snapmap_stats {
 	u64 dels;
 };
 
+/* What the map recycles through struct snapmap_objcache. */
+enum snapmap_obj_kind {
+	SNAPMAP_OBJ_VAL,	/* a &struct snapmap_val_box */
+	SNAPMAP_OBJ_NODE,	/* a &struct snapmap_node */
+	SNAPMAP_OBJ_KINDS,
+};
+
+/* Size classes of recycled objects: those of kmalloc() up to 256 bytes. */
+#define SNAPMAP_OBJ_CLASSES 6
+
+struct snapmap_obj;
+
+/**
+ * struct snapmap_objlist - freed objects of one kind and size class
+ * @head: the oldest, first to be reused once its grace period is over
+ * @tail: where the next one freed goes
+ * @nr: objects on the list
+ * @gp: the grace period last asked to start for this list
+ *
+ * Objects are linked through their own &struct rcu_head, in the order
+ * they were freed, so that their grace periods end in list order too.
+ */
+struct snapmap_objlist {
+	struct snapmap_obj *head;
+	struct snapmap_obj **tail;
+	unsigned int nr;
+	unsigned long gp;
+};
+
+/**
+ * struct snapmap_objcache_cpu - one CPU's freed objects
+ * @lock: protects @lists; taken by that CPU's writers, and by the trim
+ *        work from any CPU
+ * @lists: by kind and size class
+ */
+struct snapmap_objcache_cpu {
+	spinlock_t lock;		/* see the kernel-doc above */
+	struct snapmap_objlist lists[SNAPMAP_OBJ_KINDS][SNAPMAP_OBJ_CLASSES];
+};
+
+/**
+ * struct snapmap_objcache - nodes and versions recycled after a grace
+ * period
+ * @cpu: the objects each CPU freed
+ * @trim: frees what stays unused in the lists once writes stop
+ * @cap: the most objects a list holds, by size class
+ */
+struct snapmap_objcache {
+	struct snapmap_objcache_cpu __percpu *cpu;
+	struct delayed_work trim;
+	unsigned int cap[SNAPMAP_OBJ_CLASSES];
+};
+
 /**
  * struct snapmap - a map
  * @ht: the nodes, by key
@@ -246,6 +318,7 @@ struct snapmap_stats {
  * @gc_work: frees versions no snapshot needs any more, and makes the
  *           oldest snapshots stale while the map is over its byte limit
  * @gc_flags: %SNAPMAP_GC_PENDING
+ * @objcache: nodes and versions freed, to be reused
  * @name: NUL-terminated name, empty for an unnamed map
  */
 struct snapmap {
@@ -271,6 +344,7 @@ struct snapmap {
 	spinlock_t snap_lock;		/* see the kernel-doc above */
 	struct work_struct gc_work;
 	unsigned long gc_flags;
+	struct snapmap_objcache objcache;
 	char name[SNAPMAP_NAME_LEN];
 };
 

@@ -20,6 +20,7 @@
 
 #include "core.h"
 #include "cursor.h"
+#include "objcache.h"
 #include "testhook.h"
 #include "version.h"
 
@@ -42,20 +43,26 @@ void snapmap_node_free(struct snapmap_node *node)
 }
 
 /*
- * Free a dead node and its versions after a grace period.  Its chain no
- * longer changes: writers leave dead nodes alone.
+ * Free a dead node and its versions after a grace period, for the map to
+ * reuse if it can.  Its chain no longer changes: writers leave dead nodes
+ * alone.
  */
-static void snapmap_node_free_rcu(struct snapmap_node *node)
+static void snapmap_node_free_rcu(struct snapmap *map,
+				  struct snapmap_node *node)
 {
+	struct snapmap_val *first = snapmap_node_first(node);
 	struct snapmap_val *val, *older;
+	size_t size;
 
 	val = rcu_dereference_protected(node->head, true);
 	while (val) {
 		older = rcu_dereference_protected(val->older, true);
-		snapmap_val_free_rcu(node, val);
+		snapmap_val_free_rcu(map, node, val);
 		val = older;
 	}
-	kfree_rcu(node, rcu);
+	size = snapmap_node_size(node->key_len, first, first ? first->len : 0);
+	if (!snapmap_obj_free_rcu(map, SNAPMAP_OBJ_NODE, node, size))
+		kfree_rcu(node, rcu);
 }
 
 /*
@@ -63,7 +70,8 @@ static void snapmap_node_free_rcu(struct snapmap_node *node)
  * unless a cursor is parked on it: then the cursor does it when it moves
  * on.  Caller holds the shard's lock.
  */
-static void snapmap_node_unlink(struct snapmap_shard *shard,
+static void snapmap_node_unlink(struct snapmap *map,
+				struct snapmap_shard *shard,
 				struct snapmap_node *node)
 {
 	lockdep_assert_held(&shard->lock);
@@ -71,7 +79,7 @@ static void snapmap_node_unlink(struct snapmap_shard *shard,
 		return;
 	list_del_rcu(&node->link);
 	node->unlinked = true;
-	snapmap_node_free_rcu(node);
+	snapmap_node_free_rcu(map, node);
 }
 
 /**
@@ -109,7 +117,7 @@ void snapmap_shard_del(struct snapmap *map, struct snapmap_node *node)
 	struct snapmap_shard *shard = &map->shards[node->shard];
 
 	spin_lock(&shard->lock);
-	snapmap_node_unlink(shard, node);
+	snapmap_node_unlink(map, shard, node);
 	spin_unlock(&shard->lock);
 }
 
@@ -139,12 +147,13 @@ void snapmap_cursor_ends(struct snapmap *map, u64 *ends)
 }
 
 /* Drop a cursor's pin; caller holds the lock of the node's shard. */
-static void snapmap_node_unpin(struct snapmap_shard *shard,
+static void snapmap_node_unpin(struct snapmap *map,
+			       struct snapmap_shard *shard,
 			       struct snapmap_node *node)
 {
 	lockdep_assert_held(&shard->lock);
 	if (--node->pins == 0 && READ_ONCE(node->dead))
-		snapmap_node_unlink(shard, node);
+		snapmap_node_unlink(map, shard, node);
 }
 
 /**
@@ -184,7 +193,7 @@ struct snapmap_node *snapmap_cursor_next(struct snapmap *map,
 		/* This shard is done: go on with the next one. */
 		spin_lock(&shard->lock);
 		if (cursor->pin)
-			snapmap_node_unpin(shard, cursor->pin);
+			snapmap_node_unpin(map, shard, cursor->pin);
 		spin_unlock(&shard->lock);
 		cursor->pin = NULL;
 		cursor->pos = 0;
@@ -227,7 +236,7 @@ void snapmap_cursor_park(struct snapmap *map, struct snapmap_cursor *cursor)
 		next = list_entry(pos, struct snapmap_node, link);
 		next->pins++;
 		if (pin)
-			snapmap_node_unpin(shard, pin);
+			snapmap_node_unpin(map, shard, pin);
 		cursor->pin = next;
 	}
 	spin_unlock(&shard->lock);
@@ -249,7 +258,7 @@ void snapmap_cursor_reset(struct snapmap *map, struct snapmap_cursor *cursor)
 	if (cursor->pin) {
 		shard = &map->shards[cursor->shard];
 		spin_lock(&shard->lock);
-		snapmap_node_unpin(shard, cursor->pin);
+		snapmap_node_unpin(map, shard, cursor->pin);
 		spin_unlock(&shard->lock);
 	}
 	cursor->shard = 0;

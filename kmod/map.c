@@ -148,14 +148,21 @@ again:
 		goto out_free;
 	}
 	if (!push && !val) {
-		/* The key has a node: the version goes on its own. */
-		rcu_read_unlock();
-		val = snapmap_val_alloc(map, value, len);
+		/*
+		 * The key has a node: the version goes on its own.  One the
+		 * map can reuse is taken here; else one is allocated outside
+		 * RCU, and the key looked up again.
+		 */
+		val = snapmap_val_reuse(map, value, len);
 		if (!val) {
-			err = -ENOMEM;
-			goto out_free;
+			rcu_read_unlock();
+			val = snapmap_val_alloc(map, value, len);
+			if (!val) {
+				err = -ENOMEM;
+				goto out_free;
+			}
+			goto again;
 		}
-		goto again;
 	}
 	if (!push)
 		push = val;
@@ -223,7 +230,7 @@ again:
 	if (atomic64_read(&map->bytes) > map->max_bytes)
 		snapmap_reclaim_over_limit(map);
 	kfree(new);
-	snapmap_val_discard(val);
+	snapmap_val_discard(map, val);
 	if (del)
 		this_cpu_inc(map->stats->dels);
 	else
@@ -238,7 +245,7 @@ out_unlock:
 	rcu_read_unlock();
 out_free:
 	kfree(new);
-	snapmap_val_discard(val);
+	snapmap_val_discard(map, val);
 	return err;
 }
 
@@ -480,7 +487,7 @@ int snapmap_update_fill(struct snapmap *map, const void *key, u32 key_len,
 		return -ENOMEM;
 	err = fill(arg, val->data, value_len);
 	if (err) {
-		snapmap_val_discard(val);
+		snapmap_val_discard(map, val);
 		return err;
 	}
 	return snapmap_write(map, &k, val->data, value_len, flags,

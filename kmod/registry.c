@@ -21,6 +21,7 @@
 #include <linux/string.h>
 
 #include "core.h"
+#include "objcache.h"
 #include "reclaim.h"
 #include "table.h"
 
@@ -368,7 +369,8 @@ u32 snapmap_describe_named(struct snapmap_map_desc *descs, u32 room)
 
 /**
  * snapmap_show_all() - list every live map
- * @m: where to print: a header line, then a line per map
+ * @m: where to print: a header line, then a line per map; its last
+ *     column counts the nodes and versions the map keeps for reuse
  *
  * Context: process context; takes the registry mutex.
  */
@@ -377,16 +379,16 @@ void snapmap_show_all(struct seq_file *m)
 	struct snapmap_info info;
 	struct snapmap *map;
 
-	seq_puts(m, "name uid gid mode entries bytes version\n");
+	seq_puts(m, "name uid gid mode entries bytes version cached\n");
 	mutex_lock(&snapmap_registry_lock);
 	list_for_each_entry(map, &snapmap_registry, registry) {
 		snapmap_get_info(map, &info);
-		seq_printf(m, "%s %u %u %04o %llu %llu %llu\n",
+		seq_printf(m, "%s %u %u %04o %llu %llu %llu %lu\n",
 			   map->name[0] ? map->name : "-",
 			   from_kuid_munged(&init_user_ns, map->uid),
 			   from_kgid_munged(&init_user_ns, map->gid),
 			   map->mode, info.out_entries, info.out_bytes,
-			   info.out_version);
+			   info.out_version, snapmap_objcache_count(map));
 	}
 	mutex_unlock(&snapmap_registry_lock);
 }

@@ -16,6 +16,7 @@
 
 #include "core.h"
 #include "cursor.h"
+#include "objcache.h"
 #include "table.h"
 #include "version.h"
 
@@ -43,13 +44,10 @@ struct snapmap_node *snapmap_node_alloc(struct snapmap *map,
 {
 	bool first_inline = len <= SNAPMAP_INLINE_MAX;
 	struct snapmap_node *node;
-	size_t size;
 
-	size = offsetof(struct snapmap_node, key) +
-	       ALIGN(key->len, SNAPMAP_VAL_ALIGN);
-	if (first_inline)
-		size += offsetof(struct snapmap_val, data) + len;
-	node = snapmap_alloc(map, size, SNAPMAP_GFP);
+	node = snapmap_obj_alloc(map, SNAPMAP_OBJ_NODE,
+				 snapmap_node_size(key->len, first_inline, len),
+				 SNAPMAP_GFP);
 	if (!node)
 		return NULL;
 	RCU_INIT_POINTER(node->head, NULL);
@@ -177,12 +175,19 @@ int snapmap_table_init(struct snapmap *map)
 	set_active_memcg(old);
 	if (!map->stats)
 		return -ENOMEM;
+	err = snapmap_objcache_init(map);
+	if (err)
+		goto err_stats;
 	err = rhashtable_init(&map->ht, &snapmap_ht_params);
-	if (err) {
-		free_percpu(map->stats);
-		return err;
-	}
+	if (err)
+		goto err_objcache;
 	return 0;
+
+err_objcache:
+	snapmap_objcache_destroy(map);
+err_stats:
+	free_percpu(map->stats);
+	return err;
 }
 
 /**
@@ -194,5 +199,6 @@ int snapmap_table_init(struct snapmap *map)
 void snapmap_table_destroy(struct snapmap *map)
 {
 	rhashtable_free_and_destroy(&map->ht, snapmap_node_free_ht, NULL);
+	snapmap_objcache_destroy(map);
 	free_percpu(map->stats);
 }

@@ -19,6 +19,7 @@
 #include <linux/string.h>
 
 #include "core.h"
+#include "objcache.h"
 #include "testhook.h"
 #include "version.h"
 
@@ -37,14 +38,22 @@ void snapmap_val_init(struct snapmap_val *val, const void *value, u32 len)
 		memcpy(val->data, value, len);
 }
 
+/* What the &struct snapmap_val_box of a @len-byte value is allocated with. */
+static size_t snapmap_val_box_size(u32 len)
+{
+	return offsetof(struct snapmap_val_box, val.data) +
+	       (len == SNAPMAP_TOMBSTONE ? 0 : len);
+}
+
 /**
  * snapmap_val_alloc() - a version allocated on its own
  * @map: the map it is for, whose memory cgroup is charged
  * @value: the value, or NULL for the caller to fill the version's data in
  * @len: its length, or %SNAPMAP_TOMBSTONE for a deletion
  *
- * The version lives in a &struct snapmap_val_box and is not yet published.
- * A deletion's allocation never fails (see %SNAPMAP_GFP_TOMBSTONE).
+ * The version lives in a &struct snapmap_val_box and is not yet published;
+ * it may be one the map freed and now reuses.  A deletion's allocation
+ * never fails (see %SNAPMAP_GFP_TOMBSTONE).
  *
  * Return: the version, or NULL.
  */
@@ -53,10 +62,32 @@ struct snapmap_val *snapmap_val_alloc(struct snapmap *map, const void *value,
 {
 	struct snapmap_val_box *box;
 
-	box = snapmap_alloc(map, offsetof(struct snapmap_val_box, val.data) +
-				 (len == SNAPMAP_TOMBSTONE ? 0 : len),
-			    len == SNAPMAP_TOMBSTONE ? SNAPMAP_GFP_TOMBSTONE :
-						       SNAPMAP_GFP);
+	box = snapmap_obj_alloc(map, SNAPMAP_OBJ_VAL, snapmap_val_box_size(len),
+				len == SNAPMAP_TOMBSTONE ?
+				SNAPMAP_GFP_TOMBSTONE : SNAPMAP_GFP);
+	if (!box)
+		return NULL;
+	snapmap_val_init(&box->val, value, len);
+	return &box->val;
+}
+
+/**
+ * snapmap_val_reuse() - snapmap_val_alloc() of a version the map freed
+ * @map: the map
+ * @value: the value, or NULL for the caller to fill the version's data in
+ * @len: its length, or %SNAPMAP_TOMBSTONE for a deletion
+ *
+ * Never allocates, and never sleeps: for a writer inside RCU, which falls
+ * back on snapmap_val_alloc() outside it.
+ *
+ * Return: the version, or NULL if the map has none to reuse.
+ */
+struct snapmap_val *snapmap_val_reuse(struct snapmap *map, const void *value,
+				      u32 len)
+{
+	struct snapmap_val_box *box;
+
+	box = snapmap_obj_reuse(map, SNAPMAP_OBJ_VAL, snapmap_val_box_size(len));
 	if (!box)
 		return NULL;
 	snapmap_val_init(&box->val, value, len);
@@ -65,35 +96,49 @@ struct snapmap_val *snapmap_val_alloc(struct snapmap *map, const void *value,
 
 /**
  * snapmap_val_discard() - free a version snapmap_val_alloc() made
+ * @map: the map it was made for
  * @val: the version, never published, or NULL
  */
-void snapmap_val_discard(struct snapmap_val *val)
+void snapmap_val_discard(struct snapmap *map, struct snapmap_val *val)
 {
 	if (val)
-		kfree(container_of(val, struct snapmap_val_box, val));
+		snapmap_obj_discard(map, SNAPMAP_OBJ_VAL,
+				    container_of(val, struct snapmap_val_box,
+						 val),
+				    snapmap_val_box_size(val->len));
 }
 
 /**
- * snapmap_val_free() - free a version nobody can reach
+ * snapmap_val_free() - free a version when the map dies
  * @node: its node
  * @val: the version; nothing is freed if it lives inside @node
  */
 void snapmap_val_free(struct snapmap_node *node, struct snapmap_val *val)
 {
 	if (val != snapmap_node_first(node))
-		snapmap_val_discard(val);
+		kfree(container_of(val, struct snapmap_val_box, val));
 }
 
 /**
  * snapmap_val_free_rcu() - free a version after a grace period
+ * @map: the map
  * @node: its node
  * @val: the version; nothing is freed if it lives inside @node: its bytes
  *       then go with the node
+ *
+ * The map reuses the version once the grace period is over, if it can.
  */
-void snapmap_val_free_rcu(struct snapmap_node *node, struct snapmap_val *val)
+void snapmap_val_free_rcu(struct snapmap *map, struct snapmap_node *node,
+			  struct snapmap_val *val)
 {
-	if (val != snapmap_node_first(node))
-		kfree_rcu(container_of(val, struct snapmap_val_box, val), rcu);
+	struct snapmap_val_box *box;
+
+	if (val == snapmap_node_first(node))
+		return;
+	box = container_of(val, struct snapmap_val_box, val);
+	if (!snapmap_obj_free_rcu(map, SNAPMAP_OBJ_VAL, box,
+				  snapmap_val_box_size(val->len)))
+		kfree_rcu(box, rcu);
 }
 
 /**
@@ -251,7 +296,7 @@ bool snapmap_chain_trim(struct snapmap *map, struct snapmap_node *node,
 		} else {
 			rcu_assign_pointer(*link, older);
 			atomic64_sub(snapmap_val_charge(val->len), &map->bytes);
-			snapmap_val_free_rcu(node, val);
+			snapmap_val_free_rcu(map, node, val);
 		}
 		until = from;
 	}

@@ -18,9 +18,12 @@ static inline size_t snapmap_val_charge(u32 len)
 void snapmap_val_init(struct snapmap_val *val, const void *value, u32 len);
 struct snapmap_val *snapmap_val_alloc(struct snapmap *map, const void *value,
 				      u32 len);
-void snapmap_val_discard(struct snapmap_val *val);
+struct snapmap_val *snapmap_val_reuse(struct snapmap *map, const void *value,
+				      u32 len);
+void snapmap_val_discard(struct snapmap *map, struct snapmap_val *val);
 void snapmap_val_free(struct snapmap_node *node, struct snapmap_val *val);
-void snapmap_val_free_rcu(struct snapmap_node *node, struct snapmap_val *val);
+void snapmap_val_free_rcu(struct snapmap *map, struct snapmap_node *node,
+			  struct snapmap_val *val);
 u64 snapmap_val_stamp(struct snapmap *map, struct snapmap_val *val);
 u64 snapmap_val_version_acquire(struct snapmap *map, struct snapmap_val *val);
 struct snapmap_val *snapmap_val_at(struct snapmap *map,

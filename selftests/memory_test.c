@@ -12,7 +12,8 @@
  * - the per-entry memory of 16-byte keys and values, as INFO counts it
  *   and as the slab allocator and the memory cgroup see it (reported);
  * - the module cannot be unloaded while a map or a snapshot exists;
- * - debugfs lists the live maps.
+ * - debugfs lists the live maps;
+ * - what a map frees it keeps for reuse only while writes go on.
  */
 
 #include <signal.h>
@@ -710,10 +711,81 @@ TEST(module_held_by_fds)
 	ASSERT_EQ(0, close(sfd));
 }
 
-/* /sys/kernel/debug/snapmap/maps lists live maps, and only those. */
+#define DEBUGFS_MAPS "/sys/kernel/debug/snapmap/maps"
+
+/*
+ * The last column of a named map's line in DEBUGFS_MAPS: the nodes and
+ * versions it keeps for reuse; -1 if the map is not listed.
+ */
+static long long debugfs_cached(const char *map_name)
+{
+	unsigned long long entries, bytes, version, cached;
+	unsigned int uid, gid, mode;
+	long long found = -1;
+	char line[256];
+	char name[64];
+	FILE *f;
+
+	f = fopen(DEBUGFS_MAPS, "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "%63s %u %u %o %llu %llu %llu %llu", name,
+			   &uid, &gid, &mode, &entries, &bytes, &version,
+			   &cached) == 8 && !strcmp(name, map_name))
+			found = cached;
+	fclose(f);
+	return found;
+}
+
+#define TRIM_KEYS 500
+
+/*
+ * A map keeps the nodes and versions it frees, to reuse them after a
+ * grace period, but only while writes go on: deleting keys leaves their
+ * nodes and tombstones on the map's lists, and within seconds of the
+ * last write the lists are down to the 32 objects per list and CPU they
+ * keep when idle.  Only two lists are used here: 16-byte keys and values
+ * make nodes of one size class and tombstones of another.
+ */
+TEST(freed_objects_trimmed_when_idle)
+{
+	const char *name = "memory-test.trim";
+	long long cached, idle = 2 * 32 * sysconf(_SC_NPROCESSORS_CONF);
+	char key[16] = {}, value[16] = {};
+	int ctl, fd, i;
+
+	ASSERT_EQ(0, access(DEBUGFS_MAPS, R_OK)) TH_LOG("no %s", DEBUGFS_MAPS);
+	ctl = snapmap_open_ctl();
+	ASSERT_LE(0, ctl);
+	fd = sm_create(ctl, 0, 0, 0, 0, 0600, name);
+	ASSERT_LE(0, fd);
+	for (i = 0; i < TRIM_KEYS; i++) {
+		memcpy(key, &i, sizeof(i));
+		ASSERT_EQ(0, sm_put(fd, 0, key, sizeof(key), value,
+				    sizeof(value), 0, NULL));
+	}
+	for (i = 0; i < TRIM_KEYS; i++) {
+		memcpy(key, &i, sizeof(i));
+		ASSERT_EQ(0, sm_del(fd, 0, key, sizeof(key), 0, NULL));
+	}
+	/* The trim runs a second after the first free beyond the 32. */
+	cached = debugfs_cached(name);
+	EXPECT_LT(idle, cached) TH_LOG("%lld objects kept, idle bound %lld",
+				       cached, idle);
+
+	for (i = 0; i < 300 && (cached = debugfs_cached(name)) > idle; i++)
+		usleep(100 * 1000);
+	EXPECT_GE(idle, cached) TH_LOG("%lld objects still kept after %d s",
+				       cached, i / 10);
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, close(ctl));
+}
+
+/* DEBUGFS_MAPS lists live maps, and only those. */
 TEST(debugfs_lists_maps)
 {
-	const char *path = "/sys/kernel/debug/snapmap/maps";
+	const char *path = DEBUGFS_MAPS;
 	char line[256];
 	bool found = false;
 	int ctl, fd;
