@@ -145,6 +145,47 @@ static int snapmap_probe_answer(struct snapmap_ucmd *ucmd, unsigned int ksize)
 	return ucmd ? snapmap_respond(ucmd, ksize) : 0;
 }
 
+/*
+ * Write back the bytes of the command's structure from @start to @end:
+ * inline, with offsets known at build time, so that the copy needs no
+ * run-time check of the kernel buffer's bounds.
+ */
+static __always_inline int snapmap_respond_range(struct snapmap_ucmd *ucmd,
+						 size_t start, size_t end)
+{
+	if (copy_to_user(ucmd->ubuffer + start, (u8 *)ucmd->cmd + start,
+			 end - start))
+		return -EFAULT;
+	return 0;
+}
+
+/*
+ * The answer of a single GET, PUT or DEL: its out_* members alone, which
+ * end the first version of each structure, so every caller has them.
+ * Written back as they came in before the command looks the key up
+ * (nothing to do for an op of a batch, @ucmd NULL), and with the answer
+ * after.
+ */
+static int snapmap_respond_op(struct snapmap_ucmd *ucmd, u32 opcode)
+{
+	if (!ucmd)
+		return 0;
+	switch (opcode) {
+	case SNAPMAP_BATCH_GET:
+		return snapmap_respond_range(ucmd,
+				offsetof(struct snapmap_get, out_value_len),
+				offsetofend(struct snapmap_get, out_version));
+	case SNAPMAP_BATCH_PUT:
+		return snapmap_respond_range(ucmd,
+				offsetof(struct snapmap_put, out_version),
+				offsetofend(struct snapmap_put, out_version));
+	default:
+		return snapmap_respond_range(ucmd,
+				offsetof(struct snapmap_del, out_version),
+				offsetofend(struct snapmap_del, out_version));
+	}
+}
+
 /* The map of a command issued on a map fd. */
 static struct snapmap *snapmap_ucmd_map(struct snapmap_ucmd *ucmd)
 {
@@ -260,7 +301,7 @@ static int snapmap_get_direct(const void *value, u32 value_len, u64 version,
  * as the caller says, on every GET, would cost more than the GET.
  */
 static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
-			  struct snapmap_ucmd *ucmd, unsigned int ksize)
+			  struct snapmap_ucmd *ucmd)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
 	void *key, *value = value_stack;
@@ -277,7 +318,7 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 
-	err = snapmap_probe_answer(ucmd, ksize) ?:
+	err = snapmap_respond_op(ucmd, SNAPMAP_BATCH_GET) ?:
 	      snapmap_lookup_rcu(map, key, op->key_len, snapmap_get_direct,
 				 op);
 	if (err != -EAGAIN)
@@ -328,7 +369,7 @@ static int snapmap_fill_from_user(void *arg, void *data, u32 len)
  */
 static int snapmap_op_put(struct snapmap *map, bool writable,
 			  struct snapmap_batch_op *op,
-			  struct snapmap_ucmd *ucmd, unsigned int ksize)
+			  struct snapmap_ucmd *ucmd)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
 	void *key, *value;
@@ -349,7 +390,7 @@ static int snapmap_op_put(struct snapmap *map, bool writable,
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 	if (op->value_len > sizeof(value_stack)) {
-		err = snapmap_probe_answer(ucmd, ksize) ?:
+		err = snapmap_respond_op(ucmd, SNAPMAP_BATCH_PUT) ?:
 		      snapmap_update_fill(map, key, op->key_len, op->value_len,
 					  snapmap_fill_from_user, op,
 					  op->flags, op->version,
@@ -363,7 +404,7 @@ static int snapmap_op_put(struct snapmap *map, bool writable,
 		goto out_key;
 	}
 
-	err = snapmap_probe_answer(ucmd, ksize) ?:
+	err = snapmap_respond_op(ucmd, SNAPMAP_BATCH_PUT) ?:
 	      snapmap_update(map, key, op->key_len, value, op->value_len,
 			     op->flags, op->version, &op->out_version);
 
@@ -376,7 +417,7 @@ out_key:
 /* Delete a key, as its flags say. */
 static int snapmap_op_del(struct snapmap *map, bool writable,
 			  struct snapmap_batch_op *op,
-			  struct snapmap_ucmd *ucmd, unsigned int ksize)
+			  struct snapmap_ucmd *ucmd)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN];
 	void *key;
@@ -396,7 +437,7 @@ static int snapmap_op_del(struct snapmap *map, bool writable,
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 
-	err = snapmap_probe_answer(ucmd, ksize) ?:
+	err = snapmap_respond_op(ucmd, SNAPMAP_BATCH_DEL) ?:
 	      snapmap_delete(map, key, op->key_len, op->flags, op->version,
 			     &op->out_version);
 
@@ -418,13 +459,13 @@ static int snapmap_op_run(struct snapmap *map, bool writable,
 	op->out_version = 0;
 	switch (op->opcode) {
 	case SNAPMAP_BATCH_GET:
-		err = snapmap_op_get(map, op, NULL, 0);
+		err = snapmap_op_get(map, op, NULL);
 		break;
 	case SNAPMAP_BATCH_PUT:
-		err = snapmap_op_put(map, writable, op, NULL, 0);
+		err = snapmap_op_put(map, writable, op, NULL);
 		break;
 	case SNAPMAP_BATCH_DEL:
-		err = snapmap_op_del(map, writable, op, NULL, 0);
+		err = snapmap_op_del(map, writable, op, NULL);
 		break;
 	default:
 		err = -EINVAL;
@@ -456,12 +497,12 @@ static int snapmap_get_ioctl(struct snapmap_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op, ucmd, sizeof(*cmd));
+	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op, ucmd);
 	if (err && err != -ERANGE)
 		return err;
 	cmd->out_value_len = op.out_value_len;
 	cmd->out_version = op.out_version;
-	return snapmap_respond(ucmd, sizeof(*cmd)) ?: err;
+	return snapmap_respond_op(ucmd, SNAPMAP_BATCH_GET) ?: err;
 }
 
 static int snapmap_put_ioctl(struct snapmap_ucmd *ucmd)
@@ -479,11 +520,11 @@ static int snapmap_put_ioctl(struct snapmap_ucmd *ucmd)
 	int err;
 
 	err = snapmap_op_put(snapmap_ucmd_map(ucmd),
-			     snapmap_ucmd_writable(ucmd), &op, ucmd, sizeof(*cmd));
+			     snapmap_ucmd_writable(ucmd), &op, ucmd);
 	if (err)
 		return err;
 	cmd->out_version = op.out_version;
-	return snapmap_respond(ucmd, sizeof(*cmd));
+	return snapmap_respond_op(ucmd, SNAPMAP_BATCH_PUT);
 }
 
 static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
@@ -501,11 +542,67 @@ static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
 	if (cmd->__reserved)
 		return -EINVAL;
 	err = snapmap_op_del(snapmap_ucmd_map(ucmd),
-			     snapmap_ucmd_writable(ucmd), &op, ucmd, sizeof(*cmd));
+			     snapmap_ucmd_writable(ucmd), &op, ucmd);
 	if (err)
 		return err;
 	cmd->out_version = op.out_version;
-	return snapmap_respond(ucmd, sizeof(*cmd));
+	return snapmap_respond_op(ucmd, SNAPMAP_BATCH_DEL);
+}
+
+/*
+ * The ops of a batch are read from the caller's array this many bytes at
+ * a time, in one copy: not op by op, since each copy of a length known
+ * only at run time pays for the checks of hardened usercopy.
+ */
+#define SNAPMAP_BATCH_CHUNK 448
+
+/*
+ * A batch's ops, read ahead from the caller's array: the ops from
+ * @first, of which @nr were copied whole into @buf.
+ */
+struct snapmap_batch_reader {
+	u8 buf[SNAPMAP_BATCH_CHUNK] __aligned(8);
+	u32 first;
+	u32 nr;
+};
+
+/*
+ * Op @i of the batch, into @op, as copy_struct_from_user() would read it:
+ * a shorter op is zero-extended, a longer one must have a zero tail
+ * (-E2BIG).  Reads ahead as far as the buffer holds, and falls back to
+ * one copy per op for ops too long for it.  -EFAULT if the op cannot be
+ * read; the ops before it were read whole.
+ */
+static int snapmap_batch_read_op(struct snapmap_batch_reader *r,
+				 const struct snapmap_batch *cmd, u32 i,
+				 struct snapmap_batch_op *op)
+{
+	u8 __user *uops = u64_to_user_ptr(cmd->ops);
+	u32 size = cmd->op_size, n;
+	unsigned long left;
+	const u8 *src;
+
+	if (size > sizeof(r->buf))
+		return copy_struct_from_user(op, sizeof(*op),
+					     uops + (u64)i * size, size);
+	if (i >= r->first + r->nr) {
+		n = min_t(u32, cmd->count - i, sizeof(r->buf) / size);
+		left = copy_from_user(r->buf, uops + (u64)i * size, n * size);
+		r->first = i;
+		r->nr = n - DIV_ROUND_UP(left, size);
+		if (!r->nr)
+			return -EFAULT;
+	}
+	src = r->buf + (i - r->first) * size;
+	if (size < sizeof(*op)) {
+		memcpy(op, src, size);
+		memset((u8 *)op + size, 0, sizeof(*op) - size);
+		return 0;
+	}
+	memcpy(op, src, sizeof(*op));
+	if (memchr_inv(src + sizeof(*op), 0, size - sizeof(*op)))
+		return -E2BIG;
+	return 0;
 }
 
 /*
@@ -520,10 +617,13 @@ static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
  * a non-zero tail beyond the module's op structure (E2BIG), go to its
  * out_result.
  *
- * Only if another thread unmaps the array while the batch runs can a fault
- * come later: the ioctl then fails with -EFAULT after the ops before it
- * have run (and, for a fault on writing back, the op itself), which cannot
- * be undone.  out_done is still written back if it can be, and counts them.
+ * The ops are read a few at a time, ahead of running them
+ * (snapmap_batch_read_op()); each op's key and value are read when it
+ * runs.  Only if another thread unmaps the array while the batch runs can
+ * a fault come later: the ioctl then fails with -EFAULT after the ops
+ * before it have run (and, for a fault on writing back, the op itself),
+ * which cannot be undone.  out_done is still written back if it can be,
+ * and counts them.
  */
 static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 {
@@ -531,6 +631,7 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 	struct snapmap *map = snapmap_ucmd_map(ucmd);
 	bool writable = snapmap_ucmd_writable(ucmd);
 	u8 __user *uops = u64_to_user_ptr(cmd->ops);
+	struct snapmap_batch_reader reader = {};
 	struct snapmap_batch_op op;
 	u32 done = 0;
 	int err = 0;
@@ -560,8 +661,7 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 	while (done < cmd->count) {
 		u8 __user *uop = uops + (u64)done * cmd->op_size;
 
-		ret = copy_struct_from_user(&op, sizeof(op), uop,
-					    cmd->op_size);
+		ret = snapmap_batch_read_op(&reader, cmd, done, &op);
 		if (ret == -EFAULT) {
 			err = ret;
 			break;
