@@ -437,6 +437,62 @@ TEST_F(map, op_size_larger)
 	EXPECT_EQ(1, ops[1].tail);
 }
 
+/*
+ * The module reads ops a few hundred bytes at a time: ops of a newer
+ * caller, some with a non-zero tail, across several of those reads, and
+ * ops too long for one, each get exactly their own result.  The map holds
+ * ENTRIES_MAX keys: each size's keys are deleted before the next.
+ */
+static void ops_of_size(struct __test_metadata *const _metadata, int fd,
+			size_t op_size, unsigned int count)
+{
+	char keys[64][8], values[64][8];
+	struct snapmap_batch_op *op;
+	unsigned char *ops;
+	unsigned int i;
+	__u32 done = 0;
+	char buf[8];
+
+	ASSERT_GE(ARRAY_SIZE(keys), count);
+	ops = calloc(count, op_size);
+	ASSERT_TRUE(ops != NULL);
+	for (i = 0; i < count; i++) {
+		op = (struct snapmap_batch_op *)(ops + i * op_size);
+		snprintf(keys[i], sizeof(keys[i]), "t%zu.%u", op_size % 1000,
+			 i);
+		snprintf(values[i], sizeof(values[i]), "v%u", i);
+		op_put(op, 0, keys[i], values[i], 0);
+		/* Every third op has a byte set at the end of its tail. */
+		if (i % 3 == 2)
+			ops[(i + 1) * op_size - 1] = 1;
+	}
+	ASSERT_EQ(0, batch_raw(fd, 0, count, op_size, ops, &done));
+	EXPECT_EQ(count, done);
+	for (i = 0; i < count; i++) {
+		op = (struct snapmap_batch_op *)(ops + i * op_size);
+		EXPECT_EQ(i % 3 == 2 ? -E2BIG : 0, op->out_result)
+			TH_LOG("op %u of %zu bytes", i, op_size);
+		EXPECT_EQ(i % 3 == 2 ? -ENOENT : 0,
+			  sm_get(fd, keys[i], strlen(keys[i]), buf,
+				 sizeof(buf), NULL, NULL))
+			TH_LOG("op %u of %zu bytes", i, op_size);
+	}
+	/* Room for the next size's keys. */
+	for (i = 0; i < count; i++)
+		if (i % 3 != 2)
+			ASSERT_EQ(0, sm_del(fd, 0, keys[i], strlen(keys[i]), 0,
+					    NULL));
+	free(ops);
+}
+
+TEST_F(map, op_size_across_reads)
+{
+	ops_of_size(_metadata, self->fd, sizeof(struct snapmap_batch_op) + 8,
+		    21);
+	ops_of_size(_metadata, self->fd, 200, 10);
+	ops_of_size(_metadata, self->fd, 4096, 5);
+}
+
 TEST_F(map, batch_size)
 {
 	const __u32 short_sizes[] = { 0, 1, sizeof(__u32),
