@@ -903,7 +903,6 @@ static const char *const wmode_names[NR_WMODES] = {
 #define TL_BIN 0.05
 #define TL_BINS 600
 #define TL_BEFORE 1.5
-#define TL_AFTER 1.0
 #define TL_REPS 3
 
 struct writer {
@@ -952,21 +951,66 @@ static void *writer_thread(void *arg)
 }
 
 /*
- * One run: the writer alone for TL_BEFORE s, then while the main thread
- * takes and reads a whole snapshot (or deep-copies the rwlock map), then
- * TL_AFTER s more, then while the main thread spins in user space for as
- * long as the read took.  Returns the writer's throughput during the read
- * over its throughput before; sets the rates (@busy: while the main
- * thread spins), the read's duration and the longest time between two
- * writes completing during the read.
+ * How long the sweep that frees what a closed snapshot pinned may take:
+ * the versions a writer replaced during a read of the largest map.
+ */
+#define TL_SETTLE_DEADLINE 30.0
+
+/*
+ * Wait until the map's bytes are back to @ref, those of the map with no
+ * snapshot: the sweep of the snapshots closed before is over.  With no
+ * snapshot open a PUT of a present key with a value of the same length
+ * frees what it replaces at once, so a writer running meanwhile does not
+ * move the count.  Returns false if that takes over @deadline s.
+ */
+static bool sm_settle(int fd, uint64_t ref, double deadline)
+{
+	double start = now();
+
+	while (sm_bytes(fd) > ref) {
+		if (now() - start > deadline)
+			return false;
+		sleep_s(0.01);
+	}
+	return true;
+}
+
+/**
+ * struct writer_result - one run of the writer figure
+ * @alone: the writer's throughput alone, the other vCPU idle
+ * @during: its throughput while the main thread reads a whole snapshot
+ * @busy: its throughput while the main thread spins in user space
+ * @read_s: how long the read took
+ * @sweep_s: from the end of the read to the end of the sweep
+ * @stall: the longest time between two writes completing during the read
+ * @settled: every sweep waited for ended within TL_SETTLE_DEADLINE
+ */
+struct writer_result {
+	double alone;
+	double during;
+	double busy;
+	double read_s;
+	double sweep_s;
+	double stall;
+	bool settled;
+};
+
+/*
+ * One run.  First the map's bytes must be back to @ref: no sweep of an
+ * earlier run may fall in this one's windows.  Then the writer alone for
+ * TL_BEFORE s (its first 0.3 s skipped), the main thread asleep; then
+ * while the main thread takes and reads a whole snapshot (or deep-copies
+ * the rwlock map) and closes it; then, outside every window, the sweep
+ * of what the snapshot pinned, waited for by polling the map's bytes;
+ * then while the main thread spins in user space for as long as the read
+ * took.
  *
  * The spin tells the cost of a busy second vCPU from that of the read:
  * on a host whose cores are shared with other guests, two busy vCPUs get
  * less of them than one.
  */
-static double writer_run(enum wmode mode, struct writer *w, double *base,
-			 double *during, double *busy, double *read_s,
-			 double *stall)
+static void writer_run(enum wmode mode, struct writer *w, uint64_t ref,
+		       struct writer_result *res)
 {
 	unsigned long long o0, o1, o2, o3, o4;
 	double t1, t2, t3, t4, t5;
@@ -974,11 +1018,13 @@ static double writer_run(enum wmode mode, struct writer *w, double *base,
 	struct rwmap *copy;
 	pthread_t tid;
 
+	memset(res, 0, sizeof(*res));
 	memset(w, 0, sizeof(*w));
 	w->mode = mode;
 	w->fd = sm_maps[LARGE];
 	w->rw = rw_maps[LARGE];
 	w->keys = sizes[LARGE];
+	res->settled = sm_settle(w->fd, ref, TL_SETTLE_DEADLINE);
 	w->t0 = now();
 	if (pthread_create(&tid, NULL, writer_thread, w))
 		die("pthread_create");
@@ -1007,7 +1053,8 @@ static double writer_run(enum wmode mode, struct writer *w, double *base,
 	}
 	atomic_store(&w->reading, false);
 
-	sleep_s(TL_AFTER);
+	if (!sm_settle(w->fd, ref, TL_SETTLE_DEADLINE))
+		res->settled = false;
 	t4 = now();
 	o3 = atomic_load(&w->ops);
 	while (now() - t4 < t3 - t2)
@@ -1017,16 +1064,16 @@ static double writer_run(enum wmode mode, struct writer *w, double *base,
 	atomic_store(&w->stop, true);
 	pthread_join(tid, NULL);
 
-	*base = (o1 - o0) / (t2 - t1);
-	*during = (o2 - o1) / (t3 - t2);
-	*busy = (o4 - o3) / (t5 - t4);
-	*read_s = t3 - t2;
-	*stall = w->max_gap;
+	res->alone = (o1 - o0) / (t2 - t1);
+	res->during = (o2 - o1) / (t3 - t2);
+	res->busy = (o4 - o3) / (t5 - t4);
+	res->read_s = t3 - t2;
+	res->sweep_s = t4 - t3;
+	res->stall = w->max_gap;
 	/* Where the read started and how long it took, for the plot. */
 	w->read_start = t2 - w->t0;
 	w->read_len = t3 - t2;
 	w->busy_start = t4 - w->t0;
-	return *during / *base;
 }
 
 static void fig_writer(void)
@@ -1034,19 +1081,29 @@ static void fig_writer(void)
 	static double ratio[NR_WMODES][TL_REPS], base[NR_WMODES][TL_REPS];
 	static double during[NR_WMODES][TL_REPS], read_s[NR_WMODES][TL_REPS];
 	static double stall[NR_WMODES][TL_REPS], busy[NR_WMODES][TL_REPS];
-	static double vsbusy[NR_WMODES][TL_REPS];
+	static double vsbusy[NR_WMODES][TL_REPS], sweep[NR_WMODES][TL_REPS];
+	unsigned int r, m, b, last, unsettled[NR_WMODES] = {};
 	static struct writer w;
-	unsigned int r, m, b, last;
+	struct writer_result res;
+	uint64_t ref;
 
+	/* The map with no snapshot: what the sweeps must come back to. */
+	ref = sm_bytes(sm_maps[LARGE]);
 	printf("# writer: one thread PUTs random keys of the %u-entry map; the main thread reads one whole snapshot\n",
 	       sizes[LARGE]);
 	for (r = 0; r < TL_REPS; r++) {
 		for (m = 0; m < NR_WMODES; m++) {
-			ratio[m][r] = writer_run(m, &w, &base[m][r],
-						 &during[m][r], &busy[m][r],
-						 &read_s[m][r], &stall[m][r]);
-			vsbusy[m][r] = during[m][r] / busy[m][r];
-			stall[m][r] *= 1e3;
+			writer_run(m, &w, ref, &res);
+			base[m][r] = res.alone;
+			during[m][r] = res.during;
+			busy[m][r] = res.busy;
+			read_s[m][r] = res.read_s;
+			sweep[m][r] = res.sweep_s;
+			stall[m][r] = res.stall * 1e3;
+			ratio[m][r] = res.during / res.alone;
+			vsbusy[m][r] = res.during / res.busy;
+			if (!res.settled)
+				unsettled[m]++;
 			if (r != TL_REPS - 1)
 				continue;
 			/* The last repetition is the one plotted. */
@@ -1074,8 +1131,13 @@ static void fig_writer(void)
 		       TL_REPS, "x");
 		report("writer", wmode_names[m], "read", read_s[m], TL_REPS,
 		       "s");
+		report("writer", wmode_names[m], "sweep", sweep[m], TL_REPS,
+		       "s");
 		report("writer", wmode_names[m], "max-stall", stall[m],
 		       TL_REPS, "ms");
+		if (unsettled[m])
+			report("writer", wmode_names[m], "unsettled",
+			       (double[]){ unsettled[m] }, 1, "repetitions");
 	}
 }
 
