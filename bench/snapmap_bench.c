@@ -1456,6 +1456,8 @@ struct scaler {
 	struct rwmap *rw;
 	bool writer;
 	unsigned int seed;
+	unsigned int slot;
+	unsigned int stride;
 	atomic_bool *go;
 	atomic_bool *stop;
 	unsigned long long ops;
@@ -1472,7 +1474,9 @@ static void *scale_thread(void *arg)
 	while (!atomic_load(s->go))
 		;
 	while (!atomic_load_explicit(s->stop, memory_order_relaxed)) {
-		i = next_rand(&state) % SCALE_ENTRIES;
+		/* Keys whose number is @slot modulo @stride. */
+		i = next_rand(&state) % (SCALE_ENTRIES / s->stride) *
+		    s->stride + s->slot;
 		switch (s->sys) {
 		case SC_SNAPMAP:
 			ret = s->writer ? sm_put(s->fd, keys[i], vals[i]) :
@@ -1496,13 +1500,19 @@ static void *scale_thread(void *arg)
 	return NULL;
 }
 
+/*
+ * Threads of each kind; @disjoint: writer i of n writes only the keys
+ * whose number is i modulo n, so that writers never write the same key.
+ */
 static const struct {
 	const char *name;
 	unsigned int readers;
 	unsigned int writers;
+	bool disjoint;
 } scale_cfgs[] = {
-	{ "1r", 1, 0 }, { "2r", 2, 0 }, { "1w", 0, 1 }, { "2w", 0, 2 },
-	{ "1r1w", 1, 1 },
+	{ "1r", 1, 0, false }, { "2r", 2, 0, false },
+	{ "1w", 0, 1, false }, { "2w", 0, 2, false },
+	{ "2w-disjoint", 0, 2, true }, { "1r1w", 1, 1, false },
 };
 #define NR_SCALE_CFGS (sizeof(scale_cfgs) / sizeof(scale_cfgs[0]))
 
@@ -1518,11 +1528,17 @@ static double scale_run(enum scale_sys sys, int fd, struct rwmap *rw,
 	double start;
 
 	for (i = 0; i < n; i++) {
+		bool writer = i >= scale_cfgs[cfg].readers;
+
 		s[i] = (struct scaler){
-			.sys = sys, .fd = fd, .rw = rw,
-			.writer = i >= scale_cfgs[cfg].readers,
-			.seed = 10 + i, .go = &go, .stop = &stop,
+			.sys = sys, .fd = fd, .rw = rw, .writer = writer,
+			.seed = 10 + i, .slot = 0, .stride = 1,
+			.go = &go, .stop = &stop,
 		};
+		if (writer && scale_cfgs[cfg].disjoint) {
+			s[i].slot = i - scale_cfgs[cfg].readers;
+			s[i].stride = scale_cfgs[cfg].writers;
+		}
 		if (pthread_create(&tid[i], NULL, scale_thread, &s[i]))
 			die("pthread_create");
 	}
@@ -1551,7 +1567,7 @@ static void fig_scale(void)
 	rw = rwmap_new(SCALE_ENTRIES);
 	rw_fill(rw, SCALE_ENTRIES);
 
-	printf("# scaling: %u-entry maps, random keys, %.1f s per measurement, aggregate ops/s\n",
+	printf("# scaling: %u-entry maps, random keys, %.1f s per measurement, aggregate ops/s; 2w-disjoint: writer i of n writes the keys i modulo n\n",
 	       SCALE_ENTRIES, SCALE_SECONDS);
 	for (r = 0; r < SCALE_REPS; r++)
 		for (c = 0; c < NR_SCALE_CFGS; c++)
