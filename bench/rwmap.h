@@ -32,5 +32,6 @@ int rwmap_get(struct rwmap *map, const void *key, void *value);
 int rwmap_put(struct rwmap *map, const void *key, const void *value);
 int rwmap_del(struct rwmap *map, const void *key);
 struct rwmap *rwmap_copy(struct rwmap *map);
+uint64_t rwmap_touch(const struct rwmap *map);
 
 #endif /* _SNAPMAP_BENCH_RWMAP_H */

@@ -234,6 +234,32 @@ static uint64_t sm_read_all(int sfd)
 	return records;
 }
 
+/*
+ * Read a whole snapshot fd as a user of its data would: the sum of the
+ * first byte of each record's key and value; *@records counts them.
+ */
+static uint64_t sm_touch_all(int sfd, uint64_t *records)
+{
+	static uint8_t buf[256 * 1024];
+	uint64_t sum = 0;
+	ssize_t len, off;
+
+	*records = 0;
+	while ((len = read(sfd, buf, sizeof(buf))) > 0) {
+		for (off = 0; off < len; (*records)++) {
+			const struct snapmap_record *rec = (void *)(buf + off);
+			const uint8_t *key = (const uint8_t *)(rec + 1);
+
+			sum += key[0] + key[rec->key_len];
+			off += SNAPMAP_RECORD_SIZE(rec->key_len,
+						   rec->value_len);
+		}
+	}
+	if (len < 0)
+		die("read snapshot");
+	return sum;
+}
+
 /* Take and read a whole snapshot of @flags; returns the records. */
 static uint64_t sm_dump(int fd, uint32_t flags)
 {
@@ -576,6 +602,124 @@ static void fig_bufsize(void)
 	free(buf);
 }
 
+/* Figure: large values against a copy of them -------------------------- */
+
+/*
+ * Single PUTs and GETs of 1 KiB and 64 KiB values, on a map with the
+ * module's default limits (values up to 1 MiB), against their floor: one
+ * memcpy() of the value in user space, on the same buffer, plus the same
+ * op with a 16-byte value.  Each size has VAL_KEYS keys of its own,
+ * filled with values of that size first, so that every timed PUT replaces
+ * a value of its own length and every GET finds one.  The memcpy is timed
+ * in runs of VAL_COPIES, warm, and its median taken over VAL_COPY_RUNS.
+ */
+static const uint32_t val_sizes[] = { 16, 1024, 65536 };
+#define NR_VAL_SIZES (sizeof(val_sizes) / sizeof(val_sizes[0]))
+#define VAL_KEYS 256
+#define VAL_OPS 1000
+#define VAL_COPIES 32
+#define VAL_COPY_RUNS 101
+/* The first key of size @k's set: past those of every other figure. */
+#define VAL_KEY(k, i) (OP_ENTRIES + 1024 + (k) * VAL_KEYS + (i))
+
+/* Median ns of one memcpy() of @len bytes from @src to @dst. */
+static double memcpy_ns(void *dst, const void *src, uint32_t len)
+{
+	static double t[VAL_COPY_RUNS];
+	unsigned int run, i;
+	double start;
+
+	for (run = 0; run < VAL_COPY_RUNS; run++) {
+		start = now();
+		for (i = 0; i < VAL_COPIES; i++) {
+			memcpy(dst, src, len);
+			/* The copy must happen, every time. */
+			__asm__ volatile("" : : "r"(dst), "r"(src) : "memory");
+		}
+		t[run] = (now() - start) / VAL_COPIES * 1e9;
+	}
+	return spread_of(t, VAL_COPY_RUNS).med;
+}
+
+static void fig_values(void)
+{
+	static double put[NR_VAL_SIZES][REPS], get[NR_VAL_SIZES][REPS];
+	static double copy[NR_VAL_SIZES][REPS];
+	struct snapmap_create c = { .size = sizeof(c) };
+	uint32_t max = val_sizes[NR_VAL_SIZES - 1];
+	uint8_t *buf = malloc(max), *other = malloc(max);
+	uint64_t state = 5;
+	unsigned int r, i, k;
+	char row[32];
+	double start;
+	int fd;
+
+	if (!buf || !other)
+		die("malloc");
+	memset(buf, 'x', max);
+	memset(other, 'y', max);
+	fd = ioctl(ctl, SNAPMAP_IOC_CREATE, &c);
+	if (fd < 0)
+		die("SNAPMAP_IOC_CREATE");
+	for (k = 0; k < NR_VAL_SIZES; k++) {
+		struct snapmap_put p = {
+			.size = sizeof(p), .key_len = KEY_LEN,
+			.value_len = val_sizes[k], .value = PTR(buf),
+		};
+
+		for (i = 0; i < VAL_KEYS; i++) {
+			p.key = PTR(keys[VAL_KEY(k, i)]);
+			if (ioctl(fd, SNAPMAP_IOC_PUT, &p))
+				die("SNAPMAP_IOC_PUT");
+		}
+	}
+	printf("# values: single PUTs and GETs of values of each size, %u per measurement, on %u keys per size; memcpy: median of %u runs of %u copies\n",
+	       VAL_OPS, VAL_KEYS, VAL_COPY_RUNS, VAL_COPIES);
+	for (r = 0; r < REPS; r++) {
+		for (k = 0; k < NR_VAL_SIZES; k++) {
+			struct snapmap_put p = {
+				.size = sizeof(p), .key_len = KEY_LEN,
+				.value_len = val_sizes[k], .value = PTR(buf),
+			};
+			struct snapmap_get g = {
+				.size = sizeof(g), .key_len = KEY_LEN,
+				.value_buf_len = val_sizes[k],
+				.value = PTR(buf),
+			};
+
+			start = now();
+			for (i = 0; i < VAL_OPS; i++) {
+				p.key = PTR(keys[VAL_KEY(k, i % VAL_KEYS)]);
+				if (ioctl(fd, SNAPMAP_IOC_PUT, &p))
+					die("SNAPMAP_IOC_PUT");
+			}
+			put[k][r] = (now() - start) / VAL_OPS * 1e9;
+
+			start = now();
+			for (i = 0; i < VAL_OPS; i++) {
+				g.key = PTR(keys[VAL_KEY(k, next_rand(&state) %
+							    VAL_KEYS)]);
+				if (ioctl(fd, SNAPMAP_IOC_GET, &g) ||
+				    g.out_value_len != val_sizes[k])
+					die("SNAPMAP_IOC_GET");
+			}
+			get[k][r] = (now() - start) / VAL_OPS * 1e9;
+
+			/* The buffer a PUT reads and a GET writes. */
+			copy[k][r] = memcpy_ns(other, buf, val_sizes[k]);
+		}
+	}
+	for (k = 0; k < NR_VAL_SIZES; k++) {
+		snprintf(row, sizeof(row), "%u", val_sizes[k]);
+		report("values", row, "put", put[k], REPS, "ns");
+		report("values", row, "get", get[k], REPS, "ns");
+		report("values", row, "memcpy", copy[k], REPS, "ns");
+	}
+	close(fd);
+	free(buf);
+	free(other);
+}
+
 /* Figure: batched operations ------------------------------------------- */
 
 #define BATCH_OPS 256
@@ -732,6 +876,44 @@ static void fig_batch(void)
 }
 
 /*
+ * Not a figure: the batched updates and deletions of one system alone
+ * for a few seconds, for the profiles of scripts/bench
+ * (prof-batch-snapmap, prof-batch-bpf).
+ */
+static void profile_batch(enum op_sys s)
+{
+	static uint32_t upd[BATCH_ROUNDS][BATCH_OPS];
+	static uint32_t del[BATCH_ROUNDS][BATCH_OPS];
+	uint64_t state = 6;
+	double start = now();
+	unsigned int b, i;
+	int fd;
+
+	if (s == SYS_SNAPMAP) {
+		fd = sm_new();
+		sm_fill(fd, OP_ENTRIES);
+	} else {
+		fd = bpf_new(OP_ENTRIES, 0);
+		bpf_fill(fd, OP_ENTRIES);
+	}
+	for (b = 0; b < BATCH_ROUNDS; b++) {
+		for (i = 0; i < BATCH_OPS; i++) {
+			upd[b][i] = next_rand(&state) % OP_ENTRIES;
+			del[b][i] = (b * BATCH_OPS + i) % OP_ENTRIES;
+		}
+	}
+	while (now() - start < 6) {
+		for (b = 0; b < BATCH_ROUNDS; b++)
+			batch_write(s, fd, false, upd[b]);
+		for (b = 0; b < BATCH_ROUNDS; b++)
+			batch_write(s, fd, true, del[b]);
+		for (b = 0; b < BATCH_ROUNDS; b++)
+			batch_write(s, fd, false, del[b]);
+	}
+	close(fd);
+}
+
+/*
  * Figure: ATOMIC dumps of two 100k-entry maps of 16-byte keys and values,
  * one whose limits are those sizes and one with the module's default
  * limits (4 KiB keys, 1 MiB values): what a map's limits cost a reader.
@@ -862,11 +1044,48 @@ static double creation_us(int fd, uint32_t flags)
 	return spread_of(t, CREATIONS).med;
 }
 
+/* Where the sums of the figures' reads go, so that no read is elided. */
+static volatile uint64_t sink;
+
+/*
+ * What a user who wants the data gets it with: an ATOMIC snapshot taken
+ * and read whole, against the rwlock map's deep copy (lock, copy, unlock)
+ * and a read of the copy; each read touches every key and value.  Only
+ * that is timed: not closing the snapshot, not freeing the copy.  In us.
+ */
+static double create_read_us(unsigned int i, bool rwlock)
+{
+	uint64_t records, sum;
+	struct rwmap *copy;
+	double start, t;
+	int sfd;
+
+	if (rwlock) {
+		start = now();
+		copy = rwmap_copy(rw_maps[i]);
+		sum = rwmap_touch(copy);
+		t = now() - start;
+		records = copy->entries;
+		rwmap_free(copy);
+	} else {
+		start = now();
+		sfd = sm_snapshot(sm_maps[i], 0);
+		sum = sm_touch_all(sfd, &records);
+		t = now() - start;
+		close(sfd);
+	}
+	check_records(rwlock ? "copy+read" : "create+read", records,
+		      sizes[i]);
+	sink += sum;
+	return t * 1e6;
+}
+
 static void fig_snapshot_creation(void)
 {
-	static double t[3][NR_SIZES][REPS];
-	static const char *const sys[3] = {
+	static double t[5][NR_SIZES][REPS];
+	static const char *const sys[5] = {
 		"snapmap-atomic", "snapmap-weak", "rwlock-copy",
+		"snapmap-create-read", "rwlock-copy-read",
 	};
 	unsigned int r, i, s;
 	struct rwmap *copy;
@@ -884,11 +1103,14 @@ static void fig_snapshot_creation(void)
 			copy = rwmap_copy(rw_maps[i]);
 			t[2][i][r] = (now() - start) * 1e6;
 			rwmap_free(copy);
+			/* Each first in turn. */
+			t[3 + r % 2][i][r] = create_read_us(i, r % 2);
+			t[4 - r % 2][i][r] = create_read_us(i, !(r % 2));
 		}
 	}
 	for (i = 0; i < NR_SIZES; i++) {
 		snprintf(row, sizeof(row), "%u", sizes[i]);
-		for (s = 0; s < 3; s++)
+		for (s = 0; s < 5; s++)
 			report("snapcreate", row, sys[s], t[s][i], REPS, "us");
 	}
 }
@@ -2001,8 +2223,14 @@ int main(int argc, char **argv)
 		profile_ops(SYS_SNAPMAP);
 	if (argc > 1 && !strcmp(argv[1], "prof-bpf"))
 		profile_ops(SYS_BPF);
+	if (argc > 1 && !strcmp(argv[1], "prof-batch-snapmap"))
+		profile_batch(SYS_SNAPMAP);
+	if (argc > 1 && !strcmp(argv[1], "prof-batch-bpf"))
+		profile_batch(SYS_BPF);
 	if (wanted(argc, argv, "bufsize"))
 		fig_bufsize();
+	if (wanted(argc, argv, "values"))
+		fig_values();
 	if (wanted(argc, argv, "batch"))
 		fig_batch();
 	if (wanted(argc, argv, "readbuf"))
