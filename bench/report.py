@@ -57,8 +57,10 @@ def num(x):
 
 
 class Report:
-    def __init__(self, figs, series, env, ifigs=None):
+    def __init__(self, figs, series, env, ifigs=None, prof=None):
         self.figs, self.series, self.env = figs, series, env
+        # Flat profiles from the profiling boot, per target.
+        self.prof = prof or {}
         # The same figures from the run whose clock counts instructions.
         self.ifigs = ifigs or {}
         self.md = []
@@ -89,13 +91,14 @@ class Report:
         return seen
 
     def table(self, fig, systems, ratio=None, ratio_name="ratio",
-              row_name="", unit=""):
-        """A markdown table of median [min-max] for each row and system,
-        with a ratio column ratio=(numerator system, denominator system)."""
+              row_name="", unit="", rows=None):
+        """A markdown table of median [min-max] for each row (all of the
+        figure's, or those of rows) and system, with a ratio column
+        ratio=(numerator system, denominator system)."""
         head = [row_name] + systems + ([ratio_name] if ratio else [])
         out = ["| " + " | ".join(head) + " |",
                "|" + "|".join(["---"] * len(head)) + "|"]
-        for r in self.rows(fig):
+        for r in (rows if rows is not None else self.rows(fig)):
             cells = [r] + [self.cell(fig, r, s) for s in systems]
             if ratio:
                 a, b = self.med(fig, r, ratio[0]), self.med(fig, r, ratio[1])
@@ -107,10 +110,19 @@ class Report:
                        unit)
         return "\n".join(out)
 
-    def target(self, name, ratio, goal, better, note="", iratio=None):
+    def target(self, name, ratio, goal, better, note="", iratio=None,
+               failed=None):
         """Record a target: better is 'le' (ratio <= goal) or 'ge'.
-        iratio is the same ratio in instructions, where measured."""
+        iratio is the same ratio in instructions, where measured; failed
+        says where a measurement the target needs failed, which makes the
+        target not met whatever the other measurements say."""
         imeas = "%.2fx" % iratio if iratio else "-"
+        if failed:
+            self.targets.append((name, "%.2fx" % ratio if ratio else "-",
+                                 imeas, goal, better,
+                                 "NOT met (measurement failed at %s)" %
+                                 failed, note))
+            return
         if ratio is None:
             self.targets.append((name, "-", imeas, goal, better,
                                  "not measured", note))
@@ -223,24 +235,180 @@ def pinned_table(rep, unit, long_unit):
     return "\n".join(out)
 
 
+# The large values of the values figure, and the small one of its floor.
+VALUE_SIZES = ("1024", "65536")
+VALUE_SMALL = "16"
+# Map sizes every memory measurement must have.
+MEM_SIZES = ("1000", "10000", "100000", "1000000")
+
+
+def size_name(size):
+    n = int(size)
+    return "%d KiB" % (n // 1024) if n >= 1024 else "%d-byte" % n
+
+
+def value_floor(rep, op, size):
+    """The floor of a PUT or GET of a value of size bytes: one memcpy of
+    the value in user space plus the same op with a 16-byte value."""
+    copy = rep.med("values", size, "memcpy")
+    small = rep.med("values", VALUE_SMALL, op)
+    return copy + small if copy and small else None
+
+
+def value_ratio(rep, op, size):
+    """The op's time over its floor, and the floor."""
+    floor = value_floor(rep, op, size)
+    return ratio(rep.med("values", size, op), floor), floor
+
+
+def memory_ratio(rep, fig, base):
+    """snapmap's bytes per entry over base's, worst over the sizes: the
+    ratio, a note saying where, and the sizes at which a measurement
+    failed (-1, impossible or missing), or None."""
+    failed, worst = [], None
+    if not rep.rows(fig):
+        return None, "", None
+    for r in MEM_SIZES:
+        a, b = rep.get(fig, r, "snapmap"), rep.get(fig, r, base)
+        # Any repetition that failed or came out impossible fails it.
+        if not a or not b or min(a[:3]) <= 0 or min(b[:3]) <= 0:
+            failed.append(r)
+            continue
+        x = a[0] / b[0]
+        if worst is None or x > worst[0]:
+            worst = (x, r)
+    return (worst[0] if worst else None,
+            "at %s entries" % worst[1] if worst else "",
+            "%s entries" % ", ".join(failed) if failed else None)
+
+
+def writer_note(rep):
+    """The writer target's note: the busy baseline, and a flag when the
+    writer went faster during the read than alone."""
+    parts = []
+    busy = rep.med("writer", "snapmap-atomic", "ratio-busy")
+    if busy:
+        parts.append("during / other vCPU busy in user space: %.2fx" % busy)
+    during = rep.med("writer", "snapmap-atomic", "during")
+    alone = rep.med("writer", "snapmap-atomic", "alone")
+    if during and alone and during > alone:
+        parts.append("during above alone: the writer ran faster while the "
+                     "other vCPU read the snapshot than with it idle")
+    if rep.med("writer", "snapmap-atomic", "unsettled"):
+        parts.append("in %d repetitions a sweep had not ended within its "
+                     "bounded wait" %
+                     rep.med("writer", "snapmap-atomic", "unsettled"))
+    return "; ".join(parts)
+
+
+PROF_TARGETS = ("prof-snapmap", "prof-bpf", "prof-batch-snapmap",
+                "prof-batch-bpf")
+PROF_TOP = 15
+
+
+def parse_prof(path):
+    """The profiling boot's flat profiles: lines "prof TARGET PCT% [k] SYM"
+    (indented by the runner); per target, (percent, [k] or [.], symbol)
+    from the largest share down."""
+    prof = {}
+    for line in open(path, encoding="utf-8", errors="replace"):
+        f = line.split()
+        if len(f) >= 5 and f[0] == "prof" and f[2].endswith("%"):
+            try:
+                pct = float(f[2][:-1])
+            except ValueError:
+                continue
+            prof.setdefault(f[1], []).append((pct, f[3], " ".join(f[4:])))
+    for syms in prof.values():
+        syms.sort(key=lambda x: -x[0])
+    return prof
+
+
+def batch_rows(rep):
+    """The batch figure's rows of operations (not its checks)."""
+    return [r for r in rep.rows("batch") if r != "scan-pinned"]
+
+
+def batch_guard(rep):
+    n = rep.med("batch", "scan-pinned", "snapmap")
+    if n is None:
+        return ""
+    if n == 0:
+        return " in every repetition"
+    return "; NOT in %d repetitions" % n
+
+
+def batch_get_line(rep, unit):
+    """A BATCH of GETs per key against BPF's single lookups, as
+    information: BPF has no batch lookup of given keys."""
+    get = rep.med("batch", "get", "snapmap")
+    single = rep.med("op", "lookup", "bpf")
+    if not get or not single:
+        return ""
+    scale = 1e9
+    per = scale / get
+    return ("For information: a snapmap `BATCH` of 256 GETs costs %s %s "
+            "per key, against %s for one BPF (prealloc) lookup through "
+            "bpf(2) in the single-op figure: %.2fx." % (
+                num(per), unit, num(single), per / single))
+
+
+def values_table(rep, unit):
+    """The values figure: each op, its floor's parts, the ratio."""
+    out = ["| op | value | snapmap (%s) | memcpy of the value (%s) | same op, "
+           "16-byte value (%s) | floor = sum (%s) | snapmap / floor |" %
+           (unit, unit, unit, unit),
+           "|---|---|---|---|---|---|---|"]
+    for op in ("put", "get"):
+        for size in (VALUE_SMALL,) + VALUE_SIZES:
+            if not rep.get("values", size, op):
+                continue
+            if size == VALUE_SMALL:
+                out.append("| %s | %s | %s | - | - | - | - |" % (
+                    op.upper(), size_name(size),
+                    rep.cell("values", size, op)))
+                continue
+            x, floor = value_ratio(rep, op, size)
+            out.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                op.upper(), size_name(size), rep.cell("values", size, op),
+                rep.cell("values", size, "memcpy"),
+                num(rep.med("values", VALUE_SMALL, op) or 0),
+                num(floor) if floor else "-",
+                "%.2fx" % x if x else "-"))
+    out.append("")
+    out.append("Unit: %s per operation; median [min-max] of the "
+               "repetitions; the floor's parts are medians." % unit)
+    return "\n".join(out)
+
+
 def build(rep, plots_rel):
     f, md = rep, rep.md
     env = rep.env
     i = rep.icount()
 
     # Targets -------------------------------------------------------------
-    for op in ("lookup", "update", "delete", "insert"):
-        f.target("single-op %s: ioctl / bpf(2) time" % op,
+    for op, goal in (("lookup", 0.7), ("update", 0.8), ("insert", 0.8),
+                     ("delete", 0.8)):
+        f.target("single-op %s: ioctl / bpf(2) (prealloc) time" % op,
                  ratio(f.med("op", op, "snapmap"), f.med("op", op, "bpf")),
-                 1.0, "le",
+                 goal, "le",
                  iratio=ratio(i.med("op", op, "snapmap"),
                               i.med("op", op, "bpf")))
-    for op in ("scan", "update", "delete"):
-        f.target("batch %s: snapmap / BPF batch throughput" % op,
+    for op, goal, what in (
+            ("update", 1.5, "256 PUTs / BPF_MAP_UPDATE_BATCH"),
+            ("delete", 1.5, "256 DELs / BPF_MAP_DELETE_BATCH"),
+            ("scan", 1.0, "read(2) of 256 records / BPF_MAP_LOOKUP_BATCH")):
+        f.target("batch %s: snapmap %s (prealloc) throughput" % (op, what),
                  ratio(f.med("batch", op, "snapmap"),
-                       f.med("batch", op, "bpf")), 1.0, "ge",
+                       f.med("batch", op, "bpf")), goal, "ge",
                  iratio=ratio(i.med("batch", op, "snapmap"),
                               i.med("batch", op, "bpf")))
+    for op in ("put", "get"):
+        for size in VALUE_SIZES:
+            x, _ = value_ratio(f, op, size)
+            f.target("%s of a %s value / (memcpy of it + %s of 16 bytes)"
+                     % (op.upper(), size_name(size), op.upper()),
+                     x, 1.2, "le", iratio=value_ratio(i, op, size)[0])
     drow = (f.rows("dump") or ["1000000"])[0]
     f.target("ATOMIC full dump / BPF_MAP_LOOKUP_BATCH dump throughput",
              ratio(f.med("dump", drow, "snapmap-atomic"),
@@ -248,16 +416,23 @@ def build(rep, plots_rel):
     f.target("snapshot creation, 1M entries / 1k entries",
              ratio(f.med("snapcreate", "1000000", "snapmap-atomic"),
                    f.med("snapcreate", "1000", "snapmap-atomic")), 2.0, "le")
+    worst = None
+    for r in f.rows("snapcreate"):
+        x = ratio(f.med("snapcreate", r, "snapmap-create-read"),
+                  f.med("snapcreate", r, "rwlock-copy-read"))
+        if x and (worst is None or x > worst[0]):
+            worst = (x, r)
+    f.target("ATOMIC snapshot taken and read whole / rwlock deep copy and "
+             "its read, time, worst size", worst[0] if worst else None,
+             1.0, "le", "at %s entries" % worst[1] if worst else "")
     growth, note = pinned_growth(f)
     f.target("pinned-snapshot PUT grows at most linearly: "
              "time(S) / time(S/10), worst decade to S = 10000",
              growth, PIN_GOAL, "le", note, iratio=pinned_growth(i)[0])
-    f.target("writer throughput during an ATOMIC read / with no snapshot, "
-             "other vCPU as busy",
-             f.med("writer", "snapmap-atomic", "ratio-busy"), 0.8, "ge",
-             "other vCPU idle: %s" % (
-                 "%.2fx" % f.med("writer", "snapmap-atomic", "ratio")
-                 if f.med("writer", "snapmap-atomic", "ratio") else "-"))
+    f.target("writer throughput during an ATOMIC read / writer alone "
+             "(other vCPU idle)",
+             f.med("writer", "snapmap-atomic", "ratio"), 0.8, "ge",
+             writer_note(f))
     f.target("kernel API lookup / raw rhashtable lookup",
              ratio(f.med("kapi", "lookup", "snapmap_lookup"),
                    f.med("kapi", "lookup", "rhashtable")), 1.3, "le",
@@ -265,21 +440,33 @@ def build(rep, plots_rel):
                           i.med("kapi", "lookup", "rhashtable")))
     for fig, how in (("mem", "memory cgroup"),
                      ("memk", "slab + vmalloc + per-CPU")):
-        worst = None
-        for r in f.rows(fig):
-            x = ratio(f.med(fig, r, "snapmap"),
-                      f.med(fig, r, "bpf-noprealloc"))
-            if x and (worst is None or x > worst[0]):
-                worst = (x, r)
-        f.target("bytes per entry / BPF hash (no prealloc), %s, worst size"
-                 % how, worst[0] if worst else None, 1.0, "le",
-                 "at %s entries" % worst[1] if worst else "")
+        for base in ("bpf-prealloc", "bpf-noprealloc"):
+            x, note, failed = memory_ratio(f, fig, base)
+            f.target("bytes per entry / %s, %s, worst size" % (base, how),
+                     x, 1.0, "le", note, failed=failed)
+    x = ratio(f.med("scale", "2w-disjoint", "snapmap"),
+              f.med("scale", "1w", "snapmap"))
+    others = ["%s %.2fx" % (s_, ratio(f.med("scale", "2w-disjoint", s_),
+                                      f.med("scale", "1w", s_)))
+              for s_ in ("bpf", "rwlock")
+              if ratio(f.med("scale", "2w-disjoint", s_),
+                       f.med("scale", "1w", s_))]
+    f.target("2 writers on disjoint keys / 1 writer, 2 vCPUs, snapmap",
+             x, 1.8, "ge",
+             "same ratio for %s" % ", ".join(others) if others else "")
 
     md.append("# snapmap benchmarks\n")
     md.append("Generated by `make bench` (`scripts/bench`, "
               "`bench/snapmap_bench.c`, `bench/kmod/snapmap_kbench.c`, "
               "`bench/report.py`); do not edit by hand: the notes at the end "
               "come from `bench/notes.md`.\n")
+    md.append("All figures below: one run of `make bench`%s on %s, guest "
+              "kernel %s, snapmap commit %s. Nothing in this file comes "
+              "from another run or was typed by hand.\n" % (
+                  "" if env.get("scope", "full") == "full" else
+                  " (figures %s only)" % env["scope"],
+                  env.get("date", "?"), env.get("kernel", "?"),
+                  env.get("commit", "?")))
     md.append("Every figure is measured side by side with its baselines in "
               "one boot of one VM; each number is the median of the "
               "repetitions, with their range in brackets. Under emulation "
@@ -329,19 +516,50 @@ def build(rep, plots_rel):
     md.append("\n![single operations](%s/ops.png)\n" % plots_rel)
 
     md.append("## Batches\n")
-    md.append("256 operations per syscall on 10k-entry maps: snapmap's "
-              "`BATCH` of PUTs or DELs against `BPF_MAP_UPDATE_BATCH` and "
-              "`BPF_MAP_DELETE_BATCH`. BPF has no batch lookup of given "
-              "keys: `BPF_MAP_LOOKUP_BATCH` reads the next 256 entries in "
-              "table order, which `scan` compares with read(2) of 256 "
-              "records at a time from an ATOMIC snapshot; `get` is "
-              "snapmap's `BATCH` of 256 GETs of random keys, which BPF "
-              "cannot do in one call.\n")
+    md.append("256 operations per syscall on 10k-entry maps, 32 batches "
+              "per measurement: snapmap's `BATCH` of PUTs of random "
+              "present keys or of DELs of distinct present keys against "
+              "`BPF_MAP_UPDATE_BATCH` and `BPF_MAP_DELETE_BATCH` of the "
+              "same keys. Each system's updates are timed in a window of "
+              "their own, then its deletions in another; the deleted keys "
+              "are put back after that window, untimed; no other system "
+              "runs in a window. What a system's writes leave to the "
+              "background (RCU callbacks freeing snapmap's old versions, "
+              "BPF's frees) can still run in the window that follows, so "
+              "the order of the systems is reversed every other "
+              "repetition: none always follows another. BPF has no batch "
+              "lookup of given keys: `BPF_MAP_LOOKUP_BATCH` reads the "
+              "next 256 entries in table order, which `scan` compares "
+              "with read(2) of 256 records at a time from an ATOMIC "
+              "snapshot, both from the start of the map; that snapshot is "
+              "taken before the scan's window and closed after it, before "
+              "any write, so it pins nothing and leaves no sweep behind "
+              "(checked: the map's byte count after it is the count "
+              "before it%s). `get` is snapmap's `BATCH` of 256 GETs of "
+              "random keys, which BPF cannot do in one call.\n" %
+              batch_guard(f))
     md.append(f.table("batch", ["snapmap", "bpf", "bpf-noprealloc"],
                       ratio=("snapmap", "bpf"),
                       ratio_name="snapmap / bpf", row_name="op",
-                      unit="operations per second"))
+                      unit="operations per second",
+                      rows=batch_rows(f)))
+    get_line = batch_get_line(f, "ns")
+    if get_line:
+        md.append("\n" + get_line)
     md.append("")
+
+    if f.rows("values"):
+        md.append("## Large values\n")
+        md.append("Single PUTs and GETs of 1 KiB and 64 KiB values, one "
+                  "ioctl each, on a map with the module's default limits, "
+                  "each against its floor: one `memcpy()` of the value in "
+                  "user space, on the buffer the PUT reads and the GET "
+                  "writes (warm, median of 101 runs of 32 copies), plus "
+                  "the same op with a 16-byte value. Each size has 256 keys "
+                  "holding values of that size: every PUT replaces a value "
+                  "of its own length.\n")
+        md.append(values_table(f, "ns"))
+        md.append("")
 
     md.append("## Full dump\n")
     md.append("Every entry of a 1M-entry map copied to user space: an "
@@ -364,6 +582,20 @@ def build(rep, plots_rel):
                                      "rwlock-copy"],
                       ratio=("rwlock-copy", "snapmap-atomic"),
                       ratio_name="copy / atomic", row_name="entries",
+                      unit="microseconds"))
+    md.append("\nThe rwlock map's copy hands its user the data; an ATOMIC "
+              "snapshot alone does not. What a user who wants the data "
+              "does in each: `snapmap-create-read` takes an ATOMIC "
+              "snapshot and reads all of it with read(2) (256 KiB "
+              "buffer); `rwlock-copy-read` takes the read lock, "
+              "deep-copies the map, unlocks, then reads the copy. Both "
+              "reads touch every key and value (they sum the first byte "
+              "of each). Neither closing the snapshot nor freeing the "
+              "copy is timed; the two take turns going first.\n")
+    md.append(f.table("snapcreate", ["snapmap-create-read",
+                                     "rwlock-copy-read"],
+                      ratio=("snapmap-create-read", "rwlock-copy-read"),
+                      ratio_name="snapmap / rwlock", row_name="entries",
                       unit="microseconds"))
     md.append("\n![snapshot creation](%s/snapshot-creation.png)\n" %
               plots_rel)
@@ -401,29 +633,44 @@ def build(rep, plots_rel):
               % plots_rel)
 
     md.append("## Writers while a 1M-entry snapshot is read\n")
+    md.append("The target compares `during` with `alone`. Before each "
+              "run, and after each read before anything else is "
+              "measured, the figure waits for the sweep that frees what "
+              "the closed snapshot pinned: it polls the map's byte count "
+              "(`SNAPMAP_IOC_INFO`) until it is back to that of the map "
+              "with no snapshot (bounded wait), so no sweep runs in the "
+              "`alone`, `during` or `busy` window. `sweep` is the time "
+              "from the end of the read to the end of that wait.\n")
     md.append("One thread PUTs random keys of the 1M-entry map; after 1.5 s "
               "the main thread takes a snapshot and reads all of it (or, "
               "for rwlock + copy, deep-copies the map under the read "
-              "lock); 1 s later it spins in user space for as long as the "
-              "read took. `during` is the writer's throughput during the "
-              "read, `alone` before it (the other vCPU idle), `busy` "
-              "during the spin (the other vCPU busy, no snapshot); "
+              "lock); once the sweep is over it spins in user space for "
+              "as long as the read took. `during` is the writer's "
+              "throughput during the read, `alone` before it (from 0.3 s "
+              "to 1.5 s, the main thread asleep, the other vCPU idle), "
+              "`busy` during the spin (the other vCPU busy, no snapshot); "
               "`vs busy` and `vs alone` are `during` over each; "
               "`max-stall` is the longest time between two completed "
               "writes during the read. On a host whose two cores are "
               "shared with other guests, a second busy vCPU slows the "
               "writer whatever it does: `vs busy` separates the cost of "
               "the snapshot from that.\n")
-    systems = ["ratio-busy", "ratio", "alone", "busy", "during", "read",
-               "max-stall"]
+    systems = ["ratio", "ratio-busy", "alone", "during", "busy", "read",
+               "sweep", "max-stall"]
     head = "| mode | " + " | ".join(
-        ["vs busy (x)", "vs alone (x)", "alone (ops/s)", "busy (ops/s)",
-         "during (ops/s)", "read (s)", "max stall (ms)"]) + " |"
+        ["during / alone (x)", "during / busy (x)", "alone (ops/s)",
+         "during (ops/s)", "busy (ops/s)", "read (s)", "sweep (s)",
+         "max stall (ms)"]) + " |"
     md.append(head)
     md.append("|" + "---|" * (len(systems) + 1))
     for r in f.rows("writer"):
         md.append("| %s | %s |" % (r, " | ".join(
             f.cell("writer", r, s) for s in systems)))
+    for r in f.rows("writer"):
+        if f.med("writer", r, "unsettled"):
+            md.append("\n%s: in %d repetitions the map's bytes were not "
+                      "back within the bounded wait." %
+                      (r, f.med("writer", r, "unsettled")))
     md.append("\n![writer throughput over time](%s/writer-timeline.png)\n" %
               plots_rel)
 
@@ -481,27 +728,43 @@ def build(rep, plots_rel):
     md.append(f.table("mem", ["snapmap", "snapmap+snapshot",
                               "bpf-noprealloc", "bpf-prealloc", "rwlock",
                               "rwlock+copy"],
-                      ratio=("snapmap", "bpf-noprealloc"),
-                      ratio_name="snapmap / bpf-noprealloc",
+                      ratio=("snapmap", "bpf-prealloc"),
+                      ratio_name="snapmap / bpf-prealloc",
                       row_name="entries", unit="bytes per entry"))
     md.append("\nThe same maps measured the second way: the growth of the "
               "kernel's slab, vmalloc and per-CPU memory (`/proc/meminfo`), "
-              "which also sees what is not charged to the cgroup: "
-              "snapmap's rhashtable bucket array is allocated without "
-              "`__GFP_ACCOUNT` by the rhashtable library, so the memory "
-              "cgroup does not see it, while BPF charges its bucket array. "
+              "which also sees what is not charged to a memory cgroup. "
               "This way is noisier (it sees the whole kernel).\n")
     md.append(f.table("memk", ["snapmap", "snapmap+snapshot",
                                "bpf-noprealloc", "bpf-prealloc"],
-                      ratio=("snapmap", "bpf-noprealloc"),
-                      ratio_name="snapmap / bpf-noprealloc",
+                      ratio=("snapmap", "bpf-prealloc"),
+                      ratio_name="snapmap / bpf-prealloc",
                       row_name="entries", unit="bytes per entry"))
+    md.append("\nWhy the two ways differ: in Linux 6.1 the rhashtable "
+              "library allocates its bucket tables in "
+              "`bucket_table_alloc()` (lib/rhashtable.c) with the flags "
+              "its callers pass, `GFP_KERNEL` at creation and in the "
+              "resize worker and `GFP_ATOMIC` when an insert must grow "
+              "the table at once, never `__GFP_ACCOUNT`: they are charged "
+              "to no memory cgroup, so the memory cgroup figure misses "
+              "snapmap's buckets. BPF's hash map allocates its buckets in "
+              "`htab_map_alloc()` (kernel/bpf/hashtab.c) with "
+              "`bpf_map_area_alloc()`, which adds `__GFP_ACCOUNT`, and so "
+              "are its elements (preallocated the same way, or from its "
+              "accounted allocator without prealloc): the memory cgroup "
+              "sees all of BPF's map. The slab + vmalloc + per-CPU figure "
+              "counts both. A measurement that failed (or came out "
+              "impossible: no more than 0 bytes) at any size makes its "
+              "memory target not met.\n")
     md.append("\n![memory per entry](%s/memory.png)\n" % plots_rel)
 
     md.append("## Scaling with readers and writers (2 vCPUs)\n")
     md.append("Aggregate throughput of 1 or 2 reader threads (GET), 1 or 2 "
               "writer threads (PUT of present keys), and one of each, on "
-              "100k-entry maps.\n")
+              "100k-entry maps, random keys. In `2w` both writers draw "
+              "from all keys; in `2w-disjoint` writer i of 2 writes only "
+              "the keys whose number is i modulo 2, so they never write "
+              "the same key.\n")
     md.append(f.table("scale", ["snapmap", "bpf", "rwlock"],
                       ratio=("snapmap", "bpf"), ratio_name="snapmap / bpf",
                       row_name="threads", unit="operations per second"))
@@ -509,9 +772,12 @@ def build(rep, plots_rel):
     for s in ("snapmap", "bpf", "rwlock"):
         a, b = f.med("scale", "2r", s), f.med("scale", "1r", s)
         c, d = f.med("scale", "2w", s), f.med("scale", "1w", s)
+        e = f.med("scale", "2w-disjoint", s)
         if a and b and c and d:
-            lines.append("%s: 2 readers %.2fx one, 2 writers %.2fx one" %
-                         (s, a / b, c / d))
+            lines.append("%s: 2 readers %.2fx one, 2 writers %.2fx one%s" %
+                         (s, a / b, c / d,
+                          ", 2 writers on disjoint keys %.2fx one" % (e / d)
+                          if e else ""))
     if lines:
         md.append("\nSpeed-up from a second thread: " + "; ".join(lines) +
                   ".\n")
@@ -534,8 +800,15 @@ def build(rep, plots_rel):
         md.append(i.table("batch", ["snapmap", "bpf", "bpf-noprealloc"],
                           ratio=("snapmap", "bpf"),
                           ratio_name="snapmap / bpf", row_name="batch op",
-                          unit="operations per 10^9 instructions"))
+                          unit="operations per 10^9 instructions",
+                          rows=batch_rows(i)))
+        get_line = batch_get_line(i, "instructions")
+        if get_line:
+            md.append("\n" + get_line)
         md.append("")
+        if i.rows("values"):
+            md.append(values_table(i, "instructions"))
+            md.append("")
         md.append("| kernel API op | system | instructions [min-max] | "
                   "/ rhashtable |")
         md.append("|---|---|---|---|")
@@ -562,6 +835,37 @@ def build(rep, plots_rel):
         if i.rows("bufsize"):
             md.append(i.table("bufsize", ["snapmap"], row_name="GET or PUT",
                               unit="instructions per operation"))
+            md.append("")
+
+    if rep.prof:
+        md.append("## Profiles\n")
+        md.append("From a third boot of the same run: each program below "
+                  "runs one system alone for 6 s of guest time under "
+                  "`perf record -a -e cpu-clock` in the guest (emulated "
+                  "CPUs have no hardware counters). That boot uses QEMU's "
+                  "`-icount` with one vCPU, like the instruction counts "
+                  "above, so the guest's clock counts instructions and "
+                  "each percentage is a share of the instructions the "
+                  "whole guest executed (the program, the kernel on its "
+                  "behalf, workers and softirqs such as RCU callbacks), "
+                  "not of wall-clock time. `prof-snapmap` and `prof-bpf` "
+                  "loop over single lookups, updates, deletions and "
+                  "inserts of a 10k-entry map (the default, preallocated "
+                  "BPF map); `prof-batch-snapmap` and `prof-batch-bpf` "
+                  "over the batch figure's updates, deletions and the "
+                  "PUTs that put the deleted keys back. Top %d symbols "
+                  "each.\n" % PROF_TOP)
+        for t in PROF_TARGETS:
+            syms = rep.prof.get(t)
+            if not syms:
+                md.append("`%s`: no samples.\n" % t)
+                continue
+            md.append("`%s`:\n" % t)
+            md.append("| symbol | where | share |")
+            md.append("|---|---|---|")
+            for pct, where, sym in syms[:PROF_TOP]:
+                md.append("| `%s` | %s | %.2f%% |" % (
+                    sym, "kernel" if where == "[k]" else "user", pct))
             md.append("")
 
     notes = os.path.join(HERE, "notes.md")
@@ -773,6 +1077,7 @@ def main():
     ap.add_argument("--data", required=True)
     ap.add_argument("--env", action="append", default=[])
     ap.add_argument("--icount-results")
+    ap.add_argument("--prof-results")
     args = ap.parse_args()
 
     figs, series, env = parse(args.results)
@@ -782,7 +1087,8 @@ def main():
         k, _, v = kv.partition("=")
         env[k] = v
     ifigs = parse(args.icount_results)[0] if args.icount_results else {}
-    rep = Report(figs, series, env, ifigs)
+    prof = parse_prof(args.prof_results) if args.prof_results else {}
+    rep = Report(figs, series, env, ifigs, prof)
     plots_rel = os.path.relpath(args.plots, os.path.dirname(
         os.path.abspath(args.out)))
     text = build(rep, plots_rel)
