@@ -500,7 +500,8 @@ def build(rep, plots_rel):
         md.append("| %s | %s %.1fx | %s%s | %s | %s |" % (
             name, "<=" if better == "le" else ">=", goal, meas,
             " (%s)" % note if note else "", imeas, verdict))
-    md.append("\nWhy each target that is not met is not met: see "
+    md.append("\nWhere the time goes: see [Profiles](#profiles) (where "
+              "the run made them) and, for the mechanisms, "
               "[Notes](#notes).\n")
 
     md.append("## Single operations: ioctl against bpf(2)\n")
@@ -785,7 +786,8 @@ def build(rep, plots_rel):
 
     if i.figs:
         md.append("## Instruction counts\n")
-        md.append("The per-operation figures again, from a boot with "
+        md.append("The per-operation figures again, from a second boot of "
+                  "the same run with "
                   "QEMU's `-icount shift=0` and one vCPU: the guest's "
                   "clock advances 1 ns per instruction, so each number is "
                   "the instructions executed per operation (user space, "
