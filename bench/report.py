@@ -307,18 +307,21 @@ PROF_TOP = 15
 
 
 def parse_prof(path):
-    """The profiling boot's flat profiles: lines "prof TARGET PCT% [k] SYM"
-    (indented by the runner); per target, (percent, [k] or [.], symbol)
+    """The profiling boot's flat profiles: lines "prof TARGET PCT% DSO
+    [k] SYM" (indented by the runner); per target, (percent, DSO, symbol)
     from the largest share down."""
     prof = {}
     for line in open(path, encoding="utf-8", errors="replace"):
         f = line.split()
-        if len(f) >= 5 and f[0] == "prof" and f[2].endswith("%"):
+        if len(f) >= 6 and f[0] == "prof" and f[2].endswith("%"):
             try:
                 pct = float(f[2][:-1])
             except ValueError:
                 continue
-            prof.setdefault(f[1], []).append((pct, f[3], " ".join(f[4:])))
+            dso = f[3].strip("[]")
+            if dso == "kernel.kallsyms":
+                dso = "kernel"
+            prof.setdefault(f[1], []).append((pct, dso, " ".join(f[5:])))
     for syms in prof.values():
         syms.sort(key=lambda x: -x[0])
     return prof
@@ -863,11 +866,10 @@ def build(rep, plots_rel):
                 md.append("`%s`: no samples.\n" % t)
                 continue
             md.append("`%s`:\n" % t)
-            md.append("| symbol | where | share |")
+            md.append("| symbol | object | share |")
             md.append("|---|---|---|")
-            for pct, where, sym in syms[:PROF_TOP]:
-                md.append("| `%s` | %s | %.2f%% |" % (
-                    sym, "kernel" if where == "[k]" else "user", pct))
+            for pct, dso, sym in syms[:PROF_TOP]:
+                md.append("| `%s` | %s | %.2f%% |" % (sym, dso, pct))
             md.append("")
 
     notes = os.path.join(HERE, "notes.md")
