@@ -723,7 +723,10 @@ def build(rep, plots_rel):
     md.append("Growth of the memory cgroup's `memory.current` per entry, "
               "16-byte keys and values, the same method for every system "
               "(maps under 100k entries are measured 100k entries at a "
-              "time, so per-map overhead is included). "
+              "time, so per-map overhead is included), each in a child "
+              "process whose maps die with it; before the next "
+              "measurement the figure waits (bounded) until the kernel "
+              "has freed them. "
               "`snapmap+snapshot`: an ATOMIC snapshot open and every key "
               "rewritten once after it, so each key holds two versions. "
               "BPF maps are created with `max_entries` equal to the size. "
@@ -744,6 +747,13 @@ def build(rep, plots_rel):
                       ratio=("snapmap", "bpf-prealloc"),
                       ratio_name="snapmap / bpf-prealloc",
                       row_name="entries", unit="bytes per entry"))
+    unfreed = ["%s at %s entries (%d)" % (s_, r, f.med("memfree", r, s_))
+               for (ff, r, s_) in f.figs if ff == "memfree"]
+    if unfreed:
+        md.append("\nMeasurements after which the kernel had not given "
+                  "back what the measured maps held within the bounded "
+                  "wait, so that the next measurement may have seen it go "
+                  "(repetitions): %s.\n" % ", ".join(unfreed))
     md.append("\nWhy the two ways differ: in Linux 6.1 the rhashtable "
               "library allocates its bucket tables in "
               "`bucket_table_alloc()` (lib/rhashtable.c) with the flags "

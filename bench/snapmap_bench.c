@@ -1593,14 +1593,43 @@ static void mem_child(enum mem_sys sys, uint32_t n, uint32_t nmaps,
 	_exit(before < 0 || after < 0 || kbefore < 0 || kafter < 0 ? 4 : 0);
 }
 
+/*
+ * How long the kernel may take to free a measured child's maps once it
+ * has exited: BPF frees a map in a worker, after RCU barriers (of
+ * tasks-trace RCU too, for the allocator of maps without prealloc), and
+ * snapmap frees its entries after a grace period.  Until they are freed,
+ * the next measurement would see them go as a shrinking kernel.
+ */
+#define MEM_FREE_DEADLINE 20.0
+/* Measurements after which the kernel did not give the memory back. */
+static unsigned int mem_unfreed[NR_MEM_SYS][NR_SIZES];
+
+/*
+ * Wait until the kernel's slab, vmalloc and per-CPU memory is back to
+ * @k0 (what it held before the child), but for @slack bytes that caches
+ * may keep; bounded by MEM_FREE_DEADLINE.  Returns false if it is not.
+ */
+static bool mem_wait_freed(long long k0, long long slack)
+{
+	double start = now();
+
+	while (kernel_bytes() > k0 + slack) {
+		if (now() - start > MEM_FREE_DEADLINE)
+			return false;
+		sleep_s(0.1);
+	}
+	return true;
+}
+
 /* Bytes per entry by memory.current, and by the kernel's totals (@kper). */
-static double mem_measure(enum mem_sys sys, uint32_t n, double *kper)
+static double mem_measure(enum mem_sys sys, uint32_t n, unsigned int size,
+			  double *kper)
 {
 	uint32_t nmaps = n < MEM_TOTAL ? MEM_TOTAL / n : 1;
-	double per[2] = { -1, -1 };
+	double per[2] = { -1, -1 }, grown;
+	long long k0 = kernel_bytes();
 	int p[2], status;
 	pid_t pid;
-
 
 	if (mkdir(CG_DIR, 0755) && errno != EEXIST)
 		die("mkdir cgroup");
@@ -1624,6 +1653,15 @@ static double mem_measure(enum mem_sys sys, uint32_t n, double *kper)
 	/* The maps die with the child; the cgroup once they are freed. */
 	for (int i = 0; i < 100 && rmdir(CG_DIR) && errno == EBUSY; i++)
 		sleep_s(0.05);
+	/* None of them may still be going when the next one is measured. */
+	grown = per[1] > 0 ? per[1] * n * nmaps : 0;
+	if (k0 >= 0 &&
+	    !mem_wait_freed(k0, 2 * 1024 * 1024 + (long long)(grown / 50))) {
+		printf("# memory: %s, %u entries: the kernel still held %lld bytes more than before it after %.0f s\n",
+		       mem_sys_names[sys], n, kernel_bytes() - k0,
+		       MEM_FREE_DEADLINE);
+		mem_unfreed[sys][size]++;
+	}
 	*kper = per[1];
 	return per[0];
 }
@@ -1647,7 +1685,7 @@ static void fig_memory(void)
 	for (r = 0; r < MEM_REPS; r++)
 		for (i = 0; i < NR_SIZES; i++)
 			for (s = 0; s < NR_MEM_SYS; s++)
-				t[s][i][r] = mem_measure(s, sizes[i],
+				t[s][i][r] = mem_measure(s, sizes[i], i,
 							 &k[s][i][r]);
 	for (i = 0; i < NR_SIZES; i++) {
 		snprintf(row, sizeof(row), "%u", sizes[i]);
@@ -1658,6 +1696,11 @@ static void fig_memory(void)
 		for (s = 0; s < MEM_RWLOCK; s++)
 			report("memk", row, mem_sys_names[s], k[s][i],
 			       MEM_REPS, "B");
+		for (s = 0; s < NR_MEM_SYS; s++)
+			if (mem_unfreed[s][i])
+				report("memfree", row, mem_sys_names[s],
+				       (double[]){ mem_unfreed[s][i] }, 1,
+				       "repetitions");
 	}
 }
 
