@@ -310,9 +310,11 @@ def parse_prof(path):
     """The profiling boot's flat profiles: lines "prof TARGET PCT% DSO
     [k] SYM" (indented by the runner); per target, (percent, DSO, symbol)
     from the largest share down."""
-    prof = {}
+    prof, mod = {}, set()
     for line in open(path, encoding="utf-8", errors="replace"):
         f = line.split()
+        if len(f) == 3 and f[0] == "prof-mod":
+            mod.add(f[2])
         if len(f) >= 6 and f[0] == "prof" and f[2].endswith("%"):
             try:
                 pct = float(f[2][:-1])
@@ -322,8 +324,15 @@ def parse_prof(path):
             if dso == "kernel.kallsyms":
                 dso = "kernel"
             prof.setdefault(f[1], []).append((pct, dso, " ".join(f[5:])))
-    for syms in prof.values():
-        syms.sort(key=lambda x: -x[0])
+    # perf in the guest names the kernel for the module's symbols too;
+    # a name both have (an inline function's copy) stays ambiguous.
+    for t, syms in prof.items():
+        names = [sym for _, _, sym in syms]
+        prof[t] = [(pct, ("snapmap.ko" if names.count(sym) == 1 else
+                          "snapmap.ko or kernel")
+                    if dso == "kernel" and sym in mod else dso, sym)
+                   for pct, dso, sym in syms]
+        prof[t].sort(key=lambda x: -x[0])
     return prof
 
 
