@@ -362,9 +362,9 @@ def batch_get_line(rep, unit):
     scale = 1e9
     per = scale / get
     return ("For information: a snapmap `BATCH` of 256 GETs costs %s %s "
-            "per key, against %s for one BPF (prealloc) lookup through "
-            "bpf(2) in the single-op figure: %.2fx." % (
-                num(per), unit, num(single), per / single))
+            "per key, against %s %s for one BPF (prealloc) lookup "
+            "through bpf(2) in the single-op figure: %.2fx." % (
+                num(per), unit, num(single), unit, per / single))
 
 
 def values_table(rep, unit):
@@ -840,9 +840,10 @@ def build(rep, plots_rel):
         if i.rows("values"):
             md.append(values_table(i, "instructions"))
             md.append("")
-        md.append("| kernel API op | system | instructions [min-max] | "
-                  "/ rhashtable |")
-        md.append("|---|---|---|---|")
+        if i.rows("kapi"):
+            md.append("| kernel API op | system | instructions [min-max] | "
+                      "/ rhashtable |")
+            md.append("|---|---|---|---|")
         for r in i.rows("kapi"):
             base = i.med("kapi", r, "rhashtable")
             for (ff, rr, s_) in i.figs:
