@@ -537,7 +537,7 @@ def build(rep, plots_rel):
               "batches, 4096 keys: fewer than half the map's, so that "
               "the deletions are timed on a map in use, not with the "
               "resizes of a table that empties, since snapmap's "
-              "rhashtable shrinks below 30% load and BPF's buckets are "
+              "rhashtable shrinks below 30%% load and BPF's buckets are "
               "fixed) against `BPF_MAP_UPDATE_BATCH` and "
               "`BPF_MAP_DELETE_BATCH` of the "
               "same keys. Each system's updates are timed in a window of "
