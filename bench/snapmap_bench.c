@@ -1677,7 +1677,8 @@ static double mem_measure(enum mem_sys sys, uint32_t n, unsigned int size,
 
 /*
  * Two repetitions: memory.current counts pages exactly and the kernel-wide
- * count varies little between them; the third cost a minute of the run.
+ * count varies little between them, so a third would lengthen the run,
+ * where it is one of the longest figures, without telling more.
  */
 #define MEM_REPS 2
 
