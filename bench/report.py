@@ -660,7 +660,8 @@ def build(rep, plots_rel):
               "(`SNAPMAP_IOC_INFO`) until it is back to that of the map "
               "with no snapshot (bounded wait), so no sweep runs in the "
               "`alone`, `during` or `busy` window. `sweep` is the time "
-              "from the end of the read to the end of that wait.\n")
+              "from the end of the read to the end of that wait (for "
+              "rwlock + copy, freeing the copy).\n")
     md.append("One thread PUTs random keys of the 1M-entry map; after 1.5 s "
               "the main thread takes a snapshot and reads all of it (or, "
               "for rwlock + copy, deep-copies the map under the read "
@@ -669,12 +670,13 @@ def build(rep, plots_rel):
               "throughput during the read, `alone` before it (from 0.3 s "
               "to 1.5 s, the main thread asleep, the other vCPU idle), "
               "`busy` during the spin (the other vCPU busy, no snapshot); "
-              "`vs busy` and `vs alone` are `during` over each; "
+              "`during / alone` and `during / busy` are `during` over "
+              "each; "
               "`max-stall` is the longest time between two completed "
               "writes during the read. On a host whose two cores are "
               "shared with other guests, a second busy vCPU slows the "
-              "writer whatever it does: `vs busy` separates the cost of "
-              "the snapshot from that.\n")
+              "writer whatever it does: `during / busy` separates the "
+              "cost of the snapshot from that.\n")
     systems = ["ratio", "ratio-busy", "alone", "during", "busy", "read",
                "sweep", "max-stall"]
     head = "| mode | " + " | ".join(
