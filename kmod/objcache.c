@@ -114,8 +114,8 @@ static struct snapmap_obj *snapmap_objlist_pop(struct snapmap_objlist *l)
  *
  * The object's contents are undefined.
  *
- * Context: any context but hard interrupts; does not sleep, and is no
- * fault point of the allocator.
+ * Context: process context, inside RCU or a spinlock too: does not
+ * sleep, and is no fault point of the allocator.
  *
  * Return: the object, or NULL if no freed one is past its grace period.
  */
@@ -146,8 +146,7 @@ void *snapmap_obj_reuse(struct snapmap *map, enum snapmap_obj_kind kind,
  *
  * The object's contents are undefined: a reused one is not zeroed.
  *
- * Context: process context, or any context that kmalloc() with @gfp
- * allows.
+ * Context: process context; sleeps if @gfp allows.
  *
  * Return: the object, or NULL.
  */
