@@ -312,11 +312,13 @@ def parse_prof(path):
     """The profiling boot's flat profiles: lines "prof TARGET PCT% DSO
     [k] SYM" (indented by the runner); per target, (percent, DSO, symbol)
     from the largest share down."""
-    prof, mod = {}, set()
+    prof, mod, both = {}, set(), set()
     for line in open(path, encoding="utf-8", errors="replace"):
         f = line.split()
         if len(f) == 3 and f[0] == "prof-mod":
             mod.add(f[2])
+        if len(f) == 2 and f[0] == "prof-both":
+            both.add(f[1])
         if len(f) >= 6 and f[0] == "prof" and f[2].endswith("%"):
             try:
                 pct = float(f[2][:-1])
@@ -330,8 +332,9 @@ def parse_prof(path):
     # a name both have (an inline function's copy) stays ambiguous.
     for t, syms in prof.items():
         names = [sym for _, _, sym in syms]
-        prof[t] = [(pct, ("snapmap.ko" if names.count(sym) == 1 else
-                          "snapmap.ko or kernel")
+        prof[t] = [(pct, ("snapmap.ko or kernel"
+                          if sym in both or names.count(sym) > 1 else
+                          "snapmap.ko")
                     if dso == "kernel" and sym in mod else dso, sym)
                    for pct, dso, sym in syms]
         prof[t].sort(key=lambda x: -x[0])
