@@ -772,6 +772,25 @@ static void batch_write(enum op_sys s, int fd, bool del, const uint32_t *idx)
 }
 
 /*
+ * The keys of one round of the batch figure, the same for every system:
+ * random present keys to update, and the first BATCH_DEL_ROUNDS batches
+ * of keys, in order, to delete.
+ */
+static void batch_keys(uint32_t upd[BATCH_ROUNDS][BATCH_OPS],
+		       uint32_t del[BATCH_DEL_ROUNDS][BATCH_OPS],
+		       uint64_t *state)
+{
+	unsigned int b, i;
+
+	for (b = 0; b < BATCH_ROUNDS; b++)
+		for (i = 0; i < BATCH_OPS; i++)
+			upd[b][i] = next_rand(state) % OP_ENTRIES;
+	for (b = 0; b < BATCH_DEL_ROUNDS; b++)
+		for (i = 0; i < BATCH_OPS; i++)
+			del[b][i] = b * BATCH_OPS + i;
+}
+
+/*
  * The batch figure.  Each system is timed in a window of its own: nothing
  * of another system runs in it, and what is not part of the operation
  * measured (opening the scan's snapshot, putting deleted keys back) runs
@@ -811,12 +830,7 @@ static void fig_batch(void)
 	       BATCH_ROUNDS, BATCH_DEL_ROUNDS);
 	for (r = 0; r < REPS; r++) {
 		/* The same keys for every system. */
-		for (b = 0; b < BATCH_ROUNDS; b++)
-			for (i = 0; i < BATCH_OPS; i++)
-				upd[b][i] = next_rand(&state) % OP_ENTRIES;
-		for (b = 0; b < BATCH_DEL_ROUNDS; b++)
-			for (i = 0; i < BATCH_OPS; i++)
-				del[b][i] = b * BATCH_OPS + i;
+		batch_keys(upd, del, &state);
 
 		start = now();
 		for (b = 0; b < BATCH_ROUNDS; b++) {
@@ -895,7 +909,7 @@ static void profile_batch(enum op_sys s)
 	static uint32_t del[BATCH_DEL_ROUNDS][BATCH_OPS];
 	uint64_t state = 6;
 	double start = now();
-	unsigned int b, i;
+	unsigned int b;
 	int fd;
 
 	if (s == SYS_SNAPMAP) {
@@ -905,12 +919,7 @@ static void profile_batch(enum op_sys s)
 		fd = bpf_new(OP_ENTRIES, 0);
 		bpf_fill(fd, OP_ENTRIES);
 	}
-	for (b = 0; b < BATCH_ROUNDS; b++)
-		for (i = 0; i < BATCH_OPS; i++)
-			upd[b][i] = next_rand(&state) % OP_ENTRIES;
-	for (b = 0; b < BATCH_DEL_ROUNDS; b++)
-		for (i = 0; i < BATCH_OPS; i++)
-			del[b][i] = b * BATCH_OPS + i;
+	batch_keys(upd, del, &state);
 	while (now() - start < 6) {
 		for (b = 0; b < BATCH_ROUNDS; b++)
 			batch_write(s, fd, false, upd[b]);
