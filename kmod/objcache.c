@@ -92,18 +92,41 @@ static void *snapmap_obj_start(enum snapmap_obj_kind kind,
 	return (void *)o - snapmap_obj_rcu[kind];
 }
 
-/* Take the oldest object off @l if nobody can reach it any more. */
-static struct snapmap_obj *snapmap_objlist_pop(struct snapmap_objlist *l)
+/* Take the oldest object off @l, or NULL if it is empty. */
+static struct snapmap_obj *snapmap_objlist_take(struct snapmap_objlist *l)
 {
 	struct snapmap_obj *o = l->head;
 
-	if (!o || !poll_state_synchronize_rcu(o->gp))
+	if (!o)
 		return NULL;
 	l->head = o->next;
 	if (!l->head)
 		l->tail = &l->head;
 	l->nr--;
 	return o;
+}
+
+/* Take the oldest object off @l if nobody can reach it any more. */
+static struct snapmap_obj *snapmap_objlist_pop(struct snapmap_objlist *l)
+{
+	if (!l->head || !poll_state_synchronize_rcu(l->head->gp))
+		return NULL;
+	return snapmap_objlist_take(l);
+}
+
+/* An object of size class @cls the map can reuse, or NULL. */
+static void *snapmap_obj_reuse_class(struct snapmap *map,
+				     enum snapmap_obj_kind kind, int cls)
+{
+	struct snapmap_objcache_cpu *c;
+	struct snapmap_obj *o;
+
+	/* Any CPU's lists will do if this task moves meanwhile. */
+	c = raw_cpu_ptr(map->objcache.cpu);
+	spin_lock(&c->lock);
+	o = snapmap_objlist_pop(&c->lists[kind][cls]);
+	spin_unlock(&c->lock);
+	return o ? snapmap_obj_start(kind, o) : NULL;
 }
 
 /**
@@ -122,19 +145,11 @@ static struct snapmap_obj *snapmap_objlist_pop(struct snapmap_objlist *l)
 void *snapmap_obj_reuse(struct snapmap *map, enum snapmap_obj_kind kind,
 			size_t size)
 {
-	struct snapmap_objcache_cpu *c;
-	struct snapmap_obj *o;
-	int cls;
+	int cls = snapmap_obj_class(size);
 
-	cls = snapmap_obj_class(size);
 	if (cls < 0 || !map->objcache.cap[cls])
 		return NULL;
-	/* Any CPU's lists will do if this task moves meanwhile. */
-	c = raw_cpu_ptr(map->objcache.cpu);
-	spin_lock(&c->lock);
-	o = snapmap_objlist_pop(&c->lists[kind][cls]);
-	spin_unlock(&c->lock);
-	return o ? snapmap_obj_start(kind, o) : NULL;
+	return snapmap_obj_reuse_class(map, kind, cls);
 }
 
 /**
@@ -158,7 +173,7 @@ void *snapmap_obj_alloc(struct snapmap *map, enum snapmap_obj_kind kind,
 
 	if (cls < 0 || !map->objcache.cap[cls])
 		return snapmap_alloc(map, size, gfp);
-	obj = snapmap_obj_reuse(map, kind, size);
+	obj = snapmap_obj_reuse_class(map, kind, cls);
 	if (obj)
 		return obj;
 	/* The whole class, so that the object can be reused in it. */
@@ -305,17 +320,15 @@ unsigned long snapmap_objcache_count(struct snapmap *map)
 }
 
 /*
- * Free what the lists hold beyond what they keep when idle, as far as
- * their grace periods are over; look again later at what is still
- * waiting for one.
+ * Free the objects of every list beyond @keep, oldest first: only those
+ * past their grace period if @wait, every one of them otherwise.  Returns
+ * whether a list still holds more than @keep.
  */
-static void snapmap_objcache_trim(struct work_struct *work)
+static bool snapmap_objcache_shrink(struct snapmap *map, unsigned int keep,
+				    bool wait)
 {
-	struct snapmap *map = container_of(to_delayed_work(work),
-					   struct snapmap,
-					   objcache.trim);
 	struct snapmap_obj *o, *freed;
-	bool again = false;
+	bool more = false;
 	int cpu, k, i;
 
 	for_each_possible_cpu(cpu) {
@@ -328,12 +341,13 @@ static void snapmap_objcache_trim(struct work_struct *work)
 
 				freed = NULL;
 				spin_lock(&c->lock);
-				while (l->nr > SNAPMAP_OBJ_LIST_IDLE &&
-				       (o = snapmap_objlist_pop(l))) {
+				while (l->nr > keep &&
+				       (o = wait ? snapmap_objlist_pop(l) :
+						   snapmap_objlist_take(l))) {
 					o->next = freed;
 					freed = o;
 				}
-				again |= l->nr > SNAPMAP_OBJ_LIST_IDLE;
+				more |= l->nr > keep;
 				spin_unlock(&c->lock);
 
 				for (o = freed; o; o = freed) {
@@ -344,7 +358,21 @@ static void snapmap_objcache_trim(struct work_struct *work)
 		}
 		cond_resched();
 	}
-	if (again)
+	return more;
+}
+
+/*
+ * Free what the lists hold beyond what they keep when idle, as far as
+ * their grace periods are over; look again later at what is still
+ * waiting for one.
+ */
+static void snapmap_objcache_trim(struct work_struct *work)
+{
+	struct snapmap *map = container_of(to_delayed_work(work),
+					   struct snapmap,
+					   objcache.trim);
+
+	if (snapmap_objcache_shrink(map, SNAPMAP_OBJ_LIST_IDLE, true))
 		queue_delayed_work(system_unbound_wq, &map->objcache.trim,
 				   SNAPMAP_OBJ_TRIM_DELAY);
 }
@@ -394,25 +422,8 @@ int snapmap_objcache_init(struct snapmap *map)
  */
 void snapmap_objcache_destroy(struct snapmap *map)
 {
-	struct snapmap_obj *o;
-	int cpu, k, i;
-
 	cancel_delayed_work_sync(&map->objcache.trim);
-	for_each_possible_cpu(cpu) {
-		struct snapmap_objcache_cpu *c =
-			per_cpu_ptr(map->objcache.cpu, cpu);
-
-		for (k = 0; k < SNAPMAP_OBJ_KINDS; k++) {
-			for (i = 0; i < SNAPMAP_OBJ_CLASSES; i++) {
-				struct snapmap_objlist *l = &c->lists[k][i];
-
-				/* No reader is left: no need to wait. */
-				while ((o = l->head)) {
-					l->head = o->next;
-					kfree(snapmap_obj_start(k, o));
-				}
-			}
-		}
-	}
+	/* No reader is left: no grace period to wait for. */
+	snapmap_objcache_shrink(map, 0, false);
 	free_percpu(map->objcache.cpu);
 }
