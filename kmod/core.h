@@ -20,9 +20,12 @@
 
 #include <linux/align.h>
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/build_bug.h>
 #include <linux/cred.h>
+#include <linux/limits.h>
 #include <linux/list.h>
+#include <linux/percpu-rwsem.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
 #include <linux/rhashtable-types.h>
@@ -37,6 +40,21 @@
 /* A version not yet stamped; stamps start at 1. */
 #define SNAPMAP_VERSION_PENDING 0
 
+/*
+ * A version of a transaction that is not committed yet: no reader may use
+ * it, and every reader's V is below it, so snapmap_val_at() passes it by.
+ * Stamps stay below it: a counter that only grows by one never gets there.
+ */
+#define SNAPMAP_VERSION_PREPARING S64_MAX
+
+/*
+ * Set in the &snapmap_val.version of every version of a transaction but
+ * its first, the leader, while the transaction commits: the rest of the
+ * value points at the leader, whose own &snapmap_val.version is the stamp
+ * they all share (snapmap_val_share()).
+ */
+#define SNAPMAP_VERSION_SHARED BIT_ULL(63)
+
 /* &snapmap_val.len of a deletion. */
 #define SNAPMAP_TOMBSTONE U32_MAX
 
@@ -50,7 +68,9 @@
  * @older: the version this one replaced, if still needed; protected by the
  *         node's lock, read under RCU
  * @version: the write's stamp, %SNAPMAP_VERSION_PENDING until stamped;
- *           set once, by cmpxchg
+ *           set once, by cmpxchg.  A transaction's versions are
+ *           %SNAPMAP_VERSION_PREPARING, or point at the one that is
+ *           (%SNAPMAP_VERSION_SHARED), until it commits (see txn.c)
  * @len: length of @data, or %SNAPMAP_TOMBSTONE for a deletion
  * @data: the value; never changes once published
  *
@@ -318,6 +338,13 @@ struct snapmap_objcache {
  * @gc_work: frees versions no snapshot needs any more, and makes the
  *           oldest snapshots stale while the map is over its byte limit
  * @gc_flags: %SNAPMAP_GC_PENDING
+ * @clears: the CLEARs not yet applied to every key (clear.c), newest
+ *          first; changed under @snap_lock, read under RCU
+ * @cleared: the keys a clear deleted that are not freed yet: no longer
+ *           in @entries, but held against the entry limit; changed with
+ *           @clear_sem held
+ * @clear_sem: held for reading by every write, for writing by a CLEAR
+ *             while it commits
  * @objcache: nodes and versions freed, to be reused
  * @name: NUL-terminated name, empty for an unnamed map
  */
@@ -344,6 +371,9 @@ struct snapmap {
 	spinlock_t snap_lock;		/* see the kernel-doc above */
 	struct work_struct gc_work;
 	unsigned long gc_flags;
+	struct list_head clears;
+	atomic64_t cleared;
+	struct percpu_rw_semaphore clear_sem;
 	struct snapmap_objcache objcache;
 	char name[SNAPMAP_NAME_LEN];
 };
@@ -374,6 +404,22 @@ static inline void *snapmap_alloc(struct snapmap *map, size_t size,
 
 	set_active_memcg(old);
 	return p;
+}
+
+/* The keys the map holds, those a clear deleted but did not free too. */
+static inline u64 snapmap_entries_held(struct snapmap *map)
+{
+	return atomic64_read(&map->entries) + atomic64_read(&map->cleared);
+}
+
+/* Check a key's length against @map's limit. */
+static inline int snapmap_check_key(struct snapmap *map, u32 key_len)
+{
+	if (!key_len)
+		return -EINVAL;
+	if (key_len > map->max_key_len)
+		return -EMSGSIZE;
+	return 0;
 }
 
 /* map.c */

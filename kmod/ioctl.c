@@ -87,6 +87,7 @@ union snapmap_ucmd_buffer {
 	struct snapmap_info info;
 	struct snapmap_snapshot_arg snapshot;
 	struct snapmap_clone clone;
+	struct snapmap_txn txn;
 	struct snapmap_snapshot_info snapshot_info;
 };
 
@@ -282,9 +283,23 @@ static int snapmap_get_direct(const void *value, u32 value_len, u64 version,
 	return left ? -EAGAIN : 0;
 }
 
+/* The GET of @op again, into @value, of @size bytes. */
+static int snapmap_get_again(struct snapmap *map, struct snapmap_snapshot *snap,
+			     const void *key, struct snapmap_batch_op *op,
+			     void *value, u32 size)
+{
+	if (snap)
+		return snapmap_snapshot_lookup(snap, key, op->key_len, value,
+					       size, &op->out_value_len,
+					       &op->out_version);
+	return snapmap_lookup_again(map, key, op->key_len, value, size,
+				    &op->out_value_len, &op->out_version);
+}
+
 /*
- * Look a key up and copy its value to the caller's buffer.  On -ERANGE
- * @op->out_value_len and @op->out_version are set all the same.
+ * Look a key up in @map, or in @snap if it is set, and copy its value to
+ * the caller's buffer.  On -ERANGE @op->out_value_len and @op->out_version
+ * are set all the same.
  *
  * The value is copied from the map straight to the caller, under RCU with
  * page faults disabled: one copy, whatever its length.  Only if the
@@ -300,7 +315,8 @@ static int snapmap_get_direct(const void *value, u32 value_len, u64 version,
  * only checked by writing the value to it: faulting in a buffer as large
  * as the caller says, on every GET, would cost more than the GET.
  */
-static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
+static int snapmap_op_get(struct snapmap *map, struct snapmap_snapshot *snap,
+			  struct snapmap_batch_op *op,
 			  struct snapmap_ucmd *ucmd)
 {
 	u8 key_stack[SNAPMAP_STACK_BUF_LEN], value_stack[SNAPMAP_STACK_BUF_LEN];
@@ -318,17 +334,20 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
 	if (IS_ERR(key))
 		return PTR_ERR(key);
 
-	err = snapmap_respond_op(ucmd, SNAPMAP_BATCH_GET) ?:
-	      snapmap_lookup_rcu(map, key, op->key_len, snapmap_get_direct,
-				 op);
+	err = snapmap_respond_op(ucmd, SNAPMAP_BATCH_GET);
+	if (!err)
+		err = snap ? snapmap_snapshot_lookup_rcu(snap, key, op->key_len,
+							 snapmap_get_direct,
+							 op) :
+			     snapmap_lookup_rcu(map, key, op->key_len,
+						snapmap_get_direct, op);
 	if (err != -EAGAIN)
 		goto out_key;
 
 	/* The same GET, through a buffer. */
 	size = min3(op->value_len, snapmap_max_value_len(map),
 		    (u32)sizeof(value_stack));
-	err = snapmap_lookup_again(map, key, op->key_len, value, size,
-				   &op->out_value_len, &op->out_version);
+	err = snapmap_get_again(map, snap, key, op, value, size);
 	/* Longer than the stack's, and the caller has room: allocate. */
 	while (err == -ERANGE && op->out_value_len > size &&
 	       op->out_value_len <= op->value_len) {
@@ -340,9 +359,7 @@ static int snapmap_op_get(struct snapmap *map, struct snapmap_batch_op *op,
 			goto out_key;
 		}
 		/* The value may have grown meanwhile. */
-		err = snapmap_lookup_again(map, key, op->key_len, value, size,
-					   &op->out_value_len,
-					   &op->out_version);
+		err = snapmap_get_again(map, snap, key, op, value, size);
 	}
 	if (!err && copy_to_user(u64_to_user_ptr(op->value), value,
 				 op->out_value_len))
@@ -450,16 +467,19 @@ static int snapmap_op_del(struct snapmap *map, bool writable,
  * unless the single command would have reported them: on success, and for
  * a GET on -ERANGE.
  */
-static int snapmap_op_run(struct snapmap *map, bool writable,
-			  struct snapmap_batch_op *op)
+static int snapmap_op_run(struct snapmap *map, struct snapmap_snapshot *snap,
+			  bool writable, struct snapmap_batch_op *op)
 {
 	int err;
 
 	op->out_value_len = 0;
 	op->out_version = 0;
+	/* A batch that reads at one version only reads. */
+	if (snap && op->opcode != SNAPMAP_BATCH_GET)
+		return -EINVAL;
 	switch (op->opcode) {
 	case SNAPMAP_BATCH_GET:
-		err = snapmap_op_get(map, op, NULL);
+		err = snapmap_op_get(map, snap, op, NULL);
 		break;
 	case SNAPMAP_BATCH_PUT:
 		err = snapmap_op_put(map, writable, op, NULL);
@@ -479,10 +499,12 @@ static int snapmap_op_run(struct snapmap *map, bool writable,
 }
 
 /*
- * SNAPMAP_IOC_GET.  On -ERANGE the value's length and version are written
+ * SNAPMAP_IOC_GET on a map fd, or SNAPMAP_IOC_SNAPSHOT_GET on a snapshot
+ * fd (@snap set).  On -ERANGE the value's length and version are written
  * back all the same; on any other error nothing is.
  */
-static int snapmap_get_ioctl(struct snapmap_ucmd *ucmd)
+static int snapmap_get_in(struct snapmap_ucmd *ucmd, struct snapmap *map,
+			  struct snapmap_snapshot *snap)
 {
 	struct snapmap_get *cmd = ucmd->cmd;
 	struct snapmap_batch_op op = {
@@ -497,12 +519,17 @@ static int snapmap_get_ioctl(struct snapmap_ucmd *ucmd)
 
 	if (cmd->__reserved)
 		return -EINVAL;
-	err = snapmap_op_get(snapmap_ucmd_map(ucmd), &op, ucmd);
+	err = snapmap_op_get(map, snap, &op, ucmd);
 	if (err && err != -ERANGE)
 		return err;
 	cmd->out_value_len = op.out_value_len;
 	cmd->out_version = op.out_version;
 	return snapmap_respond_op(ucmd, SNAPMAP_BATCH_GET) ?: err;
+}
+
+static int snapmap_get_ioctl(struct snapmap_ucmd *ucmd)
+{
+	return snapmap_get_in(ucmd, snapmap_ucmd_map(ucmd), NULL);
 }
 
 static int snapmap_put_ioctl(struct snapmap_ucmd *ucmd)
@@ -624,6 +651,10 @@ static int snapmap_batch_read_op(struct snapmap_batch_reader *r,
  * before it have run (and, for a fault on writing back, the op itself),
  * which cannot be undone.  out_done is still written back if it can be,
  * and counts them.
+ *
+ * With SNAPMAP_BATCH_SNAPSHOT the batch takes an ATOMIC snapshot of its
+ * own, in the kernel, once its argument checks out; every GET reads it,
+ * and the batch stops at the first GET that finds it stale.
  */
 static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 {
@@ -632,6 +663,7 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 	bool writable = snapmap_ucmd_writable(ucmd);
 	u8 __user *uops = u64_to_user_ptr(cmd->ops);
 	struct snapmap_batch_reader reader = {};
+	struct snapmap_snapshot *snap = NULL;
 	struct snapmap_batch_op op;
 	u32 done = 0;
 	int err = 0;
@@ -657,6 +689,14 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 	ret = snapmap_probe_answer(ucmd, sizeof(*cmd));
 	if (ret)
 		return ret;
+	cmd->out_version = 0;
+	if (cmd->flags & SNAPMAP_BATCH_SNAPSHOT) {
+		/* Every GET reads at its version. */
+		snap = snapmap_snapshot_open(map, 0);
+		if (IS_ERR(snap))
+			return PTR_ERR(snap);
+		snapmap_snapshot_version(snap, &cmd->out_version);
+	}
 
 	while (done < cmd->count) {
 		u8 __user *uop = uops + (u64)done * cmd->op_size;
@@ -672,7 +712,8 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 			op.out_value_len = 0;
 			op.out_version = 0;
 		} else {
-			op.out_result = snapmap_op_run(map, writable, &op);
+			op.out_result = snapmap_op_run(map, snap, writable,
+						       &op);
 		}
 		done++;
 
@@ -682,14 +723,228 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 			err = -EFAULT;
 			break;
 		}
+		/* No GET after it can read at the batch's version. */
+		if (op.out_result == -ESTALE) {
+			err = -ESTALE;
+			break;
+		}
 		/* Stopping on an op's error is no error of the batch. */
 		if (op.out_result && cmd->flags & SNAPMAP_BATCH_STOP_ON_ERROR)
 			break;
 		cond_resched();
 	}
+	if (snap)
+		snapmap_snapshot_close(snap);
 
 	cmd->out_done = done;
 	/* After a fault too: the caller may learn how far the batch went. */
+	ret = snapmap_respond(ucmd, sizeof(*cmd));
+	return err ?: ret;
+}
+
+/* The smallest sizes of a transaction's entries: their first versions. */
+#define SNAPMAP_TXN_COND_MIN_SIZE offsetofend(struct snapmap_txn_cond, version)
+#define SNAPMAP_TXN_OP_MIN_SIZE offsetofend(struct snapmap_txn_op, value)
+/* The largest: room for them to grow. */
+#define SNAPMAP_TXN_ENTRY_MAX_SIZE 4096
+
+/*
+ * A transaction read from the caller: its conditions and writes, with
+ * kernel pointers to their keys and to the conditions' values, all in
+ * @bytes, and the user pointers of the writes' values in @values, which
+ * the core reads straight into their versions (snapmap_txn_fill_user()).
+ * The user pointers of the keys and of the conditions' values follow
+ * those, for snapmap_txn_read().
+ */
+struct snapmap_txn_in {
+	struct snapmap_txn_check *checks;
+	struct snapmap_txn_write *writes;
+	u64 *values;
+	u8 *bytes;
+};
+
+/* Condition @i of @cmd into @check; its key and value are not read yet. */
+static int snapmap_txn_read_cond(struct snapmap *map,
+				 const struct snapmap_txn *cmd, u32 i,
+				 struct snapmap_txn_check *check,
+				 u64 *key, u64 *value)
+{
+	u8 __user *uconds = u64_to_user_ptr(cmd->conds);
+	struct snapmap_txn_cond c;
+	int err;
+
+	err = copy_struct_from_user(&c, sizeof(c),
+				    uconds + (u64)i * cmd->cond_size,
+				    cmd->cond_size);
+	if (err)
+		return err;
+	if (c.flags || (c.kind != SNAPMAP_TXN_IF_VALUE && c.value) ||
+	    (c.kind != SNAPMAP_TXN_IF_VERSION && c.version))
+		return -EINVAL;
+	*check = (struct snapmap_txn_check) {
+		.kind = c.kind,
+		.key_len = c.key_len,
+		.value_len = c.value_len,
+		.version = c.version,
+	};
+	*key = c.key;
+	*value = c.value;
+	return snapmap_txn_check_entry(map, check);
+}
+
+/* Write @i of @cmd into @write; its key and value are not read yet. */
+static int snapmap_txn_read_op(struct snapmap *map,
+			       const struct snapmap_txn *cmd, u32 i,
+			       struct snapmap_txn_write *write,
+			       u64 *key, u64 *value)
+{
+	u8 __user *uops = u64_to_user_ptr(cmd->ops);
+	struct snapmap_txn_op o;
+	int err;
+
+	err = copy_struct_from_user(&o, sizeof(o), uops + (u64)i * cmd->op_size,
+				    cmd->op_size);
+	if (err)
+		return err;
+	if (o.flags || (o.opcode != SNAPMAP_TXN_PUT && o.value))
+		return -EINVAL;
+	*write = (struct snapmap_txn_write) {
+		.opcode = o.opcode,
+		.key_len = o.key_len,
+		.value_len = o.value_len,
+	};
+	*key = o.key;
+	*value = o.value;
+	return snapmap_txn_check_write(map, write);
+}
+
+/*
+ * Read and check every entry of @cmd in order, conditions first; then
+ * read every key, and every condition's value, into @in->bytes.  On an
+ * error, *@failed names the entry at fault.
+ */
+static int snapmap_txn_read(struct snapmap *map, const struct snapmap_txn *cmd,
+			    struct snapmap_txn_in *in, unsigned int *failed)
+{
+	u32 nc = cmd->cond_count, nr = nc + cmd->op_count, i;
+	u64 *keys = in->values + cmd->op_count, *cond_values = keys + nr;
+	size_t total = 0;
+	u8 *pos;
+	int err;
+
+	for (i = 0; i < nr; i++) {
+		if (i < nc) {
+			err = snapmap_txn_read_cond(map, cmd, i, &in->checks[i],
+						    &keys[i], &cond_values[i]);
+			total += in->checks[i].key_len +
+				 in->checks[i].value_len;
+		} else {
+			err = snapmap_txn_read_op(map, cmd, i - nc,
+						  &in->writes[i - nc], &keys[i],
+						  &in->values[i - nc]);
+			total += in->writes[i - nc].key_len;
+		}
+		if (!err && total > SNAPMAP_TXN_MAX_BYTES)
+			err = -EMSGSIZE;
+		if (err) {
+			*failed = i;
+			return err;
+		}
+	}
+
+	in->bytes = kvmalloc(total ?: 1, SNAPMAP_GFP_BUF);
+	if (!in->bytes)
+		return -ENOMEM;
+	for (i = 0, pos = in->bytes; i < nr; i++) {
+		u32 key_len = i < nc ? in->checks[i].key_len :
+				       in->writes[i - nc].key_len;
+
+		*failed = i;
+		if (copy_from_user(pos, u64_to_user_ptr(keys[i]), key_len))
+			return -EFAULT;
+		if (i < nc)
+			in->checks[i].key = pos;
+		else
+			in->writes[i - nc].key = pos;
+		pos += key_len;
+		if (i >= nc)
+			continue;
+		if (copy_from_user(pos, u64_to_user_ptr(cond_values[i]),
+				   in->checks[i].value_len))
+			return -EFAULT;
+		in->checks[i].value = pos;
+		pos += in->checks[i].value_len;
+	}
+	*failed = SNAPMAP_TXN_NONE;
+	return 0;
+}
+
+/* snapmap_txn_fill()'s callback: a write's value from the caller. */
+static int snapmap_txn_fill_user(void *arg, unsigned int i, void *data,
+				 u32 len)
+{
+	const u64 *values = arg;
+
+	return copy_from_user(data, u64_to_user_ptr(values[i]), len) ?
+	       -EFAULT : 0;
+}
+
+/*
+ * SNAPMAP_IOC_TXN.  Checks the transaction itself first, then reads its
+ * entries (snapmap_txn_read()), then lets the core run it, which reads
+ * the writes' values.  out_failed and out_version are written back on
+ * every error found after the argument itself checked out.
+ */
+static int snapmap_txn_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_txn *cmd = ucmd->cmd;
+	struct snapmap *map = snapmap_ucmd_map(ucmd);
+	u32 nr = cmd->cond_count + cmd->op_count;
+	struct snapmap_txn_in in = {};
+	unsigned int failed = SNAPMAP_TXN_NONE;
+	u64 version = 0;
+	void *entries;
+	int err, ret;
+
+	if (cmd->flags || cmd->__reserved)
+		return -EINVAL;
+	if (cmd->cond_count > SNAPMAP_TXN_MAX_CONDS ||
+	    cmd->op_count > SNAPMAP_TXN_MAX_OPS ||
+	    cmd->cond_size < SNAPMAP_TXN_COND_MIN_SIZE ||
+	    cmd->cond_size > SNAPMAP_TXN_ENTRY_MAX_SIZE ||
+	    cmd->op_size < SNAPMAP_TXN_OP_MIN_SIZE ||
+	    cmd->op_size > SNAPMAP_TXN_ENTRY_MAX_SIZE)
+		return -EINVAL;
+	if (!snapmap_ucmd_writable(ucmd))
+		return -EBADF;
+	cmd->out_version = 0;
+	cmd->out_failed = SNAPMAP_TXN_NONE;
+	ret = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (ret)
+		return ret;
+
+	/*
+	 * The entries, then the user pointers of the writes' values, of
+	 * every key, and of the conditions' values.
+	 */
+	entries = kvmalloc(cmd->cond_count * sizeof(*in.checks) +
+			   cmd->op_count * sizeof(*in.writes) +
+			   2 * nr * sizeof(u64) + 1, SNAPMAP_GFP_BUF);
+	if (!entries)
+		return -ENOMEM;
+	in.checks = entries;
+	in.writes = (struct snapmap_txn_write *)(in.checks + cmd->cond_count);
+	in.values = (u64 *)(in.writes + cmd->op_count);
+
+	err = snapmap_txn_read(map, cmd, &in, &failed) ?:
+	      snapmap_txn_fill(map, in.checks, cmd->cond_count, in.writes,
+			       cmd->op_count, snapmap_txn_fill_user, in.values,
+			       &version, &failed);
+	kvfree(in.bytes);
+	kvfree(entries);
+
+	cmd->out_version = version;
+	cmd->out_failed = failed;
 	ret = snapmap_respond(ucmd, sizeof(*cmd));
 	return err ?: ret;
 }
@@ -954,6 +1209,14 @@ static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
 	return snapmap_respond(ucmd, sizeof(*cmd));
 }
 
+/* SNAPMAP_IOC_SNAPSHOT_GET, on a snapshot fd. */
+static int snapmap_snapshot_get_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_snapshot *snap = ucmd->file->private_data;
+
+	return snapmap_get_in(ucmd, snapmap_snapshot_map(snap), snap);
+}
+
 /* Records of a snapshot copied per read(2), unless one is bigger. */
 #define SNAPMAP_READ_BUF (64 * 1024)
 
@@ -1070,11 +1333,15 @@ static const struct snapmap_ioctl_op snapmap_map_ops[] = {
 			 struct snapmap_snapshot_arg, out_version),
 	SNAPMAP_IOCTL_OP(CLONE, snapmap_clone_ioctl, struct snapmap_clone,
 			 name),
+	SNAPMAP_IOCTL_OP(TXN, snapmap_txn_ioctl, struct snapmap_txn,
+			 __reserved),
 };
 
 static const struct snapmap_ioctl_op snapmap_snapshot_ops[] = {
 	SNAPMAP_IOCTL_OP(SNAPSHOT_INFO, snapmap_snapshot_info_ioctl,
 			 struct snapmap_snapshot_info, __reserved),
+	SNAPMAP_IOCTL_OP(SNAPSHOT_GET, snapmap_snapshot_get_ioctl,
+			 struct snapmap_get, out_version),
 };
 
 /* Bit 1 << nr for every command of one table. */
@@ -1220,12 +1487,15 @@ void snapmap_build_check_abi(void)
 	struct snapmap_snapshot_info snapshot_info;
 	struct snapmap_snapshot_arg snapshot;
 	struct snapmap_batch_op batch_op;
+	struct snapmap_txn_cond txn_cond;
+	struct snapmap_txn_op txn_op;
 	struct snapmap_create create;
 	struct snapmap_record record;
 	struct snapmap_map_desc map_desc;
 	struct snapmap_clone clone;
 	struct snapmap_batch batch;
 	struct snapmap_clear clear;
+	struct snapmap_txn txn;
 	struct snapmap_open open;
 	struct snapmap_list list;
 	struct snapmap_info info;
@@ -1299,9 +1569,31 @@ void snapmap_build_check_abi(void)
 
 	size = sizeof(batch.size) + sizeof(batch.flags) + sizeof(batch.count) +
 	       sizeof(batch.op_size) + sizeof(batch.ops) +
-	       sizeof(batch.out_done) + sizeof(batch.__reserved);
+	       sizeof(batch.out_done) + sizeof(batch.__reserved) +
+	       sizeof(batch.out_version);
 	BUILD_BUG_ON(sizeof(batch) != size);
-	BUILD_BUG_ON(sizeof(batch) != 32);
+	BUILD_BUG_ON(sizeof(batch) != 40);
+
+	size = sizeof(txn_cond.kind) + sizeof(txn_cond.flags) +
+	       sizeof(txn_cond.key_len) + sizeof(txn_cond.value_len) +
+	       sizeof(txn_cond.key) + sizeof(txn_cond.value) +
+	       sizeof(txn_cond.version);
+	BUILD_BUG_ON(sizeof(txn_cond) != size);
+	BUILD_BUG_ON(sizeof(txn_cond) != 40);
+
+	size = sizeof(txn_op.opcode) + sizeof(txn_op.flags) +
+	       sizeof(txn_op.key_len) + sizeof(txn_op.value_len) +
+	       sizeof(txn_op.key) + sizeof(txn_op.value);
+	BUILD_BUG_ON(sizeof(txn_op) != size);
+	BUILD_BUG_ON(sizeof(txn_op) != 32);
+
+	size = sizeof(txn.size) + sizeof(txn.flags) + sizeof(txn.cond_count) +
+	       sizeof(txn.cond_size) + sizeof(txn.op_count) +
+	       sizeof(txn.op_size) + sizeof(txn.conds) + sizeof(txn.ops) +
+	       sizeof(txn.out_version) + sizeof(txn.out_failed) +
+	       sizeof(txn.__reserved);
+	BUILD_BUG_ON(sizeof(txn) != size);
+	BUILD_BUG_ON(sizeof(txn) != 56);
 
 	size = sizeof(clear.size) + sizeof(clear.flags) +
 	       sizeof(clear.out_version);

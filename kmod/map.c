@@ -18,21 +18,12 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "clear.h"
 #include "core.h"
-#include "cursor.h"
 #include "reclaim.h"
 #include "table.h"
 #include "testhook.h"
 #include "version.h"
-
-static int snapmap_check_key(struct snapmap *map, u32 key_len)
-{
-	if (!key_len)
-		return -EINVAL;
-	if (key_len > map->max_key_len)
-		return -EMSGSIZE;
-	return 0;
-}
 
 /*
  * Admit a write that grows the map's live bytes by @delta, if they stay
@@ -50,7 +41,9 @@ static bool snapmap_charge_live(struct snapmap *map, s64 delta)
 
 static bool snapmap_charge_entry(struct snapmap *map)
 {
-	if (atomic64_inc_return(&map->entries) <= map->max_entries)
+	/* The keys a clear deleted hold their room until they are freed. */
+	if (atomic64_inc_return(&map->entries) +
+	    atomic64_read(&map->cleared) <= map->max_entries)
 		return true;
 	atomic64_dec(&map->entries);
 	return false;
@@ -89,13 +82,14 @@ static int snapmap_write_allowed(struct snapmap_val *cur, bool del,
  * before the node is inserted, so that a node this call inserts is never
  * left empty for want of memory.
  */
-static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
-			 const void *value, u32 len, u32 flags, u64 expected,
-			 u64 stamp, u64 *version, struct snapmap_val *val)
+static int snapmap_write_held(struct snapmap *map,
+			      const struct snapmap_key *key, const void *value,
+			      u32 len, u32 flags, u64 expected, u64 stamp,
+			      u64 *version, struct snapmap_val *val)
 {
 	bool del = len == SNAPMAP_TOMBSTONE;
 	struct snapmap_node *node, *new = NULL;
-	struct snapmap_val *cur, *push;
+	struct snapmap_val *cur, *push, *spare = NULL;
 	bool was_present;
 	s64 delta;
 	int err;
@@ -103,6 +97,9 @@ static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
 	/* A deletion is a version too, so that snapshots can see it. */
 	if (del)
 		val = snapmap_val_alloc(map, NULL, SNAPMAP_TOMBSTONE);
+	/* The deletion a past clear brings to the key, if it must. */
+	if (unlikely(snapmap_clear_pending(map)))
+		spare = snapmap_val_alloc(map, NULL, SNAPMAP_TOMBSTONE);
 again:
 	push = NULL;
 	rcu_read_lock();
@@ -173,6 +170,7 @@ again:
 		rcu_read_unlock();
 		goto again;
 	}
+	snapmap_clear_settle(map, node, &spare);
 	cur = rcu_dereference_protected(node->head,
 					lockdep_is_held(&node->lock));
 	err = snapmap_write_allowed(cur, del, flags, expected);
@@ -231,6 +229,7 @@ again:
 		snapmap_reclaim_over_limit(map);
 	kfree(new);
 	snapmap_val_discard(map, val);
+	snapmap_val_discard(map, spare);
 	if (del)
 		this_cpu_inc(map->stats->dels);
 	else
@@ -246,6 +245,27 @@ out_unlock:
 out_free:
 	kfree(new);
 	snapmap_val_discard(map, val);
+	snapmap_val_discard(map, spare);
+	return err;
+}
+
+/*
+ * snapmap_write_held() with the map's clear_sem held, so that no CLEAR
+ * commits during the write; first, room made if a past clear's keys would
+ * make the map look full.
+ */
+static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
+			 const void *value, u32 len, u32 flags, u64 expected,
+			 u64 stamp, u64 *version, struct snapmap_val *val)
+{
+	int err;
+
+	snapmap_clear_make_room(map, 1, sizeof(struct snapmap_node) + key->len +
+				snapmap_val_charge(len));
+	percpu_down_read(&map->clear_sem);
+	err = snapmap_write_held(map, key, value, len, flags, expected, stamp,
+				 version, val);
+	percpu_up_read(&map->clear_sem);
 	return err;
 }
 
@@ -263,11 +283,8 @@ snapmap_current(struct snapmap *map, const struct snapmap_key *key,
 	u64 v;
 
 	node = snapmap_node_lookup(map, key);
-	val = node ? rcu_dereference(node->head) : NULL;
-	if (!val)
-		return NULL;
-	v = snapmap_val_version(map, val);
-	if (val->len == SNAPMAP_TOMBSTONE)
+	val = node ? snapmap_val_newest(map, node, &v) : NULL;
+	if (!val || val->len == SNAPMAP_TOMBSTONE)
 		return NULL;
 	*version = v;
 	return val;
@@ -584,82 +601,6 @@ int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
 			     NULL);
 }
 EXPORT_SYMBOL_GPL(snapmap_delete);
-
-/* Keys copied out per RCU read-side critical section of snapmap_clear(). */
-#define SNAPMAP_CLEAR_BATCH 16
-
-/**
- * snapmap_clear() - delete every key
- * @map: the map
- * @version: set to the map's version once done
- *
- * Deletes the keys one by one: a reader running at the same time may see
- * some deleted and others not yet.  Keys written after the call started may
- * survive it; every other key is deleted.
- *
- * Context: process context; may sleep.
- *
- * Return: 0 or -ENOMEM; on -ENOMEM some keys may have been deleted.
- */
-int snapmap_clear(struct snapmap *map, u64 *version)
-{
-	u64 start = atomic64_read(&map->seq);
-	u32 lens[SNAPMAP_CLEAR_BATCH];
-	struct snapmap_cursor cursor = {};
-	struct snapmap_node *node;
-	struct snapmap_val *val;
-	unsigned int i, n;
-	u64 ignored;
-	int err = 0;
-	u8 *keys;
-
-	/*
-	 * Not charged: a map must be emptied even when its cgroup, or the
-	 * caller's, is full.  It is small, and freed on return.
-	 */
-	keys = kvmalloc_array(SNAPMAP_CLEAR_BATCH, map->max_key_len,
-			      GFP_KERNEL | __GFP_NOWARN);
-	if (!keys)
-		return -ENOMEM;
-
-	/*
-	 * Deleting sleeps: copy a batch of keys out under RCU, park the
-	 * cursor, delete them, and go on from the cursor, which the
-	 * deletions cannot disturb.
-	 */
-	do {
-		node = NULL;
-		n = 0;
-		rcu_read_lock();
-		while (n < SNAPMAP_CLEAR_BATCH &&
-		       (node = snapmap_cursor_next(map, &cursor, node))) {
-			val = rcu_dereference(node->head);
-			if (val && val->len != SNAPMAP_TOMBSTONE &&
-			    snapmap_val_version(map, val) <= start) {
-				memcpy(keys + n * map->max_key_len, node->key,
-				       node->key_len);
-				lens[n++] = node->key_len;
-			}
-			cursor.pos = node->pos;
-		}
-		rcu_read_unlock();
-		snapmap_cursor_park(map, &cursor);
-
-		for (i = 0; i < n && !err; i++) {
-			err = snapmap_delete(map, keys + i * map->max_key_len,
-					     lens[i], 0, 0, &ignored);
-			if (err == -ENOENT)
-				err = 0;
-		}
-		cond_resched();
-	} while (node && !err);
-	snapmap_cursor_reset(map, &cursor);
-
-	kvfree(keys);
-	*version = atomic64_read(&map->seq);
-	return err;
-}
-EXPORT_SYMBOL_GPL(snapmap_clear);
 
 /**
  * snapmap_get_info() - limits, usage and counters of a map

@@ -39,6 +39,31 @@ int snapmap_update_fill(struct snapmap *map, const void *key, u32 key_len,
 			u32 value_len, snapmap_fill_fn fill, void *arg,
 			u32 flags, u64 expected_version, u64 *version);
 
+/**
+ * typedef snapmap_txn_fill_fn - callback of snapmap_txn_fill()
+ * @arg: the argument given to snapmap_txn_fill()
+ * @i: index of the write whose value to fill in
+ * @data: where the value goes
+ * @len: its length
+ *
+ * Context: process context, outside RCU and locks; may sleep.
+ *
+ * Return: 0 once @len bytes are at @data, or a negative errno.
+ */
+typedef int (*snapmap_txn_fill_fn)(void *arg, unsigned int i, void *data,
+				   u32 len);
+
+int snapmap_txn_fill(struct snapmap *map,
+		     const struct snapmap_txn_check *checks,
+		     unsigned int nr_checks,
+		     const struct snapmap_txn_write *writes,
+		     unsigned int nr_writes, snapmap_txn_fill_fn fill,
+		     void *arg, u64 *version, unsigned int *failed);
+int snapmap_txn_check_entry(struct snapmap *map,
+			    const struct snapmap_txn_check *check);
+int snapmap_txn_check_write(struct snapmap *map,
+			    const struct snapmap_txn_write *write);
+
 u32 snapmap_max_key_len(const struct snapmap *map);
 u32 snapmap_max_value_len(const struct snapmap *map);
 int snapmap_lookup_again(struct snapmap *map, const void *key, u32 key_len,
@@ -49,6 +74,7 @@ void snapmap_show_all(struct seq_file *m);
 u32 snapmap_count_named(void);
 u32 snapmap_describe_named(struct snapmap_map_desc *descs, u32 room);
 size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap);
+struct snapmap *snapmap_snapshot_map(const struct snapmap_snapshot *snap);
 struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,
 						u32 flags);
 void snapmap_snapshot_start(struct snapmap_snapshot *snap);

@@ -14,6 +14,7 @@
 #include <linux/sched.h>
 #include <linux/workqueue.h>
 
+#include "clear.h"
 #include "core.h"
 #include "cursor.h"
 #include "reclaim.h"
@@ -84,34 +85,52 @@ void snapmap_reclaim_over_limit(struct snapmap *map)
 
 /*
  * Trim every node of the versions no snapshot needs: free what the
- * snapshots that closed or went stale were keeping.
+ * snapshots that closed or went stale were keeping.  Apply the clears
+ * not yet applied to every key, and drop their records once the whole map
+ * has been seen (snapmap_clear_settle()): a key gets the deletion a clear
+ * brings it here, or from its next write, whichever comes first.
  */
 static void snapmap_sweep(struct snapmap *map)
 {
+	bool clearing = snapmap_clear_pending(map);
 	struct snapmap_cursor cursor = {};
+	struct snapmap_val *spare = NULL;
 	struct snapmap_node *node;
 	unsigned int n;
+	u64 before;
 
+	/* The clears this pass applies: those stamped before it began. */
+	before = atomic64_read_acquire(&map->seq);
 	do {
 		node = NULL;
 		n = 0;
+		/* A deletion per key; a batch stops when it has used one. */
+		if (clearing && !spare)
+			spare = snapmap_val_alloc(map, NULL, SNAPMAP_TOMBSTONE);
+		percpu_down_read(&map->clear_sem);
 		rcu_read_lock();
-		while (n++ < SNAPMAP_SWEEP_BATCH &&
+		while (n++ < SNAPMAP_SWEEP_BATCH && (spare || !clearing) &&
 		       (node = snapmap_cursor_next(map, &cursor, node))) {
 			spin_lock(&node->lock);
-			if (!node->dead && rcu_access_pointer(node->head) &&
-			    snapmap_chain_trim(map, node, true))
-				snapmap_node_remove(map, node);
+			if (!node->dead && rcu_access_pointer(node->head)) {
+				snapmap_clear_settle(map, node, &spare);
+				if (snapmap_chain_trim(map, node, true))
+					snapmap_node_remove(map, node);
+			}
 			spin_unlock(&node->lock);
 			cursor.pos = node->pos;
 		}
 		rcu_read_unlock();
+		percpu_up_read(&map->clear_sem);
 		snapmap_cursor_park(map, &cursor);
 		if (node)
 			snapmap_test_pause(SNAPMAP_TEST_SWEEP);
 		cond_resched();
 	} while (node);
 	snapmap_cursor_reset(map, &cursor);
+	snapmap_val_discard(map, spare);
+	if (clearing)
+		snapmap_clear_prune(map, before);
 }
 
 static void snapmap_gc_work(struct work_struct *work)

@@ -50,6 +50,7 @@
 #include "core.h"
 #include "cursor.h"
 #include "reclaim.h"
+#include "table.h"
 #include "testhook.h"
 #include "version.h"
 
@@ -329,11 +330,8 @@ static struct snapmap_val *snapmap_walk_val(struct snapmap_snapshot *snap,
 				      version);
 	if (node->pos > snap->weak_end[snap->cursor.shard])
 		return NULL;
-	val = rcu_dereference(node->head);
-	if (!val)
-		return NULL;
-	*version = snapmap_val_version(snap->map, val);
-	return val->len == SNAPMAP_TOMBSTONE ? NULL : val;
+	val = snapmap_val_newest(snap->map, node, version);
+	return val && val->len != SNAPMAP_TOMBSTONE ? val : NULL;
 }
 
 /* Hand the records from where the walk of @snap stands to @fn. */
@@ -696,6 +694,131 @@ void snapmap_snapshot_version(struct snapmap_snapshot *snap, u64 *version)
 	*version = atomic64_read(&snap->pin.version);
 }
 EXPORT_SYMBOL_GPL(snapmap_snapshot_version);
+
+/**
+ * snapmap_snapshot_lookup_rcu() - look at a key's value as a snapshot
+ * holds it
+ * @snap: the snapshot
+ * @key: the key
+ * @key_len: its length, 1 to the map's key length limit
+ * @fn: called with the value, under rcu_read_lock(), if the snapshot holds
+ *      the key
+ * @arg: passed to @fn
+ *
+ * For an ATOMIC snapshot, the value the key had at the snapshot's
+ * instant; for a WEAK one, its current value, as snapmap_lookup_rcu().
+ * Zero-copy, as snapmap_lookup_rcu().  Does not move the snapshot's
+ * walk.
+ *
+ * Context: any context but hard interrupts; does not sleep, nor may @fn.
+ *
+ * Return: what @fn returned; -ENOENT if the snapshot does not hold the
+ * key; -ESTALE if the snapshot was invalidated; -EINVAL or -EMSGSIZE for a
+ * bad key length.
+ */
+int snapmap_snapshot_lookup_rcu(struct snapmap_snapshot *snap,
+				const void *key, u32 key_len,
+				snapmap_lookup_fn fn, void *arg)
+{
+	struct snapmap_key k = { .data = key, .len = key_len };
+	struct snapmap *map = snap->map;
+	struct snapmap_node *node;
+	struct snapmap_val *val = NULL;
+	u64 version;
+	int err;
+
+	err = snapmap_check_key(map, key_len);
+	if (err)
+		return err;
+
+	rcu_read_lock();
+	node = snapmap_node_lookup(map, &k);
+	if (node && snap->weak)
+		val = snapmap_val_newest(map, node, &version);
+	else if (node)
+		val = snapmap_val_at(map, node,
+				     atomic64_read(&snap->pin.version),
+				     &version);
+	/*
+	 * Pairs with snapmap_invalidate_oldest(): what a stale snapshot
+	 * found may have been trimmed, its absence included.
+	 */
+	smp_rmb();
+	if (READ_ONCE(snap->pin.stale))
+		err = -ESTALE;
+	else if (!val || val->len == SNAPMAP_TOMBSTONE)
+		err = -ENOENT;
+	else
+		err = fn(val->data, val->len, version, arg);
+	rcu_read_unlock();
+	return err;
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_lookup_rcu);
+
+/* What snapmap_snapshot_lookup() copies a value into. */
+struct snapmap_copy {
+	void *value;
+	u32 size;
+	u32 *len;
+	u64 *version;
+};
+
+static int snapmap_copy_value(const void *value, u32 len, u64 version,
+			      void *arg)
+{
+	struct snapmap_copy *c = arg;
+
+	*c->len = len;
+	*c->version = version;
+	if (len > c->size)
+		return -ERANGE;
+	memcpy(c->value, value, len);
+	return 0;
+}
+
+/**
+ * snapmap_snapshot_lookup() - copy a key's value out of a snapshot
+ * @snap: the snapshot
+ * @key: the key
+ * @key_len: its length, 1 to the map's key length limit
+ * @value: buffer for the value
+ * @value_size: size of @value
+ * @value_len: set to the value's length (also on -ERANGE)
+ * @version: set to the entry's version (also on -ERANGE)
+ *
+ * snapmap_snapshot_lookup_rcu(), copying the value.
+ *
+ * Context: any context but hard interrupts; does not sleep.
+ *
+ * Return: 0; -ERANGE if @value_size is too small; the errors of
+ * snapmap_snapshot_lookup_rcu().
+ */
+int snapmap_snapshot_lookup(struct snapmap_snapshot *snap, const void *key,
+			    u32 key_len, void *value, u32 value_size,
+			    u32 *value_len, u64 *version)
+{
+	struct snapmap_copy c = {
+		.value = value,
+		.size = value_size,
+		.len = value_len,
+		.version = version,
+	};
+
+	return snapmap_snapshot_lookup_rcu(snap, key, key_len,
+					   snapmap_copy_value, &c);
+}
+EXPORT_SYMBOL_GPL(snapmap_snapshot_lookup);
+
+/**
+ * snapmap_snapshot_map() - the map of a snapshot
+ * @snap: the snapshot
+ *
+ * Return: the map, which the snapshot holds a reference on.
+ */
+struct snapmap *snapmap_snapshot_map(const struct snapmap_snapshot *snap)
+{
+	return snap->map;
+}
 
 /**
  * snapmap_snapshot_max_record() - the largest record a snapshot can hold

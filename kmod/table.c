@@ -14,6 +14,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 
+#include "clear.h"
 #include "core.h"
 #include "cursor.h"
 #include "objcache.h"
@@ -178,11 +179,16 @@ int snapmap_table_init(struct snapmap *map)
 	err = snapmap_objcache_init(map);
 	if (err)
 		goto err_stats;
-	err = rhashtable_init(&map->ht, &snapmap_ht_params);
+	err = snapmap_clear_init(map);
 	if (err)
 		goto err_objcache;
+	err = rhashtable_init(&map->ht, &snapmap_ht_params);
+	if (err)
+		goto err_clear;
 	return 0;
 
+err_clear:
+	snapmap_clear_destroy(map);
 err_objcache:
 	snapmap_objcache_destroy(map);
 err_stats:
@@ -199,6 +205,7 @@ err_stats:
 void snapmap_table_destroy(struct snapmap *map)
 {
 	rhashtable_free_and_destroy(&map->ht, snapmap_node_free_ht, NULL);
+	snapmap_clear_destroy(map);
 	snapmap_objcache_destroy(map);
 	free_percpu(map->stats);
 }

@@ -3,7 +3,7 @@
  * snapmap - test-only hooks, built only with SNAPMAP_TEST_HOOKS=y
  *
  * /sys/kernel/debug/snapmap/test/pause: writing "POINT TID" arms POINT
- * (before_stamp, sweep, snapshot_pending) for the task TID, or for any
+ * (before_stamp, sweep, snapshot_pending, txn_prepared) for the task TID, or for any
  * task if TID is 0; the first task to reach it then spins there, with
  * whatever locks it holds, until "release" is written or
  * SNAPMAP_TEST_PAUSE_MAX passes.
@@ -44,6 +44,7 @@ static const char *const snapmap_test_points[SNAPMAP_TEST_NR_POINTS] = {
 	[SNAPMAP_TEST_BEFORE_STAMP] = "before_stamp",
 	[SNAPMAP_TEST_SWEEP] = "sweep",
 	[SNAPMAP_TEST_SNAPSHOT_PENDING] = "snapshot_pending",
+	[SNAPMAP_TEST_TXN_PREPARED] = "txn_prepared",
 };
 
 static const char *const snapmap_test_counters[SNAPMAP_TEST_NR_COUNTERS] = {

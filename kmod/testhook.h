@@ -26,12 +26,15 @@ struct dentry;
  *                      goes on with the rest
  * @SNAPMAP_TEST_SNAPSHOT_PENDING: an ATOMIC snapshot is in the map's list
  *                                 of pins and has not taken its V
+ * @SNAPMAP_TEST_TXN_PREPARED: a transaction has published every version,
+ *                             holding its nodes' locks, and not committed
  * @SNAPMAP_TEST_NR_POINTS: the number of points
  */
 enum snapmap_test_point {
 	SNAPMAP_TEST_BEFORE_STAMP,
 	SNAPMAP_TEST_SWEEP,
 	SNAPMAP_TEST_SNAPSHOT_PENDING,
+	SNAPMAP_TEST_TXN_PREPARED,
 	SNAPMAP_TEST_NR_POINTS,
 };
 

@@ -141,20 +141,100 @@ void snapmap_val_free_rcu(struct snapmap *map, struct snapmap_node *node,
 		kfree_rcu(box, rcu);
 }
 
+/*
+ * The leader of a transaction's version @version points at (see
+ * snapmap_val_share()).
+ */
+static struct snapmap_val *snapmap_val_leader(u64 version)
+{
+	return (struct snapmap_val *)(unsigned long)(version << 1);
+}
+
+/**
+ * snapmap_val_share() - what a transaction's version holds while its
+ * transaction commits
+ * @leader: the transaction's first version, whose stamp it shares
+ *
+ * Versions are aligned, so a pointer to one loses nothing when shifted
+ * right by one, which leaves room for %SNAPMAP_VERSION_SHARED.  No stamp
+ * has that bit set.
+ *
+ * Return: the value for &snapmap_val.version.
+ */
+u64 snapmap_val_share(struct snapmap_val *leader)
+{
+	static_assert(SNAPMAP_VAL_ALIGN >= 2);
+	return SNAPMAP_VERSION_SHARED | ((unsigned long)leader >> 1);
+}
+
 /**
  * snapmap_val_stamp() - stamp a version unless someone already did
  * @map: the map @val belongs to
  * @val: a version found on a chain
  *
- * Return: the stamp, the caller's or the one that won.
+ * A version of a transaction shares the stamp of its leader: the leader
+ * is stamped, if its transaction has committed.
+ *
+ * Return: the stamp, the caller's or the one that won, or
+ * %SNAPMAP_VERSION_PREPARING if @val belongs to a transaction that has not
+ * committed yet.
  */
 u64 snapmap_val_stamp(struct snapmap *map, struct snapmap_val *val)
 {
-	u64 stamp = atomic64_inc_return(&map->seq);
-	u64 old = atomic64_cmpxchg(&val->version, SNAPMAP_VERSION_PENDING,
-				   stamp);
+	u64 version = atomic64_read(&val->version);
+	u64 stamp, old;
 
+	if (version & SNAPMAP_VERSION_SHARED) {
+		/*
+		 * The leader lives as long as @val may be seen: it leaves
+		 * its chain only once the transaction has given @val its
+		 * stamp, and it is freed after a grace period.
+		 */
+		val = snapmap_val_leader(version);
+		version = atomic64_read(&val->version);
+	}
+	if (version != SNAPMAP_VERSION_PENDING)
+		return version;
+	stamp = atomic64_inc_return(&map->seq);
+	old = atomic64_cmpxchg(&val->version, SNAPMAP_VERSION_PENDING, stamp);
 	return old == SNAPMAP_VERSION_PENDING ? stamp : old;
+}
+
+/**
+ * snapmap_val_replaced() - the version a transaction's uncommitted version
+ * replaced
+ * @map: the map
+ * @val: the head of a chain, found %SNAPMAP_VERSION_PREPARING
+ * @version: set to the stamp of the version returned
+ *
+ * That is the version readers use, unless @val committed meanwhile: then
+ * @val.  @val's link to older versions changes only once it has committed
+ * (a write on top of it trims the chain), so a link read while @val was
+ * still uncommitted, as a second look at its stamp tells, is the version
+ * it replaced.
+ *
+ * Context: RCU read-side critical section.
+ *
+ * Return: the version, which may be a deletion, or NULL if @val replaced
+ * none.
+ */
+struct snapmap_val *snapmap_val_replaced(struct snapmap *map,
+					 struct snapmap_val *val, u64 *version)
+{
+	struct snapmap_val *older = rcu_dereference(val->older);
+
+	/*
+	 * A write that changed the link did so under the node's lock,
+	 * taken after the commit's fully ordered exchange of the leader's
+	 * stamp: seeing its link, the second look sees the commit.
+	 */
+	smp_rmb();
+	*version = snapmap_val_version(map, val);
+	if (*version != SNAPMAP_VERSION_PREPARING)
+		return val;
+	if (older)
+		*version = snapmap_val_version(map, older);
+	return older;
 }
 
 /**
@@ -192,20 +272,22 @@ u64 snapmap_val_version_acquire(struct snapmap *map, struct snapmap_val *val)
  *
  * Context: RCU read-side critical section.
  *
- * Return: the newest version stamped below @v, or NULL if there is none or
- * it is a deletion.
+ * Return: the newest version stamped below @v, or NULL if there is none, it
+ * is a deletion, or a clear below @v deleted it.
  */
 struct snapmap_val *snapmap_val_at(struct snapmap *map,
 				   struct snapmap_node *node, u64 v,
 				   u64 *version)
 {
+	u64 cleared = snapmap_clear_seen(map, v);
 	struct snapmap_val *val;
 
 	for (val = rcu_dereference(node->head); val;
 	     val = rcu_dereference(val->older)) {
 		*version = snapmap_val_version(map, val);
 		if (*version < v)
-			return val->len == SNAPMAP_TOMBSTONE ? NULL : val;
+			return val->len == SNAPMAP_TOMBSTONE ||
+			       *version < cleared ? NULL : val;
 	}
 	return NULL;
 }

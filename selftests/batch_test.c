@@ -493,11 +493,14 @@ TEST_F(map, op_size_across_reads)
 	ops_of_size(_metadata, self->fd, 4096, 5);
 }
 
+/* The size of the first version of struct snapmap_batch. */
+#define BATCH_SIZE_VER0 offsetof(struct snapmap_batch, out_version)
+
 TEST_F(map, batch_size)
 {
 	const __u32 short_sizes[] = { 0, 1, sizeof(__u32),
 				      offsetof(struct snapmap_batch, out_done),
-				      sizeof(struct snapmap_batch) - 1 };
+				      BATCH_SIZE_VER0 - 1 };
 	struct snapmap_batch arg = { .size = sizeof(arg) };
 	struct snapmap_info before, info;
 	struct snapmap_batch_op op;
@@ -532,6 +535,15 @@ TEST_F(map, batch_size)
 	EXPECT_EQ(1, arg.out_done);
 	EXPECT_EQ(0, op.out_result);
 	EXPECT_VALUE(self->fd, "k", 1, "v", 1, op.out_version);
+
+	/* A caller of the first version: out_version is not written. */
+	arg.out_version = 0x77;
+	op_put(&op, 0, "k", "w", 0);
+	EXPECT_EQ(0, sm_ioctl_sized(self->fd, SNAPMAP_IOC_BATCH, &arg,
+				    sizeof(arg), BATCH_SIZE_VER0, 0, NULL));
+	EXPECT_EQ(1, arg.out_done);
+	EXPECT_EQ(0x77, arg.out_version);
+	EXPECT_VALUE(self->fd, "k", 1, "w", 1, op.out_version);
 }
 
 TEST_F(map, batch_flags_reserved)
@@ -546,7 +558,7 @@ TEST_F(map, batch_flags_reserved)
 	arg.op_size = sizeof(op);
 	arg.ops = SM_PTR(&op);
 
-	arg.flags = 1U << 1;
+	arg.flags = 1U << 2;
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_BATCH, &arg));
 	arg.flags = 1U << 31;
 	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_BATCH, &arg));

@@ -19,7 +19,11 @@
  * A call whose failed point was in code that copes (kmemleak's metadata,
  * kvmalloc()'s fallback to vmalloc) must instead have done exactly what a
  * clean call does.  A batch, which reports op by op, must have left
- * exactly the map a clean batch of the ops it reports as done leaves.
+ * exactly the map a clean batch of the ops it reports as done leaves; a
+ * batch at one version, only GETs, the map as it was but for the version
+ * its snapshot took.  A call whose answer is known (a transaction, a GET
+ * in a snapshot) has it checked after the clean call, and after the call
+ * that ran through: what it returned, and what it wrote or read.
  * kmemleak, scanned by the runner once every test is done, checks that
  * the failed calls leaked nothing.
  *
@@ -69,10 +73,28 @@ struct ctx {
 	__u64 version[NKEYS];	/* of each key as first written */
 	__u32 snap_flags;	/* of @sfd */
 	struct snapmap_batch_op ops[8];
+	struct snapmap_txn_cond conds[4];
+	struct snapmap_txn_op txn_ops[5];
+	__u64 out_version;	/* of a TXN, a BATCH at one version, a GET */
+	__u32 out_failed;	/* of a TXN */
+	__u32 out_value_len;	/* of a GET */
+	/*
+	 * A mapping of a page that was touched, then VAL_MAX bytes of pages
+	 * no one touched yet, @fresh: a GET's straight copy cannot fault
+	 * them in, so the GET copies the value again through a buffer of
+	 * its own.  NULL unless the call reads a value there.
+	 */
+	unsigned char *mapping;
+	size_t mapping_len;
+	unsigned char *fresh;
 };
 
 struct op;
 typedef int (*call_fn)(struct ctx *c, const struct op *op);
+/* Check what a call that ran through did: its answer and the map. */
+typedef void (*expect_fn)(struct __test_metadata *_metadata, struct ctx *c,
+			  const struct snapmap_info *before,
+			  const struct snapmap_info *after);
 
 /* A call to sweep. */
 struct op {
@@ -86,6 +108,14 @@ struct op {
 	bool weak;		/* the call makes a WEAK snapshot */
 	bool clone;		/* the call clones the map */
 	bool no_points;		/* copies nothing and allocates nothing */
+	bool fresh;		/* the call reads a value into @fresh */
+	/*
+	 * The call frees memory in the background (a CLEAR): how far that
+	 * went is no part of its answer, so the map's bytes after it are
+	 * not compared; the rest of the map is.
+	 */
+	bool background;
+	expect_fn expect;	/* the answer of a clean call, or NULL */
 };
 
 /* What a map looks like, to compare before and after. */
@@ -220,6 +250,21 @@ static int ctx_setup(struct ctx *c, const struct op *op)
 		if (c->sfd < 0)
 			return c->sfd;
 	}
+	if (op->fresh) {
+		c->mapping_len = sysconf(_SC_PAGESIZE) + VAL_MAX;
+		c->mapping = mmap(NULL, c->mapping_len, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (c->mapping == MAP_FAILED) {
+			c->mapping = NULL;
+			return -errno;
+		}
+		/*
+		 * The first page only: what the first fault of a mapping
+		 * allocates (its anon_vma) is the test's, not snapmap's.
+		 */
+		c->mapping[0] = 1;
+		c->fresh = c->mapping + c->mapping_len - VAL_MAX;
+	}
 	return 0;
 }
 
@@ -236,6 +281,9 @@ static void ctx_teardown(struct ctx *c, const struct op *op)
 		close(c->fd);
 	if (c->ctl >= 0)
 		close(c->ctl);
+	if (c->mapping)
+		munmap(c->mapping, c->mapping_len);
+	c->mapping = NULL;
 	free(c->head);
 	c->head = NULL;
 }
@@ -450,7 +498,356 @@ static int call_batch(struct ctx *c, const struct op *op)
 	return sm_batch(c->fd, 0, c->ops, B_OPS, NULL);
 }
 
+/* The entries of the transactions, and what each names. */
+enum { T_IF_VALUE, T_IF_VERSION, T_IF_ABSENT, T_IF_PRESENT, T_CONDS };
+enum { T_PUT_NEW, T_PUT_REPLACE, T_PUT_BIG, T_DEL, T_DEL_ABSENT, T_OPS };
+
+#define T_NEW_VALUE "new value"
+#define T_REPLACED "replaced by the transaction"
+
+/*
+ * Fill in a transaction: conditions on key-3's value, key-5's version,
+ * a key that is absent and that nothing writes, and the long key present;
+ * a PUT of a new key, one of an existing key, one of a new key with a
+ * value too long for its node, a DEL of a present key and one of an
+ * absent key.  With @cancel, the condition on the version asks for
+ * another one: it does not hold.
+ */
+static void txn_fill(struct ctx *c, bool cancel)
+{
+	static char value3[VAL_MAX], key6[KEY_MAX], big_value[HUGE_VAL];
+	struct snapmap_txn_cond *k = c->conds;
+	struct snapmap_txn_op *o = c->txn_ops;
+	__u32 value3_len, key6_len;
+
+	value_of(3, value3, &value3_len);
+	key_of(6, key6, &key6_len);
+	memset(big_value, 'T', sizeof(big_value));
+	memset(c->conds, 0, sizeof(c->conds));
+	memset(c->txn_ops, 0, sizeof(c->txn_ops));
+	k[T_IF_VALUE] = (struct snapmap_txn_cond){
+		.kind = SNAPMAP_TXN_IF_VALUE, .key_len = 5,
+		.value_len = value3_len, .key = SM_PTR("key-3"),
+		.value = SM_PTR(value3),
+	};
+	k[T_IF_VERSION] = (struct snapmap_txn_cond){
+		.kind = SNAPMAP_TXN_IF_VERSION, .key_len = 5,
+		.key = SM_PTR("key-5"), .version = c->version[5] + cancel,
+	};
+	k[T_IF_ABSENT] = (struct snapmap_txn_cond){
+		.kind = SNAPMAP_TXN_IF_ABSENT, .key_len = 8,
+		.key = SM_PTR("t-absent"),
+	};
+	k[T_IF_PRESENT] = (struct snapmap_txn_cond){
+		.kind = SNAPMAP_TXN_IF_PRESENT, .key_len = key6_len,
+		.key = SM_PTR(key6),
+	};
+	o[T_PUT_NEW] = (struct snapmap_txn_op){
+		.opcode = SNAPMAP_TXN_PUT, .key_len = 5,
+		.value_len = strlen(T_NEW_VALUE), .key = SM_PTR("t-new"),
+		.value = SM_PTR(T_NEW_VALUE),
+	};
+	o[T_PUT_REPLACE] = (struct snapmap_txn_op){
+		.opcode = SNAPMAP_TXN_PUT, .key_len = 5,
+		.value_len = strlen(T_REPLACED), .key = SM_PTR("key-2"),
+		.value = SM_PTR(T_REPLACED),
+	};
+	o[T_PUT_BIG] = (struct snapmap_txn_op){
+		.opcode = SNAPMAP_TXN_PUT, .key_len = 5,
+		.value_len = sizeof(big_value), .key = SM_PTR("t-big"),
+		.value = SM_PTR(big_value),
+	};
+	o[T_DEL] = (struct snapmap_txn_op){
+		.opcode = SNAPMAP_TXN_DEL, .key_len = 5, .key = SM_PTR("key-4"),
+	};
+	o[T_DEL_ABSENT] = (struct snapmap_txn_op){
+		.opcode = SNAPMAP_TXN_DEL, .key_len = 6, .key = SM_PTR("t-gone"),
+	};
+}
+
+/* An out_failed the module never writes, to tell when it wrote none. */
+#define UNTOUCHED 0x5a5a5a5aU
+
+static int txn_call(struct ctx *c, bool cancel)
+{
+	struct snapmap_txn arg = {
+		.size = sizeof(arg), .cond_count = T_CONDS,
+		.cond_size = sizeof(c->conds[0]), .op_count = T_OPS,
+		.op_size = sizeof(c->txn_ops[0]), .conds = SM_PTR(c->conds),
+		.ops = SM_PTR(c->txn_ops), .out_failed = UNTOUCHED,
+	};
+	int ret;
+
+	txn_fill(c, cancel);
+	ret = sm_ret(ioctl(c->fd, SNAPMAP_IOC_TXN, &arg));
+	c->out_version = arg.out_version;
+	c->out_failed = arg.out_failed;
+	return ret;
+}
+
+static int call_txn(struct ctx *c, const struct op *op)
+{
+	return txn_call(c, false);
+}
+
+static int call_txn_cancel(struct ctx *c, const struct op *op)
+{
+	return txn_call(c, true);
+}
+
+/* SNAPMAP_IOC_SNAPSHOT_GET of key @i on @sfd, into @buf. */
+static int snapshot_get(struct ctx *c, int sfd, unsigned int i,
+			unsigned char *buf)
+{
+	char key[KEY_MAX];
+	struct snapmap_get arg = {
+		.size = sizeof(arg), .value_buf_len = VAL_MAX,
+		.key = SM_PTR(key), .value = SM_PTR(buf),
+	};
+	int ret;
+
+	key_of(i, key, &arg.key_len);
+	ret = sm_ret(ioctl(sfd, SNAPMAP_IOC_SNAPSHOT_GET, &arg));
+	c->out_value_len = arg.out_value_len;
+	c->out_version = arg.out_version;
+	return ret;
+}
+
+/* The long key and its value, too long for the stack's buffers. */
+static int call_snapshot_get(struct ctx *c, const struct op *op)
+{
+	return snapshot_get(c, c->sfd, 6, c->buf);
+}
+
+/* The same, into pages the value's straight copy cannot fault in. */
+static int call_snapshot_get_fresh(struct ctx *c, const struct op *op)
+{
+	return snapshot_get(c, c->sfd, 6, c->fresh);
+}
+
+/* key-1, deleted since the pinning snapshot was taken. */
+static int call_snapshot_get_pinned(struct ctx *c, const struct op *op)
+{
+	return snapshot_get(c, c->pin, 1, c->buf);
+}
+
+static int call_snapshot_get_weak(struct ctx *c, const struct op *op)
+{
+	return snapshot_get(c, c->sfd, 2, c->buf);
+}
+
+/* The GETs of a batch at one version: each key, and where its value goes. */
+static const struct {
+	int key;		/* of key_of(), or -1: absent */
+	int result;
+} mget_keys[] = { { 2, 0 }, { 6, 0 }, { -1, -ENOENT }, { 7, 0 } };
+
+#define MGET_OPS ARRAY_SIZE(mget_keys)
+
+static unsigned char *mget_buf(struct ctx *c, unsigned int i)
+{
+	/* The long value into fresh pages, for a buffer of the GET's own. */
+	return mget_keys[i].key == 6 ? c->fresh : c->buf + i * VAL_MAX;
+}
+
+static int call_batch_snapshot(struct ctx *c, const struct op *op)
+{
+	static char keys[MGET_OPS][KEY_MAX];
+	struct snapmap_batch arg = {
+		.size = sizeof(arg), .flags = SNAPMAP_BATCH_SNAPSHOT,
+		.count = MGET_OPS, .op_size = sizeof(c->ops[0]),
+		.ops = SM_PTR(c->ops),
+	};
+	unsigned int i;
+	int ret;
+
+	memset(c->ops, 0, sizeof(c->ops));
+	for (i = 0; i < MGET_OPS; i++) {
+		c->ops[i].opcode = SNAPMAP_BATCH_GET;
+		c->ops[i].value_len = VAL_MAX;
+		c->ops[i].value = SM_PTR(mget_buf(c, i));
+		c->ops[i].key = SM_PTR(keys[i]);
+		if (mget_keys[i].key < 0)
+			c->ops[i].key_len = sprintf(keys[i], "absent");
+		else
+			key_of(mget_keys[i].key, keys[i], &c->ops[i].key_len);
+		/* Tells an op that never ran from one that did. */
+		c->ops[i].out_result = 1;
+	}
+	ret = sm_ret(ioctl(c->fd, SNAPMAP_IOC_BATCH, &arg));
+	c->out_version = arg.out_version;
+	return ret;
+}
+
 /* Checks. */
+
+/* @len bytes at @buf and @version are key @i's as first written. */
+static void expect_first_value(struct __test_metadata *_metadata,
+			       struct ctx *c, unsigned int i,
+			       const unsigned char *buf, __u32 len,
+			       __u64 version)
+{
+	static char value[VAL_MAX];
+	__u32 value_len;
+
+	value_of(i, value, &value_len);
+	EXPECT_EQ(value_len, len);
+	if (len == value_len)
+		EXPECT_EQ(0, memcmp(value, buf, len));
+	EXPECT_EQ(c->version[i], version);
+}
+
+/* GET of key @i finds it as first written. */
+static void expect_get_first(struct __test_metadata *_metadata,
+			     struct ctx *c, unsigned int i)
+{
+	char key[KEY_MAX];
+	__u32 key_len, len = 0;
+	__u64 version = 0;
+
+	key_of(i, key, &key_len);
+	EXPECT_EQ(0, sm_get(c->fd, key, key_len, c->buf, VAL_MAX, &len,
+			    &version));
+	expect_first_value(_metadata, c, i, c->buf, len, version);
+}
+
+/*
+ * Every write took effect at one version, the map's last; the keys only
+ * the conditions named, and the absent key deleted, are still absent.
+ */
+static void expect_txn(struct __test_metadata *_metadata, struct ctx *c,
+		       const struct snapmap_info *before,
+		       const struct snapmap_info *after)
+{
+	__u32 len = 0;
+	__u64 version = 0;
+	unsigned int i;
+
+	EXPECT_EQ(0, c->ret);
+	EXPECT_EQ(SNAPMAP_TXN_NONE, c->out_failed);
+	EXPECT_LT(before->out_version, c->out_version);
+	EXPECT_EQ(after->out_version, c->out_version);
+	/* Two keys more, one less; three PUTs and one DEL that deleted. */
+	EXPECT_EQ(before->out_entries + 1, after->out_entries);
+	EXPECT_EQ(before->out_puts + 3, after->out_puts);
+	EXPECT_EQ(before->out_dels + 1, after->out_dels);
+	EXPECT_VALUE(c->fd, "t-new", 5, T_NEW_VALUE, strlen(T_NEW_VALUE),
+		     c->out_version);
+	EXPECT_VALUE(c->fd, "key-2", 5, T_REPLACED, strlen(T_REPLACED),
+		     c->out_version);
+	ASSERT_EQ(0, sm_get(c->fd, "t-big", 5, c->buf, sizeof(c->buf), &len,
+			    &version));
+	EXPECT_EQ(HUGE_VAL, len);
+	for (i = 0; i < HUGE_VAL && c->buf[i] == 'T'; i++)
+		;
+	EXPECT_EQ(HUGE_VAL, i);
+	EXPECT_EQ(c->out_version, version);
+	EXPECT_EQ(-ENOENT, sm_get(c->fd, "key-4", 5, c->buf, 64, NULL, NULL));
+	EXPECT_EQ(-ENOENT, sm_get(c->fd, "t-gone", 6, c->buf, 64, NULL, NULL));
+	EXPECT_EQ(-ENOENT, sm_get(c->fd, "t-absent", 8, c->buf, 64, NULL,
+				  NULL));
+}
+
+/* The condition on the version is named, and nothing changed. */
+static void expect_txn_cancel(struct __test_metadata *_metadata,
+			      struct ctx *c, const struct snapmap_info *before,
+			      const struct snapmap_info *after)
+{
+	EXPECT_EQ(-ECANCELED, c->ret);
+	EXPECT_EQ(T_IF_VERSION, c->out_failed);
+	EXPECT_EQ(0, c->out_version);
+	EXPECT_MAP_UNCHANGED(*before, *after);
+	EXPECT_EQ(-ENOENT, sm_get(c->fd, "t-new", 5, c->buf, 64, NULL, NULL));
+	EXPECT_EQ(-ENOENT, sm_get(c->fd, "t-absent", 8, c->buf, 64, NULL,
+				  NULL));
+	expect_get_first(_metadata, c, 2);
+	expect_get_first(_metadata, c, 4);
+}
+
+/* The long key's value as the ATOMIC snapshot holds it. */
+static void expect_snapshot_get(struct __test_metadata *_metadata,
+				struct ctx *c, const struct snapmap_info *before,
+				const struct snapmap_info *after)
+{
+	EXPECT_EQ(0, c->ret);
+	expect_first_value(_metadata, c, 6, c->buf, c->out_value_len,
+			   c->out_version);
+	EXPECT_MAP_UNCHANGED(*before, *after);
+}
+
+static void expect_snapshot_get_fresh(struct __test_metadata *_metadata,
+				      struct ctx *c,
+				      const struct snapmap_info *before,
+				      const struct snapmap_info *after)
+{
+	EXPECT_EQ(0, c->ret);
+	expect_first_value(_metadata, c, 6, c->fresh, c->out_value_len,
+			   c->out_version);
+	EXPECT_MAP_UNCHANGED(*before, *after);
+}
+
+/* key-1, deleted since: the value the pinning snapshot holds. */
+static void expect_snapshot_get_pinned(struct __test_metadata *_metadata,
+				       struct ctx *c,
+				       const struct snapmap_info *before,
+				       const struct snapmap_info *after)
+{
+	EXPECT_EQ(0, c->ret);
+	expect_first_value(_metadata, c, 1, c->buf, c->out_value_len,
+			   c->out_version);
+	EXPECT_EQ(-ENOENT, sm_get(c->fd, "key-1", 5, c->buf, 64, NULL, NULL));
+	EXPECT_MAP_UNCHANGED(*before, *after);
+}
+
+static void expect_snapshot_get_weak(struct __test_metadata *_metadata,
+				     struct ctx *c,
+				     const struct snapmap_info *before,
+				     const struct snapmap_info *after)
+{
+	EXPECT_EQ(0, c->ret);
+	expect_first_value(_metadata, c, 2, c->buf, c->out_value_len,
+			   c->out_version);
+	EXPECT_MAP_UNCHANGED(*before, *after);
+}
+
+/* The answer of GET @i of the batch at one version, had it run cleanly. */
+static void expect_mget_op(struct __test_metadata *_metadata, struct ctx *c,
+			   unsigned int i)
+{
+	const struct snapmap_batch_op *o = &c->ops[i];
+
+	EXPECT_EQ(mget_keys[i].result, o->out_result) {
+		TH_LOG("op %u", i);
+	}
+	if (mget_keys[i].key < 0) {
+		EXPECT_EQ(0, o->out_value_len);
+		EXPECT_EQ(0, o->out_version);
+	} else {
+		expect_first_value(_metadata, c, mget_keys[i].key,
+				   mget_buf(c, i), o->out_value_len,
+				   o->out_version);
+	}
+}
+
+/*
+ * Every GET read the map at the batch's version, which its snapshot took:
+ * the map's version moved by that one, and nothing else changed.
+ */
+static void expect_batch_snapshot(struct __test_metadata *_metadata,
+				  struct ctx *c,
+				  const struct snapmap_info *before,
+				  const struct snapmap_info *after)
+{
+	struct snapmap_info moved = *before;
+	unsigned int i;
+
+	EXPECT_EQ(0, c->ret);
+	for (i = 0; i < MGET_OPS; i++)
+		expect_mget_op(_metadata, c, i);
+	moved.out_version++;
+	EXPECT_EQ(after->out_version, c->out_version);
+	EXPECT_MAP_UNCHANGED(moved, *after);
+}
 
 static void expect_same_state(struct __test_metadata *_metadata,
 			      const struct state *a, const struct state *b)
@@ -716,6 +1113,84 @@ static bool check_batch(struct __test_metadata *_metadata, struct ctx *c,
 	return c->ret || failed || stopped;
 }
 
+/*
+ * The batch at one version under a fault.  It fails as a whole (its
+ * argument, its snapshot, an op's read or answer: EFAULT or ENOMEM), or
+ * an op reports the fault's errno; at most one of them.  An op that
+ * reports a result reports what it reports in a clean batch, or that
+ * errno; an op that reports nothing never ran, or ran and lost its answer,
+ * and the ops after it never ran.  The map is exactly as before but for
+ * its version, which the batch's snapshot moved by one if it was taken:
+ * before any op ran, and never if the batch failed for memory (the
+ * snapshot's, since an op's goes to its out_result).  Returns whether the
+ * fault made anything fail.
+ */
+static bool check_batch_snapshot(struct __test_metadata *_metadata,
+				 struct ctx *c, const struct state *before,
+				 struct state *after, int kind)
+{
+	int err = kind == FAULT_USERCOPY ? -EFAULT : -ENOMEM;
+	struct snapmap_info moved = before->info;
+	unsigned int i, failed = 0, ran = 0;
+	bool stopped = false;
+
+	EXPECT_TRUE(c->ret == 0 || c->ret == err) {
+		TH_LOG("batch returned %d", c->ret);
+	}
+	for (i = 0; i < MGET_OPS; i++) {
+		if (stopped) {
+			EXPECT_EQ(1, c->ops[i].out_result);
+		} else if (c->ops[i].out_result == 1) {
+			EXPECT_EQ(err, c->ret);
+			stopped = true;
+		} else if (c->ops[i].out_result != mget_keys[i].result) {
+			EXPECT_EQ(err, c->ops[i].out_result);
+			failed++;
+			ran++;
+		} else {
+			expect_mget_op(_metadata, c, i);
+			ran++;
+		}
+	}
+	EXPECT_GE(1, failed + (c->ret != 0));
+
+	/* The snapshot moved the version, if it was taken. */
+	if (after->info.out_version == moved.out_version + 1 &&
+	    c->ret != -ENOMEM)
+		moved.out_version++;
+	else
+		EXPECT_EQ(0, ran);
+	if (!c->ret)
+		EXPECT_EQ(after->info.out_version, c->out_version);
+	EXPECT_MAP_UNCHANGED(moved, after->info);
+	state_free(after);
+	ASSERT_EQ(0, state_take(c->fd, after));
+	ASSERT_EQ(before->len, after->len);
+	EXPECT_EQ(0, memcmp(before->dump, after->dump, before->len));
+	return c->ret || failed;
+}
+
+/*
+ * What a transaction that failed at an injected fault answered: no
+ * version, and no entry for a failed allocation; for a failed copy, the
+ * entry it was reading, or no answer at all (the copies of its argument).
+ * One whose answer could not be written back once it had @committed
+ * leaves the answer it wrote before it began: no version, no entry.
+ */
+static void check_txn_failed(struct __test_metadata *_metadata,
+			     const struct ctx *c, int kind, bool committed)
+{
+	EXPECT_EQ(0, c->out_version);
+	if (kind == FAULT_USERCOPY && !committed) {
+		EXPECT_TRUE(c->out_failed == UNTOUCHED ||
+			    c->out_failed < T_CONDS + T_OPS) {
+			TH_LOG("EFAULT naming entry %#x", c->out_failed);
+		}
+	} else {
+		EXPECT_EQ(SNAPMAP_TXN_NONE, c->out_failed);
+	}
+}
+
 FIXTURE(nth) {
 	struct fault fault;
 	int maps;
@@ -755,8 +1230,8 @@ OP(del, .call = call_del);
 OP(del_pinned, .call = call_del, .pinned = true);
 OP(del_cas, .call = call_del_cas);
 OP(batch, .call = call_batch);
-OP(clear, .call = call_clear);
-OP(clear_pinned, .call = call_clear, .pinned = true);
+OP(clear, .call = call_clear, .background = true);
+OP(clear_pinned, .call = call_clear, .pinned = true, .background = true);
 OP(snapshot, .call = call_snapshot, .result = RES_SNAP_FD);
 OP(snapshot_weak, .call = call_snapshot_weak, .result = RES_SNAP_FD,
    .weak = true);
@@ -775,6 +1250,19 @@ OP(read_weak, .call = call_read, .result = RES_READ,
    .snap = true, .snap_flags = SNAPMAP_SNAPSHOT_WEAK);
 OP(read_pinned, .call = call_read, .result = RES_READ, .snap = true,
    .pinned = true);
+OP(txn, .call = call_txn, .expect = expect_txn);
+OP(txn_pinned, .call = call_txn, .pinned = true, .expect = expect_txn);
+OP(txn_cancel, .call = call_txn_cancel, .expect = expect_txn_cancel);
+OP(batch_snapshot, .call = call_batch_snapshot, .fresh = true,
+   .expect = expect_batch_snapshot);
+OP(snapshot_get, .call = call_snapshot_get, .snap = true,
+   .expect = expect_snapshot_get);
+OP(snapshot_get_fresh, .call = call_snapshot_get_fresh, .snap = true,
+   .fresh = true, .expect = expect_snapshot_get_fresh);
+OP(snapshot_get_pinned, .call = call_snapshot_get_pinned, .pinned = true,
+   .expect = expect_snapshot_get_pinned);
+OP(snapshot_get_weak, .call = call_snapshot_get_weak, .snap = true,
+   .snap_flags = SNAPMAP_SNAPSHOT_WEAK, .expect = expect_snapshot_get_weak);
 /* lseek(2) takes no argument in user memory and allocates nothing. */
 OP(rewind, .call = call_rewind, .result = RES_READ, .snap = true,
    .no_points = true);
@@ -841,9 +1329,13 @@ static void check_failed(struct __test_metadata *_metadata,
 	    after->info.out_version == ref->info.out_version &&
 	    after->info.out_version != before->info.out_version) {
 		*committed = nth;
+		if (op->background)
+			after->info.out_bytes = ref->info.out_bytes;
 		EXPECT_MAP_UNCHANGED(ref->info, after->info);
 		state_free(after);
 		ASSERT_EQ(0, state_take(c->fd, after));
+		if (op->background)
+			after->info.out_bytes = ref->after.info.out_bytes;
 		expect_same_state(_metadata, &ref->after, after);
 		return;
 	}
@@ -890,6 +1382,8 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 	ASSERT_TRUE(op->result == RES_NONE || c->ret >= 0) {
 		TH_LOG("the clean call failed: %d", c->ret);
 	}
+	if (op->expect)
+		op->expect(_metadata, c, &before.info, &ref.after.info);
 	state_free(&ref.after);
 	ASSERT_EQ(0, state_take(c->fd, &ref.after));
 	if (op->result == RES_MAP_FD || op->result == RES_SNAP_FD) {
@@ -921,6 +1415,9 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 					      kind);
 			else
 				EXPECT_EQ(ref.ret, c->ret);
+			if (op->expect)
+				op->expect(_metadata, c, &before.info,
+					   &after.info);
 			state_free(&before);
 			state_free(&after);
 			ctx_teardown(c, op);
@@ -938,12 +1435,21 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 				failed++;
 			else
 				absorbed++;
+		} else if (op->call == call_batch_snapshot) {
+			if (check_batch_snapshot(_metadata, c, &before,
+						 &after, kind))
+				failed++;
+			else
+				absorbed++;
 		} else if (c->ret == ref.ret ||
 			   (c->ret >= 0 && op->result != RES_NONE)) {
 			/* The failed point was one that copes. */
 			absorbed++;
 			state_free(&after);
 			ASSERT_EQ(0, state_take(c->fd, &after));
+			if (op->background)
+				after.info.out_bytes =
+					ref.after.info.out_bytes;
 			expect_same_state(_metadata, &ref.after, &after);
 			if (op->result == RES_MAP_FD ||
 			    op->result == RES_SNAP_FD) {
@@ -956,6 +1462,9 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 			failed++;
 			check_failed(_metadata, op, c, &ref, &before, &after,
 				     nth, kind, &committed);
+			if (op->call == call_txn || op->call == call_txn_cancel)
+				check_txn_failed(_metadata, c, kind,
+						 committed == nth);
 			/* No fd and no map left behind. */
 			EXPECT_EQ(fds + 2 + (c->pin >= 0) + (c->sfd >= 0),
 				  SM_COUNT_FDS());

@@ -224,8 +224,15 @@ static const struct {
 	{ SNAPMAP_CMD_SNAPSHOT, EFAULT },
 	{ SNAPMAP_CMD_CLONE, 0 }, { SNAPMAP_CMD_CLONE, EINVAL },
 	{ SNAPMAP_CMD_CLONE, EFAULT },
+	{ SNAPMAP_CMD_TXN, 0 }, { SNAPMAP_CMD_TXN, EINVAL },
+	{ SNAPMAP_CMD_TXN, EFAULT }, { SNAPMAP_CMD_TXN, E2BIG },
+	{ SNAPMAP_CMD_TXN, EBADF }, { SNAPMAP_CMD_TXN, EMSGSIZE },
+	{ SNAPMAP_CMD_TXN, ECANCELED },
 	{ SNAPMAP_CMD_SNAPSHOT_INFO, 0 }, { SNAPMAP_CMD_SNAPSHOT_INFO, EINVAL },
 	{ SNAPMAP_CMD_SNAPSHOT_INFO, EFAULT },
+	{ SNAPMAP_CMD_SNAPSHOT_GET, 0 }, { SNAPMAP_CMD_SNAPSHOT_GET, EINVAL },
+	{ SNAPMAP_CMD_SNAPSHOT_GET, EFAULT },
+	{ SNAPMAP_CMD_SNAPSHOT_GET, ENOENT },
 	/* A command a kind of fd does not know. */
 	{ SNAPMAP_CMD_GET, ENOTTY }, { SNAPMAP_CMD_CREATE, ENOTTY },
 };
@@ -400,6 +407,61 @@ static unsigned int fill_op(struct thread *t, struct snapmap_batch_op *op)
 }
 
 /*
+ * The entries of a transaction are each mangled less often than an op of
+ * a batch: one bad entry fails the whole, and there are several.
+ */
+static void entry_key(struct thread *t, __u32 *len, __u64 *ptr)
+{
+	unsigned int k = below(t, NKEYS);
+
+	if (chance(t, 8)) {
+		key_ptr(t, len, ptr);
+		return;
+	}
+	*len = strlen(t->keys[k]);
+	*ptr = SM_PTR(t->keys[k]);
+}
+
+static void entry_value(struct thread *t, __u32 *len, __u64 *ptr)
+{
+	if (chance(t, 8)) {
+		value_ptr(t, len, ptr);
+		return;
+	}
+	*len = below(t, 200);
+	*ptr = SM_PTR(t->buf + below(t, BUF_SIZE - *len + 1));
+}
+
+static __u32 entry_flags(struct thread *t)
+{
+	return chance(t, 3) ? some_flags(t, 0) : 0;
+}
+
+/* A condition of a transaction: its kind's members, others now and then. */
+static void fill_cond(struct thread *t, struct snapmap_txn_cond *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = chance(t, 97) ? 1 + below(t, 4) : rnd(t);
+	c->flags = entry_flags(t);
+	entry_key(t, &c->key_len, &c->key);
+	if (c->kind == SNAPMAP_TXN_IF_VALUE || chance(t, 2))
+		entry_value(t, &c->value_len, &c->value);
+	if (c->kind == SNAPMAP_TXN_IF_VERSION || chance(t, 2))
+		c->version = chance(t, 80) ? below(t, 64) : rnd(t);
+}
+
+/* A write of a transaction: a PUT's value, a DEL's none, mostly. */
+static void fill_txn_op(struct thread *t, struct snapmap_txn_op *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->opcode = chance(t, 97) ? 1 + below(t, 2) : rnd(t);
+	o->flags = entry_flags(t);
+	entry_key(t, &o->key_len, &o->key);
+	if (o->opcode == SNAPMAP_TXN_PUT || chance(t, 2))
+		entry_value(t, &o->value_len, &o->value);
+}
+
+/*
  * A valid-looking argument for command @nr in @a; returns its size.
  * Mutations come after.
  */
@@ -418,9 +480,13 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		struct snapmap_info info;
 		struct snapmap_snapshot_arg snapshot;
 		struct snapmap_clone clone;
+		struct snapmap_txn txn;
 		struct snapmap_snapshot_info snapshot_info;
 	} *u = a;
-	unsigned int i, n;
+	/* A transaction's entries, in the scratch of @buf too. */
+	struct snapmap_txn_cond *conds = (struct snapmap_txn_cond *)t->ops;
+	struct snapmap_txn_op *tops = (struct snapmap_txn_op *)(conds + 4);
+	unsigned int i, n, m;
 	size_t size;
 
 	switch (nr) {
@@ -453,6 +519,7 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 						some_ptr(t, 8 * 80, 100);
 		break;
 	case SNAPMAP_CMD_GET:
+	case SNAPMAP_CMD_SNAPSHOT_GET:
 		size = sizeof(u->get);
 		key_ptr(t, &u->get.key_len, &u->get.key);
 		value_ptr(t, &u->get.value_buf_len, &u->get.value);
@@ -477,11 +544,30 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		n = below(t, 8) + 1;
 		for (i = 0; i < n; i++)
 			fill_op(t, &t->ops[i]);
-		u->batch.flags = some_flags(t, below(t, 2));
+		u->batch.flags = some_flags(t, below(t, 4));
 		u->batch.count = some_len(t, n);
 		u->batch.op_size = some_len(t, sizeof(*t->ops));
 		u->batch.ops = chance(t, 85) ? SM_PTR(t->ops) :
 					       some_ptr(t, n * 56, 100);
+		break;
+	case SNAPMAP_CMD_TXN:
+		size = sizeof(u->txn);
+		n = below(t, 3);
+		m = below(t, 3) + 1;
+		for (i = 0; i < n; i++)
+			fill_cond(t, &conds[i]);
+		for (i = 0; i < m; i++)
+			fill_txn_op(t, &tops[i]);
+		u->txn.flags = some_flags(t, 0);
+		u->txn.cond_count = some_len(t, n);
+		u->txn.cond_size = some_len(t, sizeof(*conds));
+		u->txn.op_count = some_len(t, m);
+		u->txn.op_size = some_len(t, sizeof(*tops));
+		u->txn.conds = chance(t, 85) ? SM_PTR(conds) :
+					       some_ptr(t, n * sizeof(*conds),
+							100);
+		u->txn.ops = chance(t, 85) ? SM_PTR(tops) :
+					     some_ptr(t, m * sizeof(*tops), 100);
 		break;
 	case SNAPMAP_CMD_CLEAR:
 		size = sizeof(u->clear);
@@ -591,7 +677,8 @@ static const unsigned int cmds[] = {
 	SNAPMAP_CMD_API, SNAPMAP_CMD_CREATE, SNAPMAP_CMD_OPEN, SNAPMAP_CMD_LIST,
 	SNAPMAP_CMD_GET, SNAPMAP_CMD_PUT, SNAPMAP_CMD_DEL, SNAPMAP_CMD_BATCH,
 	SNAPMAP_CMD_CLEAR, SNAPMAP_CMD_INFO, SNAPMAP_CMD_SNAPSHOT,
-	SNAPMAP_CMD_CLONE, SNAPMAP_CMD_SNAPSHOT_INFO,
+	SNAPMAP_CMD_CLONE, SNAPMAP_CMD_TXN, SNAPMAP_CMD_SNAPSHOT_INFO,
+	SNAPMAP_CMD_SNAPSHOT_GET,
 };
 
 /* The commands of each kind of snapmap fd; GET and PUT the most. */
@@ -604,7 +691,12 @@ static const unsigned int map_cmds[] = {
 	SNAPMAP_CMD_PUT, SNAPMAP_CMD_PUT, SNAPMAP_CMD_PUT, SNAPMAP_CMD_DEL,
 	SNAPMAP_CMD_BATCH, SNAPMAP_CMD_BATCH, SNAPMAP_CMD_CLEAR,
 	SNAPMAP_CMD_INFO, SNAPMAP_CMD_SNAPSHOT, SNAPMAP_CMD_SNAPSHOT,
-	SNAPMAP_CMD_CLONE,
+	SNAPMAP_CMD_CLONE, SNAPMAP_CMD_TXN, SNAPMAP_CMD_TXN,
+};
+
+static const unsigned int snapshot_cmds[] = {
+	SNAPMAP_CMD_SNAPSHOT_INFO, SNAPMAP_CMD_SNAPSHOT_GET,
+	SNAPMAP_CMD_SNAPSHOT_GET,
 };
 
 #define PICK(t, table) ((table)[below(t, sizeof(table) / sizeof((table)[0]))])
@@ -622,7 +714,7 @@ static unsigned int pick_cmd(struct thread *t, enum kind kind)
 		return PICK(t, map_cmds);
 	case K_SNAP:
 	case K_SNAP_WEAK:
-		return SNAPMAP_CMD_SNAPSHOT_INFO;
+		return PICK(t, snapshot_cmds);
 	default:
 		return PICK(t, cmds);
 	}
@@ -635,11 +727,18 @@ static void check_answer(struct thread *t, unsigned int nr, const void *a,
 	const struct snapmap_info *info = a;
 	const struct snapmap_get *get = a;
 	const struct snapmap_snapshot_info *si = a;
+	const struct snapmap_txn *txn = a;
 
-	if (nr == SNAPMAP_CMD_GET && size >= sizeof(*get) &&
-	    get->size >= sizeof(*get) && get->out_value_len > get->value_buf_len)
+	if ((nr == SNAPMAP_CMD_GET || nr == SNAPMAP_CMD_SNAPSHOT_GET) &&
+	    size >= sizeof(*get) && get->size >= sizeof(*get) &&
+	    get->out_value_len > get->value_buf_len)
 		unexpected(t, "GET: value of %u bytes in a buffer of %u",
 			   get->out_value_len, get->value_buf_len);
+	if (nr == SNAPMAP_CMD_TXN && size >= sizeof(*txn) &&
+	    txn->size >= sizeof(*txn) &&
+	    (txn->__reserved || txn->out_failed != SNAPMAP_TXN_NONE))
+		unexpected(t, "TXN: reserved %u, entry %u named",
+			   txn->__reserved, txn->out_failed);
 	if (nr == SNAPMAP_CMD_INFO && size >= sizeof(*info) &&
 	    info->size >= sizeof(*info) &&
 	    (info->__reserved || info->out_entries > info->out_max_entries ||

@@ -79,38 +79,77 @@ static int sample_cmd(const char *file, const char *cmd, __u64 *version)
 }
 
 /*
- * Look @key up through the sample file @file ("lookup" or "lookup_rcu"):
- * the value goes to @value, NUL-terminated, its version to @version.
- * Returns 0 or the -errno of the kernel API.
+ * Look @key up through the open sample file @fd ("lookup", "lookup_rcu"
+ * or "snapshot_lookup"): the value goes to @value, NUL-terminated, its
+ * version to @version.  Returns 0 or the -errno of the kernel API.
  */
+static int sample_lookup_fd(int fd, const char *key, char *value,
+			    size_t size, __u64 *version)
+{
+	char buf[ANSWER_LEN + 1], *space;
+	int n, ret;
+
+	ret = sm_ret(write(fd, key, strlen(key)));
+	if (ret < 0)
+		return ret;
+	n = sample_read(fd, buf, sizeof(buf));
+	if (n < 0)
+		return n;
+	/* "<version> <value>\n" */
+	space = strchr(buf, ' ');
+	if (!space || n < 2 || buf[n - 1] != '\n' ||
+	    (size_t)(buf + n - 1 - (space + 1)) >= size)
+		return -EIO;
+	*version = strtoull(buf, NULL, 10);
+	memcpy(value, space + 1, buf + n - 1 - (space + 1));
+	value[buf + n - 1 - (space + 1)] = '\0';
+	return 0;
+}
+
+/* The same through a sample file @file opened for this lookup alone. */
 static int sample_lookup(const char *file, const char *key, char *value,
 			 size_t size, __u64 *version)
 {
-	char buf[ANSWER_LEN + 1], *space;
-	int fd, n, ret;
+	int fd, ret;
 
 	fd = sample_open(file);
 	if (fd < 0)
 		return -errno;
-	ret = sm_ret(write(fd, key, strlen(key)));
-	if (ret < 0)
-		goto out;
-	n = sample_read(fd, buf, sizeof(buf));
-	ret = n;
-	if (n < 0)
-		goto out;
-	/* "<version> <value>\n" */
-	ret = -EIO;
-	space = strchr(buf, ' ');
-	if (!space || n < 2 || buf[n - 1] != '\n' ||
-	    (size_t)(buf + n - 1 - (space + 1)) >= size)
-		goto out;
-	*version = strtoull(buf, NULL, 10);
-	memcpy(value, space + 1, buf + n - 1 - (space + 1));
-	value[buf + n - 1 - (space + 1)] = '\0';
-	ret = 0;
-out:
+	ret = sample_lookup_fd(fd, key, value, size, version);
 	close(fd);
+	return ret;
+}
+
+/* What the sample's txn file answers when no entry was named. */
+#define NONE_NAMED -1
+
+/*
+ * Run the transaction @cmd, an entry per line, through the sample's txn
+ * file: 0 or the -errno of snapmap_txn() (or of the sample's parser).
+ * Once snapmap_txn() ran, whatever it returned, its version goes to
+ * @version and the entry it named (NONE_NAMED: none) to @failed.
+ */
+static int sample_txn(const char *cmd, __u64 *version, int *failed)
+{
+	char buf[64], named[16];
+	unsigned long long v;
+	int fd, n, ret;
+
+	fd = sample_open("txn");
+	if (fd < 0)
+		return -errno;
+	ret = sm_ret(write(fd, cmd, strlen(cmd)));
+	if (ret >= 0)
+		ret = ret == (int)strlen(cmd) ? 0 : -EIO;
+	n = sample_read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n < 0)
+		return ret ?: n;
+	/* "<version> <failed>\n" */
+	if (sscanf(buf, "%llu %15s\n", &v, named) != 2)
+		return -EIO;
+	*version = v;
+	*failed = strcmp(named, "none") ? atoi(named) : NONE_NAMED;
 	return ret;
 }
 
@@ -463,6 +502,201 @@ TEST_F(kapi, lookup_rcu_whole_values)
 	EXPECT_LT(0, seen_a + seen_b);
 	EXPECT_EQ(0, close(fd));
 	EXPECT_EQ(0, sm_del_str(self->map, "flip.key", NULL));
+}
+
+/*
+ * A transaction made in the kernel: its conditions hold, and each of its
+ * writes shows to user space at the one version it returned, to GET and
+ * to a BATCH at one version alike; the key only a condition named is as
+ * it was.
+ */
+TEST_F(kapi, kernel_txn)
+{
+	char cmd[256], value[SAMPLE_MAX_VALUE_LEN + 1], a[16], n[16];
+	struct snapmap_batch_op ops[3];
+	struct snapmap_batch batch = {
+		.size = sizeof(batch), .flags = SNAPMAP_BATCH_SNAPSHOT,
+		.count = 3, .op_size = sizeof(ops[0]), .ops = SM_PTR(ops),
+	};
+	__u64 va = 0, vb = 0, version = 0, v = 0;
+	int failed = 0;
+
+	ASSERT_EQ(0, sm_put_str(self->map, "txn.a", "old a", &va));
+	ASSERT_EQ(0, sm_put_str(self->map, "txn.b", "b", &vb));
+	ASSERT_EQ(0, sm_put_str(self->map, "txn.c", "doomed", NULL));
+	/* Left by a run that failed, if any. */
+	sm_del_str(self->map, "txn.new", NULL);
+
+	snprintf(cmd, sizeof(cmd),
+		 "=txn.a=old a\n@txn.b=%llu\n!txn.new\n?txn.c\n"
+		 "+txn.a=new a\n+txn.new=fresh\n-txn.c\n",
+		 (unsigned long long)vb);
+	ASSERT_EQ(0, sample_txn(cmd, &version, &failed));
+	EXPECT_EQ(NONE_NAMED, failed);
+	EXPECT_LT(vb, version);
+
+	ASSERT_EQ(0, user_get(self->map, "txn.a", value, sizeof(value), &v));
+	EXPECT_STREQ("new a", value);
+	EXPECT_EQ(version, v);
+	ASSERT_EQ(0, user_get(self->map, "txn.new", value, sizeof(value), &v));
+	EXPECT_STREQ("fresh", value);
+	EXPECT_EQ(version, v);
+	EXPECT_EQ(-ENOENT, user_get(self->map, "txn.c", value, sizeof(value),
+				    NULL));
+	ASSERT_EQ(0, user_get(self->map, "txn.b", value, sizeof(value), &v));
+	EXPECT_STREQ("b", value);
+	EXPECT_EQ(vb, v);
+	/* The kernel's own lookup agrees. */
+	ASSERT_EQ(0, sample_lookup("lookup", "txn.new", value, sizeof(value),
+				   &v));
+	EXPECT_STREQ("fresh", value);
+	EXPECT_EQ(version, v);
+
+	/* Read at one version from user space: all of it, at its version. */
+	memset(ops, 0, sizeof(ops));
+	ops[0] = (struct snapmap_batch_op){
+		.opcode = SNAPMAP_BATCH_GET, .key_len = 5,
+		.value_len = sizeof(a), .key = SM_PTR("txn.a"),
+		.value = SM_PTR(a),
+	};
+	ops[1] = (struct snapmap_batch_op){
+		.opcode = SNAPMAP_BATCH_GET, .key_len = 7,
+		.value_len = sizeof(n), .key = SM_PTR("txn.new"),
+		.value = SM_PTR(n),
+	};
+	ops[2] = (struct snapmap_batch_op){
+		.opcode = SNAPMAP_BATCH_GET, .key_len = 5,
+		.value_len = sizeof(n), .key = SM_PTR("txn.c"),
+		.value = SM_PTR(n),
+	};
+	ASSERT_EQ(0, ioctl(self->map, SNAPMAP_IOC_BATCH, &batch));
+	EXPECT_EQ(3, batch.out_done);
+	EXPECT_LT(version, batch.out_version);
+	EXPECT_EQ(0, ops[0].out_result);
+	EXPECT_EQ(version, ops[0].out_version);
+	EXPECT_EQ(0, ops[1].out_result);
+	EXPECT_EQ(version, ops[1].out_version);
+	EXPECT_EQ(-ENOENT, ops[2].out_result);
+
+	/* Run again, its first condition no longer holds. */
+	EXPECT_EQ(-ECANCELED, sample_txn(cmd, &v, &failed));
+	EXPECT_EQ(0, failed);
+
+	EXPECT_EQ(0, sm_del_str(self->map, "txn.a", NULL));
+	EXPECT_EQ(0, sm_del_str(self->map, "txn.b", NULL));
+	EXPECT_EQ(0, sm_del_str(self->map, "txn.new", NULL));
+}
+
+/*
+ * A transaction made in the kernel whose condition does not hold, or
+ * whose entry is bad: the error and the entry at fault reach user space,
+ * counting the conditions first, and nothing is written.
+ */
+TEST_F(kapi, kernel_txn_fails_named)
+{
+	char cmd[512], value[SAMPLE_MAX_VALUE_LEN + 1];
+	struct snapmap_info before, after;
+	__u64 v1 = 0, version = 1, v = 0;
+	int failed = 0;
+
+	ASSERT_EQ(0, sm_put_str(self->map, "txnf.k", "v1", &v1));
+	sm_del_str(self->map, "txnf.other", NULL);
+	ASSERT_EQ(0, sm_info(self->map, &before));
+
+	/* The third condition asks for another version. */
+	snprintf(cmd, sizeof(cmd),
+		 "?txnf.k\n=txnf.k=v1\n@txnf.k=%llu\n+txnf.k=v2\n"
+		 "+txnf.other=x",
+		 (unsigned long long)v1 + 1);
+	EXPECT_EQ(-ECANCELED, sample_txn(cmd, &version, &failed));
+	EXPECT_EQ(2, failed);
+	EXPECT_EQ(0, version);
+
+	/* A value that differs by its length alone. */
+	version = 1;
+	EXPECT_EQ(-ECANCELED, sample_txn("+txnf.other=x\n=txnf.k=v", &version,
+					 &failed));
+	EXPECT_EQ(0, failed);
+	EXPECT_EQ(0, version);
+
+	/* A second write to a key: the second is named, after the one check. */
+	EXPECT_EQ(-EINVAL, sample_txn("!txnf.other\n+txnf.k=a\n-txnf.k",
+				      &version, &failed));
+	EXPECT_EQ(2, failed);
+
+	/* A value over the map's limit. */
+	snprintf(cmd, sizeof(cmd), "+txnf.other=x\n+txnf.k=%0*d",
+		 SAMPLE_MAX_VALUE_LEN + 1, 0);
+	EXPECT_EQ(-EMSGSIZE, sample_txn(cmd, &version, &failed));
+	EXPECT_EQ(1, failed);
+
+	ASSERT_EQ(0, sm_info(self->map, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	ASSERT_EQ(0, user_get(self->map, "txnf.k", value, sizeof(value), &v));
+	EXPECT_STREQ("v1", value);
+	EXPECT_EQ(v1, v);
+	EXPECT_EQ(-ENOENT, user_get(self->map, "txnf.other", value,
+				    sizeof(value), NULL));
+	EXPECT_EQ(0, sm_del_str(self->map, "txnf.k", NULL));
+}
+
+/*
+ * snapmap_snapshot_lookup() on the snapshot the snapshot_lookup file took
+ * at open: a key's value and version as they were then, however user
+ * space and the kernel changed them since; a key written since is not
+ * there, one deleted since still is.
+ */
+TEST_F(kapi, snapshot_lookup_old_value)
+{
+	char value[SAMPLE_MAX_VALUE_LEN + 1];
+	__u64 vk = 0, vg = 0, vt = 0, v = 0;
+	int fd, failed;
+
+	ASSERT_EQ(0, sm_put_str(self->map, "snapl.k", "before", &vk));
+	ASSERT_EQ(0, sm_put_str(self->map, "snapl.gone", "here", &vg));
+	ASSERT_EQ(0, sm_put_str(self->map, "snapl.t", "t1", &vt));
+	sm_del_str(self->map, "snapl.new", NULL);
+
+	fd = sample_open("snapshot_lookup");
+	ASSERT_LE(0, fd);
+	/* Before any key is written, there is nothing to look up. */
+	EXPECT_EQ(-EINVAL, sample_read(fd, value, sizeof(value)));
+
+	ASSERT_EQ(0, sm_put_str(self->map, "snapl.k", "after", NULL));
+	ASSERT_EQ(0, sm_del_str(self->map, "snapl.gone", NULL));
+	ASSERT_EQ(0, sm_put_str(self->map, "snapl.new", "new", NULL));
+	ASSERT_EQ(0, sample_txn("+snapl.t=t2\n-snapl.k", &v, &failed));
+
+	ASSERT_EQ(0, sample_lookup_fd(fd, "snapl.k", value, sizeof(value),
+				      &v));
+	EXPECT_STREQ("before", value);
+	EXPECT_EQ(vk, v);
+	ASSERT_EQ(0, sample_lookup_fd(fd, "snapl.gone", value, sizeof(value),
+				      &v));
+	EXPECT_STREQ("here", value);
+	EXPECT_EQ(vg, v);
+	ASSERT_EQ(0, sample_lookup_fd(fd, "snapl.t", value, sizeof(value),
+				      &v));
+	EXPECT_STREQ("t1", value);
+	EXPECT_EQ(vt, v);
+	EXPECT_EQ(-ENOENT, sample_lookup_fd(fd, "snapl.new", value,
+					    sizeof(value), &v));
+	/* The map itself has moved on. */
+	EXPECT_EQ(-ENOENT, user_get(self->map, "snapl.k", value,
+				    sizeof(value), NULL));
+	ASSERT_EQ(0, sample_lookup("lookup", "snapl.t", value, sizeof(value),
+				   &v));
+	EXPECT_STREQ("t2", value);
+	/* A file opened now holds a snapshot of its own. */
+	EXPECT_EQ(-ENOENT, sample_lookup("snapshot_lookup", "snapl.k", value,
+					 sizeof(value), &v));
+	ASSERT_EQ(0, sample_lookup("snapshot_lookup", "snapl.new", value,
+				   sizeof(value), &v));
+	EXPECT_STREQ("new", value);
+	EXPECT_EQ(0, close(fd));
+
+	EXPECT_EQ(0, sm_del_str(self->map, "snapl.t", NULL));
+	EXPECT_EQ(0, sm_del_str(self->map, "snapl.new", NULL));
 }
 
 /* find-by-name in the kernel and INFO from user space agree. */

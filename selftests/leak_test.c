@@ -13,8 +13,8 @@
  *   for lengths of every residue modulo 8, is zero; read(2) writes nothing
  *   past what it returns, even after big records left the module's
  *   buffers full of other bytes.
- * - GET writes nothing past the value, and INFO's name is zero after its
- *   NUL.
+ * - GET, and SNAPMAP_IOC_SNAPSHOT_GET, write nothing past the value, and
+ *   INFO's name is zero after its NUL.
  *
  * The debug kernel fills uninitialised stack with 0xaa
  * (CONFIG_INIT_STACK_ALL_PATTERN), which these checks would see.
@@ -217,6 +217,7 @@ TEST_F(leak, batch)
 {
 	static const struct span outs[] = {
 		SPAN(struct snapmap_batch, out_done),
+		SPAN(struct snapmap_batch, out_version),
 	};
 	struct snapmap_batch_op ops[3], copy[3];
 	struct snapmap_batch arg = {
@@ -246,9 +247,11 @@ TEST_F(leak, batch)
 		ops[0].out_version = ops[1].out_version = i ? ~0ULL : 0;
 		memcpy(copy, ops, sizeof(ops));
 		ASSERT_EQ(0, call_filled(self->fd, SNAPMAP_IOC_BATCH, &arg,
-					 sizeof(arg), outs, 1, i ? 0xff : 0));
+					 sizeof(arg), outs, 2, i ? 0xff : 0));
 		EXPECT_EQ(3, arg.out_done);
 		EXPECT_EQ(0, arg.__reserved);
+		/* Not at one version: 0, not whatever was there. */
+		EXPECT_EQ(0, arg.out_version);
 		EXPECT_EQ(0, ops[0].out_result);
 		EXPECT_EQ(5, ops[0].out_value_len);
 		EXPECT_EQ(self->version, ops[0].out_version);
@@ -259,6 +262,151 @@ TEST_F(leak, batch)
 		EXPECT_EQ(0, ops[2].out_value_len);
 		EXPECT_EQ(0, ops[2].out_version);
 		/* The members the caller owns are as the caller left them. */
+		EXPECT_EQ(0, memcmp(copy, ops,
+				    offsetof(struct snapmap_batch_op,
+					     out_result)));
+	}
+}
+
+/*
+ * A transaction's answer: its version and the entry it named, on success
+ * and on every error found once its argument checked out, whatever was
+ * in them; on an error of the argument itself, nothing at all.
+ */
+TEST_F(leak, txn)
+{
+	static const struct span outs[] = {
+		SPAN(struct snapmap_txn, out_version),
+		SPAN(struct snapmap_txn, out_failed),
+	};
+	struct snapmap_txn_cond cond = {
+		.kind = SNAPMAP_TXN_IF_PRESENT, .key_len = 3,
+		.key = SM_PTR("key"),
+	};
+	struct snapmap_txn_op ops[2] = {
+		{ .opcode = SNAPMAP_TXN_PUT, .key_len = 1, .value_len = 1,
+		  .key = SM_PTR("t"), .value = SM_PTR("1") },
+		{ .opcode = SNAPMAP_TXN_DEL, .key_len = 6,
+		  .key = SM_PTR("absent") },
+	};
+	struct snapmap_txn arg = {
+		.size = sizeof(arg), .cond_count = 1,
+		.cond_size = sizeof(cond), .op_count = 2,
+		.op_size = sizeof(ops[0]), .conds = SM_PTR(&cond),
+		.ops = SM_PTR(ops),
+	};
+	struct snapmap_txn a;
+	char key[KEY_MAX + 1], value[4];
+	unsigned int fill;
+	__u64 version;
+
+	for (fill = 0; fill < 2; fill++) {
+		a = arg;
+		ASSERT_EQ(0, call_filled(self->fd, SNAPMAP_IOC_TXN, &a,
+					 sizeof(a), outs, 2, fill ? 0xff : 0));
+		ASSERT_EQ(0, sm_get(self->fd, "t", 1, value, sizeof(value),
+				    NULL, &version));
+		EXPECT_EQ(version, a.out_version);
+		EXPECT_EQ(SNAPMAP_TXN_NONE, a.out_failed);
+		EXPECT_EQ(0, a.__reserved);
+		EXPECT_EQ(0, a.flags);
+	}
+
+	/* Nothing written: version 0, nothing named. */
+	a = arg;
+	a.ops = SM_PTR(&ops[1]);
+	a.op_count = 1;
+	EXPECT_EQ(0, call_twice(_metadata, self->fd, SNAPMAP_IOC_TXN, &a,
+				sizeof(a), outs, 2));
+	EXPECT_EQ(0, a.out_version);
+	EXPECT_EQ(SNAPMAP_TXN_NONE, a.out_failed);
+
+	/* A condition that does not hold. */
+	a = arg;
+	cond.kind = SNAPMAP_TXN_IF_ABSENT;
+	EXPECT_EQ(-ECANCELED, call_twice(_metadata, self->fd, SNAPMAP_IOC_TXN,
+					 &a, sizeof(a), outs, 2));
+	EXPECT_EQ(0, a.out_version);
+	EXPECT_EQ(0, a.out_failed);
+	cond.kind = SNAPMAP_TXN_IF_PRESENT;
+
+	/* A bad entry: a second write to a key, too long a key, a fault. */
+	a = arg;
+	ops[1] = ops[0];
+	EXPECT_EQ(-EINVAL, call_twice(_metadata, self->fd, SNAPMAP_IOC_TXN,
+				      &a, sizeof(a), outs, 2));
+	EXPECT_EQ(0, a.out_version);
+	EXPECT_EQ(2, a.out_failed);
+	memset(key, 'k', sizeof(key));
+	ops[1].key = SM_PTR(key);
+	ops[1].key_len = sizeof(key);
+	EXPECT_EQ(-EMSGSIZE, call_twice(_metadata, self->fd, SNAPMAP_IOC_TXN,
+					&a, sizeof(a), outs, 2));
+	EXPECT_EQ(0, a.out_version);
+	EXPECT_EQ(2, a.out_failed);
+	ops[1].key = 0;
+	ops[1].key_len = 1;
+	EXPECT_EQ(-EFAULT, call_twice(_metadata, self->fd, SNAPMAP_IOC_TXN,
+				      &a, sizeof(a), outs, 2));
+	EXPECT_EQ(0, a.out_version);
+	EXPECT_EQ(2, a.out_failed);
+
+	/* An error of the argument itself: nothing written back. */
+	a = arg;
+	a.flags = 1;
+	EXPECT_EQ(-EINVAL, call_filled(self->fd, SNAPMAP_IOC_TXN, &a,
+				       sizeof(a), outs, 2, 0xff));
+	EXPECT_EQ(~0ULL, a.out_version);
+	EXPECT_EQ(~0U, a.out_failed);
+}
+
+/*
+ * A batch at one version: its version, whatever was in out_version, and
+ * its ops' answers as a plain batch's.
+ */
+TEST_F(leak, batch_snapshot)
+{
+	static const struct span outs[] = {
+		SPAN(struct snapmap_batch, out_done),
+		SPAN(struct snapmap_batch, out_version),
+	};
+	struct snapmap_batch_op ops[2], copy[2];
+	struct snapmap_batch arg = {
+		.size = sizeof(arg), .flags = SNAPMAP_BATCH_SNAPSHOT,
+		.count = 2, .op_size = sizeof(ops[0]), .ops = SM_PTR(ops),
+	};
+	struct snapmap_info info;
+	unsigned char value[16];
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(ops, i ? 0xff : 0, sizeof(ops));
+		ops[0] = (struct snapmap_batch_op){
+			.opcode = SNAPMAP_BATCH_GET, .key_len = 3,
+			.value_len = sizeof(value), .key = SM_PTR("key"),
+			.value = SM_PTR(value),
+		};
+		/* Not a GET: refused, its answer zero but for out_result. */
+		ops[1] = (struct snapmap_batch_op){
+			.opcode = SNAPMAP_BATCH_DEL, .key_len = 3,
+			.key = SM_PTR("key"),
+		};
+		ops[0].out_result = ops[1].out_result = i ? -1 : 0;
+		ops[0].out_value_len = ops[1].out_value_len = i ? ~0U : 0;
+		ops[0].out_version = ops[1].out_version = i ? ~0ULL : 0;
+		memcpy(copy, ops, sizeof(ops));
+		ASSERT_EQ(0, call_filled(self->fd, SNAPMAP_IOC_BATCH, &arg,
+					 sizeof(arg), outs, 2, i ? 0xff : 0));
+		ASSERT_EQ(0, sm_info(self->fd, &info));
+		EXPECT_EQ(2, arg.out_done);
+		EXPECT_EQ(info.out_version, arg.out_version);
+		EXPECT_EQ(0, arg.__reserved);
+		EXPECT_EQ(0, ops[0].out_result);
+		EXPECT_EQ(5, ops[0].out_value_len);
+		EXPECT_EQ(self->version, ops[0].out_version);
+		EXPECT_EQ(-EINVAL, ops[1].out_result);
+		EXPECT_EQ(0, ops[1].out_value_len);
+		EXPECT_EQ(0, ops[1].out_version);
 		EXPECT_EQ(0, memcmp(copy, ops,
 				    offsetof(struct snapmap_batch_op,
 					     out_result)));
@@ -344,6 +492,57 @@ TEST_F(leak, snapshot_and_clone)
 		EXPECT_EQ(map_info.out_version, clone.out_version);
 		EXPECT_EQ(0, clone.__reserved);
 		close(cfd);
+	}
+}
+
+/* SNAPMAP_IOC_SNAPSHOT_GET answers as GET, and writes nothing past. */
+TEST_F(leak, snapshot_get)
+{
+	static const struct span outs[] = {
+		SPAN(struct snapmap_get, out_value_len),
+		SPAN(struct snapmap_get, out_version),
+	};
+	unsigned char value[64];
+	struct snapmap_get arg = {
+		.size = sizeof(arg), .key_len = 3, .value_buf_len = 64,
+		.key = SM_PTR("key"), .value = SM_PTR(value),
+	};
+	unsigned int i, w;
+	__u64 later;
+	int sfd;
+
+	for (w = 0; w < 2; w++) {
+		sfd = sm_snapshot(self->fd, w ? SNAPMAP_SNAPSHOT_WEAK : 0,
+				  NULL);
+		ASSERT_LE(0, sfd);
+		/* After the snapshot: only the WEAK one sees it. */
+		ASSERT_EQ(0, sm_put_str(self->fd, "key", "later", &later));
+
+		arg.value_buf_len = 64;
+		memset(value, 0x5c, sizeof(value));
+		ASSERT_EQ(0, call_twice(_metadata, sfd,
+					SNAPMAP_IOC_SNAPSHOT_GET, &arg,
+					sizeof(arg), outs, 2));
+		EXPECT_EQ(5, arg.out_value_len);
+		EXPECT_EQ(0, arg.__reserved);
+		EXPECT_EQ(0, memcmp(value, w ? "later" : "value", 5));
+		for (i = 5; i < sizeof(value); i++)
+			EXPECT_EQ(0x5c, value[i]);
+		EXPECT_EQ(w ? later : self->version, arg.out_version);
+
+		/* ERANGE answers its two members too. */
+		arg.value_buf_len = 2;
+		memset(value, 0x5c, sizeof(value));
+		EXPECT_EQ(-ERANGE, call_twice(_metadata, sfd,
+					      SNAPMAP_IOC_SNAPSHOT_GET, &arg,
+					      sizeof(arg), outs, 2));
+		EXPECT_EQ(5, arg.out_value_len);
+		EXPECT_EQ(w ? later : self->version, arg.out_version);
+		for (i = 0; i < sizeof(value); i++)
+			EXPECT_EQ(0x5c, value[i]);
+		close(sfd);
+		ASSERT_EQ(0, sm_put_str(self->fd, "key", "value",
+					&self->version));
 	}
 }
 

@@ -25,81 +25,13 @@
 #include <unistd.h>
 
 #include "snapmap_test.h"
-
-#define HOOK_DIR "/sys/kernel/debug/snapmap/test/"
-#define HOOK_PAUSE HOOK_DIR "pause"
-#define HOOK_COUNTERS HOOK_DIR "counters"
-
-/* How long a test waits for the module to get where it must. */
-#define WAIT_SECONDS 20
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/* The work counter @name, or -1 if it cannot be read. */
-static long long counter(const char *name)
-{
-	char buf[256], *p;
-
-	if (sm_read_file(HOOK_COUNTERS, buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, name);
-	if (!p || p[strlen(name)] != ' ')
-		return -1;
-	return strtoll(p + strlen(name) + 1, NULL, 10);
-}
-
-/* Wait until the armed pause point holds a task: 0, or -ETIMEDOUT. */
-static int wait_paused(void)
-{
-	double deadline = now() + WAIT_SECONDS;
-	char buf[64];
-
-	while (now() < deadline) {
-		if (!sm_read_file(HOOK_PAUSE, buf, sizeof(buf)) &&
-		    strstr(buf, " paused"))
-			return 0;
-		sched_yield();
-	}
-	return -ETIMEDOUT;
-}
-
-/* Arm the pause point @point for the task @tid (0: any task). */
-static int arm(const char *point, pid_t tid)
-{
-	char cmd[64];
-
-	snprintf(cmd, sizeof(cmd), "%s %d", point, tid);
-	return sm_write_file(HOOK_PAUSE, cmd);
-}
+#include "testhook.h"
 
 static __u64 map_bytes(int fd)
 {
 	struct snapmap_info info;
 
 	return sm_info(fd, &info) ? (__u64)-1 : info.out_bytes;
-}
-
-/*
- * Wait until the map's bytes are @want, as they are once every sweep due
- * has run: 0, or -ETIMEDOUT with the bytes in *@got.
- */
-static int wait_bytes(int fd, __u64 want, __u64 *got)
-{
-	double deadline = now() + WAIT_SECONDS;
-
-	do {
-		*got = map_bytes(fd);
-		if (*got == want)
-			return 0;
-		sched_yield();
-	} while (now() < deadline);
-	return -ETIMEDOUT;
 }
 
 /* Records in the snapshot fd @sfd, or -errno. */
@@ -360,7 +292,7 @@ TEST_F_TIMEOUT(pin, close_during_sweep_frees_all, 300)
 	close(p.b);
 	ASSERT_EQ(0, sm_write_file(HOOK_PAUSE, "release"));
 
-	EXPECT_EQ(0, wait_bytes(p.fd, p.bytes[0], &got));
+	EXPECT_EQ(0, sm_wait_bytes(p.fd, p.bytes[0], &got));
 	EXPECT_EQ(p.bytes[0], got);
 	close(p.fd);
 }
@@ -381,11 +313,11 @@ TEST_F_TIMEOUT(pin, close_frees_what_only_it_pinned, 300)
 	ASSERT_EQ(p.bytes[0] + 2 * one, p.bytes[2]);
 
 	close(p.b);
-	EXPECT_EQ(0, wait_bytes(p.fd, p.bytes[0] + one, &got));
+	EXPECT_EQ(0, sm_wait_bytes(p.fd, p.bytes[0] + one, &got));
 	EXPECT_EQ(p.bytes[0] + one, got);
 	EXPECT_EQ(SWEEP_KEYS, count_records(p.a));
 	close(p.a);
-	EXPECT_EQ(0, wait_bytes(p.fd, p.bytes[0], &got));
+	EXPECT_EQ(0, sm_wait_bytes(p.fd, p.bytes[0], &got));
 	EXPECT_EQ(p.bytes[0], got);
 	close(p.fd);
 }

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <linux/snapmap.h>
@@ -229,6 +231,37 @@ static inline int sm_info(int fd, struct snapmap_info *info)
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
 	return sm_ret(ioctl(fd, SNAPMAP_IOC_INFO, info));
+}
+
+/* Seconds on the monotonic clock. */
+static inline double sm_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* How long a test waits for the module to get where it must. */
+#define SM_WAIT_SECONDS 20
+
+/*
+ * Wait until the map's bytes are @want, as they are once the module's
+ * background work (the sweep after a snapshot closes, the freeing of what
+ * a CLEAR deleted) is done: 0, or -ETIMEDOUT with the bytes in *@got.
+ */
+static inline int sm_wait_bytes(int fd, __u64 want, __u64 *got)
+{
+	double deadline = sm_now() + SM_WAIT_SECONDS;
+	struct snapmap_info info;
+
+	do {
+		*got = sm_info(fd, &info) ? (__u64)-1 : info.out_bytes;
+		if (*got == want)
+			return 0;
+		sched_yield();
+	} while (sm_now() < deadline);
+	return -ETIMEDOUT;
 }
 
 static inline int sm_batch(int fd, __u32 flags, struct snapmap_batch_op *ops,

@@ -4,13 +4,16 @@
  * it cannot use.
  *
  * For each pointer of each command (the argument itself, keys, values,
- * the batch's array and its ops' pointers, read(2)'s buffer) and each way
- * of being bad (NULL, an unmapped page, a read-only page where the module
- * writes, an object whose tail runs into an unmapped page, a kernel
- * address, a non-canonical address), the call must fail with EFAULT (a
- * batch op: report it in its out_result) and change nothing: INFO and
- * every record of an ATOMIC snapshot of the map stay as they were, no fd
- * is left behind, and a snapshot fd loses no record.
+ * the batch's array and its ops' pointers, a transaction's arrays and its
+ * entries' pointers, read(2)'s buffer) and each way of being bad (NULL,
+ * an unmapped page, a read-only page where the module writes, an object
+ * whose tail runs into an unmapped page, a kernel address, a
+ * non-canonical address), the call must fail with EFAULT (a batch op:
+ * report it in its out_result; a transaction: name the entry in its
+ * out_failed) and change nothing: INFO and every record of an ATOMIC
+ * snapshot of the map stay as they were (but for the version a batch at
+ * one version takes), no fd is left behind, and a snapshot fd loses no
+ * record.
  *
  * fail_nth_test covers the same copies with the copy itself made to fail
  * (fail_usercopy); this test needs no fault injection and runs on any
@@ -59,6 +62,11 @@ struct ctx {
 	ssize_t full_len;
 	unsigned char buf[VAL_MAX + 64];
 	struct snapmap_batch_op ops[2];
+	struct snapmap_txn_cond conds[2];
+	struct snapmap_txn_op txn_ops[2];
+	__u64 txn_version;	/* what a TXN answered */
+	__u32 txn_failed;
+	__u32 want_failed;	/* the entry it must name */
 };
 
 struct slot;
@@ -72,6 +80,8 @@ struct slot {
 	bool written;		/* the module writes there */
 	bool batch_op;		/* the error goes to the op's out_result */
 	bool made_fd;		/* a good call returns a new fd */
+	bool txn_entry;		/* a TXN names the entry that holds it */
+	bool snapshot;		/* the call takes a snapshot all the same */
 };
 
 /*
@@ -305,6 +315,169 @@ static int batch_get_value(struct ctx *c, const struct slot *s, enum where w)
 	return batch_call(c, w, 4, s->size);
 }
 
+/*
+ * A transaction of two conditions, key-3's value and key-2 present, and
+ * two writes, a PUT of a new key and a DEL of key-5; @which says which
+ * pointer is bad: the argument (0), the conditions (1) or the writes (2),
+ * the second condition's key (3), the first's value (4), the PUT's key
+ * (5) or value (6), of @size bytes.  The entry that cannot be read is the
+ * one a transaction names: the first of an array, but the last of one
+ * whose end only is unmapped.
+ */
+static int txn_call(struct ctx *c, enum where w, int which, size_t size)
+{
+	static const char value[VAL_MAX] = "a new value";
+	static char value3[31];
+	struct snapmap_txn arg = {
+		.size = sizeof(arg), .cond_count = 2,
+		.cond_size = sizeof(c->conds[0]), .op_count = 2,
+		.op_size = sizeof(c->txn_ops[0]), .conds = SM_PTR(c->conds),
+		.ops = SM_PTR(c->txn_ops),
+	};
+	struct snapmap_txn_cond *k = c->conds;
+	struct snapmap_txn_op *o = c->txn_ops;
+	int ret;
+
+	memset(value3, 'a' + 3, sizeof(value3));
+	k[0] = (struct snapmap_txn_cond){
+		.kind = SNAPMAP_TXN_IF_VALUE, .key_len = 5,
+		.value_len = sizeof(value3), .key = SM_PTR("key-3"),
+		.value = SM_PTR(value3),
+	};
+	k[1] = (struct snapmap_txn_cond){
+		.kind = SNAPMAP_TXN_IF_PRESENT, .key_len = 5,
+		.key = SM_PTR("key-2"),
+	};
+	o[0] = (struct snapmap_txn_op){
+		.opcode = SNAPMAP_TXN_PUT, .key_len = 7,
+		.value_len = which == 6 ? size : 100,
+		.key = SM_PTR("new-key"), .value = SM_PTR(value),
+	};
+	o[1] = (struct snapmap_txn_op){
+		.opcode = SNAPMAP_TXN_DEL, .key_len = 5, .key = SM_PTR("key-5"),
+	};
+	c->want_failed = which == 1 ? (w == W_STRADDLE ? 1 : 0) :
+			 which == 2 ? (w == W_STRADDLE ? 3 : 2) :
+			 which == 3 ? 1 : which == 4 ? 0 : 2;
+	if (which == 3)
+		k[1].key = place(c, w, "key-2", size);
+	if (which == 4)
+		k[0].value = place(c, w, value3, size);
+	if (which == 5)
+		o[0].key = place(c, w, "new-key", size);
+	if (which == 6)
+		o[0].value = place(c, w, value, size);
+	if (which == 1)
+		arg.conds = place(c, w, c->conds, size);
+	if (which == 2)
+		arg.ops = place(c, w, c->txn_ops, size);
+	ret = ioctl_at(c, which ? W_KINDS : w, SNAPMAP_IOC_TXN, &arg,
+		       sizeof(arg));
+	c->txn_version = arg.out_version;
+	c->txn_failed = arg.out_failed;
+	return ret;
+}
+
+static int txn_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	return txn_call(c, w, 0, s->size);
+}
+
+static int txn_conds(struct ctx *c, const struct slot *s, enum where w)
+{
+	return txn_call(c, w, 1, s->size);
+}
+
+static int txn_ops(struct ctx *c, const struct slot *s, enum where w)
+{
+	return txn_call(c, w, 2, s->size);
+}
+
+static int txn_cond_key(struct ctx *c, const struct slot *s, enum where w)
+{
+	return txn_call(c, w, 3, s->size);
+}
+
+static int txn_cond_value(struct ctx *c, const struct slot *s, enum where w)
+{
+	return txn_call(c, w, 4, s->size);
+}
+
+static int txn_put_key(struct ctx *c, const struct slot *s, enum where w)
+{
+	return txn_call(c, w, 5, s->size);
+}
+
+static int txn_put_value(struct ctx *c, const struct slot *s, enum where w)
+{
+	return txn_call(c, w, 6, s->size);
+}
+
+/*
+ * SNAPMAP_IOC_SNAPSHOT_GET of key-6 on the ATOMIC snapshot; @which says
+ * which pointer is bad: the argument (0), the key (1) or the value
+ * buffer (2).
+ */
+static int snapshot_get_call(struct ctx *c, enum where w, int which,
+			     size_t size)
+{
+	struct snapmap_get arg = {
+		.size = sizeof(arg), .key_len = 5, .value_buf_len = VAL_MAX,
+		.key = SM_PTR("key-6"), .value = SM_PTR(c->buf),
+	};
+
+	if (which == 1)
+		arg.key = place(c, w, "key-6", 5);
+	if (which == 2)
+		arg.value = place(c, w, c->buf, size);
+	return sm_ret(ioctl(c->sfd, SNAPMAP_IOC_SNAPSHOT_GET,
+			    place_arg(c, which ? W_KINDS : w, &arg,
+				      sizeof(arg))));
+}
+
+static int snapshot_get_arg(struct ctx *c, const struct slot *s, enum where w)
+{
+	return snapshot_get_call(c, w, 0, s->size);
+}
+
+static int snapshot_get_key(struct ctx *c, const struct slot *s, enum where w)
+{
+	return snapshot_get_call(c, w, 1, s->size);
+}
+
+static int snapshot_get_value(struct ctx *c, const struct slot *s,
+			      enum where w)
+{
+	return snapshot_get_call(c, w, 2, s->size);
+}
+
+/*
+ * A batch at one version: a GET of key-2, then one of key-6 into a bad
+ * value buffer.
+ */
+static int batch_snapshot_value(struct ctx *c, const struct slot *s,
+				enum where w)
+{
+	struct snapmap_batch arg = {
+		.size = sizeof(arg), .flags = SNAPMAP_BATCH_SNAPSHOT,
+		.count = 2, .op_size = sizeof(c->ops[0]),
+		.ops = SM_PTR(c->ops),
+	};
+	struct snapmap_batch_op *o = c->ops;
+
+	memset(c->ops, 0, sizeof(c->ops));
+	o[0] = (struct snapmap_batch_op){
+		.opcode = SNAPMAP_BATCH_GET, .key_len = 5, .value_len = 64,
+		.key = SM_PTR("key-2"), .value = SM_PTR(c->buf),
+	};
+	o[1] = (struct snapmap_batch_op){
+		.opcode = SNAPMAP_BATCH_GET, .key_len = 5,
+		.value_len = VAL_MAX, .key = SM_PTR("key-6"),
+		.value = place(c, w, c->buf, s->size),
+	};
+	return ioctl_at(c, W_KINDS, SNAPMAP_IOC_BATCH, &arg, sizeof(arg));
+}
+
 static int clear_arg(struct ctx *c, const struct slot *s, enum where w)
 {
 	struct snapmap_clear arg = { .size = sizeof(arg) };
@@ -390,6 +563,22 @@ FIXTURE_VARIANT_ADD(uc, batch_put_value_long) {
 		  .size = 3000, .batch_op = true },
 };
 SLOT(batch_get_value, 3000, .written = true, .batch_op = true);
+SLOT(txn_arg, sizeof(struct snapmap_txn), .written = true);
+SLOT(txn_conds, 2 * sizeof(struct snapmap_txn_cond), .txn_entry = true);
+SLOT(txn_ops, 2 * sizeof(struct snapmap_txn_op), .txn_entry = true);
+SLOT(txn_cond_key, 5, .txn_entry = true);
+SLOT(txn_cond_value, 31, .txn_entry = true);
+SLOT(txn_put_key, 7, .txn_entry = true);
+SLOT(txn_put_value, 100, .txn_entry = true);
+FIXTURE_VARIANT_ADD(uc, txn_put_value_long) {
+	.slot = { .name = "txn_put_value_long", .call = txn_put_value,
+		  .size = 3000, .txn_entry = true },
+};
+SLOT(snapshot_get_arg, sizeof(struct snapmap_get), .written = true);
+SLOT(snapshot_get_key, 5);
+SLOT(snapshot_get_value, 3000, .written = true);
+SLOT(batch_snapshot_value, 3000, .written = true, .batch_op = true,
+     .snapshot = true);
 SLOT(clear_arg, sizeof(struct snapmap_clear), .written = true);
 SLOT(info_arg, sizeof(struct snapmap_info), .written = true);
 SLOT(snapshot_arg, sizeof(struct snapmap_snapshot_arg), .written = true,
@@ -497,6 +686,13 @@ TEST_F(uc, efault)
 				TH_LOG("%s %s", s->name, where_names[w]);
 			}
 		}
+		if (s->txn_entry) {
+			/* The entry at fault is named; nothing was written. */
+			EXPECT_EQ(c->want_failed, c->txn_failed) {
+				TH_LOG("%s %s", s->name, where_names[w]);
+			}
+			EXPECT_EQ(0, c->txn_version);
+		}
 		if (s->made_fd && ret >= 0)
 			close(ret);
 		EXPECT_EQ(fds, sm_count_fds());
@@ -505,9 +701,10 @@ TEST_F(uc, efault)
 		ASSERT_LE(0, len_after);
 		/*
 		 * The map is as it was, but for the snapshot take() took: a
-		 * CLONE checks its argument before its own snapshot.
+		 * CLONE checks its argument before its own snapshot.  A batch
+		 * at one version took its own before it ran its ops.
 		 */
-		after.out_version--;
+		after.out_version -= 1 + s->snapshot;
 		EXPECT_MAP_UNCHANGED(before, after);
 		ASSERT_EQ(len_before, len_after);
 		EXPECT_EQ(0, memcmp(dump_before, dump_after, len_before));

@@ -76,9 +76,9 @@ func (m *Map) Info() (Info, error) {
 	}, nil
 }
 
-// Clear deletes every key, and returns the version of the last deletion.
-// It is not atomic: a reader running meanwhile may see some keys deleted
-// and others not yet.
+// Clear deletes every key at one version, which it returns: a reader
+// sees the map before it or after it, never part of it (a module of ABI
+// version 1 deleted the keys one by one).
 func (m *Map) Clear() (uint64, error) {
 	arg := clearArg{size: uint32(unsafe.Sizeof(clearArg{}))}
 	if err := m.fd.ioctl(iocClear, unsafe.Pointer(&arg)); err != nil {

@@ -12,32 +12,52 @@
  * negative errno from write(2) or read(2).  Reading at offset 0 runs the
  * file's query again; reading further continues the same answer.
  *
- * ========== ======================= ===================================
- * file       write                   read
- * ========== ======================= ===================================
- * lookup     ``key``                 ``<version> <value>\n`` of the key
- *                                    written last, by snapmap_lookup()
- * lookup_rcu ``key``                 the same, by snapmap_lookup_rcu()
- * update     ``key=value``           ``<version>\n`` of the last
- *            (snapmap_update())      successful write on this open file
- * cas        ``key=value@version``   as update
- *            (snapmap_cas())
- * delete     ``key``                 as update
- *            (snapmap_delete())
- * find       -                       ``name``, ``entries`` and
- *                                    ``version`` lines, by snapmap_find()
- *                                    and snapmap_get_info()
- * snapshot   -                       the ATOMIC snapshot taken at open:
- *                                    ``<version> <key>=<value>\n`` per
- *                                    record, then ``entries <n>\n`` and
- *                                    ``version <V>\n``
- * clone      ``name``                ``<version>\n`` of the snapshot the
- *            (snapmap_clone())       last clone made on this open file
- *                                    was copied from
- * ========== ======================= ===================================
+ * =============== ===================== ================================
+ * file            write                 read
+ * =============== ===================== ================================
+ * lookup          ``key``               ``<version> <value>\n`` of the
+ *                                       key written last, by
+ *                                       snapmap_lookup()
+ * lookup_rcu      ``key``               the same, by snapmap_lookup_rcu()
+ * update          ``key=value``         ``<version>\n`` of the last
+ *                 (snapmap_update())    successful write on this open
+ *                                       file
+ * cas             ``key=value@version`` as update
+ *                 (snapmap_cas())
+ * delete          ``key``               as update
+ *                 (snapmap_delete())
+ * find            -                     ``name``, ``entries`` and
+ *                                       ``version`` lines, by
+ *                                       snapmap_find() and
+ *                                       snapmap_get_info()
+ * snapshot        -                     the ATOMIC snapshot taken at
+ *                                       open: ``<version> <key>=<value>\n``
+ *                                       per record, then
+ *                                       ``entries <n>\n`` and
+ *                                       ``version <V>\n``
+ * clone           ``name``              ``<version>\n`` of the snapshot
+ *                 (snapmap_clone())     the last clone made on this open
+ *                                       file was copied from
+ * txn             a transaction, an     ``<version> <failed>\n`` of the
+ *                 entry per line        last transaction run on this
+ *                 (snapmap_txn())       open file: its version (0 if it
+ *                                       failed or wrote nothing) and the
+ *                                       entry it named, or ``none``
+ * snapshot_lookup ``key``               ``<version> <value>\n`` of the
+ *                                       key in the ATOMIC snapshot taken
+ *                                       at open, by
+ *                                       snapmap_snapshot_lookup()
+ * =============== ===================== ================================
  *
  * A key ends at the first '=' and a version starts after the last '@', so
  * keys cannot hold '=' while values may hold anything.
+ *
+ * Each line of a transaction is one entry, its first character saying
+ * which: ``?key`` the key is present, ``!key`` absent, ``=key=value`` it
+ * has that value, ``@key=version`` that version (conditions); ``+key=value``
+ * put, ``-key`` delete (writes).  Conditions are checked in the order
+ * given, then writes; the failed entry counts them so, conditions first, as
+ * snapmap_txn() does.  At most SAMPLE_TXN_MAX of each (-E2BIG beyond).
  *
  * snapshot takes an ATOMIC snapshot of the map with snapmap_snapshot_open()
  * when it is opened, and keeps it until it is closed: writers may go on,
@@ -80,9 +100,13 @@
 
 /* Digits of the largest u64. */
 #define SAMPLE_U64_LEN		20
-/* The longest command: "key=value@version\n". */
-#define SAMPLE_CMD_MAX		(SAMPLE_MAX_KEY_LEN + 1 + SAMPLE_MAX_VALUE_LEN + \
+/* The longest command but a transaction: "key=value@version\n". */
+#define SAMPLE_ONE_MAX		(SAMPLE_MAX_KEY_LEN + 1 + SAMPLE_MAX_VALUE_LEN + \
 				 1 + SAMPLE_U64_LEN + 1)
+/* Most conditions, and most writes, of one transaction of the txn file. */
+#define SAMPLE_TXN_MAX		4
+/* The longest command: a transaction whose every entry is of that size. */
+#define SAMPLE_CMD_MAX		(2 * SAMPLE_TXN_MAX * (1 + SAMPLE_ONE_MAX))
 /* The longest answer: "version value\n". */
 #define SAMPLE_OUT_MAX		(SAMPLE_U64_LEN + 1 + SAMPLE_MAX_VALUE_LEN + 1)
 
@@ -118,35 +142,43 @@ struct sample_file;
  * @run: carry out the command in &sample_file.cmd; NULL if the file takes
  *       none
  * @show: put the file's answer in &sample_file.out
+ * @snapshot: the file holds an ATOMIC snapshot of the map, taken at open
  */
 struct sample_op {
 	const char *name;
 	umode_t mode;
 	int (*run)(struct sample_file *sf, size_t len);
 	int (*show)(struct sample_file *sf);
+	bool snapshot;
 };
 
 /**
  * struct sample_file - state of one open debugfs file
  * @op: what the file does; set at open, never changed
+ * @snap: the snapshot taken at open if @op says so, else NULL; closed at
+ *        release, never changed in between
  * @lock: serialises the callers sharing this open file; protects the
  *        members below it
  * @key_len: length of @key, 0 before a key was written
  * @has_version: @version holds the version of a successful write or
- *               clone
+ *               clone, or of the last transaction
+ * @failed: the entry the last transaction named, or %SNAPMAP_TXN_NONE
  * @out_len: length of the answer in @out
  * @version: version of the last successful write on this open file, or
- *           of the snapshot the last clone made on it was copied from
- * @key: the key written to lookup or lookup_rcu
+ *           of the snapshot the last clone made on it was copied from, or
+ *           of the last transaction (0 if it failed)
+ * @key: the key written to lookup, lookup_rcu or snapshot_lookup
  * @value: the value looked up
  * @cmd: the command being run, NUL-terminated
  * @out: the answer being read
  */
 struct sample_file {
 	const struct sample_op *op;
+	struct snapmap_snapshot *snap;
 	struct mutex lock;	/* protects the members below */
 	u32 key_len;
 	bool has_version;
+	unsigned int failed;
 	size_t out_len;
 	u64 version;
 	u8 key[SAMPLE_MAX_KEY_LEN];
@@ -394,6 +426,148 @@ out:
 	return err;
 }
 
+/**
+ * struct sample_txn - a transaction of the txn file, as it is parsed
+ * @checks: its conditions, pointing into &sample_file.cmd
+ * @writes: its writes, pointing into &sample_file.cmd
+ * @nr_checks: the number of @checks
+ * @nr_writes: the number of @writes
+ */
+struct sample_txn {
+	struct snapmap_txn_check checks[SAMPLE_TXN_MAX];
+	struct snapmap_txn_write writes[SAMPLE_TXN_MAX];
+	unsigned int nr_checks;
+	unsigned int nr_writes;
+};
+
+/*
+ * One line of a transaction, NUL-terminated: "?key", "!key",
+ * "=key=value", "@key=version", "+key=value" or "-key".
+ */
+static int sample_txn_entry(struct sample_txn *txn, char *line, size_t len)
+{
+	struct snapmap_txn_check *check;
+	size_t key_len, value_len = 0;
+	char op, *key, *value = NULL;
+	int err;
+
+	if (!len)
+		return -EINVAL;
+	op = line[0];
+	key = line + 1;
+	key_len = len - 1;
+	if (op == '=' || op == '@' || op == '+') {
+		err = sample_split(key, len - 1, &value, &key_len, &value_len);
+		if (err)
+			return err;
+	}
+	if (op == '+' || op == '-') {
+		if (txn->nr_writes == SAMPLE_TXN_MAX)
+			return -E2BIG;
+		txn->writes[txn->nr_writes++] = (struct snapmap_txn_write) {
+			.opcode = op == '+' ? SNAPMAP_TXN_PUT : SNAPMAP_TXN_DEL,
+			.key_len = key_len,
+			.value_len = value_len,
+			.key = key,
+			.value = value,
+		};
+		return 0;
+	}
+	if (txn->nr_checks == SAMPLE_TXN_MAX)
+		return -E2BIG;
+	check = &txn->checks[txn->nr_checks];
+	*check = (struct snapmap_txn_check) {
+		.key_len = key_len,
+		.key = key,
+	};
+	switch (op) {
+	case '?':
+		check->kind = SNAPMAP_TXN_IF_PRESENT;
+		break;
+	case '!':
+		check->kind = SNAPMAP_TXN_IF_ABSENT;
+		break;
+	case '=':
+		check->kind = SNAPMAP_TXN_IF_VALUE;
+		check->value = value;
+		check->value_len = value_len;
+		break;
+	case '@':
+		check->kind = SNAPMAP_TXN_IF_VERSION;
+		err = kstrtou64(value, 10, &check->version);
+		if (err)
+			return err;
+		break;
+	default:
+		return -EINVAL;
+	}
+	txn->nr_checks++;
+	return 0;
+}
+
+/*
+ * txn: an entry per line.  snapmap_txn() checks every condition and makes
+ * every write with the locks of all the keys held: a reader sees all of
+ * the writes or none, at one version.  Its version, and the entry it
+ * names when a condition does not hold, are kept for the reader whatever
+ * it returned.
+ */
+static int sample_txn(struct sample_file *sf, size_t len)
+{
+	char *line = sf->cmd, *end = sf->cmd + len, *nl;
+	struct sample_txn txn = {};
+	int err;
+
+	while (line < end) {
+		nl = memchr(line, '\n', end - line) ?: end;
+		*nl = '\0';
+		err = sample_txn_entry(&txn, line, nl - line);
+		if (err)
+			return err;
+		line = nl + 1;
+	}
+	err = snapmap_txn(sample_map, txn.checks, txn.nr_checks, txn.writes,
+			  txn.nr_writes, &sf->version, &sf->failed);
+	sf->has_version = true;
+	return err;
+}
+
+/* txn: "<version> <failed>\n" of the last transaction */
+static int sample_show_txn(struct sample_file *sf)
+{
+	if (!sf->has_version)
+		return -ENODATA;
+	if (sf->failed == SNAPMAP_TXN_NONE)
+		sf->out_len = scnprintf(sf->out, sizeof(sf->out),
+					"%llu none\n", sf->version);
+	else
+		sf->out_len = scnprintf(sf->out, sizeof(sf->out),
+					"%llu %u\n", sf->version, sf->failed);
+	return 0;
+}
+
+/*
+ * snapshot_lookup: copy the value the key had when the file was opened
+ * out of its snapshot with snapmap_snapshot_lookup(), however the map
+ * changed since.
+ */
+static int sample_show_snapshot_lookup(struct sample_file *sf)
+{
+	u32 value_len;
+	u64 version;
+	int err;
+
+	if (!sf->key_len)
+		return -EINVAL;
+	err = snapmap_snapshot_lookup(sf->snap, sf->key, sf->key_len,
+				      sf->value, sizeof(sf->value), &value_len,
+				      &version);
+	if (err)
+		return err;
+	sample_out_value(sf, version, value_len);
+	return 0;
+}
+
 static const struct sample_op sample_ops[] = {
 	{ "lookup", 0600, sample_set_key, sample_show_lookup },
 	{ "lookup_rcu", 0600, sample_set_key, sample_show_lookup_rcu },
@@ -402,16 +576,28 @@ static const struct sample_op sample_ops[] = {
 	{ "delete", 0600, sample_delete, sample_show_version },
 	{ "find", 0400, NULL, sample_show_find },
 	{ "clone", 0600, sample_clone, sample_show_version },
+	{ "txn", 0600, sample_txn, sample_show_txn },
+	{ "snapshot_lookup", 0600, sample_set_key,
+	  sample_show_snapshot_lookup, .snapshot = true },
 };
 
 static int sample_open(struct inode *inode, struct file *file)
 {
 	struct sample_file *sf;
+	int err;
 
 	sf = kzalloc(sizeof(*sf), GFP_KERNEL);
 	if (!sf)
 		return -ENOMEM;
 	sf->op = inode->i_private;
+	if (sf->op->snapshot) {
+		sf->snap = snapmap_snapshot_open(sample_map, 0);
+		if (IS_ERR(sf->snap)) {
+			err = PTR_ERR(sf->snap);
+			kfree(sf);
+			return err;
+		}
+	}
 	mutex_init(&sf->lock);
 	file->private_data = sf;
 	return 0;
@@ -421,6 +607,8 @@ static int sample_release(struct inode *inode, struct file *file)
 {
 	struct sample_file *sf = file->private_data;
 
+	if (sf->snap)
+		snapmap_snapshot_close(sf->snap);
 	mutex_destroy(&sf->lock);
 	kfree(sf);
 	return 0;

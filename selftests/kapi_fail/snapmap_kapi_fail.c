@@ -26,11 +26,13 @@
  * - a name the call asked for is still free.
  *
  * A call that succeeded although a point failed (one that copes) must
- * leave what a clean call leaves.  Each point counts only if the call
- * consumed the fail-nth counter (the nth point was reached), and a call
- * that allocates must reach at least one point and fail at one.
- * kmemleak, scanned at the end of the run, finds what a failed call
- * leaked.
+ * leave what a clean call leaves.  A call whose answer is known (a
+ * transaction, a lookup in a snapshot) has it checked after its clean run
+ * and after the run that reached no failed point; a failed transaction
+ * must name no entry.  Each point counts only if the call consumed the
+ * fail-nth counter (the nth point was reached), and a call that allocates
+ * must reach at least one point and fail at one.  kmemleak, scanned at
+ * the end of the run, finds what a failed call leaked.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -67,7 +69,11 @@
  * @made_map: the map the call made, or NULL
  * @made_snap: the snapshot the call made, or NULL
  * @version: the version of each key as first written
+ * @out_version: the version a transaction, or a lookup, answered
+ * @out_failed: the entry a transaction named
+ * @out_len: the length of the value a lookup answered
  * @value: a buffer for values and records
+ * @expected: a buffer for the value a check expects
  */
 struct kf_ctx {
 	struct snapmap *map;
@@ -76,27 +82,38 @@ struct kf_ctx {
 	struct snapmap *made_map;
 	struct snapmap_snapshot *made_snap;
 	u64 version[KF_KEYS];
+	u64 out_version;
+	unsigned int out_failed;
+	u32 out_len;
 	u8 value[KF_MAX_VALUE + 64];
+	u8 expected[KF_MAX_VALUE];
 };
 
 /**
  * struct kf_call - one call to sweep
  * @name: its name in the calls file
  * @call: makes the call; returns 0 or the call's negative errno
+ * @check: checks the answer of a call that ran through, given what it
+ *         returned; returns NULL or what is wrong.  NULL: no check
  * @named: the map has a name
  * @pinned: a snapshot pins old versions during the call
  * @snap: the call works on a snapshot, of these flags + 1 (0: none)
  * @clone: the call clones the map
  * @allocates: the call has fault points
+ * @background: the call frees memory in the background (a CLEAR): how
+ *              far that went is no part of its answer, so the map's bytes
+ *              after it are not compared; the rest of the map is
  */
 struct kf_call {
 	const char *name;
 	int (*call)(struct kf_ctx *ctx);
+	const char *(*check)(struct kf_ctx *ctx, int ret);
 	bool named;
 	bool pinned;
 	int snap;
 	bool clone;
 	bool allocates;
+	bool background;
 };
 
 /**
@@ -467,6 +484,236 @@ static int kf_clone_named(struct kf_ctx *ctx)
 	return kf_made_map(ctx, snapmap_clone(ctx->map, &attr, &version));
 }
 
+/* The conditions of the transactions, and their writes. */
+enum { KF_IF_VALUE, KF_IF_VERSION, KF_IF_ABSENT, KF_IF_PRESENT, KF_CHECKS };
+enum { KF_PUT_NEW, KF_PUT_REPLACE, KF_PUT_BIG, KF_DEL, KF_GONE, KF_WRITES };
+
+#define KF_NEW_VALUE "new value"
+#define KF_REPLACED "replaced by the transaction"
+
+/*
+ * Conditions on key-3's value, key-5's version, a key absent that nothing
+ * writes, and key-6 present; a PUT of a new key, of an existing one, of a
+ * new key with a value too long for its node, a DEL of a present key and
+ * one of an absent key.  With @cancel the condition on the version asks
+ * for another one: it does not hold.
+ */
+static int kf_txn_run(struct kf_ctx *ctx, bool cancel)
+{
+	struct snapmap_txn_check checks[KF_CHECKS] = {
+		[KF_IF_VALUE] = {
+			.kind = SNAPMAP_TXN_IF_VALUE, .key_len = 5,
+			.key = "key-3", .value = ctx->expected,
+		},
+		[KF_IF_VERSION] = {
+			.kind = SNAPMAP_TXN_IF_VERSION, .key_len = 5,
+			.key = "key-5", .version = ctx->version[5] + cancel,
+		},
+		[KF_IF_ABSENT] = {
+			.kind = SNAPMAP_TXN_IF_ABSENT, .key_len = 8,
+			.key = "t-absent",
+		},
+		[KF_IF_PRESENT] = {
+			.kind = SNAPMAP_TXN_IF_PRESENT, .key_len = 5,
+			.key = "key-6",
+		},
+	};
+	struct snapmap_txn_write writes[KF_WRITES] = {
+		[KF_PUT_NEW] = {
+			.opcode = SNAPMAP_TXN_PUT, .key_len = 5,
+			.value_len = strlen(KF_NEW_VALUE), .key = "t-new",
+			.value = KF_NEW_VALUE,
+		},
+		[KF_PUT_REPLACE] = {
+			.opcode = SNAPMAP_TXN_PUT, .key_len = 5,
+			.value_len = strlen(KF_REPLACED), .key = "key-2",
+			.value = KF_REPLACED,
+		},
+		[KF_PUT_BIG] = {
+			.opcode = SNAPMAP_TXN_PUT, .key_len = 5,
+			.value_len = KF_MAX_VALUE, .key = "t-big",
+			.value = ctx->value,
+		},
+		[KF_DEL] = {
+			.opcode = SNAPMAP_TXN_DEL, .key_len = 5, .key = "key-4",
+		},
+		[KF_GONE] = {
+			.opcode = SNAPMAP_TXN_DEL, .key_len = 6, .key = "t-gone",
+		},
+	};
+
+	kf_value(3, ctx->expected, &checks[KF_IF_VALUE].value_len);
+	memset(ctx->value, 'T', KF_MAX_VALUE);
+	return snapmap_txn(ctx->map, checks, KF_CHECKS, writes, KF_WRITES,
+			   &ctx->out_version, &ctx->out_failed);
+}
+
+static int kf_txn(struct kf_ctx *ctx)
+{
+	return kf_txn_run(ctx, false);
+}
+
+static int kf_txn_cancel(struct kf_ctx *ctx)
+{
+	return kf_txn_run(ctx, true);
+}
+
+/* @key has the @len bytes at @value at @version in @ctx's map. */
+static bool kf_holds(struct kf_ctx *ctx, const char *key, const void *value,
+		     u32 len, u64 version)
+{
+	u64 got_version;
+	u32 got_len;
+
+	return !snapmap_lookup(ctx->map, key, strlen(key), ctx->value,
+			       sizeof(ctx->value), &got_len, &got_version) &&
+	       got_len == len && !memcmp(ctx->value, value, len) &&
+	       got_version == version;
+}
+
+/* Key @i has its first value and version in @ctx's map. */
+static bool kf_holds_first(struct kf_ctx *ctx, unsigned int i)
+{
+	char key[KF_MAX_KEY];
+	u32 key_len, len;
+
+	kf_key(i, key, &key_len);
+	kf_value(i, ctx->expected, &len);
+	return kf_holds(ctx, key, ctx->expected, len, ctx->version[i]);
+}
+
+static bool kf_absent(struct kf_ctx *ctx, const char *key)
+{
+	u64 version;
+	u32 len;
+
+	return snapmap_lookup(ctx->map, key, strlen(key), ctx->value,
+			      sizeof(ctx->value), &len, &version) == -ENOENT;
+}
+
+/* Every write at one version, the map's last; nothing else written. */
+static const char *kf_check_txn(struct kf_ctx *ctx, int ret)
+{
+	struct snapmap_info info = {};
+
+	snapmap_get_info(ctx->map, &info);
+	if (ret)
+		return "returned an error";
+	if (ctx->out_failed != SNAPMAP_TXN_NONE)
+		return "named an entry";
+	if (!ctx->out_version || ctx->out_version != info.out_version)
+		return "its version is not the map's last";
+	memset(ctx->expected, 'T', KF_MAX_VALUE);
+	if (!kf_holds(ctx, "t-new", KF_NEW_VALUE, strlen(KF_NEW_VALUE),
+		      ctx->out_version) ||
+	    !kf_holds(ctx, "key-2", KF_REPLACED, strlen(KF_REPLACED),
+		      ctx->out_version) ||
+	    !kf_holds(ctx, "t-big", ctx->expected, KF_MAX_VALUE,
+		      ctx->out_version))
+		return "a PUT did not take effect at its version";
+	if (!kf_absent(ctx, "key-4") || !kf_absent(ctx, "t-gone") ||
+	    !kf_absent(ctx, "t-absent"))
+		return "a deleted key, or one only a condition named, is there";
+	if (!kf_holds_first(ctx, 3) || !kf_holds_first(ctx, 5))
+		return "a key only a condition named changed";
+	return NULL;
+}
+
+/* The condition on the version named; nothing written. */
+static const char *kf_check_txn_cancel(struct kf_ctx *ctx, int ret)
+{
+	if (ret != -ECANCELED)
+		return "did not return -ECANCELED";
+	if (ctx->out_failed != KF_IF_VERSION)
+		return "did not name the condition on the version";
+	if (ctx->out_version)
+		return "gave a version";
+	if (!kf_absent(ctx, "t-new") || !kf_absent(ctx, "t-absent") ||
+	    !kf_holds_first(ctx, 2) || !kf_holds_first(ctx, 4))
+		return "wrote";
+	return NULL;
+}
+
+/* Key @i of the snapshot @snap, into @ctx. */
+static int kf_snapshot_lookup_key(struct kf_ctx *ctx,
+				  struct snapmap_snapshot *snap,
+				  unsigned int i)
+{
+	char key[KF_MAX_KEY];
+	u32 key_len;
+
+	kf_key(i, key, &key_len);
+	return snapmap_snapshot_lookup(snap, key, key_len, ctx->value,
+				       sizeof(ctx->value), &ctx->out_len,
+				       &ctx->out_version);
+}
+
+static int kf_snapshot_lookup(struct kf_ctx *ctx)
+{
+	return kf_snapshot_lookup_key(ctx, ctx->snap, 6);
+}
+
+/* key-1 from the pinning snapshot: deleted since. */
+static int kf_snapshot_lookup_pinned(struct kf_ctx *ctx)
+{
+	return kf_snapshot_lookup_key(ctx, ctx->pin, 1);
+}
+
+static int kf_snapshot_lookup_weak(struct kf_ctx *ctx)
+{
+	return kf_snapshot_lookup_key(ctx, ctx->snap, 2);
+}
+
+static int kf_snapshot_copy_rcu(const void *value, u32 value_len,
+				u64 version, void *arg)
+{
+	struct kf_ctx *ctx = arg;
+
+	if (value_len > sizeof(ctx->value))
+		return -ERANGE;
+	memcpy(ctx->value, value, value_len);
+	ctx->out_len = value_len;
+	ctx->out_version = version;
+	return 0;
+}
+
+static int kf_snapshot_lookup_rcu(struct kf_ctx *ctx)
+{
+	return snapmap_snapshot_lookup_rcu(ctx->snap, "key-6", 5,
+					   kf_snapshot_copy_rcu, ctx);
+}
+
+/* The answer of a lookup in a snapshot is key @i's first value. */
+static const char *kf_check_first(struct kf_ctx *ctx, int ret, unsigned int i)
+{
+	u32 len;
+
+	if (ret)
+		return "returned an error";
+	kf_value(i, ctx->expected, &len);
+	if (ctx->out_len != len || memcmp(ctx->value, ctx->expected, len) ||
+	    ctx->out_version != ctx->version[i])
+		return "not the value and version the snapshot holds";
+	return NULL;
+}
+
+static const char *kf_check_key6(struct kf_ctx *ctx, int ret)
+{
+	return kf_check_first(ctx, ret, 6);
+}
+
+static const char *kf_check_key2(struct kf_ctx *ctx, int ret)
+{
+	return kf_check_first(ctx, ret, 2);
+}
+
+static const char *kf_check_key1(struct kf_ctx *ctx, int ret)
+{
+	if (!kf_absent(ctx, "key-1"))
+		return "key-1 is in the map";
+	return kf_check_first(ctx, ret, 1);
+}
+
 #define KF_ATOMIC 1
 #define KF_WEAK (SNAPMAP_SNAPSHOT_WEAK + 1)
 
@@ -488,8 +735,9 @@ static const struct kf_call kf_calls[] = {
 	{ "delete", kf_delete },
 	{ "delete_pinned", kf_delete, .pinned = true },
 	{ "delete_cas", kf_delete_cas },
-	{ "clear", kf_clear, .allocates = true },
-	{ "clear_pinned", kf_clear, .pinned = true, .allocates = true },
+	{ "clear", kf_clear, .allocates = true, .background = true },
+	{ "clear_pinned", kf_clear, .pinned = true, .allocates = true,
+	  .background = true },
 	{ "get_info", kf_get_info },
 	{ "snapshot_open", kf_snapshot_open, .allocates = true },
 	{ "snapshot_open_weak", kf_snapshot_open_weak, .allocates = true },
@@ -509,6 +757,19 @@ static const struct kf_call kf_calls[] = {
 	{ "clone_named", kf_clone_named, .clone = true, .allocates = true },
 	{ "clone_pinned", kf_clone, .pinned = true, .clone = true,
 	  .allocates = true },
+	{ "txn", kf_txn, .check = kf_check_txn, .allocates = true },
+	{ "txn_pinned", kf_txn, .check = kf_check_txn, .pinned = true,
+	  .allocates = true },
+	{ "txn_cancel", kf_txn_cancel, .check = kf_check_txn_cancel,
+	  .allocates = true },
+	{ "snapshot_lookup", kf_snapshot_lookup, .check = kf_check_key6,
+	  .snap = KF_ATOMIC },
+	{ "snapshot_lookup_pinned", kf_snapshot_lookup_pinned,
+	  .check = kf_check_key1, .pinned = true },
+	{ "snapshot_lookup_weak", kf_snapshot_lookup_weak,
+	  .check = kf_check_key2, .snap = KF_WEAK },
+	{ "snapshot_lookup_rcu", kf_snapshot_lookup_rcu,
+	  .check = kf_check_key6, .snap = KF_ATOMIC },
 };
 
 static __printf(2, 3) void kf_log(struct kf_file *kf, const char *fmt, ...)
@@ -556,9 +817,24 @@ static bool kf_call_nth(struct kf_ctx *ctx, const struct kf_call *c,
 	return failed;
 }
 
-/* A failed call changed nothing. */
+/* What a call that ran through, with its @nth point not reached, did. */
+static void kf_check(struct kf_file *kf, const struct kf_call *c,
+		     struct kf_ctx *ctx, unsigned int nth, int ret)
+{
+	const char *wrong = c->check ? c->check(ctx, ret) : NULL;
+
+	if (wrong)
+		kf_log(kf, "point %u not reached: the call %s (%d)\n", nth,
+		       wrong, ret);
+}
+
+/*
+ * A failed call changed nothing; a transaction named no entry and gave no
+ * version.
+ */
 static void kf_check_failed(struct kf_file *kf, const struct kf_call *c,
-			    unsigned int nth, int ret, struct kf_state *before,
+			    struct kf_ctx *ctx, unsigned int nth, int ret,
+			    struct kf_state *before,
 			    const struct kf_state *after)
 {
 	struct snapmap *map;
@@ -573,6 +849,10 @@ static void kf_check_failed(struct kf_file *kf, const struct kf_call *c,
 	if (!kf_same_state(before, after))
 		kf_log(kf, "point %u: the map changed: version %llu -> %llu\n",
 		       nth, before->info.out_version, after->info.out_version);
+	if ((c->call == kf_txn || c->call == kf_txn_cancel) &&
+	    (ctx->out_failed != SNAPMAP_TXN_NONE || ctx->out_version))
+		kf_log(kf, "point %u: the transaction named %u, version %llu\n",
+		       nth, ctx->out_failed, ctx->out_version);
 	if (c->call == kf_create_named || c->call == kf_clone_named) {
 		map = snapmap_find(KF_NEW_NAME);
 		if (!IS_ERR(map)) {
@@ -600,6 +880,7 @@ static int kf_sweep(struct kf_file *kf, const struct kf_call *c)
 	err = kf_setup(ctx, c) ?: kf_state_take(ctx->map, &before);
 	if (!err) {
 		kf_call_nth(ctx, c, 0, &ref_ret);
+		kf_check(kf, c, ctx, 0, ref_ret);
 		err = kf_state_take(ctx->map, &ref);
 	}
 	kf_teardown(ctx);
@@ -617,6 +898,7 @@ static int kf_sweep(struct kf_file *kf, const struct kf_call *c)
 			if (ret != ref_ret)
 				kf_log(kf, "clean call returned %d, then %d\n",
 				       ref_ret, ret);
+			kf_check(kf, c, ctx, nth, ret);
 			kf_teardown(ctx);
 			break;
 		}
@@ -628,12 +910,15 @@ static int kf_sweep(struct kf_file *kf, const struct kf_call *c)
 		if (ret == ref_ret) {
 			/* The failed point was one that copes. */
 			coped++;
+			if (c->background)
+				after.info.out_bytes = ref.info.out_bytes;
 			if (!kf_same_state(&ref, &after))
 				kf_log(kf, "point %u: coped, but differs\n",
 				       nth);
 		} else {
 			failed++;
-			kf_check_failed(kf, c, nth, ret, &before, &after);
+			kf_check_failed(kf, c, ctx, nth, ret, &before,
+					&after);
 		}
 		kf_teardown(ctx);
 		if (kf->len > KF_REPORT / 2)

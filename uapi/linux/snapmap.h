@@ -79,7 +79,8 @@
  *            %SNAPMAP_IOC_CREATE, %SNAPMAP_IOC_CLONE: a map of that name
  *            exists
  * ECANCELED  %SNAPMAP_PUT_IF_VERSION or %SNAPMAP_DEL_IF_VERSION and the
- *            key's version is not the one given (or the key is absent)
+ *            key's version is not the one given (or the key is absent);
+ *            %SNAPMAP_IOC_TXN: a condition does not hold
  * ENOSPC     the map is at its entry limit or its byte limit;
  *            %SNAPMAP_IOC_SNAPSHOT, %SNAPMAP_IOC_CLONE: the map has as
  *            many open snapshots as the module allows (module parameter
@@ -92,7 +93,9 @@
  * EACCES     %SNAPMAP_IOC_OPEN: the map's mode does not grant the access
  *            asked for
  * ESTALE     a snapshot was invalidated to keep its map within its byte
- *            limit (see "snapshots"); only closing it is left to do
+ *            limit (see "snapshots"); only closing it is left to do;
+ *            %SNAPMAP_BATCH_SNAPSHOT: the batch's own snapshot was
+ *            invalidated before the batch was done
  * ENOMEM     the module could not allocate memory, or the caller's
  *            memory cgroup (or for a write, the map creator's) is full;
  *            nothing was changed
@@ -110,7 +113,7 @@
  * Raised whenever a command, flag or feature is added; reported by
  * %SNAPMAP_IOC_API.
  */
-#define SNAPMAP_ABI_VERSION 1
+#define SNAPMAP_ABI_VERSION 2
 
 /* The ioctl type byte of every snapmap command. */
 #define SNAPMAP_IOC_TYPE 0xB7
@@ -129,9 +132,12 @@
  * @SNAPMAP_CMD_INFO: limits, usage and counters, on a map fd
  * @SNAPMAP_CMD_SNAPSHOT: take a snapshot, on a map fd
  * @SNAPMAP_CMD_CLONE: copy a map into a new one, on a map fd
+ * @SNAPMAP_CMD_TXN: a transaction, on a map fd (ABI version 2)
  * @SNAPMAP_CMD_SNAPSHOT_INFO: version and size, on a snapshot fd
+ * @SNAPMAP_CMD_SNAPSHOT_GET: look a key up in a snapshot, on a snapshot fd
+ *                            (ABI version 2)
  *
- * Every command appeared in ABI version 1.  The bit ``1 << cmd`` of
+ * Every other command appeared in ABI version 1.  The bit ``1 << cmd`` of
  * &snapmap_api.out_ioctls is set for every command the running module
  * implements.
  */
@@ -148,7 +154,9 @@ enum snapmap_cmd {
 	SNAPMAP_CMD_INFO = 0x15,
 	SNAPMAP_CMD_SNAPSHOT = 0x16,
 	SNAPMAP_CMD_CLONE = 0x17,
-	SNAPMAP_CMD_SNAPSHOT_INFO = 0x20
+	SNAPMAP_CMD_TXN = 0x18,
+	SNAPMAP_CMD_SNAPSHOT_INFO = 0x20,
+	SNAPMAP_CMD_SNAPSHOT_GET = 0x21
 };
 
 /**
@@ -164,11 +172,15 @@ enum snapmap_cmd {
  * - %SNAPMAP_FEATURE_ATOMIC_SNAPSHOTS: %SNAPMAP_IOC_SNAPSHOT takes
  *   point-in-time snapshots (ABI version 1).
  * - %SNAPMAP_FEATURE_CLONE: %SNAPMAP_IOC_CLONE (ABI version 1).
+ * - %SNAPMAP_FEATURE_TXN: transactions: %SNAPMAP_IOC_TXN, and reads of
+ *   several keys at one version: %SNAPMAP_BATCH_SNAPSHOT and
+ *   %SNAPMAP_IOC_SNAPSHOT_GET (ABI version 2).
  */
 #define SNAPMAP_FEATURE_NAMED_MAPS (1ULL << 0)
 #define SNAPMAP_FEATURE_VERSIONS (1ULL << 1)
 #define SNAPMAP_FEATURE_ATOMIC_SNAPSHOTS (1ULL << 2)
 #define SNAPMAP_FEATURE_CLONE (1ULL << 3)
+#define SNAPMAP_FEATURE_TXN (1ULL << 4)
 
 /**
  * struct snapmap_api - API handshake
@@ -491,8 +503,18 @@ struct snapmap_batch_op {
  *   that operation ran, reports its error and counts in
  *   &snapmap_batch.out_done.  Without the flag every operation runs and
  *   reports its own result.
+ * - %SNAPMAP_BATCH_SNAPSHOT: every GET reads the map at one version, as
+ *   an ATOMIC snapshot taken at the start of the batch would (ABI version
+ *   2, %SNAPMAP_FEATURE_TXN): the values returned are the values those
+ *   keys all held at one instant, reported in &snapmap_batch.out_version.
+ *   Only GETs may be in such a batch: any other operation reports EINVAL
+ *   and does not run.  The snapshot counts against the caps on open
+ *   snapshots (ENOSPC, EDQUOT) and can go stale like any other (ESTALE);
+ *   both fail the whole batch.  A module of ABI version 1 refuses the
+ *   flag as unknown (EINVAL): %SNAPMAP_FEATURE_TXN tells them apart.
  */
 #define SNAPMAP_BATCH_STOP_ON_ERROR (1U << 0)
+#define SNAPMAP_BATCH_SNAPSHOT (1U << 1)
 
 /**
  * SNAPMAP_BATCH_MAX - most operations in one batch
@@ -510,6 +532,9 @@ struct snapmap_batch_op {
  *            included with %SNAPMAP_BATCH_STOP_ON_ERROR; the others are
  *            untouched
  * @__reserved: must be zero
+ * @out_version: with %SNAPMAP_BATCH_SNAPSHOT, the version the GETs read
+ *               the map at: they see exactly the writes of versions below
+ *               it; 0 otherwise (ABI version 2)
  *
  * Each operation is atomic on its own; the batch as a whole is not.  The
  * ioctl fails only for errors of the batch itself (its size, flags, count,
@@ -525,16 +550,195 @@ struct snapmap_batch {
 	__aligned_u64 ops;
 	__u32 out_done;
 	__u32 __reserved;
+	__aligned_u64 out_version;
+};
+
+/**
+ * DOC: transactions
+ *
+ * %SNAPMAP_IOC_TXN checks a list of conditions and, if every one holds,
+ * makes a list of writes (PUT and DEL) to different keys take effect at one
+ * version, which it returns; if one does not hold, it changes nothing and
+ * says which.  Every reader sees all of a transaction's writes or none:
+ * GET, %SNAPMAP_BATCH_SNAPSHOT, ATOMIC snapshots and clones.  A WEAK
+ * snapshot may see some of them, as it may see any writes made during its
+ * walk.  Transactions on different keys take no lock in common; those on
+ * keys in common wait for one another, and none waits forever.
+ *
+ * A transaction holds at most %SNAPMAP_TXN_MAX_CONDS conditions and
+ * %SNAPMAP_TXN_MAX_OPS writes, and at most %SNAPMAP_TXN_MAX_BYTES bytes of
+ * keys and values, counted over both lists.
+ *
+ * Its entries are checked in order, conditions first, then writes, and
+ * &snapmap_txn.out_failed names the one at fault, counting the conditions
+ * from 0 and the writes from &snapmap_txn.cond_count.  First each entry
+ * is read (EFAULT; E2BIG for a non-zero tail beyond the module's
+ * structure) and checked: its kind or opcode, its flags, a value or
+ * version where its kind takes none (EINVAL), its lengths (EINVAL for an
+ * empty key, then EMSGSIZE, also for the entry that takes the transaction
+ * over %SNAPMAP_TXN_MAX_BYTES).  Then the keys, and the conditions'
+ * values, are read in the same order (EFAULT).  Then each write is
+ * compared with those before it: a second write to a key gets EINVAL.
+ * Then the writes' values are read (EFAULT).  Only then is the map looked
+ * at: the first condition that does not hold gets ECANCELED; the entry
+ * and byte limits ENOSPC; memory ENOMEM.  Nothing is changed unless the
+ * call returns 0.
+ */
+
+/**
+ * enum snapmap_txn_cond_kind - what a condition of a transaction checks
+ * @SNAPMAP_TXN_IF_VERSION: the key is present and its version is
+ *                          &snapmap_txn_cond.version
+ * @SNAPMAP_TXN_IF_PRESENT: the key is present
+ * @SNAPMAP_TXN_IF_ABSENT: the key is absent
+ * @SNAPMAP_TXN_IF_VALUE: the key is present and its value is the
+ *                        &snapmap_txn_cond.value_len bytes at
+ *                        &snapmap_txn_cond.value
+ */
+enum snapmap_txn_cond_kind {
+	SNAPMAP_TXN_IF_VERSION = 1,
+	SNAPMAP_TXN_IF_PRESENT = 2,
+	SNAPMAP_TXN_IF_ABSENT = 3,
+	SNAPMAP_TXN_IF_VALUE = 4
+};
+
+/**
+ * struct snapmap_txn_cond - one condition of a transaction
+ * @kind: ``SNAPMAP_TXN_IF_*``
+ * @flags: must be zero
+ * @key_len: length of the key, 1 to the map's max_key_len
+ * @value_len: %SNAPMAP_TXN_IF_VALUE: length of the value, 0 to the map's
+ *             max_value_len; must be zero otherwise
+ * @key: user pointer to the key
+ * @value: %SNAPMAP_TXN_IF_VALUE: user pointer to the value; must be zero
+ *         otherwise
+ * @version: %SNAPMAP_TXN_IF_VERSION: the version; must be zero otherwise
+ *
+ * Conditions are read with the size given in &snapmap_txn.cond_size, so
+ * this structure can grow.  Several may be on one key.
+ */
+struct snapmap_txn_cond {
+	__u32 kind;
+	__u32 flags;
+	__u32 key_len;
+	__u32 value_len;
+	__aligned_u64 key;
+	__aligned_u64 value;
+	__aligned_u64 version;
+};
+
+/**
+ * enum snapmap_txn_opcode - the writes of a transaction
+ * @SNAPMAP_TXN_PUT: insert the key or replace its value
+ * @SNAPMAP_TXN_DEL: delete the key; deleting an absent key is no error,
+ *                   and changes nothing
+ */
+enum snapmap_txn_opcode {
+	SNAPMAP_TXN_PUT = 1,
+	SNAPMAP_TXN_DEL = 2
+};
+
+/**
+ * struct snapmap_txn_op - one write of a transaction
+ * @opcode: ``SNAPMAP_TXN_*``
+ * @flags: must be zero
+ * @key_len: length of the key, 1 to the map's max_key_len
+ * @value_len: PUT: length of the value, 0 to the map's max_value_len; DEL:
+ *             must be zero
+ * @key: user pointer to the key
+ * @value: PUT: user pointer to the value; DEL: must be zero
+ *
+ * Writes are read with the size given in &snapmap_txn.op_size, so this
+ * structure can grow.  No two may be on one key.  The module never writes
+ * to them.
+ */
+struct snapmap_txn_op {
+	__u32 opcode;
+	__u32 flags;
+	__u32 key_len;
+	__u32 value_len;
+	__aligned_u64 key;
+	__aligned_u64 value;
+};
+
+/**
+ * SNAPMAP_TXN_MAX_CONDS - most conditions in one transaction
+ */
+#define SNAPMAP_TXN_MAX_CONDS 64
+
+/**
+ * SNAPMAP_TXN_MAX_OPS - most writes in one transaction
+ */
+#define SNAPMAP_TXN_MAX_OPS 64
+
+/**
+ * SNAPMAP_TXN_MAX_BYTES - most bytes of keys and values in one transaction
+ */
+#define SNAPMAP_TXN_MAX_BYTES (4U << 20)
+
+/**
+ * SNAPMAP_TXN_NONE - &snapmap_txn.out_failed when no entry failed
+ */
+#define SNAPMAP_TXN_NONE 0xffffffffU
+
+/**
+ * struct snapmap_txn - a transaction
+ * @size: sizeof(struct snapmap_txn)
+ * @flags: must be zero
+ * @cond_count: number of conditions at @conds, 0 to
+ *              %SNAPMAP_TXN_MAX_CONDS
+ * @cond_size: sizeof(struct snapmap_txn_cond) as the caller knows it, from
+ *             that of its first version to 4096; a larger one than the
+ *             module's must have a zero tail (E2BIG)
+ * @op_count: number of writes at @ops, 0 to %SNAPMAP_TXN_MAX_OPS
+ * @op_size: sizeof(struct snapmap_txn_op) as the caller knows it, as
+ *           @cond_size
+ * @conds: user pointer to an array of @cond_count conditions
+ * @ops: user pointer to an array of @op_count writes
+ * @out_version: the version every write took effect at; 0 if the
+ *               transaction wrote nothing (no writes, or only DELs of
+ *               absent keys) or failed
+ * @out_failed: the entry at fault when the call fails with ECANCELED,
+ *              EINVAL, E2BIG, EMSGSIZE or EFAULT because of one (see
+ *              "transactions"), %SNAPMAP_TXN_NONE otherwise; not written
+ *              when the transaction itself is refused (its size, flags,
+ *              counts, entry sizes, or the fd's mode)
+ * @__reserved: must be zero
+ *
+ * Issued on a map fd opened for writing (EBADF otherwise).  A transaction
+ * with no writes checks its conditions at one instant and changes nothing.
+ */
+struct snapmap_txn {
+	__u32 size;
+	__u32 flags;
+	__u32 cond_count;
+	__u32 cond_size;
+	__u32 op_count;
+	__u32 op_size;
+	__aligned_u64 conds;
+	__aligned_u64 ops;
+	__aligned_u64 out_version;
+	__u32 out_failed;
+	__u32 __reserved;
 };
 
 /**
  * struct snapmap_clear - delete every key
  * @size: sizeof(struct snapmap_clear)
  * @flags: must be zero
- * @out_version: version of the last deletion
+ * @out_version: version of the clear: every key written below it is
+ *               deleted at it, every key written above it stays
  *
- * Equivalent to deleting the keys one by one: a reader running at the
- * same time may see some keys deleted and others not yet.
+ * Every key is deleted at one version: every reader (GET, BATCH,
+ * transactions, ATOMIC snapshots, clones) sees the map before the clear
+ * or after it, never part of it (ABI version 2; in ABI version 1 a clear
+ * deleted the keys one by one).  Writes wait while the clear commits, a
+ * few instructions after an RCU grace period, so the call costs the same
+ * for any map size.  The keys' memory is freed in the background:
+ * &snapmap_info.out_entries is 0 at once, &snapmap_info.out_bytes
+ * comes down as the memory is freed, and until then it counts against
+ * the map's byte and entry limits; a write that finds the map full for
+ * it waits for that memory rather than fail.
  */
 struct snapmap_clear {
 	__u32 size;
@@ -687,6 +891,18 @@ struct snapmap_snapshot_info {
 };
 
 /**
+ * DOC: snapshot get
+ *
+ * %SNAPMAP_IOC_SNAPSHOT_GET on a snapshot fd takes a &struct snapmap_get
+ * and looks the key up as the snapshot holds it (ABI version 2,
+ * %SNAPMAP_FEATURE_TXN): for an ATOMIC snapshot, the value and version the
+ * key had at the snapshot's instant, or ENOENT if it was absent then; for
+ * a WEAK one, the key's current value, as %SNAPMAP_IOC_GET.  The errors
+ * are those of %SNAPMAP_IOC_GET, and ESTALE once the snapshot went stale.
+ * It does not move the snapshot's read position.
+ */
+
+/**
  * struct snapmap_clone - copy a map into a new one
  * @size: sizeof(struct snapmap_clone)
  * @flags: must be zero
@@ -754,5 +970,10 @@ struct snapmap_clone {
 #define SNAPMAP_IOC_SNAPSHOT_INFO _IOWR(SNAPMAP_IOC_TYPE,		\
 					SNAPMAP_CMD_SNAPSHOT_INFO,	\
 					struct snapmap_snapshot_info)
+#define SNAPMAP_IOC_TXN _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_TXN, \
+			      struct snapmap_txn)
+#define SNAPMAP_IOC_SNAPSHOT_GET _IOWR(SNAPMAP_IOC_TYPE,			\
+				       SNAPMAP_CMD_SNAPSHOT_GET,	\
+				       struct snapmap_get)
 
 #endif /* _UAPI_LINUX_SNAPMAP_H */

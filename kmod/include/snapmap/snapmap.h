@@ -74,6 +74,41 @@ typedef int (*snapmap_record_fn)(const void *key, u32 key_len,
 
 struct snapmap_snapshot;
 
+/**
+ * struct snapmap_txn_check - a condition of snapmap_txn()
+ * @kind: ``SNAPMAP_TXN_IF_*`` of the uapi header
+ * @key_len: length of the key, 1 to the map's key length limit
+ * @value_len: %SNAPMAP_TXN_IF_VALUE: length of the value; else 0
+ * @key: the key
+ * @value: %SNAPMAP_TXN_IF_VALUE: the value the key must have; else NULL
+ * @version: %SNAPMAP_TXN_IF_VERSION: the version the key must have
+ */
+struct snapmap_txn_check {
+	u32 kind;
+	u32 key_len;
+	u32 value_len;
+	const void *key;
+	const void *value;
+	u64 version;
+};
+
+/**
+ * struct snapmap_txn_write - a write of snapmap_txn()
+ * @opcode: %SNAPMAP_TXN_PUT or %SNAPMAP_TXN_DEL of the uapi header
+ * @key_len: length of the key, 1 to the map's key length limit
+ * @value_len: PUT: length of the value, 0 to the map's value length
+ *             limit; DEL: 0
+ * @key: the key
+ * @value: PUT: the value; DEL: NULL
+ */
+struct snapmap_txn_write {
+	u32 opcode;
+	u32 key_len;
+	u32 value_len;
+	const void *key;
+	const void *value;
+};
+
 struct snapmap *snapmap_create(const struct snapmap_attr *attr);
 struct snapmap *snapmap_find(const char *name);
 void snapmap_get(struct snapmap *map);
@@ -92,6 +127,9 @@ int snapmap_cas(struct snapmap *map, const void *key, u32 key_len,
 int snapmap_delete(struct snapmap *map, const void *key, u32 key_len,
 		   u32 flags, u64 expected_version, u64 *version);
 int snapmap_clear(struct snapmap *map, u64 *version);
+int snapmap_txn(struct snapmap *map, const struct snapmap_txn_check *checks,
+		unsigned int nr_checks, const struct snapmap_txn_write *writes,
+		unsigned int nr_writes, u64 *version, unsigned int *failed);
 void snapmap_get_info(struct snapmap *map, struct snapmap_info *info);
 
 struct snapmap_snapshot *snapmap_snapshot_open(struct snapmap *map,
@@ -102,6 +140,12 @@ ssize_t snapmap_snapshot_read(struct snapmap_snapshot *snap, void *buf,
 			      size_t size);
 void snapmap_snapshot_rewind(struct snapmap_snapshot *snap);
 void snapmap_snapshot_version(struct snapmap_snapshot *snap, u64 *version);
+int snapmap_snapshot_lookup(struct snapmap_snapshot *snap, const void *key,
+			    u32 key_len, void *value, u32 value_size,
+			    u32 *value_len, u64 *version);
+int snapmap_snapshot_lookup_rcu(struct snapmap_snapshot *snap,
+				const void *key, u32 key_len,
+				snapmap_lookup_fn fn, void *arg);
 int snapmap_snapshot_get_info(struct snapmap_snapshot *snap,
 			      struct snapmap_snapshot_info *info);
 void snapmap_snapshot_close(struct snapmap_snapshot *snap);
