@@ -953,6 +953,12 @@ TEST_F(ctl, usage)
 		{ "load", "--into", "x", "--hold", "f" },
 		{ "get", "--raw", "--json", "x", "k" },
 		{ "info", "--max-entries" },
+		{ "txn" },
+		{ "txn", "x", "f", "g" },
+		{ "txn", "--versions", "x" },
+		{ "mget", "x" },
+		{ "mget", "x", "" },
+		{ "mget", "--raw", "x", "k" },
 	};
 	struct result r;
 	size_t i;
@@ -1194,6 +1200,329 @@ TEST_F(ctl, no_space)
 	EXPECT_HAS(r.err, "': no space left (entry or byte limit reached)");
 	result_free(&r);
 	close(fd);
+}
+
+/* snapmapctl txn, with the string @text on its standard input. */
+static int run_txn_v(struct result *r, const char *text,
+		     const char *const *argv)
+{
+	const char *args[64] = { "txn" };
+	int i;
+
+	for (i = 0; argv[i] && i < 62; i++)
+		args[i + 1] = argv[i];
+	args[i + 1] = NULL;
+	return run_v(r, text, strlen(text), 0, args);
+}
+
+#define RUN_TXN(r, text, ...) \
+	run_txn_v(&(r), text, (const char *const[]){ __VA_ARGS__, NULL })
+
+/* The version a key of the fixture's map has, or 0 if it is absent. */
+static __u64 version_of(int fd, const char *key)
+{
+	unsigned char buf[VALUE_MAX];
+	__u32 len;
+	__u64 v;
+
+	return sm_get(fd, key, strlen(key), buf, sizeof(buf), &len, &v) ?
+	       0 : v;
+}
+
+/* Text input: every kind of entry, comments, blank lines, CR LF. */
+TEST_F(ctl, txn_text)
+{
+	__u64 va, vb, version;
+	struct result r;
+	struct jval *v;
+	char in[512];
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "alpha", &va));
+	ASSERT_EQ(0, sm_put_str(self->fd, "b", "beta", &vb));
+	snprintf(in, sizeof(in),
+		 "# move a to c, drop b\n"
+		 "\n"
+		 "if-version a %llu\n"
+		 "  if-present\tb  \r\n"
+		 "if-absent c\n"
+		 "if-value b beta\n"
+		 "put c alpha\n"
+		 "del b\n"
+		 "del a\n",
+		 (unsigned long long)va);
+	RUN_TXN(r, in, self->name);
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	version = version_of(self->fd, "c");
+	EXPECT_LT(vb, version);
+	/* It prints the version of its writes. */
+	RUN_TXN(r, "put d 1\n", self->name);
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(version_of(self->fd, "d"), strtoull(r.out, NULL, 10));
+	EXPECT_LT(version, version_of(self->fd, "d"));
+	result_free(&r);
+	EXPECT_VALUE(self->fd, "c", 1, "alpha", 5, version);
+	EXPECT_EQ(0, version_of(self->fd, "a"));
+	EXPECT_EQ(0, version_of(self->fd, "b"));
+
+	/* From a file, in hex and in escapes, and --json. */
+	ASSERT_EQ(0, write_file(TMP "/txn", "put 6b00 0x\nput 6c ff01\n", 24));
+	RUN(r, "txn", "-x", "--json", self->name, TMP "/txn");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_STREQ(self->name, jstr(v, "map"));
+	EXPECT_EQ(version_of(self->fd, "l"), jnum(v, "version"));
+	EXPECT_EQ(0, jnum(v, "conditions"));
+	EXPECT_EQ(2, jnum(v, "writes"));
+	jfree(v);
+	result_free(&r);
+	EXPECT_VALUE(self->fd, "k\0", 2, "", 0, version_of(self->fd, "l"));
+	EXPECT_VALUE(self->fd, "l", 1, "\xff\x01", 2,
+		     version_of(self->fd, "l"));
+	RUN_TXN(r, "put sp\\x20ace a\\tb\n", "-e", self->name);
+	EXPECT_STATUS(0, r);
+	result_free(&r);
+	EXPECT_VALUE(self->fd, "sp ace", 6, "a\tb", 3,
+		     version_of(self->fd, "sp ace"));
+}
+
+/*
+ * A condition that does not hold: exit status 3, the condition named by
+ * its place and as written, and nothing changed.
+ */
+TEST_F(ctl, txn_cancel)
+{
+	struct snapmap_info before, after;
+	struct result r;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "alpha", NULL));
+	ASSERT_EQ(0, sm_put_str(self->fd, "b", "beta", NULL));
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+
+	RUN_TXN(r, "if-present a\n# b is there\nif-absent   b\nput c 1\n",
+		self->name);
+	EXPECT_STATUS(3, r);
+	EXPECT_EQ(0, r.out_len);
+	EXPECT_HAS(r.err, "condition 2 of 2 does not hold (line 3: if-absent   b)");
+	EXPECT_HAS(r.err, self->name);
+	result_free(&r);
+
+	RUN_TXN(r, "{\"if\": [\n  {\"cond\": \"value\", \"key\": \"a\",\n"
+		"   \"value\": \"ALPHA\"}],\n \"then\": [{\"op\": \"del\", \"key\": \"a\"}]}",
+		"--json", self->name);
+	EXPECT_STATUS(3, r);
+	EXPECT_EQ(0, r.out_len);
+	EXPECT_HAS(r.err, "condition 1 of 1 does not hold (line 2: {\"cond\": \"value\", \"key\": \"a\", \"value\": \"ALPHA\"})");
+	result_free(&r);
+
+	ASSERT_EQ(0, sm_info(self->fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	EXPECT_EQ(0, version_of(self->fd, "c"));
+	EXPECT_NE(0, version_of(self->fd, "a"));
+}
+
+/* JSON input: every kind of entry, encodings, and what it wrote. */
+TEST_F(ctl, txn_json)
+{
+	char in[1024];
+	__u64 va, version;
+	struct result r;
+	struct jval *v;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "alpha", &va));
+	ASSERT_EQ(0, sm_put_str(self->fd, "b", "beta", NULL));
+	snprintf(in, sizeof(in),
+		 "{\"if\": [{\"cond\": \"version\", \"key\": \"a\", \"version\": %llu},\n"
+		 "        {\"cond\": \"present\", \"key\": \"62\", \"key_encoding\": \"hex\"},\n"
+		 "        {\"cond\": \"absent\", \"key\": \"c\\u0000\"},\n"
+		 "        {\"cond\": \"value\", \"key\": \"b\", \"value\": \"62657461\",\n"
+		 "         \"value_encoding\": \"hex\"}],\n"
+		 " \"then\": [{\"op\": \"put\", \"key\": \"c\\u0000\", \"value\": \"caf\\u00e9\\n\"},\n"
+		 "          {\"value\": \"\", \"op\": \"put\", \"key\": \"e\"},\n"
+		 "          {\"op\": \"del\", \"key\": \"a\"}]}\n",
+		 (unsigned long long)va);
+	ASSERT_EQ(0, write_file(TMP "/txn.json", in, strlen(in)));
+	RUN(r, "txn", "--json", self->name, TMP "/txn.json");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	version = jnum(v, "version");
+	EXPECT_LT(va, version);
+	EXPECT_EQ(4, jnum(v, "conditions"));
+	EXPECT_EQ(3, jnum(v, "writes"));
+	jfree(v);
+	result_free(&r);
+	EXPECT_VALUE(self->fd, "c\0", 2, "caf\xc3\xa9\n", 6, version);
+	EXPECT_VALUE(self->fd, "e", 1, "", 0, version);
+	EXPECT_EQ(0, version_of(self->fd, "a"));
+
+	/* Only conditions: checked, nothing written, version 0; "-". */
+	RUN_IN(r, "{\"if\": [{\"cond\": \"present\", \"key\": \"b\"}]}", 41,
+	       "txn", self->name, "-");
+	EXPECT_STATUS(0, r);
+	EXPECT_STREQ("0\n", r.out);
+	result_free(&r);
+}
+
+/*
+ * Inputs refused before the map is touched: malformed JSON, entries that
+ * are not what they must be, a condition after a write; and a second
+ * write to a key, which the module refuses.  Each is exit status 1 with a
+ * message that says where and what, and nothing is changed.
+ */
+#define DEEP 100000
+
+TEST_F(ctl, txn_refused)
+{
+	static const struct {
+		const char *in;
+		const char *msg;
+	} bad[] = {
+		{ "{\"then\": [{\"op\": \"put\", \"key\": \"c\", \"value\": \"1\"}]",
+		  "standard input, line 1: column 51: unexpected end of input" },
+		{ "{\"then\": [{\"op\": \"put\", \"key\": \"c\", \"value\": \"1\"},]}",
+		  "column 51: unexpected ']': expected a value" },
+		{ "{\"then\":\n [{\"op\": \"put\", \"key\": \"c\", \"value\": 1}]}",
+		  "line 2: \"value\" must be a string, not number" },
+		{ "{\"then\": [{\"op\": \"put\", \"key\": \"c\", \"value\": \"1\", \"x\": 1}]}",
+		  "\"then\"[0]: unknown member \"x\"" },
+		{ "{\"then\": [{\"op\": \"put\", \"key\": \"c\"}]}",
+		  "\"then\"[0]: no \"value\"" },
+		{ "{\"if\": [{\"cond\": \"version\", \"key\": \"a\", \"version\": -1}]}",
+		  "\"version\" must be an integer from 0 to 2^64-1" },
+		{ "{\"then\": [{\"op\": \"put\", \"key\": \"c\\x\", \"value\": \"1\"}]}",
+		  "invalid escape '\\x' in a string" },
+		{ "{\"then\": [{\"op\": \"put\", \"key\": \"\", \"value\": \"1\"}]}",
+		  "the key is empty" },
+		{ "{\"then\": [{\"op\": \"put\", \"key\": \"zz\", \"key_encoding\": \"hex\", \"value\": \"1\"}]}",
+		  "\"key\" is not hexadecimal" },
+		{ "[{\"op\": \"put\", \"key\": \"c\", \"value\": \"1\"}]",
+		  "unknown entry" },
+		{ "{\"if\": {}}", "\"if\" must be an array, not object" },
+		{ "{\"if\": [], \"if\": []}", "\"if\" given twice" },
+		{ "put c 1\nif-absent c\n",
+		  "line 2: a condition after a write" },
+		{ "put c\n", "line 1: 'put' takes KEY VALUE, not 1 field;" },
+		{ "if-version a x\n", "'x' is not a version" },
+		{ "replace c 1\n", "line 1: unknown entry 'replace'" },
+		{ "put c 1 2\n",
+		  "line 1: 'put' takes KEY VALUE, not 3 fields (blanks in a KEY or VALUE need --escaped or --hex)" },
+		{ "\n# nothing\n", "no condition and no write" },
+		{ "put c 1\nput c 2\n",
+		  "write 2 of 2 (line 2: put c 2): a second write to the same key" },
+	};
+	struct snapmap_info before, after;
+	struct result r;
+	char *deep;
+	size_t i;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "alpha", NULL));
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		RUN_TXN(r, bad[i].in, self->name);
+		EXPECT_STATUS(1, r);
+		EXPECT_EQ(0, r.out_len);
+		EXPECT_TRUE(strstr(r.err, bad[i].msg) != NULL) {
+			TH_LOG("input %zu: '%s' not in: %s", i, bad[i].msg,
+			       r.err);
+		}
+		EXPECT_HAS(r.err, "nothing was changed");
+		result_free(&r);
+	}
+	ASSERT_EQ(0, sm_info(self->fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	EXPECT_EQ(0, version_of(self->fd, "c"));
+
+	/* Deep nesting is refused, not followed. */
+	deep = malloc(DEEP + 8);
+	ASSERT_TRUE(deep != NULL);
+	strcpy(deep, "{\"if\": ");
+	memset(deep + 7, '[', DEEP);
+	RUN_IN(r, deep, DEEP + 7, "txn", self->name);
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "nested deeper than");
+	result_free(&r);
+	free(deep);
+
+	/* --hex and --escaped are for text: a usage error. */
+	RUN_TXN(r, "{\"if\": []}", "-x", self->name);
+	EXPECT_STATUS(2, r);
+	EXPECT_HAS(r.err, "key_encoding");
+	result_free(&r);
+	RUN(r, "txn", self->name, TMP "/no-such-file");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "cannot open");
+	result_free(&r);
+	ASSERT_EQ(0, sm_info(self->fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+}
+
+TEST_F(ctl, mget)
+{
+	__u64 va, vb, version;
+	struct result r;
+	struct jval *v, *recs;
+	char line[128];
+	unsigned char *b;
+	size_t len;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "alpha", &va));
+	ASSERT_EQ(0, sm_put_str(self->fd, "b", "two words", &vb));
+
+	RUN(r, "mget", self->name, "a", "b");
+	EXPECT_STATUS(0, r);
+	snprintf(line, sizeof(line), "# map '%s': read at version ",
+		 self->name);
+	ASSERT_EQ(0, strncmp(r.out, line, strlen(line)));
+	version = strtoull(r.out + strlen(line), NULL, 10);
+	EXPECT_LT(vb, version);
+	EXPECT_HAS(r.out, "\na\talpha\nb\ttwo words\n");
+	result_free(&r);
+
+	RUN(r, "mget", "--versions", "-H", self->name, "b", "a");
+	EXPECT_STATUS(0, r);
+	snprintf(line, sizeof(line), "%llu\tb\ttwo words\n%llu\ta\talpha\n",
+		 (unsigned long long)vb, (unsigned long long)va);
+	EXPECT_STREQ(line, r.out);
+	result_free(&r);
+
+	/* An absent key: the others printed, exit 1, the key named. */
+	RUN(r, "mget", "--json", self->name, "a", "nope", "b");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "key 'nope': no such key");
+	v = JSON(r);
+	EXPECT_STREQ(self->name, jstr(v, "map"));
+	EXPECT_LT(vb, jnum(v, "version"));
+	recs = jget(v, "records");
+	ASSERT_TRUE(recs && recs->t == J_ARR && recs->n == 3);
+	b = jbytes(recs->items[0], "value", &len);
+	ASSERT_TRUE(b != NULL);
+	EXPECT_EQ(5, len);
+	EXPECT_EQ(0, memcmp(b, "alpha", 5));
+	free(b);
+	EXPECT_EQ(va, jnum(recs->items[0], "version"));
+	EXPECT_STREQ("nope", jstr(recs->items[1], "key"));
+	EXPECT_EQ(J_NULL, jget(recs->items[1], "value")->t);
+	EXPECT_EQ(J_NULL, jget(recs->items[1], "version")->t);
+	EXPECT_EQ(vb, jnum(recs->items[2], "version"));
+	jfree(v);
+	result_free(&r);
+
+	/* Values longer than the first buffer, in hex. */
+	memset(line, 'v', VALUE_MAX < sizeof(line) ? VALUE_MAX : 100);
+	ASSERT_EQ(0, sm_put(self->fd, 0, "big", 3, line, 100, 0, NULL));
+	RUN(r, "mget", "-x", "-H", self->name, "626967");
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(3 * 2 + 1 + 100 * 2 + 1, r.out_len);
+	EXPECT_EQ(0, strncmp(r.out, "626967\t7676", 11));
+	result_free(&r);
+
+	RUN(r, "mget", self->name);
+	EXPECT_STATUS(2, r);
+	result_free(&r);
+	RUN(r, "mget", "ctl-no-such-map", "a");
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "no such map");
+	result_free(&r);
 }
 
 TEST_F(ctl, ls_info)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * libsnapmap: batches: helpers that fill in operations, and batches of any
- * length sent SNAPMAP_BATCH_MAX operations at a time.
+ * libsnapmap: batches: helpers that fill in operations, batches of any
+ * length sent SNAPMAP_BATCH_MAX operations at a time, and GETs at one
+ * version (SNAPMAP_BATCH_SNAPSHOT), which go in one call.
  */
 
 #include <errno.h>
@@ -46,10 +47,11 @@ void snapmap_batch_del(struct snapmap_batch_op *op, const void *key,
 /*
  * One BATCH of the @count (at most SNAPMAP_BATCH_MAX) operations from
  * @first on.  The address is computed as the module sees it, so that
- * @ops may be NULL for an empty batch.
+ * @ops may be NULL for an empty batch.  @version, if not NULL, gets the
+ * version a SNAPMAP_BATCH_SNAPSHOT batch read the map at.
  */
 static int batch_ioctl(int map_fd, struct snapmap_batch_op *ops, __u32 first,
-		       __u32 count, __u32 flags, __u32 *done)
+		       __u32 count, __u32 flags, __u32 *done, __u64 *version)
 {
 	struct snapmap_batch arg;
 	int ret;
@@ -61,8 +63,11 @@ static int batch_ioctl(int map_fd, struct snapmap_batch_op *ops, __u32 first,
 	arg.op_size = sizeof(*ops);
 	arg.ops = SNAPMAP_PTR(ops) + (__u64)first * sizeof(*ops);
 	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_BATCH, &arg);
-	if (!ret)
+	if (!ret) {
 		*done = arg.out_done;
+		if (version)
+			*version = arg.out_version;
+	}
 	return ret;
 }
 
@@ -82,7 +87,7 @@ static int batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
 	do {
 		chunk = count - done < SNAPMAP_BATCH_MAX ?
 			count - done : SNAPMAP_BATCH_MAX;
-		ret = batch_ioctl(map_fd, ops, done, chunk, flags, &ran);
+		ret = batch_ioctl(map_fd, ops, done, chunk, flags, &ran, NULL);
 		if (ret)
 			return ret;
 		done += ran;
@@ -107,4 +112,29 @@ int snapmap_batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
 	int saved_errno = errno;
 
 	return libsnapmap_ret(saved_errno, batch(map_fd, ops, count, flags));
+}
+
+static int mget(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		__u64 *version)
+{
+	__u32 done;
+	int ret;
+
+	/* All at one version means all in one call: it cannot be split. */
+	if (count > SNAPMAP_BATCH_MAX)
+		return -EINVAL;
+	ret = batch_ioctl(map_fd, ops, 0, count, SNAPMAP_BATCH_SNAPSHOT, &done,
+			  version);
+	/* A module older than the flag refuses it as any unknown flag. */
+	if (ret == -EINVAL && libsnapmap_lacks_feature(SNAPMAP_FEATURE_TXN))
+		return -EOPNOTSUPP;
+	return ret ? ret : (int)done;
+}
+
+int snapmap_mget(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		 __u64 *version)
+{
+	int saved_errno = errno;
+
+	return libsnapmap_ret(saved_errno, mget(map_fd, ops, count, version));
 }

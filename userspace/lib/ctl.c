@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
  * libsnapmap: the control device and the handshake, and what every other
- * file shares: issuing a command, telling a command the module lacks from
- * an fd of the wrong kind, control fds opened for one call, options
- * structures and names.
+ * file shares: issuing a command, telling a command (or a feature) the
+ * module lacks from an fd of the wrong kind, control fds opened for one
+ * call, options structures and names.
  */
 
 #include <errno.h>
@@ -143,6 +143,25 @@ int libsnapmap_ioctl(int fd, unsigned long request, void *arg)
 	if (ret == -ENOTTY)
 		ret = cmd_missing_or_enotty(fd, _IOC_NR(request));
 	return ret;
+}
+
+/*
+ * Whether the loaded module lacks @feature.  A flag added to an old
+ * command is refused by an older module as any unknown flag is, with
+ * EINVAL, not ENOTTY: the handshake's features tell the two apart.  False
+ * when the handshake cannot be asked, so that the caller keeps its error.
+ */
+bool libsnapmap_lacks_feature(__u64 feature)
+{
+	struct snapmap_api api;
+	int ctl, err;
+
+	ctl = ctl_open();
+	if (ctl < 0)
+		return false;
+	err = api_ioctl(ctl, &api);
+	close(ctl);
+	return !err && !(api.out_features & feature);
 }
 
 /* libsnapmap_ioctl() on a control fd, or on one of its own for -1. */

@@ -62,6 +62,11 @@ LIBSNAPMAP_HIDDEN int libsnapmap_ctl_ioctl(int ctl_fd, unsigned long request,
 LIBSNAPMAP_HIDDEN int libsnapmap_ctl_get(int ctl_fd, int *fd);
 LIBSNAPMAP_HIDDEN void libsnapmap_ctl_put(int ctl_fd, int fd);
 LIBSNAPMAP_HIDDEN int libsnapmap_copy_name(char *dst, const char *name);
+LIBSNAPMAP_HIDDEN bool libsnapmap_lacks_feature(__u64 feature);
+LIBSNAPMAP_HIDDEN int libsnapmap_get(int fd, unsigned long request,
+				     const void *key, __u32 key_len,
+				     void *value, __u32 *value_len,
+				     __u64 *version);
 
 /*
  * Every public function leaves errno as it found it: it saves errno on

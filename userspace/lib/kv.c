@@ -9,29 +9,44 @@
 
 #include "internal.h"
 
-int snapmap_get(int map_fd, const void *key, __u32 key_len, void *value,
-		__u32 *value_len, __u64 *version)
+/*
+ * GET, or SNAPSHOT_GET on a snapshot fd: both take a struct snapmap_get
+ * and answer alike.
+ */
+int libsnapmap_get(int fd, unsigned long request, const void *key,
+		   __u32 key_len, void *value, __u32 *value_len,
+		   __u64 *version)
 {
 	struct snapmap_get arg;
-	int saved_errno = errno;
 	int ret;
 
 	if (!value_len)
-		return libsnapmap_ret(saved_errno, -EINVAL);
+		return -EINVAL;
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
 	arg.key_len = key_len;
 	arg.value_buf_len = *value_len;
 	arg.key = SNAPMAP_PTR(key);
 	arg.value = SNAPMAP_PTR(value);
-	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_GET, &arg);
+	ret = libsnapmap_ioctl(fd, request, &arg);
 	/* ERANGE says how long the value is, so that the caller can retry. */
 	if (!ret || ret == -ERANGE) {
 		*value_len = arg.out_value_len;
 		if (version)
 			*version = arg.out_version;
 	}
-	return libsnapmap_ret(saved_errno, ret);
+	return ret;
+}
+
+int snapmap_get(int map_fd, const void *key, __u32 key_len, void *value,
+		__u32 *value_len, __u64 *version)
+{
+	int saved_errno = errno;
+
+	return libsnapmap_ret(saved_errno,
+			      libsnapmap_get(map_fd, SNAPMAP_IOC_GET, key,
+					     key_len, value, value_len,
+					     version));
 }
 
 static int put(int map_fd, const void *key, __u32 key_len, const void *value,

@@ -2,7 +2,8 @@
 /*
  * libsnapmap: snapshots as iterators.  Records are read(2) from the
  * snapshot fd into a buffer, as many as fit, and handed out one by one;
- * the buffer doubles when a record does not fit.
+ * the buffer doubles when a record does not fit.  And lookups of one key
+ * as a snapshot holds it.
  */
 
 #include <errno.h>
@@ -212,6 +213,21 @@ int snapmap_snapshot_info(struct snapmap_snapshot *snap,
 	info->size = sizeof(*info);
 	ret = libsnapmap_ioctl(snap->fd, SNAPMAP_IOC_SNAPSHOT_INFO, info);
 	return libsnapmap_ret(saved_errno, ret);
+}
+
+int snapmap_snapshot_get(struct snapmap_snapshot *snap, const void *key,
+			 __u32 key_len, void *value, __u32 *value_len,
+			 __u64 *version)
+{
+	int saved_errno = errno;
+
+	if (!snap)
+		return libsnapmap_ret(saved_errno, -EINVAL);
+	/* The read position is the module's, and this does not move it. */
+	return libsnapmap_ret(saved_errno,
+			      libsnapmap_get(snap->fd, SNAPMAP_IOC_SNAPSHOT_GET,
+					     key, key_len, value, value_len,
+					     version));
 }
 
 __u64 snapmap_snapshot_version(const struct snapmap_snapshot *snap)

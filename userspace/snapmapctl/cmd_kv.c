@@ -17,21 +17,6 @@
 /* Largest value read from a file or stdin: the module's own cap is less. */
 #define VALUE_READ_MAX (1ULL << 32)
 
-/* Decode the KEY argument; keys are 1 byte or more. */
-static int get_key(const struct opts *o, const char *arg, void **key,
-		   __u32 *len)
-{
-	int ret = decode_arg(o, "key", arg, key, len);
-
-	if (ret)
-		return ret;
-	if (!*len) {
-		free(*key);
-		return usage_error(o, "the key is empty (keys are 1 byte or more)");
-	}
-	return 0;
-}
-
 /*
  * EMSGSIZE names no culprit: find which of the key and the value is over
  * its limit, and say so with the numbers.
@@ -97,7 +82,7 @@ int cmd_get(struct opts *o, int argc, char **argv)
 	(void)argc;
 	if (o->raw && (o->json || o->versions))
 		return usage_error(o, "--raw writes the value alone: no --json or --versions");
-	ret = check_map_name(o, name) ?: get_key(o, argv[1], &key, &key_len);
+	ret = check_map_name(o, name) ?: decode_key(o, argv[1], &key, &key_len);
 	if (ret)
 		return ret;
 	fd = open_map(o, name, false);
@@ -189,7 +174,7 @@ int cmd_put(struct opts *o, int argc, char **argv)
 
 	if (o->if_version && o->put_flags)
 		return usage_error(o, "--if-version already means the key must exist");
-	ret = check_map_name(o, name) ?: get_key(o, argv[1], &key, &key_len);
+	ret = check_map_name(o, name) ?: decode_key(o, argv[1], &key, &key_len);
 	if (ret)
 		return ret;
 	ret = get_value(o, argc, argv, &value, &value_len);
@@ -235,7 +220,7 @@ int cmd_del(struct opts *o, int argc, char **argv)
 	void *key;
 
 	(void)argc;
-	ret = check_map_name(o, name) ?: get_key(o, argv[1], &key, &key_len);
+	ret = check_map_name(o, name) ?: decode_key(o, argv[1], &key, &key_len);
 	if (ret)
 		return ret;
 	fd = open_map(o, name, true);

@@ -7,6 +7,7 @@
  */
 
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,13 @@ static const struct command commands[] = {
 	  false, "NAME KEY",
 	  "print a key's value",
 	  "Exit status 1 if the key is absent.\n" },
+	{ "mget", cmd_mget, 2, INT_MAX,
+	  O_ENCODING | BIT(O_VERSIONS) | BIT(O_NO_HEADER), false,
+	  "NAME KEY...",
+	  "print several keys' values, all read at one version",
+	  "A '#' line with the version, then one line per key present:\n"
+	  "KEY<tab>VALUE, escaped.  --json: one object with a \"records\" array.\n"
+	  "At most 4096 keys.  Exit status 1 if a key is absent.\n" },
 	{ "put", cmd_put, 2, 3,
 	  O_ENCODING | BIT(O_VALUE_FILE) | BIT(O_NO_REPLACE) |
 	  BIT(O_REPLACE_ONLY) | BIT(O_IF_VERSION) | BIT(O_VERSIONS), false,
@@ -113,8 +121,17 @@ static const struct command commands[] = {
 	  O_ENCODING | BIT(O_IF_VERSION) | BIT(O_VERSIONS), false, "NAME KEY",
 	  "delete a key",
 	  "Exit status 1 if the key is absent.\n" },
+	{ "txn", cmd_txn, 1, 2, O_ENCODING, false, "NAME [FILE]",
+	  "check conditions and, if all hold, write keys at one version",
+	  "FILE ('-' or none: standard input) holds one transaction, as text,\n"
+	  "one entry a line, conditions first:\n"
+	  "  if-version KEY V | if-present KEY | if-absent KEY | if-value KEY VALUE\n"
+	  "  put KEY VALUE | del KEY\n"
+	  "or as JSON, {\"if\": [...], \"then\": [...]} (see snapmapctl(8)).\n"
+	  "Prints the version of the writes.  Exit status 3 if a condition\n"
+	  "does not hold; then nothing was written.\n" },
 	{ "clear", cmd_clear, 1, 1, BIT(O_VERSIONS), false, "NAME",
-	  "delete every key (not atomic)", "" },
+	  "delete every key, at one version", "" },
 	{ "dump", cmd_dump, 1, 1,
 	  O_ENCODING | BIT(O_VERSIONS) | BIT(O_WEAK) | BIT(O_NO_HEADER), false,
 	  "NAME",
@@ -182,7 +199,7 @@ static int print_usage(void)
 		"\n"
 		"Run 'snapmapctl COMMAND --help' for a command's arguments and\n"
 		"options; see snapmapctl(8).  Exit status: 0 success, 1 failure,\n"
-		"2 usage error.\n");
+		"2 usage error, 3 a condition of txn does not hold.\n");
 	return EXIT_OK;
 }
 

@@ -99,7 +99,7 @@ void error_key(const char *cmd, const char *map, const void *key,
  * point, or 0 if it is not a valid, shortest-form sequence of a scalar
  * value.
  */
-static size_t utf8_seq(const unsigned char *s, size_t n, __u32 *cp)
+size_t utf8_seq(const unsigned char *s, size_t n, __u32 *cp)
 {
 	static const __u32 min[] = { 0, 0, 0x80, 0x800, 0x10000 };
 	size_t len, i;

@@ -35,6 +35,12 @@ void error_map(const char *cmd, const char *map, int err, enum err_ctx ctx);
 void error_key(const char *cmd, const char *map, const void *key,
 	       size_t key_len, int err);
 
+/*
+ * The length of the UTF-8 sequence at @s (at most @n bytes) and its code
+ * point, or 0 if it is not a valid, shortest-form sequence of a scalar
+ * value.
+ */
+size_t utf8_seq(const unsigned char *s, size_t n, __u32 *cp);
 /* Human output: escape what a terminal would not show as it is. */
 void put_escaped(FILE *f, const void *buf, size_t len);
 /* The same into @dst, cut with "..." past @max input bytes. */

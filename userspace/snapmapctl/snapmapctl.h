@@ -18,6 +18,7 @@ struct json;
 #define EXIT_OK		0
 #define EXIT_FAIL	1
 #define EXIT_USAGE	2
+#define EXIT_CANCELED	3	/* txn: a condition does not hold */
 
 /* How KEY and VALUE arguments are spelt on the command line. */
 enum arg_encoding {
@@ -81,14 +82,20 @@ int cmd_dump(struct opts *o, int argc, char **argv);
 int cmd_clone(struct opts *o, int argc, char **argv);
 int cmd_save(struct opts *o, int argc, char **argv);
 int cmd_load(struct opts *o, int argc, char **argv);
+int cmd_txn(struct opts *o, int argc, char **argv);
+int cmd_mget(struct opts *o, int argc, char **argv);
 
 /* util.c: argument parsing and small helpers */
 int usage_error(const struct opts *o, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 bool valid_map_name(const char *name);
 int check_map_name(const struct opts *o, const char *name);
+int decode_bytes(enum arg_encoding enc, const char *s, unsigned char *out,
+		 __u32 *len);
+const char *decode_error(enum arg_encoding enc);
 int decode_arg(const struct opts *o, const char *what, const char *arg,
 	       void **buf, __u32 *len);
+int decode_key(const struct opts *o, const char *arg, void **key, __u32 *len);
 int read_all(int fd, void **buf, size_t *len, size_t max);
 int parse_u64(const char *s, __u64 *v, bool suffixes);
 int parse_mode(const char *s, __u32 *mode);

@@ -129,12 +129,38 @@ static int decode_escaped(const char *s, unsigned char *out, __u32 *len)
 	return 0;
 }
 
+/*
+ * Decode @s, spelt as @enc says, into @out, which has room for strlen(@s)
+ * bytes: 0, or -EINVAL when @s is not spelt so (decode_error() says how).
+ */
+int decode_bytes(enum arg_encoding enc, const char *s, unsigned char *out,
+		 __u32 *len)
+{
+	switch (enc) {
+	case ARG_HEX:
+		return decode_hex(s, out, len) ? -EINVAL : 0;
+	case ARG_ESCAPED:
+		return decode_escaped(s, out, len) ? -EINVAL : 0;
+	case ARG_RAW:
+		break;
+	}
+	*len = strlen(s);
+	memcpy(out, s, *len);
+	return 0;
+}
+
+/* What is wrong with what decode_bytes() refused, after its name. */
+const char *decode_error(enum arg_encoding enc)
+{
+	return enc == ARG_HEX ? "is not hexadecimal (pairs of digits 0-9a-f)" :
+	       "has a bad escape (use \\\\ \\t \\n \\r or \\xNN)";
+}
+
 int decode_arg(const struct opts *o, const char *what, const char *arg,
 	       void **buf, __u32 *len)
 {
 	size_t n = strlen(arg);
 	unsigned char *out;
-	int err = 0;
 
 	if (n > 0xffffffffU)
 		return usage_error(o, "%s is too long", what);
@@ -143,29 +169,26 @@ int decode_arg(const struct opts *o, const char *what, const char *arg,
 		errorf(o->cmd, "%s", sm_strerror(ENOMEM, ERR_OTHER));
 		return EXIT_FAIL;
 	}
-	switch (o->enc) {
-	case ARG_RAW:
-		memcpy(out, arg, n);
-		*len = n;
-		break;
-	case ARG_HEX:
-		err = decode_hex(arg, out, len);
-		if (err)
-			usage_error(o, "%s '%s' is not hexadecimal (pairs of digits 0-9a-f)",
-				    what, arg);
-		break;
-	case ARG_ESCAPED:
-		err = decode_escaped(arg, out, len);
-		if (err)
-			usage_error(o, "%s '%s': bad escape (use \\\\ \\t \\n \\r or \\xNN)",
-				    what, arg);
-		break;
-	}
-	if (err) {
+	if (decode_bytes(o->enc, arg, out, len)) {
 		free(out);
-		return EXIT_USAGE;
+		return usage_error(o, "%s '%s' %s", what, arg,
+				   decode_error(o->enc));
 	}
 	*buf = out;
+	return 0;
+}
+
+int decode_key(const struct opts *o, const char *arg, void **key, __u32 *len)
+{
+	int ret = decode_arg(o, "key", arg, key, len);
+
+	if (ret)
+		return ret;
+	if (!*len) {
+		free(*key);
+		*key = NULL;
+		return usage_error(o, "the key is empty (keys are 1 byte or more)");
+	}
 	return 0;
 }
 

@@ -17,7 +17,10 @@
  *
  * The errno values are those of the ioctls (see the "errno values" table
  * of <linux/snapmap.h>), plus EOPNOTSUPP when the loaded module is older
- * than the library and does not have the command.
+ * than the library and does not have the command, or the flag.
+ *
+ * Functions added in libsnapmap 1.1 (version node LIBSNAPMAP_1.1) say so;
+ * they need a module of ABI version 2 (%SNAPMAP_FEATURE_TXN).
  */
 
 #ifndef _LIBSNAPMAP_H
@@ -33,7 +36,7 @@ extern "C" {
 #endif
 
 #define LIBSNAPMAP_MAJOR_VERSION 1
-#define LIBSNAPMAP_MINOR_VERSION 0
+#define LIBSNAPMAP_MINOR_VERSION 1
 
 /**
  * snapmap_lib_version() - the library's version, as "MAJOR.MINOR"
@@ -233,9 +236,9 @@ int snapmap_del_if(int map_fd, const void *key, __u32 key_len,
 /**
  * snapmap_clear() - delete every key
  * @map_fd: map fd, opened for writing
- * @version: set to the version of the last deletion; may be NULL
+ * @version: set to the version of the clear; may be NULL
  *
- * Not atomic: see %SNAPMAP_IOC_CLEAR.
+ * Every key at one version: see &struct snapmap_clear.
  *
  * Return: 0 or a negative errno.
  */
@@ -298,6 +301,129 @@ void snapmap_batch_del(struct snapmap_batch_op *op, const void *key,
  */
 int snapmap_batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
 		  __u32 flags);
+
+/**
+ * snapmap_mget() - look several keys up at one version
+ * @map_fd: map fd
+ * @ops: the lookups, each filled in by snapmap_batch_get()
+ * @count: how many, at most %SNAPMAP_BATCH_MAX: they go in one call
+ * @version: set to the version the map was read at (the values are those
+ *           the keys held just before it); may be NULL
+ *
+ * A batch with %SNAPMAP_BATCH_SNAPSHOT: the values are those the keys all
+ * held at one instant, as an ATOMIC snapshot would show them, taken and
+ * dropped within the call.  Each lookup's outcome is in its out_result,
+ * out_value_len and out_version, as for snapmap_batch(): -ENOENT for a
+ * key absent at that instant, -ERANGE for a buffer too small.  Any
+ * operation other than a GET gets -EINVAL in its out_result and does not
+ * run.  Added in libsnapmap 1.1.
+ *
+ * Return: the number of operations run (@count), or a negative errno for
+ * the batch itself: EINVAL (@count above %SNAPMAP_BATCH_MAX), ENOSPC and
+ * EDQUOT (the caps on open snapshots), ESTALE (the batch's snapshot went
+ * stale before the batch was done: try again), EFAULT, EOPNOTSUPP from a
+ * module without %SNAPMAP_FEATURE_TXN.
+ */
+int snapmap_mget(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		 __u64 *version);
+
+/*
+ * Transactions
+ */
+
+/**
+ * snapmap_txn_if_version() - fill in a condition: the key has this version
+ * @c: the condition
+ * @key: the key
+ * @key_len: its length
+ * @version: the version the entry must have; an absent key fails it
+ *
+ * Added in libsnapmap 1.1, as every snapmap_txn*() function.
+ */
+void snapmap_txn_if_version(struct snapmap_txn_cond *c, const void *key,
+			    __u32 key_len, __u64 version);
+
+/**
+ * snapmap_txn_if_present() - fill in a condition: the key is present
+ * @c: the condition
+ * @key: the key
+ * @key_len: its length
+ */
+void snapmap_txn_if_present(struct snapmap_txn_cond *c, const void *key,
+			    __u32 key_len);
+
+/**
+ * snapmap_txn_if_absent() - fill in a condition: the key is absent
+ * @c: the condition
+ * @key: the key
+ * @key_len: its length
+ */
+void snapmap_txn_if_absent(struct snapmap_txn_cond *c, const void *key,
+			   __u32 key_len);
+
+/**
+ * snapmap_txn_if_value() - fill in a condition: the key has this value
+ * @c: the condition
+ * @key: the key
+ * @key_len: its length
+ * @value: the value the entry must have
+ * @value_len: its length, which may be 0; an absent key fails it
+ */
+void snapmap_txn_if_value(struct snapmap_txn_cond *c, const void *key,
+			  __u32 key_len, const void *value, __u32 value_len);
+
+/**
+ * snapmap_txn_put() - fill in a write of a transaction: insert or replace
+ * @op: the write
+ * @key: the key
+ * @key_len: its length
+ * @value: the value
+ * @value_len: its length, which may be 0
+ */
+void snapmap_txn_put(struct snapmap_txn_op *op, const void *key,
+		     __u32 key_len, const void *value, __u32 value_len);
+
+/**
+ * snapmap_txn_del() - fill in a write of a transaction: delete
+ * @op: the write
+ * @key: the key
+ * @key_len: its length
+ *
+ * Deleting an absent key is no error, and changes nothing.
+ */
+void snapmap_txn_del(struct snapmap_txn_op *op, const void *key,
+		     __u32 key_len);
+
+/**
+ * snapmap_txn() - check conditions and, if all hold, write at one version
+ * @map_fd: map fd, opened for writing
+ * @conds: the conditions, filled in by the snapmap_txn_if_*() helpers; may
+ *         be NULL if @cond_count is 0
+ * @cond_count: how many, at most %SNAPMAP_TXN_MAX_CONDS
+ * @ops: the writes, filled in by snapmap_txn_put() and snapmap_txn_del(),
+ *       each to a different key; may be NULL if @op_count is 0
+ * @op_count: how many, at most %SNAPMAP_TXN_MAX_OPS
+ * @version: set on success to the version every write took effect at (0 if
+ *           nothing was written: no writes, or only DELs of absent keys);
+ *           may be NULL
+ * @failed: set to the entry at fault, counting the conditions from 0 and
+ *          the writes from @cond_count, or to %SNAPMAP_TXN_NONE when no
+ *          entry is; set on failure too; may be NULL
+ *
+ * Every reader sees all of the writes or none.  Nothing is changed unless
+ * the call returns 0.
+ *
+ * Return: 0, or a negative errno: ECANCELED when a condition does not hold
+ * (@failed says which: the first in order), EINVAL for an entry that is
+ * malformed or a second write to one key (@failed says which) or a count
+ * above its cap, EMSGSIZE for a key or value longer than the map's limit
+ * or a transaction over %SNAPMAP_TXN_MAX_BYTES (@failed says which),
+ * EFAULT, ENOSPC, ENOMEM, EBADF for a read-only fd, EOPNOTSUPP from a
+ * module without %SNAPMAP_IOC_TXN.
+ */
+int snapmap_txn(int map_fd, const struct snapmap_txn_cond *conds,
+		__u32 cond_count, const struct snapmap_txn_op *ops,
+		__u32 op_count, __u64 *version, __u32 *failed);
 
 /*
  * Snapshots
@@ -380,6 +506,30 @@ int snapmap_snapshot_rewind(struct snapmap_snapshot *snap);
  */
 int snapmap_snapshot_info(struct snapmap_snapshot *snap,
 			  struct snapmap_snapshot_info *info);
+
+/**
+ * snapmap_snapshot_get() - look a key up as a snapshot holds it
+ * @snap: the snapshot
+ * @key: the key
+ * @key_len: its length
+ * @value: buffer for the value, or NULL if @value_len is 0
+ * @value_len: in: the buffer's size; out: the value's length
+ * @version: set to the entry's version; may be NULL
+ *
+ * As snapmap_get(), but an ATOMIC snapshot answers with the value and
+ * version the key had at the snapshot's instant, whatever was written
+ * since; a WEAK one with the key's current value.  It does not move the
+ * position snapmap_snapshot_next() reads from.  Added in libsnapmap 1.1.
+ *
+ * Return: 0, or a negative errno: those of snapmap_get() (ENOENT for a
+ * key absent at the snapshot's instant, ERANGE with @value_len and
+ * @version set), ESTALE when the snapshot was invalidated, EINVAL for a
+ * NULL @snap or @value_len, EOPNOTSUPP from a module without
+ * %SNAPMAP_IOC_SNAPSHOT_GET.
+ */
+int snapmap_snapshot_get(struct snapmap_snapshot *snap, const void *key,
+			 __u32 key_len, void *value, __u32 *value_len,
+			 __u64 *version);
 
 /**
  * snapmap_snapshot_version() - version of an ATOMIC snapshot
