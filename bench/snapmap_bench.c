@@ -154,6 +154,27 @@ static int sm_del(int fd, const void *key)
 	return ioctl(fd, SNAPMAP_IOC_DEL, &d) ? -errno : 0;
 }
 
+/* A TXN of one PUT, with no condition. */
+static int sm_txn_put(int fd, const void *key, const void *value)
+{
+	struct snapmap_txn_op op = {
+		.opcode = SNAPMAP_TXN_PUT,
+		.key_len = KEY_LEN,
+		.value_len = VALUE_LEN,
+		.key = PTR(key),
+		.value = PTR(value),
+	};
+	struct snapmap_txn t = {
+		.size = sizeof(t),
+		.cond_size = sizeof(struct snapmap_txn_cond),
+		.op_count = 1,
+		.op_size = sizeof(op),
+		.ops = PTR(&op),
+	};
+
+	return ioctl(fd, SNAPMAP_IOC_TXN, &t) ? -errno : 0;
+}
+
 /* An ioctl the map fd does not know: the cost of the syscall alone. */
 static int sm_null(int fd)
 {
@@ -277,6 +298,15 @@ static uint64_t sm_bytes(int fd)
 	if (ioctl(fd, SNAPMAP_IOC_INFO, &info))
 		die("SNAPMAP_IOC_INFO");
 	return info.out_bytes;
+}
+
+static uint64_t sm_entries(int fd)
+{
+	struct snapmap_info info = { .size = sizeof(info) };
+
+	if (ioctl(fd, SNAPMAP_IOC_INFO, &info))
+		die("SNAPMAP_IOC_INFO");
+	return info.out_entries;
 }
 
 /* BPF hash maps --------------------------------------------------------- */
@@ -931,6 +961,114 @@ static void profile_batch(enum op_sys s)
 	close(fd);
 }
 
+/* Figure: transactions against batches of the same PUTs -------------- */
+
+static const unsigned int txn_sizes[] = { 1, 4, 16, 64 };
+#define NR_TXN_SIZES (sizeof(txn_sizes) / sizeof(txn_sizes[0]))
+/* PUTs per measurement, at every size. */
+#define TXN_PUTS 4096
+
+enum txn_sys { TX_BATCH, TX_TXN, NR_TX_SYS };
+static const char *const tx_sys_names[NR_TX_SYS] = { "batch", "txn" };
+
+/*
+ * @n distinct random present keys for each of the @TXN_PUTS / @n rounds:
+ * a transaction may write a key once.
+ */
+static void txn_keys(uint32_t *idx, unsigned int n, uint64_t *state)
+{
+	unsigned int i, j;
+
+	for (i = 0; i < TXN_PUTS; i++) {
+again:
+		idx[i] = next_rand(state) % OP_ENTRIES;
+		for (j = i - i % n; j < i; j++)
+			if (idx[j] == idx[i])
+				goto again;
+	}
+}
+
+/*
+ * The same PUTs of present keys, @n at a time, as one BATCH or one TXN
+ * (no condition) each: both arrays are built before the window, and only
+ * the ioctls are timed; every result is checked after it.
+ */
+static void fig_txn(void)
+{
+	static struct snapmap_batch_op bops[TXN_PUTS];
+	static struct snapmap_txn_op tops[TXN_PUTS];
+	static double t[NR_TX_SYS][NR_TXN_SIZES][REPS];
+	static uint32_t idx[TXN_PUTS];
+	uint64_t state = 8;
+	unsigned int r, k, i, o, s, n, b;
+	double start;
+	char row[16];
+	int fd;
+
+	fd = sm_new();
+	sm_fill(fd, OP_ENTRIES);
+	printf("# txn: %u-entry map, %u PUTs of random present keys per measurement, n at a time as one BATCH or one TXN without conditions; order of the two reversed every other measurement\n",
+	       OP_ENTRIES, TXN_PUTS);
+	for (r = 0; r < REPS; r++) {
+		for (k = 0; k < NR_TXN_SIZES; k++) {
+			n = txn_sizes[k];
+			txn_keys(idx, n, &state);
+			for (i = 0; i < TXN_PUTS; i++) {
+				bops[i] = (struct snapmap_batch_op){
+					.opcode = SNAPMAP_BATCH_PUT,
+					.key_len = KEY_LEN,
+					.value_len = VALUE_LEN,
+					.key = PTR(keys[idx[i]]),
+					.value = PTR(vals[idx[i]]),
+				};
+				tops[i] = (struct snapmap_txn_op){
+					.opcode = SNAPMAP_TXN_PUT,
+					.key_len = KEY_LEN,
+					.value_len = VALUE_LEN,
+					.key = PTR(keys[idx[i]]),
+					.value = PTR(vals[idx[i]]),
+				};
+			}
+			for (o = 0; o < NR_TX_SYS; o++) {
+				s = (r + k) % 2 ? NR_TX_SYS - 1 - o : o;
+				start = now();
+				for (b = 0; b < TXN_PUTS; b += n) {
+					struct snapmap_batch ba = {
+						.size = sizeof(ba),
+						.count = n,
+						.op_size = sizeof(bops[0]),
+						.ops = PTR(&bops[b]),
+					};
+					struct snapmap_txn ta = {
+						.size = sizeof(ta),
+						.cond_size = sizeof(struct snapmap_txn_cond),
+						.op_count = n,
+						.op_size = sizeof(tops[0]),
+						.ops = PTR(&tops[b]),
+					};
+
+					if (s == TX_BATCH ?
+					    ioctl(fd, SNAPMAP_IOC_BATCH, &ba) ||
+					    ba.out_done != n :
+					    ioctl(fd, SNAPMAP_IOC_TXN, &ta))
+						die(tx_sys_names[s]);
+				}
+				t[s][k][r] = (now() - start) / TXN_PUTS * 1e9;
+			}
+			for (i = 0; i < TXN_PUTS; i++)
+				if (bops[i].out_result)
+					die("SNAPMAP_IOC_BATCH op");
+		}
+	}
+	for (k = 0; k < NR_TXN_SIZES; k++) {
+		snprintf(row, sizeof(row), "%u", txn_sizes[k]);
+		for (s = 0; s < NR_TX_SYS; s++)
+			report("txn", row, tx_sys_names[s], t[s][k], REPS,
+			       "ns");
+	}
+	close(fd);
+}
+
 /*
  * Figure: ATOMIC dumps of two 100k-entry maps of 16-byte keys and values,
  * one whose limits are those sizes and one with the module's default
@@ -999,6 +1137,48 @@ static void large_maps_teardown(void)
 	for (i = 0; i < NR_SIZES; i++) {
 		close(sm_maps[i]);
 		rwmap_free(rw_maps[i]);
+	}
+}
+
+/*
+ * Figure: what a CLEAR costs its caller, on a map of 1k entries and one
+ * of 1M.  Each repetition fills a fresh map of each size (untimed) and
+ * times the one ioctl; what the clear deleted is freed in the background
+ * after it returns, and closing the map, which frees the rest, is not
+ * timed either.  The two sizes alternate in order.
+ */
+#define CLEAR_REPS 3
+static const uint32_t clear_sizes[] = { 1000, 1000000 };
+#define NR_CLEAR_SIZES (sizeof(clear_sizes) / sizeof(clear_sizes[0]))
+
+static void fig_clear(void)
+{
+	static double t[NR_CLEAR_SIZES][CLEAR_REPS];
+	struct snapmap_clear c;
+	unsigned int r, o, k;
+	char row[16];
+	double start;
+	int fd;
+
+	printf("# clear: a fresh map of each size, filled untimed; the CLEAR ioctl alone is timed\n");
+	for (r = 0; r < CLEAR_REPS; r++) {
+		for (o = 0; o < NR_CLEAR_SIZES; o++) {
+			k = r % 2 ? NR_CLEAR_SIZES - 1 - o : o;
+			fd = sm_new();
+			sm_fill(fd, clear_sizes[k]);
+			c = (struct snapmap_clear){ .size = sizeof(c) };
+			start = now();
+			if (ioctl(fd, SNAPMAP_IOC_CLEAR, &c))
+				die("SNAPMAP_IOC_CLEAR");
+			t[k][r] = (now() - start) * 1e6;
+			if (sm_entries(fd))
+				die("CLEAR left entries");
+			close(fd);
+		}
+	}
+	for (k = 0; k < NR_CLEAR_SIZES; k++) {
+		snprintf(row, sizeof(row), "%u", clear_sizes[k]);
+		report("clear", row, "snapmap", t[k], CLEAR_REPS, "us");
 	}
 }
 
@@ -1743,6 +1923,7 @@ struct scaler {
 	int fd;
 	struct rwmap *rw;
 	bool writer;
+	bool txn;
 	unsigned int seed;
 	unsigned int slot;
 	unsigned int stride;
@@ -1767,8 +1948,12 @@ static void *scale_thread(void *arg)
 		    s->stride + s->slot;
 		switch (s->sys) {
 		case SC_SNAPMAP:
-			ret = s->writer ? sm_put(s->fd, keys[i], vals[i]) :
-			      sm_get(s->fd, keys[i], value);
+			if (s->txn)
+				ret = sm_txn_put(s->fd, keys[i], vals[i]);
+			else if (s->writer)
+				ret = sm_put(s->fd, keys[i], vals[i]);
+			else
+				ret = sm_get(s->fd, keys[i], value);
 			break;
 		case SC_BPF:
 			ret = s->writer ?
@@ -1790,17 +1975,21 @@ static void *scale_thread(void *arg)
 
 /*
  * Threads of each kind; @disjoint: writer i of n writes only the keys
- * whose number is i modulo n, so that writers never write the same key.
+ * whose number is i modulo n, so that writers never write the same key;
+ * @txn: each write is a TXN of one PUT, snapmap only.
  */
 static const struct {
 	const char *name;
 	unsigned int readers;
 	unsigned int writers;
 	bool disjoint;
+	bool txn;
 } scale_cfgs[] = {
-	{ "1r", 1, 0, false }, { "2r", 2, 0, false },
-	{ "1w", 0, 1, false }, { "2w", 0, 2, false },
-	{ "2w-disjoint", 0, 2, true }, { "1r1w", 1, 1, false },
+	{ "1r", 1, 0, false, false }, { "2r", 2, 0, false, false },
+	{ "1w", 0, 1, false, false }, { "2w", 0, 2, false, false },
+	{ "2w-disjoint", 0, 2, true, false }, { "1r1w", 1, 1, false, false },
+	{ "1w-txn", 0, 1, false, true },
+	{ "2w-disjoint-txn", 0, 2, true, true },
 };
 #define NR_SCALE_CFGS (sizeof(scale_cfgs) / sizeof(scale_cfgs[0]))
 
@@ -1820,6 +2009,7 @@ static double scale_run(enum scale_sys sys, int fd, struct rwmap *rw,
 
 		s[i] = (struct scaler){
 			.sys = sys, .fd = fd, .rw = rw, .writer = writer,
+			.txn = writer && scale_cfgs[cfg].txn,
 			.seed = 10 + i, .slot = 0, .stride = 1,
 			.go = &go, .stop = &stop,
 		};
@@ -1860,12 +2050,17 @@ static void fig_scale(void)
 	for (r = 0; r < SCALE_REPS; r++)
 		for (c = 0; c < NR_SCALE_CFGS; c++)
 			for (s = 0; s < NR_SC_SYS; s++)
-				t[s][c][r] = scale_run(s, s == SC_SNAPMAP ?
-						       smfd : bfd, rw, c);
+				if (s == SC_SNAPMAP || !scale_cfgs[c].txn)
+					t[s][c][r] = scale_run(s,
+							       s == SC_SNAPMAP ?
+							       smfd : bfd,
+							       rw, c);
 	for (c = 0; c < NR_SCALE_CFGS; c++)
 		for (s = 0; s < NR_SC_SYS; s++)
-			report("scale", scale_cfgs[c].name, sc_sys_names[s],
-			       t[s][c], SCALE_REPS, "ops/s");
+			if (s == SC_SNAPMAP || !scale_cfgs[c].txn)
+				report("scale", scale_cfgs[c].name,
+				       sc_sys_names[s], t[s][c], SCALE_REPS,
+				       "ops/s");
 	close(smfd);
 	close(bfd);
 	rwmap_free(rw);
@@ -2313,6 +2508,8 @@ int main(int argc, char **argv)
 		run_fig("values", fig_values);
 	if (wanted(argc, argv, "batch"))
 		run_fig("batch", fig_batch);
+	if (wanted(argc, argv, "txn"))
+		run_fig("txn", fig_txn);
 	if (wanted(argc, argv, "readbuf"))
 		run_fig("readbuf", fig_readbuf);
 	if (wanted(argc, argv, "kapi"))
@@ -2333,6 +2530,9 @@ int main(int argc, char **argv)
 			run_fig("clone", fig_clone);
 		large_maps_teardown();
 	}
+	/* Maps of its own, after the large ones are gone. */
+	if (wanted(argc, argv, "clear"))
+		run_fig("clear", fig_clear);
 	printf("env guest_seconds %.0f\n", now() - start);
 	close(ctl);
 	return 0;
