@@ -3,7 +3,8 @@
  * snapmap - the map: lookups and writes
  *
  * Lookups run under RCU and take no lock.  A write takes the lock of its
- * key's node only, so writers of different keys share no lock (they share
+ * key's node only, and the read side of the map's clear_sem, a per-CPU
+ * count (clear.c), so writers of different keys share no lock (they share
  * the cache lines of the map's sequence counter and usage counters).
  *
  * A write pushes a new version on its key's chain and is linearized at
