@@ -577,57 +577,72 @@ static int snapmap_del_ioctl(struct snapmap_ucmd *ucmd)
 }
 
 /*
- * The ops of a batch are read from the caller's array this many bytes at
- * a time, in one copy: not op by op, since each copy of a length known
- * only at run time pays for the checks of hardened usercopy.
+ * The caller's arrays of entries (a batch's ops, a transaction's
+ * conditions and writes) are read this many bytes at a time, in one copy:
+ * not entry by entry, since each copy of a length known only at run time
+ * pays for the checks of hardened usercopy.
  */
-#define SNAPMAP_BATCH_CHUNK 448
+#define SNAPMAP_READ_AHEAD 448
 
 /*
- * A batch's ops, read ahead from the caller's array: the ops from
- * @first, of which @nr were copied whole into @buf.
+ * An array of @count entries of @size bytes in the caller's memory, read
+ * in order and ahead: the entries from @first, of which @nr were copied
+ * whole into @buf.
  */
-struct snapmap_batch_reader {
-	u8 buf[SNAPMAP_BATCH_CHUNK] __aligned(8);
+struct snapmap_array_reader {
+	u8 buf[SNAPMAP_READ_AHEAD] __aligned(8);
+	const u8 __user *array;
+	u32 count;
+	u32 size;
 	u32 first;
 	u32 nr;
 };
 
-/*
- * Op @i of the batch, into @op, as copy_struct_from_user() would read it:
- * a shorter op is zero-extended, a longer one must have a zero tail
- * (-E2BIG).  Reads ahead as far as the buffer holds, and falls back to
- * one copy per op for ops too long for it.  -EFAULT if the op cannot be
- * read; the ops before it were read whole.
- */
-static int snapmap_batch_read_op(struct snapmap_batch_reader *r,
-				 const struct snapmap_batch *cmd, u32 i,
-				 struct snapmap_batch_op *op)
+static void snapmap_array_reader_init(struct snapmap_array_reader *r,
+				      u64 array, u32 count, u32 size)
 {
-	u8 __user *uops = u64_to_user_ptr(cmd->ops);
-	u32 size = cmd->op_size, n;
+	r->array = u64_to_user_ptr(array);
+	r->count = count;
+	r->size = size;
+	r->first = 0;
+	r->nr = 0;
+}
+
+/*
+ * Entry @i of the array, the one after the last read, into @dst of
+ * @ksize bytes, as copy_struct_from_user() would read it: a shorter entry
+ * is zero-extended, a longer one must have a zero tail (-E2BIG).  Reads
+ * ahead as far as the buffer holds, and falls back to one copy per entry
+ * for entries too long for it.  -EFAULT if the entry cannot be read; the
+ * entries before it were read whole.  Inlined, so that @ksize is known
+ * to every copy.
+ */
+static __always_inline int snapmap_array_read(struct snapmap_array_reader *r,
+					      u32 i, void *dst, size_t ksize)
+{
+	const u8 __user *usrc = r->array + (u64)i * r->size;
+	u32 size = r->size, n;
 	unsigned long left;
 	const u8 *src;
 
 	if (size > sizeof(r->buf))
-		return copy_struct_from_user(op, sizeof(*op),
-					     uops + (u64)i * size, size);
+		return copy_struct_from_user(dst, ksize, usrc, size);
 	if (i >= r->first + r->nr) {
-		n = min_t(u32, cmd->count - i, sizeof(r->buf) / size);
-		left = copy_from_user(r->buf, uops + (u64)i * size, n * size);
+		n = min_t(u32, r->count - i, sizeof(r->buf) / size);
+		left = copy_from_user(r->buf, usrc, n * size);
 		r->first = i;
 		r->nr = n - DIV_ROUND_UP(left, size);
 		if (!r->nr)
 			return -EFAULT;
 	}
 	src = r->buf + (i - r->first) * size;
-	if (size < sizeof(*op)) {
-		memcpy(op, src, size);
-		memset((u8 *)op + size, 0, sizeof(*op) - size);
+	if (size < ksize) {
+		memcpy(dst, src, size);
+		memset((u8 *)dst + size, 0, ksize - size);
 		return 0;
 	}
-	memcpy(op, src, sizeof(*op));
-	if (memchr_inv(src + sizeof(*op), 0, size - sizeof(*op)))
+	memcpy(dst, src, ksize);
+	if (memchr_inv(src + ksize, 0, size - ksize))
 		return -E2BIG;
 	return 0;
 }
@@ -645,7 +660,7 @@ static int snapmap_batch_read_op(struct snapmap_batch_reader *r,
  * out_result.
  *
  * The ops are read a few at a time, ahead of running them
- * (snapmap_batch_read_op()); each op's key and value are read when it
+ * (snapmap_array_read()); each op's key and value are read when it
  * runs.  Only if another thread unmaps the array while the batch runs can
  * a fault come later: the ioctl then fails with -EFAULT after the ops
  * before it have run (and, for a fault on writing back, the op itself),
@@ -662,7 +677,7 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 	struct snapmap *map = snapmap_ucmd_map(ucmd);
 	bool writable = snapmap_ucmd_writable(ucmd);
 	u8 __user *uops = u64_to_user_ptr(cmd->ops);
-	struct snapmap_batch_reader reader = {};
+	struct snapmap_array_reader reader;
 	struct snapmap_snapshot *snap = NULL;
 	struct snapmap_batch_op op;
 	u32 done = 0;
@@ -698,10 +713,11 @@ static int snapmap_batch_ioctl(struct snapmap_ucmd *ucmd)
 		snapmap_snapshot_version(snap, &cmd->out_version);
 	}
 
+	snapmap_array_reader_init(&reader, cmd->ops, cmd->count, cmd->op_size);
 	while (done < cmd->count) {
 		u8 __user *uop = uops + (u64)done * cmd->op_size;
 
-		ret = snapmap_batch_read_op(&reader, cmd, done, &op);
+		ret = snapmap_array_read(&reader, done, &op, sizeof(op));
 		if (ret == -EFAULT) {
 			err = ret;
 			break;
@@ -765,17 +781,14 @@ struct snapmap_txn_in {
 
 /* Condition @i of @cmd into @check; its key and value are not read yet. */
 static int snapmap_txn_read_cond(struct snapmap *map,
-				 const struct snapmap_txn *cmd, u32 i,
+				 struct snapmap_array_reader *r, u32 i,
 				 struct snapmap_txn_check *check,
 				 u64 *key, u64 *value)
 {
-	u8 __user *uconds = u64_to_user_ptr(cmd->conds);
 	struct snapmap_txn_cond c;
 	int err;
 
-	err = copy_struct_from_user(&c, sizeof(c),
-				    uconds + (u64)i * cmd->cond_size,
-				    cmd->cond_size);
+	err = snapmap_array_read(r, i, &c, sizeof(c));
 	if (err)
 		return err;
 	if (c.flags || (c.kind != SNAPMAP_TXN_IF_VALUE && c.value) ||
@@ -794,16 +807,14 @@ static int snapmap_txn_read_cond(struct snapmap *map,
 
 /* Write @i of @cmd into @write; its key and value are not read yet. */
 static int snapmap_txn_read_op(struct snapmap *map,
-			       const struct snapmap_txn *cmd, u32 i,
+			       struct snapmap_array_reader *r, u32 i,
 			       struct snapmap_txn_write *write,
 			       u64 *key, u64 *value)
 {
-	u8 __user *uops = u64_to_user_ptr(cmd->ops);
 	struct snapmap_txn_op o;
 	int err;
 
-	err = copy_struct_from_user(&o, sizeof(o), uops + (u64)i * cmd->op_size,
-				    cmd->op_size);
+	err = snapmap_array_read(r, i, &o, sizeof(o));
 	if (err)
 		return err;
 	if (o.flags || (o.opcode != SNAPMAP_TXN_PUT && o.value))
@@ -828,18 +839,23 @@ static int snapmap_txn_read(struct snapmap *map, const struct snapmap_txn *cmd,
 {
 	u32 nc = cmd->cond_count, nr = nc + cmd->op_count, i;
 	u64 *keys = in->values + cmd->op_count, *cond_values = keys + nr;
+	struct snapmap_array_reader r;
 	size_t total = 0;
 	u8 *pos;
 	int err;
 
+	snapmap_array_reader_init(&r, cmd->conds, nc, cmd->cond_size);
 	for (i = 0; i < nr; i++) {
+		if (i == nc)
+			snapmap_array_reader_init(&r, cmd->ops, cmd->op_count,
+						  cmd->op_size);
 		if (i < nc) {
-			err = snapmap_txn_read_cond(map, cmd, i, &in->checks[i],
+			err = snapmap_txn_read_cond(map, &r, i, &in->checks[i],
 						    &keys[i], &cond_values[i]);
 			total += in->checks[i].key_len +
 				 in->checks[i].value_len;
 		} else {
-			err = snapmap_txn_read_op(map, cmd, i - nc,
+			err = snapmap_txn_read_op(map, &r, i - nc,
 						  &in->writes[i - nc], &keys[i],
 						  &in->values[i - nc]);
 			total += in->writes[i - nc].key_len;

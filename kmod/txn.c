@@ -37,11 +37,9 @@
  * commit if it found it uncommitted, after it otherwise.
  */
 
-#include <linux/jhash.h>
 #include <linux/lockdep.h>
 #include <linux/percpu.h>
 #include <linux/slab.h>
-#include <linux/sort.h>
 #include <linux/string.h>
 
 #include "clear.h"
@@ -59,27 +57,22 @@
 static_assert(SNAPMAP_TXN_MAX_CONDS + SNAPMAP_TXN_MAX_OPS + 16 < 255);
 
 /**
- * struct snapmap_txn_key - one key of a transaction
- * @key: the key
- * @hash: its hash, to tell most keys apart without comparing them
- * @node: its node, once found or inserted
- * @new: an empty node allocated for it, not yet inserted
- * @val: the version its write pushes, allocated before any lock is taken;
- *       NULL for a key only conditions name, or once pushed
- * @push: the version pushed, while the transaction commits
+ * struct snapmap_txn_key - the node of one entry of a transaction
+ * @node: the node of the entry's key, once found or inserted
+ * @new: an empty node allocated for the key, not yet inserted
+ * @val: for a write, the version it pushes, allocated before any lock is
+ *       taken; the map's once pushed (see snapmap_txn_pushed())
  * @spare: the deletion a past clear brings to the key, if it must (see
  *         snapmap_clear_settle())
- * @write: the index of its write, or -1 for a key only conditions name
+ *
+ * Entries name their keys by their bytes; two entries of one key are
+ * known as such when they find the same node (snapmap_txn_order()).
  */
 struct snapmap_txn_key {
-	struct snapmap_key key;
-	u32 hash;
 	struct snapmap_node *node;
 	struct snapmap_node *new;
 	struct snapmap_val *val;
-	struct snapmap_val *push;
 	struct snapmap_val *spare;
-	int write;
 };
 
 /**
@@ -102,18 +95,27 @@ static struct lock_class_key snapmap_txn_lock_key __maybe_unused;
 /**
  * struct snapmap_txn_state - a transaction being run
  * @map: the map
- * @keys: its keys, each once
- * @nr_keys: their number
- * @check_key: for each condition, the index of its key in @keys
- * @order: @keys in the order their nodes' locks are taken
+ * @writes: its writes
+ * @checks: its conditions
+ * @nr_writes: their number
+ * @nr_checks: their number
+ * @nr_keys: @nr_writes + @nr_checks
+ * @keys: the node of every entry, the writes' first (see snapmap_txn_key())
+ * @order: the indices in @keys of the distinct nodes, in the order their
+ *         locks are taken
+ * @nr_nodes: their number
  * @ctx: for lockdep
  */
 struct snapmap_txn_state {
 	struct snapmap *map;
-	struct snapmap_txn_key *keys;
+	const struct snapmap_txn_write *writes;
+	const struct snapmap_txn_check *checks;
+	unsigned int nr_writes;
+	unsigned int nr_checks;
 	unsigned int nr_keys;
-	u8 *check_key;
-	struct snapmap_txn_key **order;
+	struct snapmap_txn_key *keys;
+	u8 order[SNAPMAP_TXN_MAX_OPS + SNAPMAP_TXN_MAX_CONDS];
+	unsigned int nr_nodes;
 	struct snapmap_txn_ctx ctx;
 };
 
@@ -215,63 +217,20 @@ static int snapmap_txn_check_all(struct snapmap *map,
 	return 0;
 }
 
-/* The index in @t->keys of @key, or -1. */
-static int snapmap_txn_find_key(struct snapmap_txn_state *t,
-				const struct snapmap_key *key, u32 hash)
+/* The key of entry @i of @t->keys: a write's, or a condition's after them. */
+static struct snapmap_key snapmap_txn_key(const struct snapmap_txn_state *t,
+					  unsigned int i)
 {
-	unsigned int i;
-
-	for (i = 0; i < t->nr_keys; i++) {
-		const struct snapmap_key *k = &t->keys[i].key;
-
-		if (t->keys[i].hash == hash && k->len == key->len &&
-		    !memcmp(k->data, key->data, key->len))
-			return i;
-	}
-	return -1;
-}
-
-/* Add @key to @t->keys unless it is there; returns its index. */
-static unsigned int snapmap_txn_add_key(struct snapmap_txn_state *t,
-					const void *data, u32 len, int write)
-{
-	struct snapmap_key key = { .data = data, .len = len };
-	u32 hash = jhash(data, len, 0);
-	int i = snapmap_txn_find_key(t, &key, hash);
-
-	if (i >= 0)
-		return i;
-	t->keys[t->nr_keys] = (struct snapmap_txn_key) {
-		.key = key,
-		.hash = hash,
-		.write = write,
+	if (i < t->nr_writes)
+		return (struct snapmap_key) {
+			.data = t->writes[i].key,
+			.len = t->writes[i].key_len,
+		};
+	i -= t->nr_writes;
+	return (struct snapmap_key) {
+		.data = t->checks[i].key,
+		.len = t->checks[i].key_len,
 	};
-	return t->nr_keys++;
-}
-
-/*
- * Give every write its key, refusing a second write to one (*@failed
- * names it), then every condition.
- */
-static int snapmap_txn_keys(struct snapmap_txn_state *t,
-			    const struct snapmap_txn_check *checks,
-			    unsigned int nr_checks,
-			    const struct snapmap_txn_write *writes,
-			    unsigned int nr_writes, unsigned int *failed)
-{
-	unsigned int i;
-
-	for (i = 0; i < nr_writes; i++) {
-		snapmap_txn_add_key(t, writes[i].key, writes[i].key_len, i);
-		if (t->nr_keys != i + 1) {
-			*failed = nr_checks + i;
-			return -EINVAL;
-		}
-	}
-	for (i = 0; i < nr_checks; i++)
-		t->check_key[i] = snapmap_txn_add_key(t, checks[i].key,
-						      checks[i].key_len, -1);
-	return 0;
 }
 
 /*
@@ -279,29 +238,29 @@ static int snapmap_txn_keys(struct snapmap_txn_state *t,
  * deletion's version cannot fail (see %SNAPMAP_GFP_TOMBSTONE).
  */
 static int snapmap_txn_alloc_vals(struct snapmap_txn_state *t,
-				  const struct snapmap_txn_write *writes,
-				  unsigned int nr_checks,
 				  snapmap_txn_fill_fn fill, void *arg,
 				  unsigned int *failed)
 {
-	struct snapmap_txn_key *k;
+	const struct snapmap_txn_write *w;
+	struct snapmap_val *val;
+	unsigned int i;
 	u32 len;
 	int err;
 
-	for (k = t->keys; k < t->keys + t->nr_keys && k->write >= 0; k++) {
-		const struct snapmap_txn_write *w = &writes[k->write];
-
+	for (i = 0; i < t->nr_writes; i++) {
+		w = &t->writes[i];
 		len = w->opcode == SNAPMAP_TXN_DEL ? SNAPMAP_TOMBSTONE :
 						     w->value_len;
-		k->val = snapmap_val_alloc(t->map, NULL, len);
-		if (!k->val)
+		val = snapmap_val_alloc(t->map, NULL, len);
+		if (!val)
 			return -ENOMEM;
+		t->keys[i].val = val;
 		if (len == SNAPMAP_TOMBSTONE)
 			continue;
-		err = fill ? fill(arg, k->write, k->val->data, len) :
-			     (memcpy(k->val->data, w->value, len), 0);
+		err = fill ? fill(arg, i, val->data, len) :
+			     (memcpy(val->data, w->value, len), 0);
 		if (err) {
-			*failed = nr_checks + k->write;
+			*failed = t->nr_checks + i;
 			return err;
 		}
 	}
@@ -320,17 +279,24 @@ static int snapmap_txn_find_nodes(struct snapmap_txn_state *t)
 	struct snapmap *map = t->map;
 	struct snapmap_txn_key *k;
 	struct snapmap_node *node;
+	struct snapmap_key key;
 	bool missing;
+	unsigned int i;
 	int err;
 
 again:
 	missing = false;
-	for (k = t->keys; k < t->keys + t->nr_keys; k++) {
+	for (i = 0; i < t->nr_keys; i++) {
+		k = &t->keys[i];
+		key = snapmap_txn_key(t, i);
 		k->node = NULL;
-		node = snapmap_node_lookup(map, &k->key);
+		node = snapmap_node_lookup(map, &key);
 		if (!node && k->new) {
-			/* Finds the node of a writer that inserted one. */
-			node = snapmap_node_insert(map, &k->key, k->new);
+			/*
+			 * Finds the node of a writer, or of an entry before
+			 * this one, that inserted one.
+			 */
+			node = snapmap_node_insert(map, &key, k->new);
 			k->new = NULL;
 			if (IS_ERR(node)) {
 				err = PTR_ERR(node);
@@ -350,11 +316,12 @@ again:
 		return 0;
 
 	rcu_read_unlock();
-	for (k = t->keys; k < t->keys + t->nr_keys; k++) {
+	for (i = 0; i < t->nr_keys; i++) {
+		k = &t->keys[i];
 		if (k->node || k->new)
 			continue;
-		k->new = snapmap_node_alloc(map, &k->key, NULL,
-					    SNAPMAP_TOMBSTONE);
+		key = snapmap_txn_key(t, i);
+		k->new = snapmap_node_alloc(map, &key, NULL, SNAPMAP_TOMBSTONE);
 		if (!k->new) {
 			rcu_read_lock();
 			return -ENOMEM;
@@ -364,14 +331,42 @@ again:
 	goto again;
 }
 
-static int snapmap_txn_cmp_node(const void *a, const void *b)
+/*
+ * Order the distinct nodes of @t by address, the order in which their
+ * locks are taken, into @t->order; the entries of one key found one node,
+ * and the first of them stands for it, a write if any is.  Refuses a
+ * second write to a key: -EINVAL, *@failed naming the first such write.
+ */
+static int snapmap_txn_order(struct snapmap_txn_state *t, unsigned int *failed)
 {
-	const struct snapmap_txn_key *x = *(struct snapmap_txn_key * const *)a;
-	const struct snapmap_txn_key *y = *(struct snapmap_txn_key * const *)b;
+	const struct snapmap_txn_key *keys = t->keys;
+	unsigned int i, j, n = 0, twice = UINT_MAX;
+	u8 *order = t->order;
 
-	if (x->node == y->node)
+	/*
+	 * An insertion sort: a few dozen entries, and no indirect call per
+	 * comparison.  It is stable: the entries of one node stay in the
+	 * order of their indices, the writes first.
+	 */
+	for (i = 0; i < t->nr_keys; i++) {
+		for (j = i; j > 0 && keys[order[j - 1]].node > keys[i].node; j--)
+			order[j] = order[j - 1];
+		order[j] = i;
+	}
+	for (i = 0; i < t->nr_keys; i++) {
+		if (n && keys[order[i]].node == keys[order[n - 1]].node) {
+			/* Another write after the node's first entry. */
+			if (order[i] < t->nr_writes)
+				twice = min_t(unsigned int, twice, order[i]);
+			continue;
+		}
+		order[n++] = order[i];
+	}
+	t->nr_nodes = n;
+	if (twice == UINT_MAX)
 		return 0;
-	return x->node < y->node ? -1 : 1;
+	*failed = t->nr_checks + twice;
+	return -EINVAL;
 }
 
 /*
@@ -380,22 +375,29 @@ static int snapmap_txn_cmp_node(const void *a, const void *b)
  * stands for them all.
  */
 
-/* Unlock the node of every key. */
+/* The node of the @i-th distinct key, in the order of @t->order. */
+static struct snapmap_node *snapmap_txn_node(struct snapmap_txn_state *t,
+					     unsigned int i)
+{
+	return t->keys[t->order[i]].node;
+}
+
+/* Unlock every node. */
 static void snapmap_txn_unlock(struct snapmap_txn_state *t)
 	__releases(t)
 {
 	unsigned int i;
 
-	for (i = t->nr_keys; i-- > 0;) {
-		spin_unlock(&t->order[i]->node->lock);
-		__acquire(&t->order[i]->node->lock);
+	for (i = t->nr_nodes; i-- > 0;) {
+		spin_unlock(&snapmap_txn_node(t, i)->lock);
+		__acquire(&snapmap_txn_node(t, i)->lock);
 	}
 	lock_map_release(&t->ctx.dep_map);
 	__release(t);
 }
 
 /*
- * Lock the node of every key, in address order.
+ * Lock every node, in the order of snapmap_txn_order().
  * Context: RCU read-side critical section.
  */
 static void snapmap_txn_lock(struct snapmap_txn_state *t)
@@ -403,17 +405,12 @@ static void snapmap_txn_lock(struct snapmap_txn_state *t)
 {
 	unsigned int i;
 
-	for (i = 0; i < t->nr_keys; i++)
-		t->order[i] = &t->keys[i];
-	sort(t->order, t->nr_keys, sizeof(*t->order), snapmap_txn_cmp_node,
-	     NULL);
-
 	lockdep_init_map(&t->ctx.dep_map, "snapmap_txn", &snapmap_txn_lock_key,
 			 0);
 	lock_map_acquire(&t->ctx.dep_map);
-	for (i = 0; i < t->nr_keys; i++) {
-		spin_lock_nest_lock(&t->order[i]->node->lock, &t->ctx);
-		__release(&t->order[i]->node->lock);
+	for (i = 0; i < t->nr_nodes; i++) {
+		spin_lock_nest_lock(&snapmap_txn_node(t, i)->lock, &t->ctx);
+		__release(&snapmap_txn_node(t, i)->lock);
 	}
 	__acquire(t);
 }
@@ -423,8 +420,8 @@ static bool snapmap_txn_stale(struct snapmap_txn_state *t)
 {
 	unsigned int i;
 
-	for (i = 0; i < t->nr_keys; i++)
-		if (t->keys[i].node->dead)
+	for (i = 0; i < t->nr_nodes; i++)
+		if (snapmap_txn_node(t, i)->dead)
 			return true;
 	return false;
 }
@@ -486,7 +483,7 @@ static int snapmap_txn_charge(struct snapmap_txn_state *t, s64 *give_back)
 	struct snapmap_val *cur;
 
 	*give_back = 0;
-	for (k = t->keys; k < t->keys + t->nr_keys; k++) {
+	for (k = t->keys; k < t->keys + t->nr_writes; k++) {
 		if (!snapmap_txn_changes(k))
 			continue;
 		cur = snapmap_txn_head(k);
@@ -516,6 +513,16 @@ static int snapmap_txn_charge(struct snapmap_txn_state *t, s64 *give_back)
 }
 
 /*
+ * Whether the version of @k's write was pushed: it is the head of its
+ * chain, and no longer the transaction's to free.  Caller holds the
+ * node's lock.
+ */
+static bool snapmap_txn_pushed(struct snapmap_txn_key *k)
+{
+	return k->val && snapmap_txn_head(k) == k->val;
+}
+
+/*
  * Push every write's version, uncommitted, then commit them all at one
  * stamp, which is returned; 0 if no write changes the map.
  */
@@ -525,22 +532,20 @@ static u64 snapmap_txn_commit(struct snapmap_txn_state *t)
 	struct snapmap_txn_key *k;
 	u64 stamp;
 
-	for (k = t->keys; k < t->keys + t->nr_keys; k++) {
+	for (k = t->keys; k < t->keys + t->nr_writes; k++) {
 		if (!snapmap_txn_changes(k))
 			continue;
 		cur = snapmap_txn_head(k);
-		k->push = k->val;
-		k->val = NULL;
 		if (leader) {
-			atomic64_set(&k->push->version,
+			atomic64_set(&k->val->version,
 				     snapmap_val_share(leader));
 		} else {
-			leader = k->push;
+			leader = k->val;
 			atomic64_set(&leader->version,
 				     SNAPMAP_VERSION_PREPARING);
 		}
-		RCU_INIT_POINTER(k->push->older, cur);
-		rcu_assign_pointer(k->node->head, k->push);
+		RCU_INIT_POINTER(k->val->older, cur);
+		rcu_assign_pointer(k->node->head, k->val);
 	}
 	if (!leader)
 		return 0;
@@ -549,10 +554,27 @@ static u64 snapmap_txn_commit(struct snapmap_txn_state *t)
 	/* The commit: see the top of this file. */
 	atomic64_xchg(&leader->version, SNAPMAP_VERSION_PENDING);
 	stamp = snapmap_val_version_acquire(t->map, leader);
-	for (k = t->keys; k < t->keys + t->nr_keys; k++)
-		if (k->push && k->push != leader)
-			atomic64_set(&k->push->version, stamp);
+	for (k = t->keys; k < t->keys + t->nr_writes; k++)
+		if (k->val != leader && snapmap_txn_pushed(k))
+			atomic64_set(&k->val->version, stamp);
 	return stamp;
+}
+
+/*
+ * Take out the empty nodes inserted for keys still absent, as a failed
+ * write does.
+ */
+static void snapmap_txn_drop_empty(struct snapmap_txn_state *t)
+{
+	struct snapmap_node *node;
+	unsigned int i;
+
+	for (i = 0; i < t->nr_nodes; i++) {
+		node = snapmap_txn_node(t, i);
+		if (!rcu_dereference_protected(node->head,
+					       lockdep_is_held(&node->lock)))
+			snapmap_node_remove(t->map, node);
+	}
 }
 
 /*
@@ -564,37 +586,28 @@ static void snapmap_txn_settle(struct snapmap_txn_state *t, s64 give_back)
 	struct snapmap *map = t->map;
 	unsigned int puts = 0, dels = 0;
 	struct snapmap_txn_key *k;
+	struct snapmap_val *val;
 
 	atomic64_add(give_back, &map->live);
-	for (k = t->keys; k < t->keys + t->nr_keys; k++) {
-		if (!k->push) {
-			/* An empty node, inserted for a key still absent. */
-			if (!snapmap_txn_head(k))
-				snapmap_node_remove(map, k->node);
+	for (k = t->keys; k < t->keys + t->nr_writes; k++) {
+		if (!snapmap_txn_pushed(k))
 			continue;
-		}
-		if (k->push->len == SNAPMAP_TOMBSTONE) {
+		val = k->val;
+		k->val = NULL;
+		if (val->len == SNAPMAP_TOMBSTONE) {
 			atomic64_dec(&map->entries);
 			dels++;
 		} else {
 			puts++;
 		}
-		atomic64_add(snapmap_val_charge(k->push->len), &map->bytes);
+		atomic64_add(snapmap_val_charge(val->len), &map->bytes);
+		/* A node trimmed down to a deletion goes; its head stays. */
 		if (snapmap_chain_trim(map, k->node, false))
 			snapmap_node_remove(map, k->node);
 	}
+	snapmap_txn_drop_empty(t);
 	this_cpu_add(map->stats->puts, puts);
 	this_cpu_add(map->stats->dels, dels);
-}
-
-/* Take out the empty nodes of @t's keys, as a failed write does. */
-static void snapmap_txn_drop_empty(struct snapmap_txn_state *t)
-{
-	struct snapmap_txn_key *k;
-
-	for (k = t->keys; k < t->keys + t->nr_keys; k++)
-		if (!snapmap_txn_head(k))
-			snapmap_node_remove(t->map, k->node);
 }
 
 /*
@@ -603,11 +616,13 @@ static void snapmap_txn_drop_empty(struct snapmap_txn_state *t)
  */
 static void snapmap_txn_drop_inserted(struct snapmap_txn_state *t)
 {
-	struct snapmap_txn_key *k;
 	struct snapmap_node *node;
+	struct snapmap_key key;
+	unsigned int i;
 
-	for (k = t->keys; k < t->keys + t->nr_keys; k++) {
-		node = snapmap_node_lookup(t->map, &k->key);
+	for (i = 0; i < t->nr_keys; i++) {
+		key = snapmap_txn_key(t, i);
+		node = snapmap_node_lookup(t->map, &key);
 		if (!node)
 			continue;
 		spin_lock(&node->lock);
@@ -623,24 +638,20 @@ static void snapmap_txn_drop_inserted(struct snapmap_txn_state *t)
  */
 static void snapmap_txn_make_room(struct snapmap_txn_state *t)
 {
-	struct snapmap_txn_key *k;
-	u64 entries = 0, bytes = 0;
+	u64 bytes = 0;
+	unsigned int i;
 
-	for (k = t->keys; k < t->keys + t->nr_keys && k->write >= 0; k++) {
-		entries++;
-		bytes += sizeof(struct snapmap_node) + k->key.len +
-			 snapmap_val_charge(k->val->len);
-	}
-	snapmap_clear_make_room(t->map, entries, bytes);
+	for (i = 0; i < t->nr_writes; i++)
+		bytes += sizeof(struct snapmap_node) + t->writes[i].key_len +
+			 snapmap_val_charge(t->keys[i].val->len);
+	snapmap_clear_make_room(t->map, t->nr_writes, bytes);
 }
 
 /*
  * Lock every key, check every condition, and commit.  Returns 0 with the
  * transaction's version in *@version, or an error with nothing changed.
  */
-static int snapmap_txn_run(struct snapmap_txn_state *t,
-			   const struct snapmap_txn_check *checks,
-			   unsigned int nr_checks, u64 *version,
+static int snapmap_txn_run(struct snapmap_txn_state *t, u64 *version,
 			   unsigned int *failed)
 {
 	s64 give_back;
@@ -649,7 +660,8 @@ static int snapmap_txn_run(struct snapmap_txn_state *t,
 
 	rcu_read_lock();
 	for (;;) {
-		err = snapmap_txn_find_nodes(t);
+		err = snapmap_txn_find_nodes(t) ?:
+		      snapmap_txn_order(t, failed);
 		if (err) {
 			snapmap_txn_drop_inserted(t);
 			rcu_read_unlock();
@@ -662,12 +674,12 @@ static int snapmap_txn_run(struct snapmap_txn_state *t,
 		snapmap_txn_unlock(t);
 	}
 
-	for (i = 0; i < t->nr_keys; i++)
-		snapmap_clear_settle(t->map, t->keys[i].node,
-				     &t->keys[i].spare);
-	for (i = 0; i < nr_checks; i++) {
-		if (!snapmap_txn_holds(&checks[i],
-				       snapmap_txn_head(&t->keys[t->check_key[i]]))) {
+	for (i = 0; i < t->nr_nodes; i++)
+		snapmap_clear_settle(t->map, snapmap_txn_node(t, i),
+				     &t->keys[t->order[i]].spare);
+	for (i = 0; i < t->nr_checks; i++) {
+		if (!snapmap_txn_holds(&t->checks[i],
+				       snapmap_txn_head(&t->keys[t->nr_writes + i]))) {
 			*failed = i;
 			err = -ECANCELED;
 			goto out_fail;
@@ -721,8 +733,14 @@ int snapmap_txn_fill(struct snapmap *map,
 		     unsigned int nr_writes, snapmap_txn_fill_fn fill,
 		     void *arg, u64 *version, unsigned int *failed)
 {
-	struct snapmap_txn_state t = { .map = map };
-	unsigned int nr = nr_checks + nr_writes;
+	struct snapmap_txn_state t = {
+		.map = map,
+		.writes = writes,
+		.checks = checks,
+		.nr_writes = nr_writes,
+		.nr_checks = nr_checks,
+		.nr_keys = nr_writes + nr_checks,
+	};
 	struct snapmap_txn_key *k;
 	int err;
 
@@ -730,21 +748,15 @@ int snapmap_txn_fill(struct snapmap *map,
 	*failed = SNAPMAP_TXN_NONE;
 	err = snapmap_txn_check_all(map, checks, nr_checks, writes, nr_writes,
 				    failed);
-	if (err || !nr)
+	if (err || !t.nr_keys)
 		return err;
 
 	/* The caller's, like its other buffers: it is freed on return. */
-	t.keys = kvmalloc(nr * (sizeof(*t.keys) + sizeof(*t.order) +
-				sizeof(*t.check_key)), SNAPMAP_GFP_BUF);
+	t.keys = kvcalloc(t.nr_keys, sizeof(*t.keys), SNAPMAP_GFP_BUF);
 	if (!t.keys)
 		return -ENOMEM;
-	t.order = (struct snapmap_txn_key **)(t.keys + nr);
-	t.check_key = (u8 *)(t.order + nr);
 
-	err = snapmap_txn_keys(&t, checks, nr_checks, writes, nr_writes,
-			       failed) ?:
-	      snapmap_txn_alloc_vals(&t, writes, nr_checks, fill, arg,
-				     failed);
+	err = snapmap_txn_alloc_vals(&t, fill, arg, failed);
 	if (!err) {
 		snapmap_txn_make_room(&t);
 		/* No CLEAR commits during the transaction. */
@@ -754,7 +766,7 @@ int snapmap_txn_fill(struct snapmap *map,
 			for (k = t.keys; k < t.keys + t.nr_keys; k++)
 				k->spare = snapmap_val_alloc(map, NULL,
 							     SNAPMAP_TOMBSTONE);
-		err = snapmap_txn_run(&t, checks, nr_checks, version, failed);
+		err = snapmap_txn_run(&t, version, failed);
 		percpu_up_read(&map->clear_sem);
 	}
 
