@@ -153,8 +153,13 @@ static inline int sm_open(int ctl, const char *name, __u32 flags)
 	return sm_ret(ioctl(ctl, SNAPMAP_IOC_OPEN, &arg));
 }
 
-static inline int sm_get(int fd, const void *key, __u32 key_len, void *buf,
-			 __u32 buf_len, __u32 *value_len, __u64 *version)
+/*
+ * SNAPMAP_IOC_GET on a map fd, or SNAPMAP_IOC_SNAPSHOT_GET on a snapshot
+ * fd (@request): the value of @key into @buf.
+ */
+static inline int sm_get_ioctl(int fd, unsigned long request, const void *key,
+			       __u32 key_len, void *buf, __u32 buf_len,
+			       __u32 *value_len, __u64 *version)
 {
 	struct snapmap_get arg = {
 		.size = sizeof(arg),
@@ -165,7 +170,7 @@ static inline int sm_get(int fd, const void *key, __u32 key_len, void *buf,
 	};
 	int ret;
 
-	ret = sm_ret(ioctl(fd, SNAPMAP_IOC_GET, &arg));
+	ret = sm_ret(ioctl(fd, request, &arg));
 	/* ERANGE reports the length and version as well. */
 	if (ret == 0 || ret == -ERANGE) {
 		if (value_len)
@@ -174,6 +179,22 @@ static inline int sm_get(int fd, const void *key, __u32 key_len, void *buf,
 			*version = arg.out_version;
 	}
 	return ret;
+}
+
+static inline int sm_get(int fd, const void *key, __u32 key_len, void *buf,
+			 __u32 buf_len, __u32 *value_len, __u64 *version)
+{
+	return sm_get_ioctl(fd, SNAPMAP_IOC_GET, key, key_len, buf, buf_len,
+			    value_len, version);
+}
+
+/* SNAPMAP_IOC_SNAPSHOT_GET on the snapshot fd @sfd, as sm_get(). */
+static inline int sm_snapshot_get(int sfd, const void *key, __u32 key_len,
+				  void *buf, __u32 buf_len, __u32 *value_len,
+				  __u64 *version)
+{
+	return sm_get_ioctl(sfd, SNAPMAP_IOC_SNAPSHOT_GET, key, key_len, buf,
+			    buf_len, value_len, version);
 }
 
 static inline int sm_put(int fd, __u32 flags, const void *key, __u32 key_len,

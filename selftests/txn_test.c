@@ -133,26 +133,6 @@ static void op_get(struct snapmap_batch_op *op, const void *key,
 	op->out_result = UNTOUCHED;
 }
 
-/* SNAPMAP_IOC_SNAPSHOT_GET on @sfd, as sm_get(). */
-static int snap_get(int sfd, const void *key, __u32 key_len, void *buf,
-		    __u32 buf_len, __u32 *len, __u64 *version)
-{
-	struct snapmap_get arg = {
-		.size = sizeof(arg),
-		.key_len = key_len,
-		.value_buf_len = buf_len,
-		.key = SM_PTR(key),
-		.value = SM_PTR(buf),
-	};
-	int ret = sm_ret(ioctl(sfd, SNAPMAP_IOC_SNAPSHOT_GET, &arg));
-
-	if (ret == 0 || ret == -ERANGE) {
-		*len = arg.out_value_len;
-		*version = arg.out_version;
-	}
-	return ret;
-}
-
 static int puts_(int fd, const char *key, const char *value, __u64 *version)
 {
 	return sm_put(fd, 0, key, strlen(key), value, strlen(value), 0,
@@ -670,8 +650,8 @@ TEST_F_TIMEOUT(txn, uncommitted_is_invisible, 120)
 	struct held_txn h = { .fd = self->fd };
 	char buf[16], hook[64];
 	pthread_t thread;
-	__u64 va, vb, v, sv = 0;
-	__u32 len;
+	__u64 va, vb, v = 0, sv = 0;
+	__u32 len = 0;
 	int sfd;
 
 	ASSERT_EQ(0, sm_read_file(HOOK_PAUSE, hook, sizeof(hook)));
@@ -694,9 +674,9 @@ TEST_F_TIMEOUT(txn, uncommitted_is_invisible, 120)
 	EXPECT_VALUE(self->fd, "b", 1, "NEW", 3, h.version);
 
 	/* The snapshot taken meanwhile holds neither write. */
-	EXPECT_EQ(0, snap_get(sfd, "a", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(0, sm_snapshot_get(sfd, "a", 1, buf, sizeof(buf), &len, &v));
 	EXPECT_EQ(va, v);
-	EXPECT_EQ(0, snap_get(sfd, "b", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(0, sm_snapshot_get(sfd, "b", 1, buf, sizeof(buf), &len, &v));
 	EXPECT_EQ(vb, v);
 	EXPECT_EQ(3, len);
 	close(sfd);
@@ -763,8 +743,8 @@ TEST_F(txn, snapshot_get)
 {
 	struct snapmap_get arg = { .size = sizeof(arg) };
 	char buf[16];
-	__u64 v1, v, sv;
-	__u32 len;
+	__u64 v1, v = 0, sv;
+	__u32 len = 0;
 	int sfd, wfd;
 
 	ASSERT_EQ(0, puts_(self->fd, "a", "one", &v1));
@@ -777,25 +757,27 @@ TEST_F(txn, snapshot_get)
 	ASSERT_EQ(0, puts_(self->fd, "later", "y", NULL));
 	ASSERT_EQ(0, sm_del(self->fd, 0, "gone", 4, 0, NULL));
 
-	EXPECT_EQ(0, snap_get(sfd, "a", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(0, sm_snapshot_get(sfd, "a", 1, buf, sizeof(buf), &len, &v));
 	EXPECT_EQ(3, len);
 	EXPECT_EQ(0, memcmp(buf, "one", 3));
 	EXPECT_EQ(v1, v);
-	EXPECT_EQ(0, snap_get(sfd, "gone", 4, buf, sizeof(buf), &len, &v));
-	EXPECT_EQ(-ENOENT, snap_get(sfd, "later", 5, buf, sizeof(buf), &len,
-				    &v));
+	EXPECT_EQ(0, sm_snapshot_get(sfd, "gone", 4, buf, sizeof(buf), &len,
+				     &v));
+	EXPECT_EQ(-ENOENT, sm_snapshot_get(sfd, "later", 5, buf, sizeof(buf),
+					   &len, &v));
 	/* Too small a buffer: the length and version all the same. */
 	len = 0;
-	EXPECT_EQ(-ERANGE, snap_get(sfd, "a", 1, buf, 2, &len, &v));
+	EXPECT_EQ(-ERANGE, sm_snapshot_get(sfd, "a", 1, buf, 2, &len, &v));
 	EXPECT_EQ(3, len);
 	EXPECT_EQ(v1, v);
 	/* A WEAK snapshot reads the map as it is. */
-	EXPECT_EQ(0, snap_get(wfd, "a", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(0, sm_snapshot_get(wfd, "a", 1, buf, sizeof(buf), &len, &v));
 	EXPECT_EQ(0, memcmp(buf, "two", 3));
-	EXPECT_EQ(-ENOENT, snap_get(wfd, "gone", 4, buf, sizeof(buf), &len,
-				    &v));
+	EXPECT_EQ(-ENOENT, sm_snapshot_get(wfd, "gone", 4, buf, sizeof(buf),
+					   &len, &v));
 
-	EXPECT_EQ(-EINVAL, snap_get(sfd, "", 0, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(-EINVAL, sm_snapshot_get(sfd, "", 0, buf, sizeof(buf), &len,
+					   &v));
 	arg.flags = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(sfd, SNAPMAP_IOC_SNAPSHOT_GET, &arg));
 	arg.flags = 0;
@@ -1294,9 +1276,9 @@ TEST_F(txn, clear_at_one_version)
 	struct snapmap_info before, info;
 	struct snapmap_txn_cond c;
 	struct snapmap_txn_op o;
-	__u64 va, vc, v, sv;
+	__u64 va, vc, v = 0, sv;
 	char buf[16];
-	__u32 len;
+	__u32 len = 0;
 	int s1, s2;
 
 	ASSERT_EQ(0, puts_(self->fd, "a", "1", &va));
@@ -1316,10 +1298,11 @@ TEST_F(txn, clear_at_one_version)
 	EXPECT_LT(vc, sv);
 
 	/* The snapshot taken before still holds both keys. */
-	EXPECT_EQ(0, snap_get(s1, "a", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(0, sm_snapshot_get(s1, "a", 1, buf, sizeof(buf), &len, &v));
 	EXPECT_EQ(va, v);
-	EXPECT_EQ(0, snap_get(s1, "b", 1, buf, sizeof(buf), &len, &v));
-	EXPECT_EQ(-ENOENT, snap_get(s2, "a", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(0, sm_snapshot_get(s1, "b", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(-ENOENT, sm_snapshot_get(s2, "a", 1, buf, sizeof(buf), &len,
+					   &v));
 
 	/* Writes see the keys absent. */
 	EXPECT_EQ(-ENOENT, sm_put(self->fd, SNAPMAP_PUT_EXIST, "b", 1, "x", 1,
@@ -1335,7 +1318,8 @@ TEST_F(txn, clear_at_one_version)
 	EXPECT_EQ(0, txn(self->fd, &c, 1, &o, 1, &v, NULL));
 	ASSERT_EQ(0, sm_info(self->fd, &info));
 	EXPECT_EQ(2, info.out_entries);
-	EXPECT_EQ(-ENOENT, snap_get(s2, "b", 1, buf, sizeof(buf), &len, &v));
+	EXPECT_EQ(-ENOENT, sm_snapshot_get(s2, "b", 1, buf, sizeof(buf), &len,
+					   &v));
 	close(s2);
 	close(s1);
 
