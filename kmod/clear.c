@@ -32,6 +32,7 @@
 
 #include "clear.h"
 #include "core.h"
+#include "feed.h"
 #include "reclaim.h"
 #include "version.h"
 
@@ -215,6 +216,7 @@ int snapmap_clear_init(struct snapmap *map)
  */
 int snapmap_clear(struct snapmap *map, u64 *version)
 {
+	struct snapmap_feed_write fw;
 	struct snapmap_clear_rec *rec;
 
 	/*
@@ -234,17 +236,23 @@ int snapmap_clear(struct snapmap *map, u64 *version)
 		kfree(rec);
 		return 0;
 	}
+	/* Its record for the map's watches, if it has any. */
+	snapmap_feed_start(map, &fw);
+	snapmap_feed_add(&fw, SNAPMAP_CHANGE_CLEAR, NULL, 0, NULL, 0);
 	/*
 	 * No write is under way: every present key is one the clear
 	 * deletes, and leaves the count of entries for that of the keys
 	 * still to be freed.
 	 */
 	atomic64_add(atomic64_xchg(&map->entries, 0), &map->cleared);
+	snapmap_feed_begin(&fw);
 	spin_lock(&map->snap_lock);
 	list_add_rcu(&rec->link, &map->clears);
 	spin_unlock(&map->snap_lock);
 	*version = snapmap_clear_stamp(map, rec);
+	snapmap_feed_commit(&fw, *version);
 	percpu_up_write(&map->clear_sem);
+	snapmap_feed_end(&fw);
 
 	snapmap_reclaim_kick(map);
 	return 0;

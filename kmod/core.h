@@ -25,6 +25,7 @@
 #include <linux/cred.h>
 #include <linux/limits.h>
 #include <linux/list.h>
+#include <linux/mutex.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/rcupdate.h>
 #include <linux/refcount.h>
@@ -36,6 +37,8 @@
 #include <linux/workqueue.h>
 
 #include "map.h"
+
+struct snapmap_feed;
 
 /* A version not yet stamped; stamps start at 1. */
 #define SNAPMAP_VERSION_PENDING 0
@@ -344,7 +347,11 @@ struct snapmap_objcache {
  *           in @entries, but held against the entry limit; changed with
  *           @clear_sem held
  * @clear_sem: held for reading by every write, for writing by a CLEAR
- *             while it commits
+ *             while it commits, and while @feed comes or goes
+ * @feed: the changes kept for the map's watches (feed.c), or NULL while
+ *        it has none; written with @clear_sem held for writing, read with
+ *        it held
+ * @feed_mutex: serialises the opening and closing of watches
  * @objcache: nodes and versions freed, to be reused
  * @name: NUL-terminated name, empty for an unnamed map
  */
@@ -374,6 +381,8 @@ struct snapmap {
 	struct list_head clears;
 	atomic64_t cleared;
 	struct percpu_rw_semaphore clear_sem;
+	struct snapmap_feed *feed;
+	struct mutex feed_mutex;	/* see the kernel-doc above */
 	struct snapmap_objcache objcache;
 	char name[SNAPMAP_NAME_LEN];
 };
@@ -438,5 +447,8 @@ extern unsigned long snapmap_cap_bytes;
 extern unsigned int snapmap_cap_maps_per_user;
 extern unsigned int snapmap_cap_snapshots_per_map;
 extern unsigned int snapmap_cap_snapshots_per_user;
+extern unsigned long snapmap_watch_buffer;
+extern unsigned long snapmap_cap_watch_buffer;
+extern unsigned int snapmap_cap_watches_per_map;
 
 #endif /* _SNAPMAP_CORE_H */

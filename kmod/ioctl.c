@@ -43,6 +43,7 @@
 #include "map.h"
 #include "map_fd.h"
 #include "snapshot_fd.h"
+#include "watch_fd.h"
 
 /**
  * struct snapmap_ucmd - one ioctl call in flight
@@ -88,6 +89,7 @@ union snapmap_ucmd_buffer {
 	struct snapmap_snapshot_arg snapshot;
 	struct snapmap_clone clone;
 	struct snapmap_txn txn;
+	struct snapmap_watch_arg watch;
 	struct snapmap_snapshot_info snapshot_info;
 };
 
@@ -1211,6 +1213,103 @@ static int snapmap_clone_ioctl(struct snapmap_ucmd *ucmd)
 	return snapmap_respond_file(ucmd, sizeof(*cmd), fd, file);
 }
 
+/*
+ * SNAPMAP_IOC_WATCH: a new watch fd as the return, and with
+ * SNAPMAP_WATCH_SNAPSHOT a snapshot fd in the answer.  The prefix, the
+ * answer's write-back and the fds come before the watch starts; both fds
+ * are installed only once nothing can fail any more.
+ */
+static int snapmap_watch_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_watch_arg *cmd = ucmd->cmd;
+	struct snapmap *map = snapmap_ucmd_map(ucmd);
+	bool want_snap = cmd->flags & SNAPMAP_WATCH_SNAPSHOT;
+	struct snapmap_watch_attr attr = {
+		.flags = cmd->flags,
+		.since = cmd->since,
+		.prefix_len = cmd->prefix_len,
+		.buffer_bytes = cmd->buffer_bytes,
+	};
+	struct snapmap_snapshot *snap = NULL;
+	struct file *file, *sfile = NULL;
+	struct snapmap_watch *watch;
+	int fd, sfd = -1, err;
+	void *prefix = NULL;
+
+	err = snapmap_watch_check(map, &attr, want_snap);
+	if (err)
+		return err;
+	if (attr.prefix_len) {
+		prefix = memdup_user(u64_to_user_ptr(cmd->prefix),
+				     attr.prefix_len);
+		if (IS_ERR(prefix))
+			return PTR_ERR(prefix);
+		attr.prefix = prefix;
+	}
+	cmd->out_snapshot_fd = -1;
+	cmd->out_version = 0;
+	err = snapmap_probe_answer(ucmd, sizeof(*cmd));
+	if (err)
+		goto out_prefix;
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto out_prefix;
+	}
+	if (want_snap) {
+		sfd = get_unused_fd_flags(O_CLOEXEC);
+		if (sfd < 0) {
+			err = sfd;
+			goto out_fd;
+		}
+	}
+
+	watch = snapmap_watch_open(map, &attr, &cmd->out_version,
+				   want_snap ? &snap : NULL);
+	if (IS_ERR(watch)) {
+		err = PTR_ERR(watch);
+		goto out_fd;
+	}
+	file = snapmap_watch_file(watch);
+	if (IS_ERR(file)) {
+		snapmap_watch_close(watch);
+		err = PTR_ERR(file);
+		goto out_snap;
+	}
+	if (snap) {
+		sfile = snapmap_snapshot_file(snap);
+		if (IS_ERR(sfile)) {
+			err = PTR_ERR(sfile);
+			fput(file);
+			goto out_snap;
+		}
+		cmd->out_snapshot_fd = sfd;
+	}
+	err = snapmap_respond(ucmd, sizeof(*cmd));
+	if (err) {
+		fput(file);
+		if (sfile)
+			fput(sfile);
+		goto out_fd;
+	}
+	if (sfile)
+		fd_install(sfd, sfile);
+	fd_install(fd, file);
+	kfree(prefix);
+	return fd;
+
+out_snap:
+	if (snap)
+		snapmap_snapshot_close(snap);
+out_fd:
+	if (sfd >= 0)
+		put_unused_fd(sfd);
+	put_unused_fd(fd);
+out_prefix:
+	kfree(prefix);
+	return err;
+}
+
 /* SNAPMAP_IOC_SNAPSHOT_INFO, on a snapshot fd. */
 static int snapmap_snapshot_info_ioctl(struct snapmap_ucmd *ucmd)
 {
@@ -1321,6 +1420,74 @@ out:
 	return total;
 }
 
+/* Where snapmap_watch_fd_read() copies records to. */
+struct snapmap_watch_dest {
+	char __user *ubuf;
+	size_t size;
+	size_t done;
+};
+
+/* snapmap_watch_next()'s callback: one record, whole, or none. */
+static int snapmap_watch_copy(const struct snapmap_change *change,
+			      const void *key, const void *value, void *arg)
+{
+	struct snapmap_watch_dest *dest = arg;
+	size_t data = (size_t)change->key_len + change->value_len;
+	size_t size = SNAPMAP_CHANGE_SIZE(change->key_len, change->value_len);
+	char __user *to = dest->ubuf + dest->done;
+
+	/* Positive: stop, and leave the record for the next read. */
+	if (size > dest->size - dest->done)
+		return 1;
+	to += sizeof(*change);
+	if (copy_to_user(to - sizeof(*change), change, sizeof(*change)) ||
+	    copy_to_user(to, key, change->key_len) ||
+	    copy_to_user(to + change->key_len, value, change->value_len) ||
+	    clear_user(to + data, size - sizeof(*change) - data))
+		return -EFAULT;
+	dest->done += size;
+	return 0;
+}
+
+/**
+ * snapmap_watch_fd_read() - read(2) on a watch fd
+ * @file: the watch file
+ * @ubuf: the caller's buffer
+ * @count: its size
+ * @ppos: unused: a watch has no position
+ *
+ * Whole records only, as many as are ready and fit, copied straight from
+ * the feed's records; waits for the first unless the file is
+ * non-blocking.  A record that cannot be copied whole stays for the next
+ * read: a fault loses none.
+ *
+ * Context: process context; may sleep.
+ *
+ * Return: bytes read; -EMSGSIZE if @count cannot hold the next record;
+ * -EAGAIN; -ESTALE; -EFAULT; -ERESTARTSYS.  An error after some records
+ * were read ends the read with those; the next read reports it.
+ */
+ssize_t snapmap_watch_fd_read(struct file *file, char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	struct snapmap_watch *watch = snapmap_watch_from_file(file);
+	struct snapmap_watch_dest dest = { .ubuf = ubuf, .size = count };
+	int ret;
+
+	for (;;) {
+		ret = snapmap_watch_next(watch, snapmap_watch_copy, &dest);
+		if (dest.done)
+			return dest.done;
+		if (ret)
+			return ret > 0 ? -EMSGSIZE : ret;
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = snapmap_watch_wait(watch);
+		if (ret)
+			return ret;
+	}
+}
+
 static int snapmap_api_ioctl(struct snapmap_ucmd *ucmd);
 
 static const struct snapmap_ioctl_op snapmap_ctl_ops[] = {
@@ -1351,6 +1518,8 @@ static const struct snapmap_ioctl_op snapmap_map_ops[] = {
 			 name),
 	SNAPMAP_IOCTL_OP(TXN, snapmap_txn_ioctl, struct snapmap_txn,
 			 __reserved),
+	SNAPMAP_IOCTL_OP(WATCH, snapmap_watch_ioctl, struct snapmap_watch_arg,
+			 out_version),
 };
 
 static const struct snapmap_ioctl_op snapmap_snapshot_ops[] = {
@@ -1506,6 +1675,8 @@ void snapmap_build_check_abi(void)
 	struct snapmap_txn_cond txn_cond;
 	struct snapmap_txn_op txn_op;
 	struct snapmap_create create;
+	struct snapmap_watch_arg watch;
+	struct snapmap_change change;
 	struct snapmap_record record;
 	struct snapmap_map_desc map_desc;
 	struct snapmap_clone clone;
@@ -1652,6 +1823,19 @@ void snapmap_build_check_abi(void)
 	       sizeof(record.version);
 	BUILD_BUG_ON(sizeof(record) != size);
 	BUILD_BUG_ON(sizeof(record) != 16);
+
+	size = sizeof(watch.size) + sizeof(watch.flags) + sizeof(watch.since) +
+	       sizeof(watch.prefix) + sizeof(watch.prefix_len) +
+	       sizeof(watch.out_snapshot_fd) + sizeof(watch.buffer_bytes) +
+	       sizeof(watch.out_version);
+	BUILD_BUG_ON(sizeof(watch) != size);
+	BUILD_BUG_ON(sizeof(watch) != 48);
+
+	size = sizeof(change.type) + sizeof(change.key_len) +
+	       sizeof(change.value_len) + sizeof(change.count) +
+	       sizeof(change.version);
+	BUILD_BUG_ON(sizeof(change) != size);
+	BUILD_BUG_ON(sizeof(change) != 24);
 
 	/* Every command's bit fits in &snapmap_api.out_ioctls. */
 	BUILD_BUG_ON(ARRAY_SIZE(snapmap_ctl_ops) > 64);

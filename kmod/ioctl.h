@@ -19,6 +19,8 @@ long snapmap_snapshot_ioctl(struct file *file, unsigned int cmd,
 			    unsigned long arg);
 ssize_t snapmap_snapshot_fd_read(struct file *file, char __user *ubuf,
 				 size_t count, loff_t *ppos);
+ssize_t snapmap_watch_fd_read(struct file *file, char __user *ubuf,
+			      size_t count, loff_t *ppos);
 void snapmap_build_check_abi(void);
 
 #endif /* _SNAPMAP_IOCTL_H */

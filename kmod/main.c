@@ -140,6 +140,28 @@ MODULE_PARM_DESC(max_snapshots_per_user,
 		 "Most open snapshots one user may hold, of all maps (default 4096)");
 
 /*
+ * A map keeps the records of its changes up to the largest buffer of its
+ * open watches, in the memory cgroup of its first watcher; the cap bounds
+ * that per map, the watches per map the work a change's wake-up does.
+ */
+unsigned long snapmap_watch_buffer = 1UL << 20;
+module_param_named(watch_buffer_bytes, snapmap_watch_buffer, ulong, 0644);
+MODULE_PARM_DESC(watch_buffer_bytes,
+		 "Buffer of a watch that asks for none (default 1 MiB)");
+
+unsigned long snapmap_cap_watch_buffer = 64UL << 20;
+module_param_named(max_watch_buffer_bytes, snapmap_cap_watch_buffer, ulong,
+		   0644);
+MODULE_PARM_DESC(max_watch_buffer_bytes,
+		 "Largest buffer a watch may ask for (default 64 MiB)");
+
+unsigned int snapmap_cap_watches_per_map = 256;
+module_param_named(max_watches_per_map, snapmap_cap_watches_per_map, uint,
+		   0644);
+MODULE_PARM_DESC(max_watches_per_map,
+		 "Most open watches of one map (default 256)");
+
+/*
  * No .llseek: nonseekable_open() clears FMODE_LSEEK, so lseek() fails with
  * ESPIPE before any .llseek would be called.  (Linux 6.12 removed
  * no_llseek, which said the same here on older kernels.)

@@ -21,6 +21,7 @@
 
 #include "clear.h"
 #include "core.h"
+#include "feed.h"
 #include "reclaim.h"
 #include "table.h"
 #include "testhook.h"
@@ -86,7 +87,8 @@ static int snapmap_write_allowed(struct snapmap_val *cur, bool del,
 static int snapmap_write_held(struct snapmap *map,
 			      const struct snapmap_key *key, const void *value,
 			      u32 len, u32 flags, u64 expected, u64 stamp,
-			      u64 *version, struct snapmap_val *val)
+			      u64 *version, struct snapmap_val *val,
+			      struct snapmap_feed_write *fw)
 {
 	bool del = len == SNAPMAP_TOMBSTONE;
 	struct snapmap_node *node, *new = NULL;
@@ -199,6 +201,7 @@ again:
 		goto out_unlock;
 	}
 
+	snapmap_feed_begin(fw);
 	if (stamp != SNAPMAP_VERSION_PENDING)
 		atomic64_set(&push->version, stamp);
 	RCU_INIT_POINTER(push->older, cur);
@@ -207,6 +210,7 @@ again:
 		val = NULL;
 	snapmap_test_pause(SNAPMAP_TEST_BEFORE_STAMP);
 	*version = snapmap_val_version_acquire(map, push);
+	snapmap_feed_commit(fw, *version);
 
 	if (delta < 0)
 		atomic64_add(delta, &map->live);
@@ -252,21 +256,28 @@ out_free:
 
 /*
  * snapmap_write_held() with the map's clear_sem held, so that no CLEAR
- * commits during the write; first, room made if a past clear's keys would
- * make the map look full.
+ * commits during the write, and with its record for the map's watches if
+ * it has any; first, room made if a past clear's keys would make the map
+ * look full.
  */
 static int snapmap_write(struct snapmap *map, const struct snapmap_key *key,
 			 const void *value, u32 len, u32 flags, u64 expected,
 			 u64 stamp, u64 *version, struct snapmap_val *val)
 {
+	bool del = len == SNAPMAP_TOMBSTONE;
+	struct snapmap_feed_write fw;
 	int err;
 
 	snapmap_clear_make_room(map, 1, sizeof(struct snapmap_node) + key->len +
 				snapmap_val_charge(len));
 	percpu_down_read(&map->clear_sem);
+	snapmap_feed_start(map, &fw);
+	snapmap_feed_add(&fw, del ? SNAPMAP_CHANGE_DEL : SNAPMAP_CHANGE_PUT,
+			 key->data, key->len, value, del ? 0 : len);
 	err = snapmap_write_held(map, key, value, len, flags, expected, stamp,
-				 version, val);
+				 version, val, &fw);
 	percpu_up_read(&map->clear_sem);
+	snapmap_feed_end(&fw);
 	return err;
 }
 

@@ -95,4 +95,9 @@ ssize_t snapmap_snapshot_read_out(struct snapmap_snapshot *snap, void *buf,
 				  size_t size, snapmap_read_out_fn out,
 				  void *arg);
 
+struct wait_queue_head;
+struct wait_queue_head *snapmap_watch_waitqueue(struct snapmap_watch *watch);
+int snapmap_watch_check(struct snapmap *map,
+			const struct snapmap_watch_attr *attr, bool snapshot);
+
 #endif /* _SNAPMAP_MAP_H */

@@ -134,6 +134,7 @@ struct snapmap *snapmap_alloc_map(const struct snapmap_attr *attr)
 	map->gid = current_fsgid();
 	refcount_set(&map->ref, 1);
 	INIT_LIST_HEAD(&map->registry);
+	mutex_init(&map->feed_mutex);
 	snapmap_reclaim_init(map);
 	map->memcg = get_mem_cgroup_from_mm(current->mm);
 	err = snapmap_table_init(map);
@@ -231,9 +232,12 @@ void snapmap_put(struct snapmap *map)
 	list_del_init(&map->registry);
 	mutex_unlock(&snapmap_registry_lock);
 
+	/* A watch holds its map: the last one closed took the feed away. */
+	WARN_ON_ONCE(map->feed);
 	snapmap_reclaim_exit(map);
 	snapmap_table_destroy(map);
 	mem_cgroup_put(map->memcg);
+	mutex_destroy(&map->feed_mutex);
 	kfree(map);
 }
 EXPORT_SYMBOL_GPL(snapmap_put);

@@ -44,6 +44,7 @@
 
 #include "clear.h"
 #include "core.h"
+#include "feed.h"
 #include "map.h"
 #include "reclaim.h"
 #include "table.h"
@@ -104,6 +105,7 @@ static struct lock_class_key snapmap_txn_lock_key __maybe_unused;
  * @order: the indices in @keys of the distinct nodes, in the order their
  *         locks are taken
  * @nr_nodes: their number
+ * @fw: the records of its writes, for the map's watches
  * @ctx: for lockdep
  */
 struct snapmap_txn_state {
@@ -116,6 +118,7 @@ struct snapmap_txn_state {
 	struct snapmap_txn_key *keys;
 	u8 order[SNAPMAP_TXN_MAX_OPS + SNAPMAP_TXN_MAX_CONDS];
 	unsigned int nr_nodes;
+	struct snapmap_feed_write fw;
 	struct snapmap_txn_ctx ctx;
 };
 
@@ -265,6 +268,29 @@ static int snapmap_txn_alloc_vals(struct snapmap_txn_state *t,
 		}
 	}
 	return 0;
+}
+
+/*
+ * A record of every write, for the map's watches, in the order of the
+ * writes.  Context: the map's clear_sem held; may sleep.
+ */
+static void snapmap_txn_feed_add(struct snapmap_txn_state *t)
+{
+	const struct snapmap_txn_write *w;
+	unsigned int i;
+
+	snapmap_feed_start(t->map, &t->fw);
+	t->fw.txn = true;
+	for (i = 0; i < t->nr_writes && t->fw.feed; i++) {
+		w = &t->writes[i];
+		if (w->opcode == SNAPMAP_TXN_DEL)
+			snapmap_feed_add(&t->fw, SNAPMAP_CHANGE_DEL, w->key,
+					 w->key_len, NULL, 0);
+		else
+			snapmap_feed_add(&t->fw, SNAPMAP_CHANGE_PUT, w->key,
+					 w->key_len, t->keys[i].val->data,
+					 w->value_len);
+	}
 }
 
 /*
@@ -466,6 +492,23 @@ static bool snapmap_txn_changes(struct snapmap_txn_key *k)
 {
 	return k->val && (k->val->len != SNAPMAP_TOMBSTONE ||
 			  snapmap_txn_present(snapmap_txn_head(k)));
+}
+
+/*
+ * Forget the records of the writes that change nothing: deletions of
+ * absent keys.  Caller holds every lock.
+ */
+static void snapmap_txn_feed_drop(struct snapmap_txn_state *t)
+{
+	struct snapmap_change_rec *rec, *tmp;
+	unsigned int i = 0;
+
+	/* A record missing: the change is lost, and none goes in. */
+	if (!t->fw.feed || t->fw.lost)
+		return;
+	list_for_each_entry_safe(rec, tmp, &t->fw.recs, link)
+		if (!snapmap_txn_changes(&t->keys[i++]))
+			snapmap_feed_drop(&t->fw, rec);
 }
 
 /*
@@ -688,7 +731,13 @@ static int snapmap_txn_run(struct snapmap_txn_state *t, u64 *version,
 	err = snapmap_txn_charge(t, &give_back);
 	if (err)
 		goto out_fail;
+	snapmap_txn_feed_drop(t);
+	snapmap_feed_begin(&t->fw);
 	*version = snapmap_txn_commit(t);
+	if (*version)
+		snapmap_feed_commit(&t->fw, *version);
+	else
+		snapmap_feed_abort(&t->fw);
 	snapmap_txn_settle(t, give_back);
 	snapmap_txn_unlock(t);
 	rcu_read_unlock();
@@ -761,6 +810,7 @@ int snapmap_txn_fill(struct snapmap *map,
 		snapmap_txn_make_room(&t);
 		/* No CLEAR commits during the transaction. */
 		percpu_down_read(&map->clear_sem);
+		snapmap_txn_feed_add(&t);
 		/* The deletions past clears bring to the keys, if they must. */
 		if (unlikely(snapmap_clear_pending(map)))
 			for (k = t.keys; k < t.keys + t.nr_keys; k++)
@@ -768,6 +818,7 @@ int snapmap_txn_fill(struct snapmap *map,
 							     SNAPMAP_TOMBSTONE);
 		err = snapmap_txn_run(&t, version, failed);
 		percpu_up_read(&map->clear_sem);
+		snapmap_feed_end(&t.fw);
 	}
 
 	for (k = t.keys; k < t.keys + t.nr_keys; k++) {

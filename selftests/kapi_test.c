@@ -1383,4 +1383,43 @@ TEST_F(kapi, clone_file)
 	free(copy);
 }
 
+/*
+ * The sample's watch file follows the map through snapmap_watch_open()
+ * and snapmap_watch_next(): each change from its open on, once, in the
+ * order of the versions, a transaction's writes after the count of them.
+ */
+TEST_F(kapi, watch_file)
+{
+	char buf[1024], want[512];
+	__u64 v1, v2, v3, vt;
+	int fd, failed;
+	ssize_t n;
+
+	ASSERT_EQ(0, sm_put_str(self->map, "watch.before", "0", NULL));
+	fd = open(SAMPLE_DIR "/watch", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_ERRNO(EAGAIN, read(fd, buf, sizeof(buf)));
+
+	ASSERT_EQ(0, sm_put_str(self->map, "watch.a", "1", &v1));
+	ASSERT_EQ(0, sample_cmd("update", "watch.b=2", &v2));
+	ASSERT_EQ(0, sm_del_str(self->map, "watch.a", &v3));
+	ASSERT_EQ(0, sample_txn("+watch.c=3\n-watch.b\n-watch.absent", &vt,
+				&failed));
+	EXPECT_EQ(NONE_NAMED, failed);
+	n = read(fd, buf, sizeof(buf) - 1);
+	ASSERT_LT(0, n);
+	buf[n] = '\0';
+	snprintf(want, sizeof(want),
+		 "%llu put watch.a=1\n%llu put watch.b=2\n%llu del watch.a\n"
+		 "%llu txn 2\n%llu put watch.c=3\n%llu del watch.b\n",
+		 (unsigned long long)v1, (unsigned long long)v2,
+		 (unsigned long long)v3, (unsigned long long)vt,
+		 (unsigned long long)vt, (unsigned long long)vt);
+	EXPECT_STREQ(want, buf);
+	EXPECT_ERRNO(EAGAIN, read(fd, buf, sizeof(buf)));
+	EXPECT_EQ(0, close(fd));
+	EXPECT_EQ(0, sm_del_str(self->map, "watch.c", NULL));
+	EXPECT_EQ(0, sm_del_str(self->map, "watch.before", NULL));
+}
+
 TEST_HARNESS_MAIN

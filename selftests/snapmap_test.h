@@ -647,6 +647,66 @@ static inline int sm_clone(int fd, const char *name, __u32 mode,
 	return ret;
 }
 
+/*
+ * SNAPMAP_IOC_WATCH on the map fd @fd: a watch fd, or -errno; the start
+ * in *@out_version and, with SNAPMAP_WATCH_SNAPSHOT, the snapshot fd in
+ * *@out_sfd (either may be NULL).
+ */
+static inline int sm_watch(int fd, __u32 flags, __u64 since,
+			   const void *prefix, __u32 prefix_len,
+			   __u64 buffer_bytes, __u64 *out_version, int *out_sfd)
+{
+	struct snapmap_watch_arg arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.since = since,
+		.prefix = SM_PTR(prefix),
+		.prefix_len = prefix_len,
+		.buffer_bytes = buffer_bytes,
+	};
+	int ret;
+
+	ret = sm_ret(ioctl(fd, SNAPMAP_IOC_WATCH, &arg));
+	if (ret >= 0 && out_version)
+		*out_version = arg.out_version;
+	if (ret >= 0 && out_sfd)
+		*out_sfd = arg.out_snapshot_fd;
+	return ret;
+}
+
+/* One record of a watch, pointing into the buffer it was read into. */
+struct sm_change {
+	struct snapmap_change hdr;
+	const unsigned char *key;
+	const unsigned char *value;
+};
+
+/*
+ * Parse the change at the start of the @len bytes at @buf into @c.
+ * Returns the record's size, or 0 when the bytes do not start with one
+ * whole record whose padding is zero.
+ */
+static inline size_t sm_change_parse(const void *buf, size_t len,
+				     struct sm_change *c)
+{
+	const unsigned char *p = buf;
+	__u64 size, i;
+
+	if (len < sizeof(c->hdr))
+		return 0;
+	memcpy(&c->hdr, p, sizeof(c->hdr));
+	size = SNAPMAP_CHANGE_SIZE(c->hdr.key_len, c->hdr.value_len);
+	if (size > len)
+		return 0;
+	for (i = sizeof(c->hdr) + (__u64)c->hdr.key_len + c->hdr.value_len;
+	     i < size; i++)
+		if (p[i])
+			return 0;
+	c->key = p + sizeof(c->hdr);
+	c->value = c->key + c->hdr.key_len;
+	return size;
+}
+
 /* One record of a snapshot, pointing into the buffer it was read into. */
 struct sm_record {
 	const unsigned char *key;

@@ -70,6 +70,15 @@
  * keep the map within its byte limit, the text handed out so far stays
  * right, and every read that needs more of it fails with -ESTALE.
  *
+ * watch follows the map's changes with snapmap_watch_open() from the
+ * moment it is opened, until it is closed.  read(2) yields the changes
+ * ready, one line each: ``<version> put <key>=<value>\n``, ``<version> del
+ * <key>\n``, ``<version> clear\n``, and ``<version> txn <count>\n`` before
+ * the writes of a transaction; it waits for the first one unless the file
+ * is non-blocking (-EAGAIN).  Text handed out is not handed out again; a
+ * watch that lost a change fails every read with -ESTALE.  The changes
+ * are taken by snapmap_watch_next(), a buffer at a time.
+ *
  * clone copies the map with snapmap_clone() into a new map of that name,
  * mode 0666, that user space can open.  The module holds each clone until
  * it is unloaded, at most SAMPLE_MAX_CLONES of them (-EBUSY beyond).
@@ -879,6 +888,155 @@ static const struct file_operations sample_snap_fops = {
 	.llseek = sample_snap_llseek,
 };
 
+/**
+ * struct sample_watch_file - state of one open watch file
+ * @watch: the watch opened at open, closed at release
+ * @lock: serialises the readers sharing this open file; protects the
+ *        members below it
+ * @len: bytes of text in @buf
+ * @off: bytes of @buf handed out
+ * @buf: lines of changes taken from the watch
+ */
+struct sample_watch_file {
+	struct snapmap_watch *watch;
+	struct mutex lock;	/* protects the members below */
+	size_t len;
+	size_t off;
+	char buf[SAMPLE_SNAP_BUF];
+};
+
+/*
+ * The callback of snapmap_watch_next(): one line per change, into the
+ * file's buffer.  When the line does not fit, it stops with a positive
+ * number, and the next call is offered the same change.
+ */
+static int sample_watch_change(const struct snapmap_change *change,
+			       const void *key, const void *value, void *arg)
+{
+	static const char *const names[] = {
+		[SNAPMAP_CHANGE_PUT] = "put", [SNAPMAP_CHANGE_DEL] = "del",
+		[SNAPMAP_CHANGE_CLEAR] = "clear", [SNAPMAP_CHANGE_TXN] = "txn",
+	};
+	struct sample_watch_file *sw = arg;
+	char head[SAMPLE_U64_LEN * 2 + 16];
+	size_t head_len, need;
+	char *p;
+
+	if (change->type >= ARRAY_SIZE(names) || !names[change->type])
+		return -EPROTO;
+	head_len = scnprintf(head, sizeof(head), "%llu %s", change->version,
+			     names[change->type]);
+	if (change->type == SNAPMAP_CHANGE_TXN)
+		head_len += scnprintf(head + head_len,
+				      sizeof(head) - head_len, " %u",
+				      change->count);
+	need = head_len + 1 + change->key_len + 1 + change->value_len + 1;
+	if (need > sizeof(sw->buf))
+		return -EMSGSIZE;
+	if (need > sizeof(sw->buf) - sw->len)
+		return 1;
+
+	p = sw->buf + sw->len;
+	memcpy(p, head, head_len);
+	p += head_len;
+	if (change->type == SNAPMAP_CHANGE_PUT ||
+	    change->type == SNAPMAP_CHANGE_DEL) {
+		*p++ = ' ';
+		memcpy(p, key, change->key_len);
+		p += change->key_len;
+	}
+	if (change->type == SNAPMAP_CHANGE_PUT) {
+		*p++ = '=';
+		memcpy(p, value, change->value_len);
+		p += change->value_len;
+	}
+	*p++ = '\n';
+	sw->len = p - sw->buf;
+	return 0;
+}
+
+/* watch: the watch starts at open, with the map's version then. */
+static int sample_watch_open(struct inode *inode, struct file *file)
+{
+	const struct snapmap_watch_attr attr = {};
+	struct sample_watch_file *sw;
+	u64 start;
+	int err;
+
+	sw = kzalloc(sizeof(*sw), GFP_KERNEL);
+	if (!sw)
+		return -ENOMEM;
+	sw->watch = snapmap_watch_open(sample_map, &attr, &start, NULL);
+	if (IS_ERR(sw->watch)) {
+		err = PTR_ERR(sw->watch);
+		kfree(sw);
+		return err;
+	}
+	mutex_init(&sw->lock);
+	file->private_data = sw;
+	return 0;
+}
+
+static int sample_watch_release(struct inode *inode, struct file *file)
+{
+	struct sample_watch_file *sw = file->private_data;
+
+	snapmap_watch_close(sw->watch);
+	mutex_destroy(&sw->lock);
+	kfree(sw);
+	return 0;
+}
+
+/*
+ * Changes are taken into the buffer by snapmap_watch_next(), and copied
+ * from there to user space; the wait for the first is outside the file's
+ * lock, so that a reader waiting does not hold up another.
+ */
+static ssize_t sample_watch_read(struct file *file, char __user *buf,
+				 size_t count, loff_t *ppos)
+{
+	struct sample_watch_file *sw = file->private_data;
+	ssize_t ret;
+	size_t n;
+
+	for (;;) {
+		mutex_lock(&sw->lock);
+		if (sw->off == sw->len) {
+			sw->len = 0;
+			sw->off = 0;
+			ret = snapmap_watch_next(sw->watch, sample_watch_change,
+						 sw);
+			if (ret < 0)
+				goto out;
+		}
+		if (sw->len)
+			break;
+		mutex_unlock(&sw->lock);
+		if (file->f_flags & O_NONBLOCK)
+			return -EAGAIN;
+		ret = snapmap_watch_wait(sw->watch);
+		if (ret)
+			return ret;
+	}
+	n = min(count, sw->len - sw->off);
+	if (copy_to_user(buf, sw->buf + sw->off, n)) {
+		ret = -EFAULT;
+		goto out;
+	}
+	sw->off += n;
+	ret = n;
+out:
+	mutex_unlock(&sw->lock);
+	return ret;
+}
+
+static const struct file_operations sample_watch_fops = {
+	.owner = THIS_MODULE,
+	.open = sample_watch_open,
+	.release = sample_watch_release,
+	.read = sample_watch_read,
+};
+
 static int __init sample_init(void)
 {
 	const struct snapmap_attr attr = {
@@ -917,6 +1075,8 @@ static int __init sample_init(void)
 				    &sample_fops);
 	debugfs_create_file("snapshot", 0400, sample_dir, NULL,
 			    &sample_snap_fops);
+	debugfs_create_file("watch", 0400, sample_dir, NULL,
+			    &sample_watch_fops);
 
 	pr_info("map %s created, %s at version %llu\n", SAMPLE_NAME,
 		SAMPLE_GREETING_KEY, version);
@@ -929,7 +1089,7 @@ static void __exit sample_exit(void)
 
 	/* Waits for the file operations running; none can start after it. */
 	debugfs_remove_recursive(sample_dir);
-	/* Each open file held the module: no snapshot is left open. */
+	/* Each open file held the module: no snapshot or watch is left open. */
 	mutex_lock(&sample_clones_lock);
 	for (i = 0; i < ARRAY_SIZE(sample_clones); i++) {
 		if (sample_clones[i])

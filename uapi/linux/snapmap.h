@@ -70,7 +70,8 @@
  *            the module's structure is not zero
  * EBADF      a write command was issued on a map fd opened read-only
  * EMSGSIZE   a key or value is longer than the map's limit; read(2) on
- *            a snapshot fd: the buffer cannot hold the next record
+ *            a snapshot fd or a watch fd: the buffer cannot hold the
+ *            next record
  * ERANGE     %SNAPMAP_IOC_GET: the value buffer is too small; the
  *            value's length and version are reported all the same
  * ENOENT     the key is not in the map; %SNAPMAP_IOC_OPEN: no map has
@@ -84,7 +85,9 @@
  * ENOSPC     the map is at its entry limit or its byte limit;
  *            %SNAPMAP_IOC_SNAPSHOT, %SNAPMAP_IOC_CLONE: the map has as
  *            many open snapshots as the module allows (module parameter
- *            max_snapshots_per_map)
+ *            max_snapshots_per_map); %SNAPMAP_IOC_WATCH: the map has as
+ *            many open watches as the module allows (module parameter
+ *            max_watches_per_map)
  * EDQUOT     %SNAPMAP_IOC_CREATE: the caller's user already owns as many
  *            maps as the module allows; %SNAPMAP_IOC_SNAPSHOT,
  *            %SNAPMAP_IOC_CLONE: the caller's user already holds as many
@@ -95,7 +98,11 @@
  * ESTALE     a snapshot was invalidated to keep its map within its byte
  *            limit (see "snapshots"); only closing it is left to do;
  *            %SNAPMAP_BATCH_SNAPSHOT: the batch's own snapshot was
- *            invalidated before the batch was done
+ *            invalidated before the batch was done; a watch fd, or
+ *            %SNAPMAP_IOC_WATCH from an older version: a change the
+ *            watch had to yield is no longer kept (see "watches"); take
+ *            a new snapshot and watch from its version
+ * EAGAIN     read(2) on a non-blocking watch fd: no record is ready
  * ENOMEM     the module could not allocate memory, or the caller's
  *            memory cgroup (or for a write, the map creator's) is full;
  *            nothing was changed
@@ -113,7 +120,7 @@
  * Raised whenever a command, flag or feature is added; reported by
  * %SNAPMAP_IOC_API.
  */
-#define SNAPMAP_ABI_VERSION 2
+#define SNAPMAP_ABI_VERSION 3
 
 /* The ioctl type byte of every snapmap command. */
 #define SNAPMAP_IOC_TYPE 0xB7
@@ -133,6 +140,7 @@
  * @SNAPMAP_CMD_SNAPSHOT: take a snapshot, on a map fd
  * @SNAPMAP_CMD_CLONE: copy a map into a new one, on a map fd
  * @SNAPMAP_CMD_TXN: a transaction, on a map fd (ABI version 2)
+ * @SNAPMAP_CMD_WATCH: follow the map's changes, on a map fd (ABI version 3)
  * @SNAPMAP_CMD_SNAPSHOT_INFO: version and size, on a snapshot fd
  * @SNAPMAP_CMD_SNAPSHOT_GET: look a key up in a snapshot, on a snapshot fd
  *                            (ABI version 2)
@@ -155,6 +163,7 @@ enum snapmap_cmd {
 	SNAPMAP_CMD_SNAPSHOT = 0x16,
 	SNAPMAP_CMD_CLONE = 0x17,
 	SNAPMAP_CMD_TXN = 0x18,
+	SNAPMAP_CMD_WATCH = 0x19,
 	SNAPMAP_CMD_SNAPSHOT_INFO = 0x20,
 	SNAPMAP_CMD_SNAPSHOT_GET = 0x21
 };
@@ -175,12 +184,15 @@ enum snapmap_cmd {
  * - %SNAPMAP_FEATURE_TXN: transactions: %SNAPMAP_IOC_TXN, and reads of
  *   several keys at one version: %SNAPMAP_BATCH_SNAPSHOT and
  *   %SNAPMAP_IOC_SNAPSHOT_GET (ABI version 2).
+ * - %SNAPMAP_FEATURE_WATCH: change feeds: %SNAPMAP_IOC_WATCH (ABI
+ *   version 3).
  */
 #define SNAPMAP_FEATURE_NAMED_MAPS (1ULL << 0)
 #define SNAPMAP_FEATURE_VERSIONS (1ULL << 1)
 #define SNAPMAP_FEATURE_ATOMIC_SNAPSHOTS (1ULL << 2)
 #define SNAPMAP_FEATURE_CLONE (1ULL << 3)
 #define SNAPMAP_FEATURE_TXN (1ULL << 4)
+#define SNAPMAP_FEATURE_WATCH (1ULL << 5)
 
 /**
  * struct snapmap_api - API handshake
@@ -943,6 +955,141 @@ struct snapmap_clone {
 	char name[SNAPMAP_NAME_LEN];
 };
 
+/**
+ * DOC: watches
+ *
+ * %SNAPMAP_IOC_WATCH returns a watch fd: read(2) on it yields the map's
+ * changes, in the order of their versions, each once: every change of a
+ * version above the watch's start (&snapmap_watch_arg.out_version), none
+ * below.  A snapshot taken at version V and the records of a watch that
+ * starts at V, applied in order, give the map exactly as it was at the
+ * version of every record read.
+ *
+ * Each record is a &struct snapmap_change followed by the key, the value
+ * and zero padding up to a multiple of 8 bytes:
+ *
+ * - %SNAPMAP_CHANGE_PUT: the key was given the value;
+ * - %SNAPMAP_CHANGE_DEL: the key was deleted;
+ * - %SNAPMAP_CHANGE_CLEAR: every key was deleted (no key, no value);
+ * - %SNAPMAP_CHANGE_TXN: the next &snapmap_change.count records are the
+ *   writes of one transaction, all of this record's version (no key, no
+ *   value).  A reader that applies them together never shows part of it.
+ *
+ * A write that changes nothing (a DEL of an absent key, a CLEAR of an
+ * empty map) has no record.  A read never splits a record, and fails with
+ * EMSGSIZE when the buffer cannot hold the next one; it may end between
+ * the records of a transaction.  A read with no record ready blocks until
+ * one is, or fails with EAGAIN if the fd is non-blocking (fcntl(2)
+ * ``O_NONBLOCK``); poll(2) and epoll report the fd readable when a read
+ * would not block.  A fault while copying out fails the read with EFAULT
+ * if nothing was copied; no record is lost either way.
+ *
+ * Writers never wait for a watch.  The records not yet read are kept by
+ * the map, in the memory cgroup of the process that opened the map's first
+ * open watch, up to the largest buffer of the open watches
+ * (&snapmap_watch_arg.buffer_bytes).  When they need more, the oldest go,
+ * and a watch that had not read one of them fails its next read with
+ * ESTALE (poll reports it readable and in error): it can no longer tell
+ * every change.  So does every open watch when a record cannot be
+ * allocated.  The way back is a new snapshot and a new watch from its
+ * version, as one call: %SNAPMAP_WATCH_SNAPSHOT.
+ *
+ * The records kept are also the map's memory of recent changes: a watch
+ * may start at an older version (%SNAPMAP_WATCH_SINCE) as long as every
+ * change above it is still kept, and fails with ESTALE otherwise.  A map
+ * keeps records only while a watch is open, from the version the first of
+ * them started at.
+ */
+
+/**
+ * DOC: watch flags
+ *
+ * - %SNAPMAP_WATCH_SINCE: start at &snapmap_watch_arg.since rather than
+ *   at the map's current version.
+ * - %SNAPMAP_WATCH_SNAPSHOT: also take an ATOMIC snapshot, and start the
+ *   watch at its version: &snapmap_watch_arg.out_snapshot_fd.  Not with
+ *   %SNAPMAP_WATCH_SINCE.
+ */
+#define SNAPMAP_WATCH_SINCE (1U << 0)
+#define SNAPMAP_WATCH_SNAPSHOT (1U << 1)
+
+/**
+ * struct snapmap_watch_arg - follow a map's changes
+ * @size: sizeof(struct snapmap_watch_arg)
+ * @flags: ``SNAPMAP_WATCH_*``
+ * @since: with %SNAPMAP_WATCH_SINCE, the version to start at: the watch
+ *         yields every change of a version above it; at most the map's
+ *         current version (&snapmap_info.out_version); else zero
+ * @prefix: the watch yields only the changes of keys that start with
+ *          these bytes, and CLEARs; ignored if @prefix_len is 0
+ * @prefix_len: length of @prefix, at most the map's key length limit
+ * @out_snapshot_fd: with %SNAPMAP_WATCH_SNAPSHOT, a new snapshot fd,
+ *                   read-only and close-on-exec, of an ATOMIC snapshot
+ *                   taken at @out_version; else -1
+ * @buffer_bytes: the most bytes of records not yet read that the watch
+ *                may need kept, at least %SNAPMAP_WATCH_MIN_BUFFER and
+ *                at most the module's cap (module parameter
+ *                max_watch_buffer_bytes); 0 for the module's default
+ *                (watch_buffer_bytes)
+ * @out_version: the watch's start: it yields the changes of versions
+ *               above this one
+ *
+ * Issued on a map fd, read-only ones included.  The watch holds the map:
+ * it can outlive every map fd.
+ *
+ * Return: a new watch fd, read-only and close-on-exec.  EINVAL for
+ * unknown or contradictory flags, @since without %SNAPMAP_WATCH_SINCE or
+ * above the map's version, or a @buffer_bytes out of its bounds; EMSGSIZE
+ * for a prefix longer than the map's key length limit; ESTALE if the
+ * changes since @since are no longer all kept; ENOSPC if the map has as
+ * many open watches as the module allows (module parameter
+ * max_watches_per_map); with %SNAPMAP_WATCH_SNAPSHOT, the errors of
+ * %SNAPMAP_IOC_SNAPSHOT.
+ */
+struct snapmap_watch_arg {
+	__u32 size;
+	__u32 flags;
+	__aligned_u64 since;
+	__aligned_u64 prefix;
+	__u32 prefix_len;
+	__s32 out_snapshot_fd;
+	__aligned_u64 buffer_bytes;
+	__aligned_u64 out_version;
+};
+
+/* The smallest buffer a watch may ask for. */
+#define SNAPMAP_WATCH_MIN_BUFFER 4096
+
+/* Types of &struct snapmap_change. */
+#define SNAPMAP_CHANGE_PUT 1
+#define SNAPMAP_CHANGE_DEL 2
+#define SNAPMAP_CHANGE_CLEAR 3
+#define SNAPMAP_CHANGE_TXN 4
+
+/**
+ * struct snapmap_change - header of a record read from a watch fd
+ * @type: ``SNAPMAP_CHANGE_*``
+ * @key_len: length of the key that follows the header; 0 for a CLEAR and
+ *           a TXN
+ * @value_len: length of the value that follows the key; 0 but for a PUT
+ * @count: for a TXN, the records of its writes that follow; else 0
+ * @version: version of the change
+ *
+ * The record takes ``SNAPMAP_CHANGE_SIZE(key_len, value_len)`` bytes.
+ */
+struct snapmap_change {
+	__u32 type;
+	__u32 key_len;
+	__u32 value_len;
+	__u32 count;
+	__aligned_u64 version;
+};
+
+/* Bytes a record takes in read(2)'s buffer, padding included. */
+#define SNAPMAP_CHANGE_SIZE(key_len, value_len)				\
+	(sizeof(struct snapmap_change) +				\
+	 (((__u64)(key_len) + (value_len) + 7) & ~(__u64)7))
+
 #define SNAPMAP_IOC_API _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_API, \
 			      struct snapmap_api)
 #define SNAPMAP_IOC_CREATE _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_CREATE, \
@@ -975,5 +1122,7 @@ struct snapmap_clone {
 #define SNAPMAP_IOC_SNAPSHOT_GET _IOWR(SNAPMAP_IOC_TYPE,			\
 				       SNAPMAP_CMD_SNAPSHOT_GET,	\
 				       struct snapmap_get)
+#define SNAPMAP_IOC_WATCH _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_WATCH, \
+				struct snapmap_watch_arg)
 
 #endif /* _UAPI_LINUX_SNAPMAP_H */

@@ -109,6 +109,42 @@ struct snapmap_txn_write {
 	const void *value;
 };
 
+struct snapmap_watch;
+
+/**
+ * struct snapmap_watch_attr - parameters of a new watch
+ * @flags: ``SNAPMAP_WATCH_*`` of the uapi header
+ * @since: with %SNAPMAP_WATCH_SINCE, the version to start at; else 0
+ * @prefix: only the changes of keys that start with these bytes, and
+ *          CLEARs; copied
+ * @prefix_len: its length; 0 for every key
+ * @buffer_bytes: as &snapmap_watch_arg.buffer_bytes; 0 for the default
+ */
+struct snapmap_watch_attr {
+	u32 flags;
+	u64 since;
+	const void *prefix;
+	u32 prefix_len;
+	u64 buffer_bytes;
+};
+
+/**
+ * typedef snapmap_change_fn - callback of snapmap_watch_next()
+ * @change: the change, as read(2) on a watch fd yields its header
+ * @key: its key, @change->key_len bytes, valid until the callback returns
+ * @value: its value, @change->value_len bytes, valid as long
+ * @arg: the argument given to snapmap_watch_next()
+ *
+ * Context: process context, outside RCU and the map's locks; may sleep.
+ *
+ * Return: 0 to take the change and go on; a positive number to stop
+ * without taking it (the next call offers it again); a negative errno to
+ * stop with that error, without taking it.
+ */
+typedef int (*snapmap_change_fn)(const struct snapmap_change *change,
+				 const void *key, const void *value,
+				 void *arg);
+
 struct snapmap *snapmap_create(const struct snapmap_attr *attr);
 struct snapmap *snapmap_find(const char *name);
 void snapmap_get(struct snapmap *map);
@@ -151,5 +187,15 @@ int snapmap_snapshot_get_info(struct snapmap_snapshot *snap,
 void snapmap_snapshot_close(struct snapmap_snapshot *snap);
 struct snapmap *snapmap_clone(struct snapmap *map,
 			      const struct snapmap_attr *attr, u64 *version);
+
+struct snapmap_watch *snapmap_watch_open(struct snapmap *map,
+					 const struct snapmap_watch_attr *attr,
+					 u64 *version,
+					 struct snapmap_snapshot **snapshot);
+int snapmap_watch_next(struct snapmap_watch *watch, snapmap_change_fn fn,
+		       void *arg);
+bool snapmap_watch_ready(struct snapmap_watch *watch);
+int snapmap_watch_wait(struct snapmap_watch *watch);
+void snapmap_watch_close(struct snapmap_watch *watch);
 
 #endif /* _SNAPMAP_SNAPMAP_H */

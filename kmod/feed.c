@@ -1,0 +1,360 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap - the feed: every change of a map that has watches, in version
+ * order
+ *
+ * While a map has a watch open, each change leaves a record in the map's
+ * feed: a PUT its key and value, a DEL its key, a transaction one record
+ * per write, all of one version, and a CLEAR one record.  The records are
+ * kept in the order of their versions, once for all the watches, each of
+ * which reads them from a place of its own (watch.c).
+ *
+ * Versions are stamped lazily (see version.c), by the writer or by the
+ * first reader to find the version, so changes reach the feed in an order
+ * that is not quite theirs: a change stamped 12 may come after one stamped
+ * 13.  Each change therefore begins before it publishes anything: it
+ * notes the map's version then, its @low, in the feed's list of changes
+ * under way; whoever stamps it later takes a version above @low.  The
+ * records of versions up to the feed's frontier, the lowest @low of the
+ * changes under way (or the map's version, if none is), are all there
+ * and will never have another one put between them.  Watches read only
+ * those, so each reads every change once, in order.
+ *
+ * A change begins under its node's lock (or a transaction's locks, or the
+ * write side of clear_sem) and commits under it, so the frontier waits
+ * only for the few instructions of a write.  Writers see the feed under
+ * the read side of the map's clear_sem, which they hold for the whole
+ * write; the feed comes and goes under its write side, so no change is
+ * under way then and none misses it.
+ *
+ * Writers never wait for a watch.  The feed keeps records up to the
+ * largest buffer of its watches: when a commit takes it over that, the
+ * oldest go, and a watch that had not read one of them is told so on its
+ * next read (ESTALE).  A record that cannot be allocated is lost for every
+ * watch open, which is told the same.
+ */
+
+#include <linux/memcontrol.h>
+#include <linux/percpu-rwsem.h>
+#include <linux/poll.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+
+#include "core.h"
+#include "feed.h"
+#include "map.h"
+
+/**
+ * snapmap_feed_start() - prepare to send a change to the map's feed
+ * @map: the map
+ * @fw: filled in
+ *
+ * Context: the map's clear_sem held, for reading or writing.
+ */
+void snapmap_feed_start(struct snapmap *map, struct snapmap_feed_write *fw)
+{
+	fw->feed = READ_ONCE(map->feed);
+	INIT_LIST_HEAD(&fw->recs);
+	INIT_LIST_HEAD(&fw->trimmed);
+	fw->txn = false;
+	fw->lost = false;
+}
+
+/**
+ * snapmap_feed_add() - a record of one change, before any lock is taken
+ * @fw: the change, from snapmap_feed_start()
+ * @type: ``SNAPMAP_CHANGE_*``
+ * @key: the key, or NULL for a CLEAR
+ * @key_len: its length
+ * @value: for a PUT, the value; else NULL
+ * @value_len: its length
+ *
+ * Records are charged to the memory cgroup of the feed.  If one cannot be
+ * allocated, the change goes on without it, and every watch open when it
+ * commits is told it missed a change.
+ *
+ * Context: process context, outside RCU and spinlocks; may sleep.
+ *
+ * Return: the record, or NULL if the map has no feed or it could not be
+ * allocated.
+ */
+struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
+					    u32 type, const void *key,
+					    u32 key_len, const void *value,
+					    u32 value_len)
+{
+	struct snapmap_change_rec *rec;
+	struct mem_cgroup *old;
+	size_t size = struct_size(rec, data, (size_t)key_len + value_len);
+
+	if (!fw->feed)
+		return NULL;
+	old = set_active_memcg(fw->feed->memcg);
+	rec = kvmalloc(size, SNAPMAP_GFP_BUF);
+	set_active_memcg(old);
+	if (!rec) {
+		fw->lost = true;
+		return NULL;
+	}
+	refcount_set(&rec->ref, 1);
+	rec->txn = 0;
+	rec->size = size;
+	rec->hdr = (struct snapmap_change) {
+		.type = type,
+		.key_len = key_len,
+		.value_len = value_len,
+	};
+	if (key_len)
+		memcpy(rec->data, key, key_len);
+	if (value && value_len)
+		memcpy(rec->data + key_len, value, value_len);
+	list_add_tail(&rec->link, &fw->recs);
+	return rec;
+}
+
+/**
+ * snapmap_feed_drop() - forget a record of a write that changed nothing
+ * @fw: the change
+ * @rec: one of its records
+ *
+ * Context: any; the record is freed by snapmap_feed_end().
+ */
+void snapmap_feed_drop(struct snapmap_feed_write *fw,
+		       struct snapmap_change_rec *rec)
+{
+	list_move_tail(&rec->link, &fw->trimmed);
+}
+
+/**
+ * snapmap_feed_frontier() - the version up to which the log is complete
+ * @feed: the feed
+ *
+ * Every change of a version up to the frontier has its record in the log,
+ * or is lost; every change yet to commit has a higher version.
+ *
+ * Context: the feed's lock held.
+ *
+ * Return: the frontier.
+ */
+u64 snapmap_feed_frontier(struct snapmap_feed *feed)
+{
+	lockdep_assert_held(&feed->lock);
+	if (!list_empty(&feed->inflight))
+		return list_first_entry(&feed->inflight,
+					struct snapmap_feed_write, link)->low;
+	return atomic64_read(&feed->map->seq);
+}
+
+/**
+ * snapmap_feed_begin() - note a change under way, before it publishes
+ * anything
+ * @fw: the change
+ *
+ * Context: the locks the change publishes under held.
+ */
+void snapmap_feed_begin(struct snapmap_feed_write *fw)
+{
+	struct snapmap_feed *feed = fw->feed;
+
+	if (!feed)
+		return;
+	spin_lock(&feed->lock);
+	/* Read under the lock: the changes under way begin in @low order. */
+	fw->low = atomic64_read(&feed->map->seq);
+	list_add_tail(&fw->link, &feed->inflight);
+	spin_unlock(&feed->lock);
+}
+
+/* Put @rec in the log, after every record of a version up to its own. */
+static void snapmap_feed_insert(struct snapmap_feed *feed,
+				struct snapmap_change_rec *rec)
+{
+	struct snapmap_change_rec *pos;
+
+	/* Almost always at the tail: search from there. */
+	list_for_each_entry_reverse(pos, &feed->log, link)
+		if (pos->hdr.version <= rec->hdr.version)
+			break;
+	list_add(&rec->link, &pos->link);
+	feed->bytes += rec->size;
+	feed->appended += rec->size;
+}
+
+/*
+ * Take the oldest records out of the log while it holds more than the
+ * largest buffer of the watches, but never the newest: a watch that reads
+ * as it should keeps up with any one record.
+ */
+static void snapmap_feed_trim(struct snapmap_feed_write *fw)
+{
+	struct snapmap_feed *feed = fw->feed;
+	struct snapmap_change_rec *rec;
+
+	while (feed->bytes > feed->cap && !list_is_singular(&feed->log)) {
+		rec = list_first_entry(&feed->log, struct snapmap_change_rec,
+				       link);
+		list_del_init(&rec->link);
+		feed->bytes -= rec->size;
+		feed->trimmed += rec->size;
+		feed->trimmed_version = rec->hdr.version;
+		feed->floor = max(feed->floor, rec->hdr.version);
+		if (refcount_dec_and_test(&rec->ref))
+			list_add_tail(&rec->link, &fw->trimmed);
+	}
+}
+
+/* Wake the readers waiting for records, if any wait. */
+static void snapmap_feed_wake(struct snapmap_feed *feed)
+{
+	if (wq_has_sleeper(&feed->wq))
+		wake_up_interruptible_poll(&feed->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/**
+ * snapmap_feed_commit() - put a change's records in the log
+ * @fw: the change, begun
+ * @version: its version, stamped
+ *
+ * The records of a change of several (a transaction's writes) are marked
+ * as one, and stay together in the log.
+ *
+ * Context: the locks the change published under held.
+ */
+void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
+{
+	struct snapmap_feed *feed = fw->feed;
+	struct snapmap_change_rec *rec, *tmp;
+	unsigned int nr = 0;
+
+	if (!feed)
+		return;
+	list_for_each_entry(rec, &fw->recs, link)
+		nr++;
+	spin_lock(&feed->lock);
+	list_del(&fw->link);
+	if (fw->lost) {
+		/* Part of a change is no change: none of it goes in. */
+		list_splice_tail_init(&fw->recs, &fw->trimmed);
+		feed->floor = max(feed->floor, version);
+		snapmap_watch_lose(feed, version);
+	}
+	list_for_each_entry_safe(rec, tmp, &fw->recs, link) {
+		rec->hdr.version = version;
+		rec->txn = fw->txn ? nr : 0;
+		list_del(&rec->link);
+		snapmap_feed_insert(feed, rec);
+	}
+	snapmap_feed_trim(fw);
+	spin_unlock(&feed->lock);
+	snapmap_feed_wake(feed);
+}
+
+/**
+ * snapmap_feed_abort() - a change begun that changed nothing after all
+ * @fw: the change, begun
+ *
+ * Context: the locks the change published under held.
+ */
+void snapmap_feed_abort(struct snapmap_feed_write *fw)
+{
+	struct snapmap_feed *feed = fw->feed;
+
+	if (!feed)
+		return;
+	list_splice_tail_init(&fw->recs, &fw->trimmed);
+	spin_lock(&feed->lock);
+	list_del(&fw->link);
+	spin_unlock(&feed->lock);
+	/* The frontier may have moved on. */
+	snapmap_feed_wake(feed);
+}
+
+/**
+ * snapmap_change_put() - drop a reference to a record
+ * @rec: the record
+ *
+ * Context: process context, outside RCU and spinlocks.
+ */
+void snapmap_change_put(struct snapmap_change_rec *rec)
+{
+	if (rec && refcount_dec_and_test(&rec->ref))
+		kvfree(rec);
+}
+
+/**
+ * snapmap_feed_end() - free what a change did not put in the log
+ * @fw: the change, committed, aborted or never begun
+ *
+ * Context: process context, outside RCU and spinlocks.
+ */
+void snapmap_feed_end(struct snapmap_feed_write *fw)
+{
+	struct snapmap_change_rec *rec, *tmp;
+
+	if (!fw->feed)
+		return;
+	list_splice_tail_init(&fw->recs, &fw->trimmed);
+	list_for_each_entry_safe(rec, tmp, &fw->trimmed, link)
+		kvfree(rec);
+	INIT_LIST_HEAD(&fw->trimmed);
+}
+
+/**
+ * snapmap_feed_create() - give a map a feed, for its first watch
+ * @map: the map, whose feed_mutex the caller holds
+ *
+ * The feed starts at the map's version: it holds no change below.  It is
+ * published while no write is under way, so every write after sees it.
+ *
+ * Context: process context; may sleep.  Waits for the writes under way,
+ * and an RCU grace period.
+ *
+ * Return: the feed, or NULL if it could not be allocated.
+ */
+struct snapmap_feed *snapmap_feed_create(struct snapmap *map)
+{
+	struct snapmap_feed *feed;
+
+	lockdep_assert_held(&map->feed_mutex);
+	feed = kzalloc(sizeof(*feed), GFP_KERNEL_ACCOUNT);
+	if (!feed)
+		return NULL;
+	spin_lock_init(&feed->lock);
+	feed->map = map;
+	INIT_LIST_HEAD(&feed->log);
+	INIT_LIST_HEAD(&feed->inflight);
+	INIT_LIST_HEAD(&feed->watches);
+	init_waitqueue_head(&feed->wq);
+	feed->memcg = get_mem_cgroup_from_mm(current->mm);
+
+	percpu_down_write(&map->clear_sem);
+	feed->floor = atomic64_read(&map->seq);
+	WRITE_ONCE(map->feed, feed);
+	percpu_up_write(&map->clear_sem);
+	return feed;
+}
+
+/**
+ * snapmap_feed_destroy() - take a map's feed away, once its last watch
+ * is closed
+ * @map: the map, whose feed_mutex the caller holds
+ *
+ * Context: process context; may sleep.  Waits for the writes under way,
+ * and an RCU grace period.
+ */
+void snapmap_feed_destroy(struct snapmap *map)
+{
+	struct snapmap_feed *feed = map->feed;
+	struct snapmap_change_rec *rec, *tmp;
+
+	lockdep_assert_held(&map->feed_mutex);
+	percpu_down_write(&map->clear_sem);
+	WRITE_ONCE(map->feed, NULL);
+	percpu_up_write(&map->clear_sem);
+
+	WARN_ON_ONCE(feed->nr_watches || !list_empty(&feed->inflight));
+	list_for_each_entry_safe(rec, tmp, &feed->log, link)
+		snapmap_change_put(rec);
+	mem_cgroup_put(feed->memcg);
+	kfree(feed);
+}

@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * snapmap - the map's feed of changes, for its watches (feed.c, watch.c)
+ */
+
+#ifndef _SNAPMAP_FEED_H
+#define _SNAPMAP_FEED_H
+
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/snapmap.h>
+#include <linux/spinlock.h>
+#include <linux/types.h>
+#include <linux/wait.h>
+
+struct mem_cgroup;
+struct snapmap;
+
+/**
+ * struct snapmap_change_rec - one change, kept for the map's watches
+ * @link: in &snapmap_feed.log, in version order; taken out with
+ *        list_del_init() when the record goes; protected by the feed's lock
+ * @ref: the log's reference while the record is in it, a watch's while
+ *       it is the watch's cursor, and a reader's while it is read out
+ * @txn: for a write of a transaction, the number of its writes; else 0
+ * @size: the bytes it counts for: its own allocation
+ * @hdr: what read(2) yields before the key and value
+ * @data: the key, then the value
+ */
+struct snapmap_change_rec {
+	struct list_head link;
+	refcount_t ref;
+	u32 txn;
+	u32 size;
+	struct snapmap_change hdr;
+	u8 data[];
+};
+
+/**
+ * struct snapmap_feed - the changes of a map that has watches
+ * @lock: protects every member but @map, @memcg and @wq, and the links
+ *        of the records and watches
+ * @map: the map
+ * @log: the records kept, in version order
+ * @inflight: the &struct snapmap_feed_write of the changes under way, in
+ *            the order they began, so the first has the lowest @low
+ * @watches: the open &struct snapmap_watch
+ * @nr_watches: their number
+ * @bytes: what the records in @log take
+ * @appended: the bytes of every record ever put in @log
+ * @trimmed: the bytes of the records taken out of @log, oldest first
+ * @trimmed_version: the version of the last record taken out of @log
+ * @floor: every change of a version above it is in @log or yet to come
+ * @cap: the largest buffer of the open watches: @bytes is trimmed to it
+ * @wq: where readers wait for records
+ * @memcg: the memory cgroup the records are charged to: that of the
+ *         process that opened the first watch
+ */
+struct snapmap_feed {
+	spinlock_t lock;		/* see the kernel-doc above */
+	struct snapmap *map;
+	struct list_head log;
+	struct list_head inflight;
+	struct list_head watches;
+	unsigned int nr_watches;
+	u64 bytes;
+	u64 appended;
+	u64 trimmed;
+	u64 trimmed_version;
+	u64 floor;
+	u64 cap;
+	wait_queue_head_t wq;
+	struct mem_cgroup *memcg;
+};
+
+/**
+ * struct snapmap_feed_write - a change on its way to the feed
+ * @feed: the map's feed, or NULL when the map has no watch
+ * @recs: its records, allocated before any lock is taken
+ * @link: in &snapmap_feed.inflight, between begin and commit
+ * @low: the map's version when it began: the change's is above it
+ * @trimmed: records the commit took out of the log, freed by
+ *           snapmap_feed_end() outside every lock
+ * @txn: the change is a transaction: each of its records says how many
+ *       it has
+ * @lost: a record could not be allocated
+ *
+ * A writer that holds the map's clear_sem fills one in with
+ * snapmap_feed_start(), adds its records, calls snapmap_feed_begin() before
+ * it publishes its first version and snapmap_feed_commit() once they are
+ * stamped (or snapmap_feed_abort() if it changed nothing), then
+ * snapmap_feed_end() once it holds no lock.
+ */
+struct snapmap_feed_write {
+	struct snapmap_feed *feed;
+	struct list_head recs;
+	struct list_head link;
+	u64 low;
+	struct list_head trimmed;
+	bool txn;
+	bool lost;
+};
+
+void snapmap_feed_start(struct snapmap *map, struct snapmap_feed_write *fw);
+struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
+					    u32 type, const void *key,
+					    u32 key_len, const void *value,
+					    u32 value_len);
+void snapmap_feed_drop(struct snapmap_feed_write *fw,
+		       struct snapmap_change_rec *rec);
+void snapmap_feed_begin(struct snapmap_feed_write *fw);
+void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version);
+void snapmap_feed_abort(struct snapmap_feed_write *fw);
+void snapmap_feed_end(struct snapmap_feed_write *fw);
+
+u64 snapmap_feed_frontier(struct snapmap_feed *feed);
+void snapmap_change_put(struct snapmap_change_rec *rec);
+struct snapmap_feed *snapmap_feed_create(struct snapmap *map);
+void snapmap_feed_destroy(struct snapmap *map);
+
+/* watch.c */
+void snapmap_watch_lose(struct snapmap_feed *feed, u64 version);
+
+#endif /* _SNAPMAP_FEED_H */

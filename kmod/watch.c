@@ -1,0 +1,524 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap - watches: each reads the map's feed of changes from a place of
+ * its own
+ *
+ * A watch is a cursor in the feed's log (feed.c): the last record it took,
+ * held by a reference so that it stays valid when the feed lets it go.
+ * It reads on from there, record by record, up to the feed's frontier,
+ * past the records of versions up to its start and of keys outside its
+ * prefix.  The records it reads are held by references while they are
+ * handed out, outside the feed's lock: the callback may sleep, and may
+ * fault on a user's buffer.  A record it did not take stays for the next
+ * read, so a fault loses nothing.
+ *
+ * The feed counts the bytes it ever put in its log and those it took out,
+ * oldest first, and each watch the bytes up to its cursor: a watch whose
+ * count is below what the feed took out has lost a record (if that record
+ * was one it had to yield: the feed's newest taken out is above the
+ * watch's start).
+ */
+
+#include <linux/mutex.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/wait.h>
+
+#include "core.h"
+#include "feed.h"
+#include "limits.h"
+#include "map.h"
+
+/* Records handed out per hold of the feed's lock. */
+#define SNAPMAP_WATCH_BATCH 16
+
+/**
+ * struct snapmap_watch - a watch of a map
+ * @map: the map, held
+ * @feed: the map's feed, which lives as long as its watches
+ * @link: in &snapmap_feed.watches; protected by the feed's lock
+ * @cursor: the last record taken, held; NULL before the first record of
+ *          the log.  Protected by the feed's lock and @read_mutex
+ * @consumed: the bytes of the log up to and including @cursor, as
+ *            &snapmap_feed.appended counts them
+ * @start: the watch yields the changes of versions above it
+ * @stale: a change the watch had to yield could not be recorded
+ * @buffer: its buffer, which the feed keeps records for
+ * @announced: the version of the transaction whose TXN record was given
+ * @read_mutex: one reader at a time
+ * @prefix_len: length of @prefix
+ * @prefix: the watch yields the changes of keys that start with it
+ */
+struct snapmap_watch {
+	struct snapmap *map;
+	struct snapmap_feed *feed;
+	struct list_head link;
+	struct snapmap_change_rec *cursor;
+	u64 consumed;
+	u64 start;
+	bool stale;
+	u64 buffer;
+	u64 announced;
+	struct mutex read_mutex;	/* see the kernel-doc above */
+	u32 prefix_len;
+	u8 prefix[];
+};
+
+/* The record after @rec in the log, or its first if @rec is NULL or gone. */
+static struct snapmap_change_rec *
+snapmap_feed_after(struct snapmap_feed *feed, struct snapmap_change_rec *rec)
+{
+	struct list_head *next;
+
+	lockdep_assert_held(&feed->lock);
+	next = rec && !list_empty(&rec->link) ? rec->link.next :
+						 feed->log.next;
+	if (next == &feed->log)
+		return NULL;
+	return list_entry(next, struct snapmap_change_rec, link);
+}
+
+/* Whether @w has lost a change it had to yield.  Caller holds the lock. */
+static bool snapmap_watch_lost(struct snapmap_watch *w)
+{
+	struct snapmap_feed *feed = w->feed;
+
+	return w->stale || (feed->trimmed > w->consumed &&
+			    feed->trimmed_version > w->start);
+}
+
+/* Whether @w yields @rec, once it is past the watch's start. */
+static bool snapmap_watch_wants(struct snapmap_watch *w,
+				const struct snapmap_change_rec *rec)
+{
+	if (rec->hdr.version <= w->start)
+		return false;
+	if (rec->hdr.type == SNAPMAP_CHANGE_CLEAR)
+		return true;
+	return rec->hdr.key_len >= w->prefix_len &&
+	       !memcmp(rec->data, w->prefix, w->prefix_len);
+}
+
+/*
+ * The records from @rec on that @w yields of @rec's transaction: the
+ * count of the TXN record that goes before the first of them.
+ */
+static u32 snapmap_watch_txn_count(struct snapmap_watch *w,
+				   struct snapmap_change_rec *rec)
+{
+	u64 version = rec->hdr.version;
+	u32 count = 0;
+
+	for (; rec && rec->hdr.version == version;
+	     rec = snapmap_feed_after(w->feed, rec))
+		count += snapmap_watch_wants(w, rec);
+	return count;
+}
+
+/**
+ * snapmap_watch_ready() - whether a read of a watch would not wait
+ * @watch: the watch
+ *
+ * Context: any context but hard interrupts; takes the feed's lock.
+ *
+ * Return: true if a record is there to read (one the watch may pass by
+ * without yielding it), or the watch has lost a change.
+ */
+bool snapmap_watch_ready(struct snapmap_watch *watch)
+{
+	struct snapmap_feed *feed = watch->feed;
+	struct snapmap_change_rec *next;
+	bool ready;
+
+	spin_lock(&feed->lock);
+	next = snapmap_feed_after(feed, watch->cursor);
+	ready = snapmap_watch_lost(watch) ||
+		(next && next->hdr.version <= snapmap_feed_frontier(feed));
+	spin_unlock(&feed->lock);
+	return ready;
+}
+EXPORT_SYMBOL_GPL(snapmap_watch_ready);
+
+/**
+ * snapmap_watch_wait() - wait until a read of a watch would not wait
+ * @watch: the watch
+ *
+ * Context: process context; sleeps, interruptibly.
+ *
+ * Return: 0, or -ERESTARTSYS if a signal came first.
+ */
+int snapmap_watch_wait(struct snapmap_watch *watch)
+{
+	return wait_event_interruptible(watch->feed->wq,
+					snapmap_watch_ready(watch));
+}
+EXPORT_SYMBOL_GPL(snapmap_watch_wait);
+
+/**
+ * snapmap_watch_waitqueue() - where the readers of a watch wait
+ * @watch: the watch
+ *
+ * For poll(2): it is woken when records come, and when the watch loses
+ * one.
+ *
+ * Return: the wait queue.
+ */
+struct wait_queue_head *snapmap_watch_waitqueue(struct snapmap_watch *watch)
+{
+	return &watch->feed->wq;
+}
+
+/**
+ * struct snapmap_watch_batch - records handed out in one go
+ * @recs: the records, each held
+ * @txn: for each, the count of the TXN record to give before it, or 0
+ * @nr: their number
+ */
+struct snapmap_watch_batch {
+	struct snapmap_change_rec *recs[SNAPMAP_WATCH_BATCH];
+	u32 txn[SNAPMAP_WATCH_BATCH];
+	unsigned int nr;
+};
+
+/*
+ * The next records up to the frontier, held, into @b; -ESTALE if the
+ * watch lost one.
+ */
+static int snapmap_watch_gather(struct snapmap_watch *w,
+				struct snapmap_watch_batch *b)
+{
+	struct snapmap_feed *feed = w->feed;
+	struct snapmap_change_rec *rec;
+	u64 frontier, announced = w->announced;
+
+	b->nr = 0;
+	spin_lock(&feed->lock);
+	if (snapmap_watch_lost(w)) {
+		spin_unlock(&feed->lock);
+		return -ESTALE;
+	}
+	frontier = snapmap_feed_frontier(feed);
+	for (rec = snapmap_feed_after(feed, w->cursor);
+	     rec && rec->hdr.version <= frontier && b->nr < SNAPMAP_WATCH_BATCH;
+	     rec = snapmap_feed_after(feed, rec)) {
+		b->txn[b->nr] = 0;
+		if (rec->txn && rec->hdr.version != announced &&
+		    snapmap_watch_wants(w, rec)) {
+			b->txn[b->nr] = snapmap_watch_txn_count(w, rec);
+			announced = rec->hdr.version;
+		}
+		refcount_inc(&rec->ref);
+		b->recs[b->nr++] = rec;
+	}
+	spin_unlock(&feed->lock);
+	return 0;
+}
+
+/*
+ * Hand the records of @b that @w yields to @fn, in order, and move the
+ * cursor past those taken; returns what @fn returned if it stopped.
+ */
+static int snapmap_watch_give(struct snapmap_watch *w,
+			      struct snapmap_watch_batch *b,
+			      snapmap_change_fn fn, void *arg)
+{
+	struct snapmap_feed *feed = w->feed;
+	struct snapmap_change_rec *rec, *old = NULL;
+	unsigned int i, taken;
+	u64 bytes = 0;
+	int ret = 0;
+
+	for (i = 0; i < b->nr; i++) {
+		rec = b->recs[i];
+		if (b->txn[i] && w->announced != rec->hdr.version) {
+			struct snapmap_change txn = {
+				.type = SNAPMAP_CHANGE_TXN,
+				.count = b->txn[i],
+				.version = rec->hdr.version,
+			};
+
+			ret = fn(&txn, NULL, NULL, arg);
+			if (ret)
+				break;
+			w->announced = rec->hdr.version;
+		}
+		if (snapmap_watch_wants(w, rec)) {
+			ret = fn(&rec->hdr, rec->data,
+				 rec->data + rec->hdr.key_len, arg);
+			if (ret)
+				break;
+		}
+		bytes += rec->size;
+	}
+	taken = i;
+
+	if (taken) {
+		spin_lock(&feed->lock);
+		old = w->cursor;
+		w->cursor = b->recs[taken - 1];
+		refcount_inc(&w->cursor->ref);
+		w->consumed += bytes;
+		spin_unlock(&feed->lock);
+	}
+	for (i = 0; i < b->nr; i++)
+		snapmap_change_put(b->recs[i]);
+	snapmap_change_put(old);
+	return ret;
+}
+
+/**
+ * snapmap_watch_next() - hand out the changes a watch has to read
+ * @watch: the watch
+ * @fn: called with each change, in order
+ * @arg: passed to @fn
+ *
+ * Never waits for changes: see snapmap_watch_wait().  The changes of a
+ * transaction come after a %SNAPMAP_CHANGE_TXN that counts them; @fn may
+ * stop between them, and the next call goes on from there.
+ *
+ * Context: process context; may sleep.  Readers of one watch take turns.
+ *
+ * Return: 0 once every change there is has been taken; what @fn returned
+ * if it stopped; -ESTALE if the watch lost a change it had to yield (the
+ * changes taken before are right).
+ */
+int snapmap_watch_next(struct snapmap_watch *watch, snapmap_change_fn fn,
+		       void *arg)
+{
+	struct snapmap_watch_batch b;
+	int ret;
+
+	mutex_lock(&watch->read_mutex);
+	do {
+		ret = snapmap_watch_gather(watch, &b);
+		if (!ret && b.nr)
+			ret = snapmap_watch_give(watch, &b, fn, arg);
+	} while (!ret && b.nr);
+	mutex_unlock(&watch->read_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(snapmap_watch_next);
+
+/*
+ * Place a new watch in the feed: at its start, or at the frontier if that
+ * is lower, past which the records to come may still land.  Caller holds
+ * the feed's lock.
+ */
+static int snapmap_watch_place(struct snapmap_watch *w,
+			       struct snapmap_feed *feed,
+			       const struct snapmap_watch_attr *attr)
+{
+	u64 now = atomic64_read(&feed->map->seq), frontier, after = 0;
+	struct snapmap_change_rec *rec;
+
+	w->start = now;
+	if (attr->flags & SNAPMAP_WATCH_SINCE) {
+		if (attr->since > now)
+			return -EINVAL;
+		if (attr->since < feed->floor)
+			return -ESTALE;
+		w->start = attr->since;
+	}
+	frontier = min(snapmap_feed_frontier(feed), w->start);
+	w->cursor = NULL;
+	list_for_each_entry_reverse(rec, &feed->log, link) {
+		if (rec->hdr.version <= frontier) {
+			refcount_inc(&rec->ref);
+			w->cursor = rec;
+			break;
+		}
+		after += rec->size;
+	}
+	w->consumed = feed->appended - after;
+	return 0;
+}
+
+/*
+ * Take @w out of its feed, and the feed out of the map if @w was its last
+ * watch.  Caller holds the map's feed_mutex.
+ */
+static void snapmap_watch_unlink(struct snapmap_watch *w)
+{
+	struct snapmap_feed *feed = w->feed;
+	struct snapmap_watch *other;
+
+	spin_lock(&feed->lock);
+	list_del(&w->link);
+	feed->nr_watches--;
+	feed->cap = 0;
+	list_for_each_entry(other, &feed->watches, link)
+		feed->cap = max(feed->cap, other->buffer);
+	spin_unlock(&feed->lock);
+	if (!feed->nr_watches)
+		snapmap_feed_destroy(w->map);
+}
+
+/**
+ * snapmap_watch_check() - check a watch's parameters before opening it
+ * @map: the map
+ * @attr: the parameters; @attr->prefix is not looked at
+ * @snapshot: whether the caller takes the snapshot of
+ *            %SNAPMAP_WATCH_SNAPSHOT
+ *
+ * Return: 0, or the first error of snapmap_watch_open() that depends on
+ * @attr alone: -EINVAL or -EMSGSIZE.
+ */
+int snapmap_watch_check(struct snapmap *map,
+			const struct snapmap_watch_attr *attr, bool snapshot)
+{
+	u64 buffer = attr->buffer_bytes;
+
+	if (attr->flags & ~SNAPMAP_WATCH_MASK ||
+	    (attr->flags & SNAPMAP_WATCH_SINCE &&
+	     attr->flags & SNAPMAP_WATCH_SNAPSHOT) ||
+	    (!(attr->flags & SNAPMAP_WATCH_SINCE) && attr->since) ||
+	    (attr->flags & SNAPMAP_WATCH_SNAPSHOT && !snapshot))
+		return -EINVAL;
+	if (buffer && (buffer < SNAPMAP_WATCH_MIN_BUFFER ||
+		       buffer > READ_ONCE(snapmap_cap_watch_buffer)))
+		return -EINVAL;
+	if (attr->prefix_len > map->max_key_len)
+		return -EMSGSIZE;
+	return 0;
+}
+
+/**
+ * snapmap_watch_open() - follow a map's changes
+ * @map: the map; the watch takes a reference
+ * @attr: where to start, which keys, and the buffer
+ * @version: set to the watch's start: it yields the changes of versions
+ *           above it
+ * @snapshot: with %SNAPMAP_WATCH_SNAPSHOT, set to an ATOMIC snapshot taken
+ *            at @version, the caller's to close; else unused (may be NULL)
+ *
+ * See the uapi header's "watches".  The first watch of a map makes every
+ * write to it keep a record while it has watches.
+ *
+ * Context: process context; may sleep.  Opening the first watch of a map,
+ * and closing its last, wait for the writes under way.
+ *
+ * Return: the watch; ERR_PTR(-EINVAL) for bad flags or buffer, or a
+ * @since above the map's version; ERR_PTR(-EMSGSIZE) for a prefix longer
+ * than the map's keys may be; ERR_PTR(-ESTALE) if the changes since
+ * @since are no longer all kept; ERR_PTR(-ENOSPC) if the map has as many
+ * watches as allowed; the errors of snapmap_snapshot_open();
+ * ERR_PTR(-ENOMEM).
+ */
+struct snapmap_watch *snapmap_watch_open(struct snapmap *map,
+					 const struct snapmap_watch_attr *attr,
+					 u64 *version,
+					 struct snapmap_snapshot **snapshot)
+{
+	struct snapmap_snapshot *snap = NULL;
+	struct snapmap_feed *feed;
+	struct snapmap_watch *w;
+	int err;
+
+	err = snapmap_watch_check(map, attr, !!snapshot);
+	if (err)
+		return ERR_PTR(err);
+	w = kzalloc(struct_size(w, prefix, attr->prefix_len),
+		    GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&w->read_mutex);
+	w->map = map;
+	w->buffer = attr->buffer_bytes ?: READ_ONCE(snapmap_watch_buffer);
+	w->prefix_len = attr->prefix_len;
+	if (attr->prefix_len)
+		memcpy(w->prefix, attr->prefix, attr->prefix_len);
+	if (attr->flags & SNAPMAP_WATCH_SNAPSHOT) {
+		snap = snapmap_snapshot_alloc(map, 0);
+		if (IS_ERR(snap)) {
+			err = PTR_ERR(snap);
+			goto err_free;
+		}
+	}
+
+	mutex_lock(&map->feed_mutex);
+	feed = map->feed ?: snapmap_feed_create(map);
+	if (!feed) {
+		err = -ENOMEM;
+		goto err_unlock;
+	}
+	w->feed = feed;
+	spin_lock(&feed->lock);
+	err = feed->nr_watches >= READ_ONCE(snapmap_cap_watches_per_map) ?
+	      -ENOSPC : snapmap_watch_place(w, feed, attr);
+	if (!err) {
+		list_add_tail(&w->link, &feed->watches);
+		feed->nr_watches++;
+		feed->cap = max(feed->cap, w->buffer);
+	}
+	spin_unlock(&feed->lock);
+	if (err) {
+		if (!feed->nr_watches)
+			snapmap_feed_destroy(map);
+		goto err_unlock;
+	}
+	mutex_unlock(&map->feed_mutex);
+	snapmap_get(map);
+
+	if (snap) {
+		u64 start;
+
+		/* Taken after the watch began: it sees every change above. */
+		snapmap_snapshot_start(snap);
+		snapmap_snapshot_version(snap, &start);
+		spin_lock(&feed->lock);
+		w->start = start;
+		spin_unlock(&feed->lock);
+		*snapshot = snap;
+	}
+	*version = w->start;
+	return w;
+
+err_unlock:
+	mutex_unlock(&map->feed_mutex);
+	if (snap)
+		snapmap_snapshot_close(snap);
+err_free:
+	kfree(w);
+	return ERR_PTR(err);
+}
+EXPORT_SYMBOL_GPL(snapmap_watch_open);
+
+/**
+ * snapmap_watch_close() - stop following a map's changes
+ * @watch: the watch
+ *
+ * Context: process context; may sleep.  No read of the watch may be under
+ * way.
+ */
+void snapmap_watch_close(struct snapmap_watch *watch)
+{
+	struct snapmap *map = watch->map;
+
+	mutex_lock(&map->feed_mutex);
+	snapmap_watch_unlink(watch);
+	mutex_unlock(&map->feed_mutex);
+	snapmap_change_put(watch->cursor);
+	mutex_destroy(&watch->read_mutex);
+	kfree(watch);
+	snapmap_put(map);
+}
+EXPORT_SYMBOL_GPL(snapmap_watch_close);
+
+/**
+ * snapmap_watch_lose() - tell the watches a change is lost
+ * @feed: the feed
+ * @version: the change's version
+ *
+ * Every watch that had to yield it will fail its next read.
+ *
+ * Context: the feed's lock held.
+ */
+void snapmap_watch_lose(struct snapmap_feed *feed, u64 version)
+{
+	struct snapmap_watch *w;
+
+	lockdep_assert_held(&feed->lock);
+	list_for_each_entry(w, &feed->watches, link)
+		if (version > w->start)
+			w->stale = true;
+}

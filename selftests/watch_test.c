@@ -1,0 +1,825 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap selftests: watches.
+ *
+ * SNAPMAP_IOC_WATCH: every change once, in the order of its version, with
+ * transactions counted; where a watch starts (now, an older version, a
+ * snapshot of its own); non-blocking reads, poll and a blocked reader
+ * woken; a buffer too small, a fault, and nothing lost; a watch that
+ * falls behind is told so, and comes back through a snapshot; a prefix;
+ * every errno of the ioctl; a watch outliving its map fd.  Then the
+ * replica: writers PUT, DEL, CLEAR and run transactions while a watcher
+ * keeps a copy from a snapshot and the feed, equal at many points to an
+ * ATOMIC snapshot of the same version.
+ */
+
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+
+#include "snapmap_test.h"
+
+#define KEY_MAX 32
+#define VAL_MAX 64
+
+/* A change as read, copied out of the read buffer. */
+struct change {
+	__u32 type;
+	__u32 count;
+	__u64 version;
+	__u32 key_len;
+	__u32 value_len;
+	char key[KEY_MAX + 1];
+	char value[VAL_MAX + 1];
+};
+
+/* Copy the parsed change @c into @out. */
+static void change_copy(struct change *out, const struct sm_change *c)
+{
+	memset(out, 0, sizeof(*out));
+	out->type = c->hdr.type;
+	out->count = c->hdr.count;
+	out->version = c->hdr.version;
+	out->key_len = c->hdr.key_len;
+	out->value_len = c->hdr.value_len;
+	if (c->hdr.key_len <= KEY_MAX)
+		memcpy(out->key, c->key, c->hdr.key_len);
+	if (c->hdr.value_len <= VAL_MAX)
+		memcpy(out->value, c->value, c->hdr.value_len);
+}
+
+/*
+ * Read every change the non-blocking watch fd @wfd has ready into @out,
+ * at most @max.  Returns their number; -errno of a read that failed
+ * before any change was read (EAGAIN ends the reading); -EPROTO for bytes
+ * that are not whole records; -E2BIG for more than @max.
+ */
+static int read_ready(int wfd, struct change *out, int max)
+{
+	static unsigned char buf[1 << 16];
+	struct sm_change c;
+	size_t off, size;
+	ssize_t len;
+	int n = 0;
+
+	for (;;) {
+		len = read(wfd, buf, sizeof(buf));
+		if (len < 0)
+			return errno == EAGAIN || n ? n : -errno;
+		for (off = 0; off < (size_t)len; off += size) {
+			size = sm_change_parse(buf + off, len - off, &c);
+			if (!size)
+				return -EPROTO;
+			if (n == max)
+				return -E2BIG;
+			change_copy(&out[n++], &c);
+		}
+	}
+}
+
+static int nonblock(int fd)
+{
+	return fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+}
+
+#define EXPECT_CHANGE(c, t, k, v, ver) do {				\
+	EXPECT_EQ(t, (c).type);						\
+	EXPECT_STREQ(k, (c).key);					\
+	EXPECT_EQ(strlen(k), (c).key_len);				\
+	EXPECT_STREQ(v, (c).value);					\
+	EXPECT_EQ(strlen(v), (c).value_len);				\
+	EXPECT_EQ(ver, (c).version);					\
+	EXPECT_EQ(0, (c).count);					\
+} while (0)
+
+/* A transaction of PUTs of @keys[i] = @values[i] and DELs of @dels[i]. */
+static int txn(int fd, const char *const *keys, const char *const *values,
+	       int nr_puts, const char *const *dels, int nr_dels, __u64 *v)
+{
+	struct snapmap_txn_op o[8] = {};
+	struct snapmap_txn arg = {
+		.size = sizeof(arg),
+		.cond_size = sizeof(struct snapmap_txn_cond),
+		.op_count = nr_puts + nr_dels,
+		.op_size = sizeof(o[0]),
+		.ops = SM_PTR(o),
+	};
+	int i, ret;
+
+	for (i = 0; i < nr_puts; i++) {
+		o[i].opcode = SNAPMAP_TXN_PUT;
+		o[i].key = SM_PTR(keys[i]);
+		o[i].key_len = strlen(keys[i]);
+		o[i].value = SM_PTR(values[i]);
+		o[i].value_len = strlen(values[i]);
+	}
+	for (i = 0; i < nr_dels; i++) {
+		o[nr_puts + i].opcode = SNAPMAP_TXN_DEL;
+		o[nr_puts + i].key = SM_PTR(dels[i]);
+		o[nr_puts + i].key_len = strlen(dels[i]);
+	}
+	ret = sm_ret(ioctl(fd, SNAPMAP_IOC_TXN, &arg));
+	if (!ret && v)
+		*v = arg.out_version;
+	return ret;
+}
+
+FIXTURE(watch) {
+	int ctl;
+	int fd;
+	char name[SNAPMAP_NAME_LEN];
+};
+
+FIXTURE_SETUP(watch)
+{
+	self->ctl = snapmap_open_ctl();
+	ASSERT_LE(0, self->ctl);
+	snprintf(self->name, sizeof(self->name), "watch_test-%d",
+		 (int)getpid());
+	self->fd = sm_create(self->ctl, KEY_MAX, VAL_MAX, 4096, 0, 0,
+			     self->name);
+	ASSERT_LE(0, self->fd);
+}
+
+FIXTURE_TEARDOWN(watch)
+{
+	if (self->fd >= 0)
+		EXPECT_EQ(0, close(self->fd));
+	EXPECT_EQ(0, close(self->ctl));
+}
+
+/*
+ * PUT, DEL, a transaction and CLEAR, each once, in the order of their
+ * versions; writes that change nothing have no record.
+ */
+TEST_F(watch, changes_in_order)
+{
+	static const char *const tk[] = { "c" }, *const tv[] = { "3" };
+	static const char *const td[] = { "b", "absent" };
+	struct change ch[16];
+	__u64 start, va, vb, vda, vt, vc;
+	struct snapmap_info info;
+	int wfd;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "before", "0", NULL));
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, &start, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, sm_info(self->fd, &info));
+	EXPECT_EQ(info.out_version, start);
+	ASSERT_EQ(0, nonblock(wfd));
+	EXPECT_EQ(0, read_ready(wfd, ch, 16));
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "1", &va));
+	ASSERT_EQ(0, sm_put_str(self->fd, "b", "22", &vb));
+	ASSERT_EQ(0, sm_del_str(self->fd, "a", &vda));
+	ASSERT_EQ(-ENOENT, sm_del_str(self->fd, "a", NULL));
+	ASSERT_EQ(0, txn(self->fd, tk, tv, 1, td, 2, &vt));
+	ASSERT_EQ(0, sm_clear(self->fd, &vc));
+	/* An empty map's CLEAR changes nothing. */
+	ASSERT_EQ(0, sm_clear(self->fd, NULL));
+
+	ASSERT_EQ(7, read_ready(wfd, ch, 16));
+	EXPECT_LT(start, va);
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "a", "1", va);
+	EXPECT_CHANGE(ch[1], SNAPMAP_CHANGE_PUT, "b", "22", vb);
+	EXPECT_CHANGE(ch[2], SNAPMAP_CHANGE_DEL, "a", "", vda);
+	/* The deletion of an absent key is no write of the transaction. */
+	EXPECT_EQ(SNAPMAP_CHANGE_TXN, ch[3].type);
+	EXPECT_EQ(2, ch[3].count);
+	EXPECT_EQ(vt, ch[3].version);
+	EXPECT_EQ(0, ch[3].key_len);
+	EXPECT_CHANGE(ch[4], SNAPMAP_CHANGE_PUT, "c", "3", vt);
+	EXPECT_CHANGE(ch[5], SNAPMAP_CHANGE_DEL, "b", "", vt);
+	EXPECT_CHANGE(ch[6], SNAPMAP_CHANGE_CLEAR, "", "", vc);
+	EXPECT_EQ(0, read_ready(wfd, ch, 16));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
+ * A watch from an older version replays what the map kept since; one
+ * from before the map kept anything, or from a version it has not
+ * reached, is refused.
+ */
+TEST_F(watch, since)
+{
+	struct change ch[8];
+	__u64 start, vx, vy, vz;
+	struct snapmap_info info;
+	int w1, w2;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "old", "0", NULL));
+	w1 = sm_watch(self->fd, 0, 0, NULL, 0, 0, &start, NULL);
+	ASSERT_LE(0, w1);
+	ASSERT_EQ(0, sm_put_str(self->fd, "x", "1", &vx));
+	ASSERT_EQ(0, sm_put_str(self->fd, "y", "2", &vy));
+
+	/* From the start of the first watch: both. */
+	w2 = sm_watch(self->fd, SNAPMAP_WATCH_SINCE, start, NULL, 0, 0,
+		      &vz, NULL);
+	ASSERT_LE(0, w2);
+	EXPECT_EQ(start, vz);
+	ASSERT_EQ(0, nonblock(w2));
+	ASSERT_EQ(2, read_ready(w2, ch, 8));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "x", "1", vx);
+	EXPECT_CHANGE(ch[1], SNAPMAP_CHANGE_PUT, "y", "2", vy);
+	EXPECT_EQ(0, close(w2));
+
+	/* From x's version: y only. */
+	w2 = sm_watch(self->fd, SNAPMAP_WATCH_SINCE, vx, NULL, 0, 0, NULL,
+		      NULL);
+	ASSERT_LE(0, w2);
+	ASSERT_EQ(0, nonblock(w2));
+	ASSERT_EQ(1, read_ready(w2, ch, 8));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "y", "2", vy);
+	EXPECT_EQ(0, close(w2));
+
+	/* Before the first watch, the map kept nothing. */
+	EXPECT_EQ(-ESTALE, sm_watch(self->fd, SNAPMAP_WATCH_SINCE, start - 1,
+				    NULL, 0, 0, NULL, NULL));
+	/* A version the map has not reached. */
+	ASSERT_EQ(0, sm_info(self->fd, &info));
+	EXPECT_EQ(-EINVAL, sm_watch(self->fd, SNAPMAP_WATCH_SINCE,
+				    info.out_version + 1, NULL, 0, 0, NULL,
+				    NULL));
+	/* The map's own version: nothing to replay. */
+	w2 = sm_watch(self->fd, SNAPMAP_WATCH_SINCE, info.out_version, NULL,
+		      0, 0, NULL, NULL);
+	ASSERT_LE(0, w2);
+	ASSERT_EQ(0, nonblock(w2));
+	EXPECT_EQ(0, read_ready(w2, ch, 8));
+	EXPECT_EQ(0, close(w2));
+	EXPECT_EQ(0, close(w1));
+
+	/* With no watch open, the map keeps nothing. */
+	ASSERT_EQ(0, sm_put_str(self->fd, "z", "3", &vz));
+	EXPECT_EQ(-ESTALE, sm_watch(self->fd, SNAPMAP_WATCH_SINCE, vz - 1,
+				    NULL, 0, 0, NULL, NULL));
+}
+
+/* A watch with a snapshot of its own: the snapshot, then every change. */
+TEST_F(watch, with_a_snapshot)
+{
+	struct snapmap_snapshot_info si;
+	char buf[16];
+	struct change ch[4];
+	__u64 start, va, vb, v;
+	__u32 len = 0;
+	int wfd, sfd = -1;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "1", &va));
+	wfd = sm_watch(self->fd, SNAPMAP_WATCH_SNAPSHOT, 0, NULL, 0, 0, &start,
+		       &sfd);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, sfd);
+	EXPECT_NE(wfd, sfd);
+	EXPECT_LT(va, start);
+	ASSERT_EQ(0, sm_snapshot_info(sfd, &si));
+	EXPECT_EQ(start, si.out_version);
+	EXPECT_EQ(1, si.out_entries);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(sfd, F_GETFD) & FD_CLOEXEC);
+	EXPECT_EQ(FD_CLOEXEC, fcntl(wfd, F_GETFD) & FD_CLOEXEC);
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "b", "2", &vb));
+	ASSERT_EQ(0, nonblock(wfd));
+	ASSERT_EQ(1, read_ready(wfd, ch, 4));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "b", "2", vb);
+	EXPECT_EQ(-ENOENT, sm_snapshot_get(sfd, "b", 1, buf, sizeof(buf),
+					   &len, &v));
+	EXPECT_EQ(0, close(sfd));
+	EXPECT_EQ(0, close(wfd));
+
+	/* Without the flag, no snapshot fd. */
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, &sfd);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(-1, sfd);
+	EXPECT_EQ(0, close(wfd));
+}
+
+/* The thread a watcher is blocked in, and what it read. */
+struct blocked_reader {
+	int wfd;
+	pid_t tid;
+	ssize_t len;
+	unsigned char buf[256];
+};
+
+static void *blocked_read(void *arg)
+{
+	struct blocked_reader *r = arg;
+
+	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
+	r->len = read(r->wfd, r->buf, sizeof(r->buf));
+	return NULL;
+}
+
+/* Whether thread @tid is asleep ('S' in its stat). */
+static int thread_sleeps(pid_t tid)
+{
+	char path[64], stat[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)tid);
+	if (sm_read_file(path, stat, sizeof(stat)))
+		return 0;
+	p = strrchr(stat, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/*
+ * Non-blocking: EAGAIN, and poll says not readable until a change comes.
+ * Blocking: a reader asleep in read(2) is woken by the change.
+ */
+TEST_F(watch, poll_and_wait)
+{
+	struct blocked_reader r = { .tid = 0 };
+	struct pollfd pfd;
+	struct sm_change c;
+	unsigned char buf[64];
+	pthread_t thread;
+	double deadline;
+	__u64 v;
+	int wfd;
+
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	EXPECT_ERRNO(EAGAIN, read(wfd, buf, sizeof(buf)));
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN, pfd.revents);
+	ASSERT_EQ(SNAPMAP_CHANGE_SIZE(1, 1), read(wfd, buf, sizeof(buf)));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+
+	/* Blocking again; the reader goes to sleep before the write. */
+	ASSERT_EQ(0, fcntl(wfd, F_SETFL, 0));
+	r.wfd = wfd;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_read, &r));
+	deadline = sm_now() + SM_WAIT_SECONDS;
+	while (!(__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) &&
+		 thread_sleeps(r.tid)) && sm_now() < deadline)
+		sched_yield();
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "w", &v));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(SNAPMAP_CHANGE_SIZE(1, 1), r.len);
+	ASSERT_NE(0, sm_change_parse(r.buf, r.len, &c));
+	EXPECT_EQ(v, c.hdr.version);
+	EXPECT_EQ('w', c.value[0]);
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
+ * A buffer too small for the next record: EMSGSIZE; a buffer that faults:
+ * EFAULT; the record is still there for the next read either way.
+ */
+TEST_F(watch, small_buffer_and_fault_lose_nothing)
+{
+	size_t size = SNAPMAP_CHANGE_SIZE(3, 5);
+	unsigned char buf[128];
+	struct sm_change c;
+	void *gone;
+	__u64 v;
+	int wfd;
+
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	ASSERT_EQ(0, sm_put_str(self->fd, "key", "value", &v));
+
+	EXPECT_ERRNO(EMSGSIZE, read(wfd, buf, size - 1));
+	EXPECT_ERRNO(EMSGSIZE, read(wfd, buf, 0));
+	gone = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_TRUE(gone != MAP_FAILED);
+	EXPECT_ERRNO(EFAULT, read(wfd, gone, 4096));
+	EXPECT_EQ(0, munmap(gone, 4096));
+	/* Unmapped now. */
+	EXPECT_ERRNO(EFAULT, read(wfd, gone, 4096));
+
+	memset(buf, 0xff, sizeof(buf));
+	ASSERT_EQ(size, read(wfd, buf, sizeof(buf)));
+	ASSERT_EQ(size, sm_change_parse(buf, size, &c));
+	EXPECT_EQ(SNAPMAP_CHANGE_PUT, c.hdr.type);
+	EXPECT_EQ(v, c.hdr.version);
+	EXPECT_EQ(0, memcmp(c.key, "keyvalue", 8));
+	/* The padding is zero, and nothing was written past the record. */
+	EXPECT_EQ(0xff, buf[size]);
+	EXPECT_ERRNO(EAGAIN, read(wfd, buf, sizeof(buf)));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/* A string key and value for key @i, version @round. */
+static void kv(unsigned int i, unsigned int round, char *key, char *value)
+{
+	snprintf(key, KEY_MAX, "key-%u", i);
+	snprintf(value, VAL_MAX, "%u-%u-%040u", i, round, round);
+}
+
+/*
+ * A watch that does not read while the map changes more than its buffer
+ * holds is told so, with ESTALE, as soon as a change it had to yield is
+ * gone; poll says so too.  A new watch with a snapshot of its own gets
+ * the map back exactly.
+ */
+TEST_F(watch, falls_behind_then_resyncs)
+{
+	char key[KEY_MAX], value[VAL_MAX], buf[VAL_MAX];
+	struct change *ch;
+	struct pollfd pfd;
+	unsigned int i;
+	int wfd, sfd, n;
+	__u64 v;
+	__u32 len;
+
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, SNAPMAP_WATCH_MIN_BUFFER,
+		       NULL, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	for (i = 0; i < 200; i++) {
+		kv(i % 50, i, key, value);
+		ASSERT_EQ(0, sm_put_str(self->fd, key, value, NULL));
+	}
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_ERRNO(ESTALE, read(wfd, buf, sizeof(buf)));
+	EXPECT_ERRNO(ESTALE, read(wfd, buf, sizeof(buf)));
+	EXPECT_EQ(0, close(wfd));
+
+	/* Back in step: the snapshot, then the changes since. */
+	wfd = sm_watch(self->fd, SNAPMAP_WATCH_SNAPSHOT, 0, NULL, 0,
+		       SNAPMAP_WATCH_MIN_BUFFER, NULL, &sfd);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	for (i = 0; i < 10; i++) {
+		kv(i, 1000, key, value);
+		ASSERT_EQ(0, sm_put_str(self->fd, key, value, NULL));
+	}
+	ch = calloc(16, sizeof(*ch));
+	ASSERT_TRUE(ch != NULL);
+	n = read_ready(wfd, ch, 16);
+	ASSERT_EQ(10, n);
+	for (i = 0; i < 50; i++) {
+		char want[VAL_MAX], snap[VAL_MAX] = "";
+		unsigned int j;
+
+		kv(i, 0, key, want);
+		len = 0;
+		/* The last value the snapshot saw of each key... */
+		EXPECT_EQ(0, sm_snapshot_get(sfd, key, strlen(key), snap,
+					     sizeof(snap) - 1, &len, &v));
+		snap[len] = 0;
+		kv(i, 150 + i, key, want);
+		EXPECT_STREQ(want, snap);
+		/* ...then the changes since, equal to the map now. */
+		for (j = 0; j < (unsigned int)n; j++)
+			if (!strcmp(ch[j].key, key))
+				strcpy(snap, ch[j].value);
+		len = 0;
+		ASSERT_EQ(0, sm_get(self->fd, key, strlen(key), buf,
+				    sizeof(buf) - 1, &len, NULL));
+		buf[len] = 0;
+		EXPECT_STREQ(buf, snap);
+	}
+	free(ch);
+	EXPECT_EQ(0, close(sfd));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/* A prefix: its keys' changes, CLEARs, and transactions counted to it. */
+TEST_F(watch, prefix)
+{
+	static const char *const tk[] = { "a/3", "b/2" };
+	static const char *const tv[] = { "3", "2" };
+	struct change ch[8];
+	__u64 v1, v2, vt, vc;
+	int wfd;
+
+	wfd = sm_watch(self->fd, 0, 0, "a/", 2, 0, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	ASSERT_EQ(0, sm_put_str(self->fd, "a/1", "1", &v1));
+	ASSERT_EQ(0, sm_put_str(self->fd, "b/1", "1", NULL));
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "short", NULL));
+	ASSERT_EQ(0, sm_put_str(self->fd, "a/2", "2", &v2));
+	ASSERT_EQ(0, txn(self->fd, tk, tv, 2, NULL, 0, &vt));
+	ASSERT_EQ(0, txn(self->fd, tk + 1, tv, 1, NULL, 0, NULL));
+	ASSERT_EQ(0, sm_clear(self->fd, &vc));
+	ASSERT_EQ(5, read_ready(wfd, ch, 8));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "a/1", "1", v1);
+	EXPECT_CHANGE(ch[1], SNAPMAP_CHANGE_PUT, "a/2", "2", v2);
+	EXPECT_EQ(SNAPMAP_CHANGE_TXN, ch[2].type);
+	EXPECT_EQ(1, ch[2].count);
+	EXPECT_EQ(vt, ch[2].version);
+	EXPECT_CHANGE(ch[3], SNAPMAP_CHANGE_PUT, "a/3", "3", vt);
+	EXPECT_CHANGE(ch[4], SNAPMAP_CHANGE_CLEAR, "", "", vc);
+	EXPECT_EQ(0, close(wfd));
+}
+
+/* Every errno of SNAPMAP_IOC_WATCH, each with nothing opened. */
+TEST_F(watch, bad_input)
+{
+	char prefix[KEY_MAX + 1] = "";
+	unsigned long long cap = 0, max = 0;
+	struct snapmap_watch_arg arg = { .size = sizeof(arg) };
+	int fds = SM_COUNT_FDS(), w[2];
+
+	arg.flags = 1U << 2;
+	EXPECT_ERRNO(EINVAL, ioctl(self->fd, SNAPMAP_IOC_WATCH, &arg));
+	EXPECT_EQ(-EINVAL, sm_watch(self->fd, SNAPMAP_WATCH_SINCE |
+				    SNAPMAP_WATCH_SNAPSHOT, 0, NULL, 0, 0,
+				    NULL, NULL));
+	/* A version to start at, without the flag that says so. */
+	EXPECT_EQ(-EINVAL, sm_watch(self->fd, 0, 1, NULL, 0, 0, NULL, NULL));
+	EXPECT_EQ(-EINVAL, sm_watch(self->fd, 0, 0, NULL, 0,
+				    SNAPMAP_WATCH_MIN_BUFFER - 1, NULL, NULL));
+	ASSERT_EQ(0, sm_param("max_watch_buffer_bytes", &cap));
+	EXPECT_EQ(-EINVAL, sm_watch(self->fd, 0, 0, NULL, 0, cap + 1, NULL,
+				    NULL));
+	EXPECT_EQ(-EMSGSIZE, sm_watch(self->fd, 0, 0, prefix, KEY_MAX + 1, 0,
+				      NULL, NULL));
+	EXPECT_EQ(-EFAULT, sm_watch(self->fd, 0, 0, NULL, 1, 0, NULL, NULL));
+	/* The answer cannot be written back: EFAULT, and no fd. */
+	EXPECT_ERRNO(EFAULT, ioctl(self->fd, SNAPMAP_IOC_WATCH, NULL));
+	EXPECT_EQ(fds, SM_COUNT_FDS());
+
+	/* As many watches as the module allows. */
+	ASSERT_EQ(0, sm_param("max_watches_per_map", &max));
+	ASSERT_EQ(0, sm_set_param("max_watches_per_map", 2));
+	w[0] = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+	w[1] = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+	EXPECT_EQ(-ENOSPC, sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL));
+	EXPECT_EQ(0, sm_set_param("max_watches_per_map", max));
+	ASSERT_LE(0, w[0]);
+	ASSERT_LE(0, w[1]);
+	EXPECT_EQ(0, close(w[0]));
+	EXPECT_EQ(0, close(w[1]));
+	EXPECT_EQ(fds, SM_COUNT_FDS());
+}
+
+/*
+ * A watch holds its map: it reads on after the map fd is closed, and the
+ * map goes with its last watch.
+ */
+TEST_F(watch, outlives_the_map_fd)
+{
+	struct change ch[4];
+	int wfd, maps;
+	__u64 v;
+
+	maps = SM_COUNT_MAPS();
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v));
+	EXPECT_EQ(0, close(self->fd));
+	self->fd = -1;
+	ASSERT_EQ(1, read_ready(wfd, ch, 4));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "k", "v", v);
+	EXPECT_EQ(0, read_ready(wfd, ch, 4));
+	EXPECT_EQ(maps, SM_COUNT_MAPS());
+	EXPECT_EQ(0, close(wfd));
+	EXPECT_EQ(maps - 1, SM_COUNT_MAPS());
+}
+
+/* The replica check's keys: "r-00" to "r-31". */
+#define R_KEYS 32
+
+/* A map of the replica check's keys, as a watcher keeps it. */
+struct replica {
+	unsigned char present[R_KEYS];
+	__u32 len[R_KEYS];
+	__u64 version[R_KEYS];
+	char value[R_KEYS][VAL_MAX];
+};
+
+/* The index of key @key of @len bytes, or -1 if it is none of ours. */
+static int r_index(const unsigned char *key, __u32 len)
+{
+	if (len != 4 || key[0] != 'r' || key[1] != '-' ||
+	    key[2] < '0' || key[2] > '9' || key[3] < '0' || key[3] > '9')
+		return -1;
+	len = (key[2] - '0') * 10 + key[3] - '0';
+	return len < R_KEYS ? (int)len : -1;
+}
+
+static int r_set(struct replica *r, const unsigned char *key, __u32 key_len,
+		 const unsigned char *value, __u32 len, __u64 version)
+{
+	int i = r_index(key, key_len);
+
+	if (i < 0 || len > VAL_MAX)
+		return -1;
+	r->present[i] = 1;
+	r->len[i] = len;
+	r->version[i] = version;
+	memcpy(r->value[i], value, len);
+	return 0;
+}
+
+/* Load the snapshot fd @sfd into @r. */
+static int r_load(struct replica *r, int sfd)
+{
+	struct sm_record rec;
+	ssize_t len, off, size;
+	void *buf;
+	int ret = 0;
+
+	memset(r, 0, sizeof(*r));
+	len = sm_read_all(sfd, 4096, &buf);
+	if (len < 0)
+		return len;
+	for (off = 0; off < len && !ret; off += size) {
+		size = sm_record_parse((unsigned char *)buf + off, len - off,
+				       &rec);
+		ret = size ? r_set(r, rec.key, rec.key_len, rec.value,
+				   rec.value_len, rec.version) : -1;
+	}
+	free(buf);
+	return ret;
+}
+
+/* Apply the change @c to @r. */
+static int r_apply(struct replica *r, const struct sm_change *c)
+{
+	int i;
+
+	switch (c->hdr.type) {
+	case SNAPMAP_CHANGE_PUT:
+		return r_set(r, c->key, c->hdr.key_len, c->value,
+			     c->hdr.value_len, c->hdr.version);
+	case SNAPMAP_CHANGE_DEL:
+		i = r_index(c->key, c->hdr.key_len);
+		if (i < 0 || !r->present[i])
+			return -1;
+		r->present[i] = 0;
+		return 0;
+	case SNAPMAP_CHANGE_CLEAR:
+		memset(r->present, 0, sizeof(r->present));
+		return 0;
+	case SNAPMAP_CHANGE_TXN:
+		return c->hdr.count ? 0 : -1;
+	}
+	return -1;
+}
+
+/* Whether @a and @b hold the same keys, values and versions. */
+static int r_equal(const struct replica *a, const struct replica *b)
+{
+	int i;
+
+	for (i = 0; i < R_KEYS; i++) {
+		if (a->present[i] != b->present[i])
+			return 0;
+		if (a->present[i] &&
+		    (a->len[i] != b->len[i] || a->version[i] != b->version[i] ||
+		     memcmp(a->value[i], b->value[i], a->len[i])))
+			return 0;
+	}
+	return 1;
+}
+
+/* A writer of the replica check. */
+struct r_writer {
+	int fd;
+	unsigned int seed;
+	unsigned int ops;
+	int err;
+	int *done;
+};
+
+static void r_key(char *key, unsigned int i)
+{
+	snprintf(key, 5, "r-%02u", i % R_KEYS);
+}
+
+/*
+ * PUTs, DELs, transactions of two to four writes to different keys, and
+ * now and then a CLEAR.
+ */
+static void *r_write(void *arg)
+{
+	struct r_writer *w = arg;
+	char keys[4][5], values[4][VAL_MAX];
+	const char *k[4], *v[4];
+	unsigned int op, i, n, first;
+	int ret = 0;
+
+	for (op = 0; op < w->ops && !ret; op++) {
+		unsigned int dice = rand_r(&w->seed) % 100;
+
+		first = rand_r(&w->seed);
+		n = dice < 40 ? 1 : 2 + dice % 3;
+		for (i = 0; i < n; i++) {
+			r_key(keys[i], first + i * 7);
+			snprintf(values[i], VAL_MAX, "%u-%u-%u", w->seed % 1000,
+				 op, i);
+			k[i] = keys[i];
+			v[i] = values[i];
+		}
+		if (dice < 30) {
+			ret = sm_put_str(w->fd, k[0], v[0], NULL);
+		} else if (dice < 40) {
+			ret = sm_del_str(w->fd, k[0], NULL);
+			if (ret == -ENOENT)
+				ret = 0;
+		} else if (dice < 99) {
+			/* Every other write of a transaction a deletion. */
+			ret = txn(w->fd, k, v, (n + 1) / 2, k + (n + 1) / 2,
+				  n / 2, NULL);
+		} else {
+			ret = sm_clear(w->fd, NULL);
+		}
+	}
+	w->err = ret;
+	__atomic_add_fetch(w->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/*
+ * The replica: two writers change the map while the watcher keeps a copy,
+ * from the snapshot of its watch and the feed.  Now and then the watcher
+ * takes an ATOMIC snapshot of version V; once it reaches a change above V
+ * (every change below V is then applied), its copy must equal the
+ * snapshot, keys, values and versions.  After the writers, a last
+ * snapshot and a write above it close the run.
+ */
+TEST_F_TIMEOUT(watch, replica_equals_every_snapshot, 600)
+{
+	static unsigned char buf[1 << 16];
+	struct r_writer w[2];
+	struct replica *mine, *snap;
+	unsigned int checks = 0, changes = 0, i;
+	__u64 pending = 0;
+	struct pollfd pfd;
+	bool last = false;
+	pthread_t threads[2];
+	struct sm_change c;
+	size_t off, size;
+	int wfd, sfd, done = 0;
+	ssize_t len;
+
+	mine = calloc(1, sizeof(*mine));
+	snap = calloc(1, sizeof(*snap));
+	ASSERT_TRUE(mine && snap);
+	wfd = sm_watch(self->fd, SNAPMAP_WATCH_SNAPSHOT, 0, NULL, 0, 0, NULL,
+		       &sfd);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, r_load(mine, sfd));
+	EXPECT_EQ(0, close(sfd));
+
+	for (i = 0; i < 2; i++) {
+		w[i] = (struct r_writer){
+			.fd = self->fd, .seed = i + 1, .ops = 1500,
+			.done = &done,
+		};
+		ASSERT_EQ(0, pthread_create(&threads[i], NULL, r_write, &w[i]));
+	}
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	while (!last || pending) {
+		if (!pending && (changes >= 20 * (checks + 1) ||
+				 __atomic_load_n(&done, __ATOMIC_SEQ_CST) == 2)) {
+			/* A checkpoint: the map at V, to be reached. */
+			last = __atomic_load_n(&done, __ATOMIC_SEQ_CST) == 2;
+			sfd = sm_snapshot(self->fd, 0, &pending);
+			ASSERT_LE(0, sfd);
+			ASSERT_EQ(0, r_load(snap, sfd));
+			EXPECT_EQ(0, close(sfd));
+			/* Something to read above V, once the writers stop. */
+			if (last)
+				ASSERT_EQ(0, sm_put_str(self->fd, "r-00", "end",
+							NULL));
+		}
+		ASSERT_EQ(1, poll(&pfd, 1, SM_WAIT_SECONDS * 1000));
+		len = read(wfd, buf, sizeof(buf));
+		ASSERT_LT(0, len);
+		for (off = 0; off < (size_t)len; off += size) {
+			size = sm_change_parse(buf + off, len - off, &c);
+			ASSERT_NE(0, size);
+			if (pending && c.hdr.version > pending) {
+				/* Every change below V is in. */
+				ASSERT_TRUE(r_equal(mine, snap))
+					TH_LOG("copy differs from the snapshot at %llu after %u changes",
+					       (unsigned long long)pending,
+					       changes);
+				checks++;
+				pending = 0;
+			}
+			ASSERT_EQ(0, r_apply(mine, &c));
+			changes++;
+		}
+	}
+	for (i = 0; i < 2; i++) {
+		ASSERT_EQ(0, pthread_join(threads[i], NULL));
+		EXPECT_EQ(0, w[i].err);
+	}
+	TH_LOG("%u changes, %u snapshots equal to the copy", changes, checks);
+	EXPECT_LE(50, checks);
+	EXPECT_EQ(0, close(wfd));
+	free(mine);
+	free(snap);
+}
+
+TEST_HARNESS_MAIN
