@@ -161,15 +161,14 @@ static int run_v(struct result *r, const void *in, size_t in_len, uid_t uid,
 	}
 
 /*
- * Start a holding command (create, clone or load with --hold) and wait
- * for its first line.  Returns its pid; the line is copied to @line.
+ * Start snapmapctl with @argv, its standard output (and, with
+ * @merge_stderr, its standard error) into a pipe, *@out; standard input
+ * is /dev/null.  Returns its pid.
  */
-static pid_t spawn_hold(char *line, size_t size, const char *const *argv)
+static pid_t spawn_piped(int *out, bool merge_stderr, const char *const *argv)
 {
 	const char *args[64];
-	struct pollfd pfd;
 	int pipefd[2], i, null;
-	size_t n = 0;
 	pid_t pid;
 
 	args[0] = "snapmapctl";
@@ -185,21 +184,63 @@ static pid_t spawn_hold(char *line, size_t size, const char *const *argv)
 		null = open("/dev/null", O_RDWR);
 		dup2(null, 0);
 		dup2(pipefd[1], 1);
+		if (merge_stderr)
+			dup2(pipefd[1], 2);
 		execv(ctl_path(), (char **)args);
 		_exit(126);
 	}
 	close(pipefd[1]);
-	line[0] = '\0';
-	pfd.fd = pipefd[0];
-	pfd.events = POLLIN;
+	*out = pipefd[0];
+	return pid;
+}
+
+/* A command that streams (watch, mirror), its messages in the pipe too. */
+#define SPAWN_STREAM(out, ...) \
+	spawn_piped(out, true, (const char *const[]){ __VA_ARGS__, NULL })
+
+/*
+ * Read a line of @fd into @line, NUL-terminated, waiting a minute at most:
+ * its length, or -1 if no whole line came.
+ */
+static int read_line(int fd, char *line, size_t size)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	size_t n = 0;
+
 	while (n + 1 < size && poll(&pfd, 1, 60000) == 1) {
-		if (read(pipefd[0], line + n, 1) != 1)
+		if (read(fd, line + n, 1) != 1)
 			break;
 		if (line[n++] == '\n')
 			break;
 	}
 	line[n] = '\0';
-	close(pipefd[0]);
+	return n && line[n - 1] == '\n' ? (int)n : -1;
+}
+
+/* Wait for @pid: its exit status, or 128 + signal. */
+static int reap(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+/*
+ * Start a holding command (create, clone or load with --hold) and wait
+ * for its first line.  Returns its pid; the line is copied to @line.
+ */
+static pid_t spawn_hold(char *line, size_t size, const char *const *argv)
+{
+	pid_t pid;
+	int out;
+
+	pid = spawn_piped(&out, false, argv);
+	if (pid < 0)
+		return pid;
+	read_line(out, line, size);
+	close(out);
 	return pid;
 }
 
@@ -209,12 +250,8 @@ static pid_t spawn_hold(char *line, size_t size, const char *const *argv)
 /* Stop a holder and return its exit status. */
 static int stop_hold(pid_t pid)
 {
-	int status;
-
 	kill(pid, SIGTERM);
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	return reap(pid);
 }
 
 /* Whether a named map exists; waits a little for a holder to let go. */
@@ -2376,6 +2413,143 @@ TEST_F_TIMEOUT(ctl, progress, 300)
 	}
 	close(master);
 	close(fd);
+}
+
+/*
+ * watch: a header, then each change as a line as it happens, a
+ * transaction's writes after its count; --changes ends it, counting a
+ * transaction once.
+ */
+TEST_F(ctl, watch)
+{
+	struct snapmap_txn_op op = {
+		.opcode = SNAPMAP_TXN_PUT, .key_len = 1, .value_len = 1,
+		.key = SM_PTR("b"), .value = SM_PTR("2"),
+	};
+	struct snapmap_txn t = {
+		.size = sizeof(t), .cond_size = sizeof(struct snapmap_txn_cond),
+		.op_count = 1, .op_size = sizeof(op), .ops = SM_PTR(&op),
+	};
+	char line[256], want[512], got[512] = "";
+	unsigned long long start;
+	__u64 v1, v2;
+	int out, n;
+	pid_t pid;
+
+	pid = SPAWN_STREAM(&out, "watch", "--changes", "3", self->name);
+	ASSERT_LT(0, pid);
+	ASSERT_LT(0, read_line(out, line, sizeof(line)));
+	snprintf(want, sizeof(want), "# map '%s': changes above version ",
+		 self->name);
+	ASSERT_EQ(0, strncmp(line, want, strlen(want))) TH_LOG("%s", line);
+	start = strtoull(line + strlen(want), NULL, 10);
+
+	ASSERT_EQ(0, sm_put(self->fd, 0, "a", 1, "1", 1, 0, &v1));
+	ASSERT_EQ(0, sm_del(self->fd, 0, "a", 1, 0, &v2));
+	ASSERT_EQ(0, ioctl(self->fd, SNAPMAP_IOC_TXN, &t));
+	EXPECT_LT(start, v1);
+	while ((n = read_line(out, line, sizeof(line))) > 0)
+		strncat(got, line, sizeof(got) - strlen(got) - 1);
+	snprintf(want, sizeof(want),
+		 "%llu\tput\ta\t1\n%llu\tdel\ta\n%llu\ttxn\t1\n%llu\tput\tb\t2\n",
+		 (unsigned long long)v1, (unsigned long long)v2,
+		 (unsigned long long)t.out_version,
+		 (unsigned long long)t.out_version);
+	EXPECT_STREQ(want, got);
+	EXPECT_EQ(0, reap(pid));
+	close(out);
+}
+
+/* watch --since replays, as JSON lines; and its errors. */
+TEST_F(ctl, watch_since_json)
+{
+	struct jval *v;
+	struct result r;
+	char since[32];
+	__u64 start = 0, v1;
+	int wfd;
+
+	/* A watch of the test's own keeps the changes since its start. */
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, &start, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, sm_put(self->fd, 0, "k", 1, "v", 1, 0, &v1));
+	ASSERT_EQ(0, sm_put(self->fd, 0, "other", 5, "w", 1, 0, NULL));
+	snprintf(since, sizeof(since), "%llu", (unsigned long long)start);
+	RUN(r, "watch", "--json", "--changes", "1", "--prefix", "k", "--since",
+	    since, self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	if (v) {
+		EXPECT_EQ(v1, jnum(v, "version"));
+		EXPECT_STREQ("put", jstr(v, "op"));
+		EXPECT_STREQ("k", jstr(v, "key"));
+		EXPECT_STREQ("v", jstr(v, "value"));
+		jfree(v);
+	}
+	EXPECT_EQ(0, strchr(r.out, '\n') - r.out + 1 - (long)r.out_len);
+	result_free(&r);
+	EXPECT_EQ(0, close(wfd));
+
+	/* A version the map has not reached; no such map. */
+	RUN(r, "watch", "--since", "999999999", self->name);
+	EXPECT_STATUS(1, r);
+	EXPECT_HAS(r.err, "invalid version");
+	result_free(&r);
+	RUN(r, "watch", "no-such-map");
+	EXPECT_STATUS(1, r);
+	result_free(&r);
+	RUN(r, "watch", "--changes", "0", self->name);
+	EXPECT_STATUS(2, r);
+	result_free(&r);
+}
+
+/*
+ * mirror: the other map is cleared, loaded with a snapshot of the first,
+ * and follows its changes, a transaction as one.
+ */
+TEST_F(ctl, mirror)
+{
+	struct snapmap_txn_op ops[2] = {
+		{ .opcode = SNAPMAP_TXN_PUT, .key_len = 1, .value_len = 1,
+		  .key = SM_PTR("y"), .value = SM_PTR("2") },
+		{ .opcode = SNAPMAP_TXN_DEL, .key_len = 5,
+		  .key = SM_PTR("alpha") },
+	};
+	struct snapmap_txn t = {
+		.size = sizeof(t), .cond_size = sizeof(struct snapmap_txn_cond),
+		.op_count = 2, .op_size = sizeof(ops[0]), .ops = SM_PTR(ops),
+	};
+	struct tkv want[N_SAMPLE + 2];
+	char line[256];
+	int dst, out, i, n = 0;
+	pid_t pid;
+
+	fill_sample(self->fd);
+	dst = sm_create(self->ctl, KEY_MAX, VALUE_MAX, ENTRIES_MAX, 0, 0600,
+			self->other);
+	ASSERT_LE(0, dst);
+	ASSERT_EQ(0, sm_put(dst, 0, "stale", 5, "gone", 4, 0, NULL));
+	pid = SPAWN_STREAM(&out, "mirror", "--changes", "3", self->name,
+			   self->other);
+	ASSERT_LT(0, pid);
+	ASSERT_LT(0, read_line(out, line, sizeof(line)));
+	EXPECT_HAS(line, "loaded");
+
+	ASSERT_EQ(0, sm_put(self->fd, 0, "x", 1, "1", 1, 0, NULL));
+	ASSERT_EQ(0, ioctl(self->fd, SNAPMAP_IOC_TXN, &t));
+	ASSERT_EQ(0, sm_del(self->fd, 0, "beta", 4, 0, NULL));
+	EXPECT_EQ(0, reap(pid));
+	close(out);
+
+	for (i = 0; i < N_SAMPLE; i++)
+		if (strcmp(sample[i].key, "alpha") &&
+		    strcmp(sample[i].key, "beta"))
+			want[n++] = sample[i];
+	want[n++] = (struct tkv){ "x", 1, "1", 1 };
+	want[n++] = (struct tkv){ "y", 1, "2", 1 };
+	EXPECT_TRUE(holds_exactly(self->fd, want, n));
+	EXPECT_TRUE(holds_exactly(dst, want, n));
+	EXPECT_EQ(0, close(dst));
 }
 
 TEST_HARNESS_MAIN

@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "libsnapmap.h"
 
@@ -29,6 +30,7 @@
 #define snapmap_create_opts__last_field name
 #define snapmap_snapshot_opts__last_field buf_size
 #define snapmap_clone_opts__last_field name
+#define snapmap_watch_opts__last_field buf_size
 
 /* Library-private: not in the version script, hidden from the .so. */
 #define LIBSNAPMAP_HIDDEN __attribute__((visibility("hidden")))
@@ -63,6 +65,48 @@ LIBSNAPMAP_HIDDEN int libsnapmap_ctl_get(int ctl_fd, int *fd);
 LIBSNAPMAP_HIDDEN void libsnapmap_ctl_put(int ctl_fd, int fd);
 LIBSNAPMAP_HIDDEN int libsnapmap_copy_name(char *dst, const char *name);
 LIBSNAPMAP_HIDDEN bool libsnapmap_lacks_feature(__u64 feature);
+/**
+ * struct libsnapmap_reader - records read from an fd, handed out one by one
+ * @fd: the fd, a snapshot's or a watch's
+ * @buf: records read and not all handed out yet
+ * @size: size of @buf
+ * @pos: offset in @buf of the next record to hand out
+ * @len: bytes read into @buf
+ * @err: 0, or the error every call gets until a reset: the records read
+ *       could not be parsed, and going on would skip some
+ * @restart: read(2) again when a signal interrupts it
+ */
+struct libsnapmap_reader {
+	int fd;
+	unsigned char *buf;
+	size_t size;
+	size_t pos;
+	size_t len;
+	int err;
+	bool restart;
+};
+
+/* A reader with a buffer of @size bytes (0: 64 KiB), and no fd yet. */
+LIBSNAPMAP_HIDDEN int libsnapmap_reader_init(struct libsnapmap_reader *r,
+					     size_t size, bool restart);
+LIBSNAPMAP_HIDDEN void libsnapmap_reader_free(struct libsnapmap_reader *r);
+/* Drop what is buffered, and the error: for a rewind. */
+LIBSNAPMAP_HIDDEN void libsnapmap_reader_reset(struct libsnapmap_reader *r);
+/*
+ * The bytes buffered at *@p, read first if none are: their number, 0 at
+ * the end of the fd, or -errno.
+ */
+LIBSNAPMAP_HIDDEN ssize_t libsnapmap_reader_peek(struct libsnapmap_reader *r,
+						 const unsigned char **p);
+/* Hand out the record of @size bytes that peek showed first. */
+LIBSNAPMAP_HIDDEN void libsnapmap_reader_take(struct libsnapmap_reader *r,
+					      size_t size);
+/* The bytes are no records: -EIO, now and until a reset. */
+LIBSNAPMAP_HIDDEN int libsnapmap_reader_bad(struct libsnapmap_reader *r);
+
+LIBSNAPMAP_HIDDEN int libsnapmap_snapshot_adopt(int fd, __u64 version,
+					       size_t buf_size,
+					       struct snapmap_snapshot **snapp);
 LIBSNAPMAP_HIDDEN int libsnapmap_get(int fd, unsigned long request,
 				     const void *key, __u32 key_len,
 				     void *value, __u32 *value_len,

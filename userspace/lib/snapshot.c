@@ -13,66 +13,83 @@
 
 #include "internal.h"
 
-#define SNAPSHOT_BUF_SIZE (64 * 1024)
-
 /**
  * struct snapmap_snapshot - an open snapshot and its read buffer
- * @fd: the snapshot fd
+ * @r: the snapshot fd and the records read from it
  * @flags: the SNAPMAP_SNAPSHOT_* flags it was taken with
  * @version: its version, 0 for a WEAK snapshot
- * @buf: records read and not all handed out yet
- * @size: size of @buf
- * @pos: offset in @buf of the next record to hand out
- * @len: bytes read into @buf
- * @err: 0, or the error every call gets until a rewind: the records
- *       read could not be parsed, and going on would skip some
  */
 struct snapmap_snapshot {
-	int fd;
+	struct libsnapmap_reader r;
 	__u32 flags;
 	__u64 version;
-	unsigned char *buf;
-	size_t size;
-	size_t pos;
-	size_t len;
-	int err;
 };
+
+/* A snapshot with a read buffer of @size bytes (0: the default), no fd. */
+static struct snapmap_snapshot *snapshot_alloc(size_t size)
+{
+	struct snapmap_snapshot *snap;
+
+	snap = calloc(1, sizeof(*snap));
+	if (!snap)
+		return NULL;
+	/* A read of a snapshot fd that a signal cuts short is tried again. */
+	if (libsnapmap_reader_init(&snap->r, size, true)) {
+		free(snap);
+		return NULL;
+	}
+	return snap;
+}
+
+static void snapshot_free(struct snapmap_snapshot *snap)
+{
+	libsnapmap_reader_free(&snap->r);
+	free(snap);
+}
 
 static int snapshot_open(int map_fd, const struct snapmap_snapshot_opts *opts,
 			 struct snapmap_snapshot **snapp)
 {
 	struct snapmap_snapshot_arg arg;
 	struct snapmap_snapshot *snap;
-	size_t size;
 	int ret;
 
 	ret = OPTS_VALID(opts, snapmap_snapshot_opts);
 	if (ret)
 		return ret;
-	size = OPTS_GET(opts, buf_size, 0) ?: SNAPSHOT_BUF_SIZE;
-	snap = calloc(1, sizeof(*snap));
+	/* Allocated now, so that a buffer too big fails here. */
+	snap = snapshot_alloc(OPTS_GET(opts, buf_size, 0));
 	if (!snap)
 		return -ENOMEM;
-	/* Allocated now, so that a buffer too big fails here. */
-	snap->buf = malloc(size);
-	if (!snap->buf) {
-		free(snap);
-		return -ENOMEM;
-	}
-	snap->size = size;
 
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
 	arg.flags = OPTS_GET(opts, flags, 0);
 	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_SNAPSHOT, &arg);
 	if (ret < 0) {
-		free(snap->buf);
-		free(snap);
+		snapshot_free(snap);
 		return ret;
 	}
-	snap->fd = ret;
+	snap->r.fd = ret;
 	snap->flags = arg.flags;
 	snap->version = arg.out_version;
+	*snapp = snap;
+	return 0;
+}
+
+/*
+ * A snapshot for the ATOMIC snapshot fd @fd of version @version, which
+ * another command made (SNAPMAP_IOC_WATCH); it owns the fd on success.
+ */
+int libsnapmap_snapshot_adopt(int fd, __u64 version, size_t buf_size,
+			      struct snapmap_snapshot **snapp)
+{
+	struct snapmap_snapshot *snap = snapshot_alloc(buf_size);
+
+	if (!snap)
+		return -ENOMEM;
+	snap->r.fd = fd;
+	snap->version = version;
 	*snapp = snap;
 	return 0;
 }
@@ -88,48 +105,6 @@ int snapmap_snapshot_open(int map_fd, const struct snapmap_snapshot_opts *opts,
 	return libsnapmap_ret(saved_errno, snapshot_open(map_fd, opts, snap));
 }
 
-/*
- * Make room for a record bigger than the buffer: double it.  The buffer
- * holds nothing to keep when this is called.
- */
-static int snapshot_grow(struct snapmap_snapshot *snap)
-{
-	unsigned char *buf;
-	size_t size;
-
-	if (snap->size > SIZE_MAX / 2)
-		return -ENOMEM;
-	size = snap->size * 2;
-	/* The old buffer stays if there is no memory for a new one. */
-	buf = malloc(size);
-	if (!buf)
-		return -ENOMEM;
-	free(snap->buf);
-	snap->buf = buf;
-	snap->size = size;
-	return 0;
-}
-
-/* Read the next records into the empty buffer: bytes read, 0, -errno. */
-static ssize_t snapshot_fill(struct snapmap_snapshot *snap)
-{
-	ssize_t n;
-	int ret;
-
-	for (;;) {
-		n = read(snap->fd, snap->buf, snap->size);
-		if (n >= 0)
-			return n;
-		if (errno == EINTR)
-			continue;
-		if (errno != EMSGSIZE)
-			return -errno;
-		ret = snapshot_grow(snap);
-		if (ret)
-			return ret;
-	}
-}
-
 static int snapshot_next(struct snapmap_snapshot *snap,
 			 struct snapmap_entry *entry)
 {
@@ -138,42 +113,28 @@ static int snapshot_next(struct snapmap_snapshot *snap,
 	__u64 size;
 	ssize_t n;
 
-	if (snap->err)
-		return snap->err;
-	if (snap->pos == snap->len) {
-		snap->pos = 0;
-		snap->len = 0;
-		n = snapshot_fill(snap);
-		if (n <= 0)
-			return (int)n;
-		snap->len = n;
-	}
+	n = libsnapmap_reader_peek(&snap->r, &p);
+	if (n <= 0)
+		return (int)n;
 
 	/*
 	 * The header is checked against the bytes read, never trusted: a
 	 * record must lie whole within them, and a key is never empty.
 	 */
-	p = snap->buf + snap->pos;
-	if (snap->len - snap->pos < sizeof(hdr))
-		goto bad;
+	if ((size_t)n < sizeof(hdr))
+		return libsnapmap_reader_bad(&snap->r);
 	memcpy(&hdr, p, sizeof(hdr));
 	size = SNAPMAP_RECORD_SIZE(hdr.key_len, hdr.value_len);
-	if (!hdr.key_len || size > snap->len - snap->pos)
-		goto bad;
+	if (!hdr.key_len || size > (size_t)n)
+		return libsnapmap_reader_bad(&snap->r);
 
 	entry->key = p + sizeof(hdr);
 	entry->value = p + sizeof(hdr) + hdr.key_len;
 	entry->key_len = hdr.key_len;
 	entry->value_len = hdr.value_len;
 	entry->version = hdr.version;
-	snap->pos += size;
+	libsnapmap_reader_take(&snap->r, size);
 	return 1;
-
-bad:
-	snap->pos = 0;
-	snap->len = 0;
-	snap->err = -EIO;
-	return snap->err;
 }
 
 int snapmap_snapshot_next(struct snapmap_snapshot *snap,
@@ -192,12 +153,10 @@ int snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
 
 	if (!snap)
 		return libsnapmap_ret(saved_errno, -EINVAL);
-	if (lseek(snap->fd, 0, SEEK_SET) < 0)
+	if (lseek(snap->r.fd, 0, SEEK_SET) < 0)
 		return libsnapmap_ret(saved_errno, -errno);
 	/* What is buffered belongs to the pass being dropped. */
-	snap->pos = 0;
-	snap->len = 0;
-	snap->err = 0;
+	libsnapmap_reader_reset(&snap->r);
 	return libsnapmap_ret(saved_errno, 0);
 }
 
@@ -211,7 +170,7 @@ int snapmap_snapshot_info(struct snapmap_snapshot *snap,
 		return libsnapmap_ret(saved_errno, -EINVAL);
 	memset(info, 0, sizeof(*info));
 	info->size = sizeof(*info);
-	ret = libsnapmap_ioctl(snap->fd, SNAPMAP_IOC_SNAPSHOT_INFO, info);
+	ret = libsnapmap_ioctl(snap->r.fd, SNAPMAP_IOC_SNAPSHOT_INFO, info);
 	return libsnapmap_ret(saved_errno, ret);
 }
 
@@ -225,7 +184,7 @@ int snapmap_snapshot_get(struct snapmap_snapshot *snap, const void *key,
 		return libsnapmap_ret(saved_errno, -EINVAL);
 	/* The read position is the module's, and this does not move it. */
 	return libsnapmap_ret(saved_errno,
-			      libsnapmap_get(snap->fd, SNAPMAP_IOC_SNAPSHOT_GET,
+			      libsnapmap_get(snap->r.fd, SNAPMAP_IOC_SNAPSHOT_GET,
 					     key, key_len, value, value_len,
 					     version));
 }
@@ -237,7 +196,7 @@ __u64 snapmap_snapshot_version(const struct snapmap_snapshot *snap)
 
 int snapmap_snapshot_fd(const struct snapmap_snapshot *snap)
 {
-	return snap ? snap->fd : -EINVAL;
+	return snap ? snap->r.fd : -EINVAL;
 }
 
 void snapmap_snapshot_close(struct snapmap_snapshot *snap)
@@ -246,8 +205,7 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap)
 
 	if (!snap)
 		return;
-	close(snap->fd);
-	free(snap->buf);
-	free(snap);
+	close(snap->r.fd);
+	snapshot_free(snap);
 	errno = saved_errno;
 }

@@ -27,12 +27,14 @@ static const char *const cmd_names[] = {
 	[SNAPMAP_CMD_SNAPSHOT] = "SNAPSHOT",
 	[SNAPMAP_CMD_CLONE] = "CLONE",
 	[SNAPMAP_CMD_TXN] = "TXN",
+	[SNAPMAP_CMD_WATCH] = "WATCH",
 	[SNAPMAP_CMD_SNAPSHOT_INFO] = "SNAPSHOT_INFO",
 	[SNAPMAP_CMD_SNAPSHOT_GET] = "SNAPSHOT_GET",
 };
 
 static const char *const feature_names[] = {
 	"named-maps", "versions", "atomic-snapshots", "clone", "txn",
+	"watch",
 };
 
 /* The name of bit @i of a mask, or NULL if this tool does not know it. */

@@ -22,7 +22,7 @@ enum opt_id {
 	O_MAX_KEY, O_MAX_VALUE, O_MAX_ENTRIES, O_MAX_BYTES, O_MODE,
 	O_HOLD, O_BACKGROUND, O_PID_FILE,
 	O_VALUE_FILE, O_NO_REPLACE, O_REPLACE_ONLY, O_IF_VERSION,
-	O_INTO, O_CHECK,
+	O_INTO, O_CHECK, O_SINCE, O_PREFIX, O_CHANGES,
 	O_COUNT
 };
 
@@ -68,6 +68,9 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_IF_VERSION] = { "if-version", 0, "V", "only if the entry's version is V" },
 	[O_INTO] = { "into", 0, "NAME", "load into the existing empty map NAME" },
 	[O_CHECK] = { "check", 0, NULL, "only check FILE and show its header" },
+	[O_SINCE] = { "since", 0, "V", "start at version V: the changes above it" },
+	[O_PREFIX] = { "prefix", 'p', "P", "only keys that start with P (and CLEARs)" },
+	[O_CHANGES] = { "changes", 0, "N", "stop after N changes, a transaction as one" },
 };
 
 struct command {
@@ -156,6 +159,21 @@ static const struct command commands[] = {
 	  "gets the file's limits and mode unless given, and appears only\n"
 	  "once complete.  --into undoes its writes if one fails.  Entry\n"
 	  "versions are not kept: the map gives new ones.\n" HOLD_TEXT },
+	{ "watch", cmd_watch, 1, 1,
+	  O_ENCODING | BIT(O_SINCE) | BIT(O_PREFIX) | BIT(O_CHANGES) |
+	  BIT(O_NO_HEADER), false, "NAME",
+	  "print a map's changes as they happen, in version order",
+	  "One line per change: VERSION<tab>put<tab>KEY<tab>VALUE,\n"
+	  "VERSION<tab>del<tab>KEY, VERSION<tab>clear, and VERSION<tab>txn<tab>N\n"
+	  "before the N changes of a transaction; keys and values escaped.\n"
+	  "--json: one JSON object per line.  Runs until a signal, or N changes\n"
+	  "with --changes.  Exit status 1 if the watch falls behind.\n" },
+	{ "mirror", cmd_mirror, 2, 2, BIT(O_CHANGES), false, "SRC DST",
+	  "keep the existing map DST a copy of SRC",
+	  "DST is cleared and loaded with an ATOMIC snapshot of SRC, then\n"
+	  "follows SRC's changes, a transaction as one; if it falls behind, it\n"
+	  "is cleared and loaded again.  Runs until a signal, or N changes\n"
+	  "with --changes.  Versions are DST's own.\n" },
 	{ "version", cmd_version, 0, 0, 0, false, "",
 	  "show the loaded module's ABI version, features and ioctls", "" },
 };
@@ -363,6 +381,20 @@ static int apply_option(struct opts *o, int id, const char *arg)
 		break;
 	case O_CHECK:
 		o->check = true;
+		break;
+	case O_SINCE:
+		if (parse_u64(arg, &o->since, false))
+			return usage_error(o, "--since: '%s' is not a version",
+					   arg);
+		o->has_since = true;
+		break;
+	case O_PREFIX:
+		o->prefix = arg;
+		break;
+	case O_CHANGES:
+		if (parse_u64(arg, &o->changes, false) || !o->changes)
+			return usage_error(o, "--changes: '%s' is not a positive number",
+					   arg);
 		break;
 	}
 	return 0;

@@ -67,6 +67,10 @@ struct opts {
 	bool if_version;
 	__u64 version;
 	char **hold_argv;		/* HOLD_COMMAND: the command */
+	bool has_since;			/* --since given */
+	__u64 since;
+	const char *prefix;		/* --prefix, as given */
+	__u64 changes;			/* --changes: 0 for no end */
 };
 
 /* Commands: each returns an exit status. */
@@ -84,6 +88,8 @@ int cmd_save(struct opts *o, int argc, char **argv);
 int cmd_load(struct opts *o, int argc, char **argv);
 int cmd_txn(struct opts *o, int argc, char **argv);
 int cmd_mget(struct opts *o, int argc, char **argv);
+int cmd_watch(struct opts *o, int argc, char **argv);
+int cmd_mirror(struct opts *o, int argc, char **argv);
 
 /* util.c: argument parsing and small helpers */
 int usage_error(const struct opts *o, const char *fmt, ...)

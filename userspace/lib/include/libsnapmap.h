@@ -7,7 +7,8 @@
  *   negative errno on failure; it never relies on errno, and leaves it
  *   as it was on success;
  * - it is thread-safe: it keeps no state of its own, except in a
- *   &struct snapmap_snapshot, which one thread uses at a time;
+ *   &struct snapmap_snapshot or &struct snapmap_watch, which one thread
+ *   uses at a time;
  * - file descriptors it opens are close-on-exec;
  * - a @ctl_fd argument is a descriptor of snapmap_ctl_open(), or -1 to let
  *   the call open /dev/snapmap and close it again itself;
@@ -20,7 +21,9 @@
  * than the library and does not have the command, or the flag.
  *
  * Functions added in libsnapmap 1.1 (version node LIBSNAPMAP_1.1) say so;
- * they need a module of ABI version 2 (%SNAPMAP_FEATURE_TXN).
+ * they need a module of ABI version 2 (%SNAPMAP_FEATURE_TXN).  Those of
+ * libsnapmap 1.2 (LIBSNAPMAP_1.2), watches, need ABI version 3
+ * (%SNAPMAP_FEATURE_WATCH).
  */
 
 #ifndef _LIBSNAPMAP_H
@@ -36,7 +39,7 @@ extern "C" {
 #endif
 
 #define LIBSNAPMAP_MAJOR_VERSION 1
-#define LIBSNAPMAP_MINOR_VERSION 1
+#define LIBSNAPMAP_MINOR_VERSION 2
 
 /**
  * snapmap_lib_version() - the library's version, as "MAJOR.MINOR"
@@ -554,6 +557,136 @@ int snapmap_snapshot_fd(const struct snapmap_snapshot *snap);
  * @snap: the snapshot, or NULL
  */
 void snapmap_snapshot_close(struct snapmap_snapshot *snap);
+
+/*
+ * Watches
+ */
+
+/**
+ * struct snapmap_change_entry - one change read from a watch
+ * @type: ``SNAPMAP_CHANGE_*``: PUT, DEL, CLEAR, or TXN before the
+ *        changes of a transaction
+ * @count: for a TXN, the changes of the transaction that follow; else 0
+ * @version: the change's version
+ * @key: the key, valid until the next call on the watch; NULL for a
+ *       CLEAR or a TXN
+ * @value: the value of a PUT, valid as long; else NULL
+ * @key_len: length of the key
+ * @value_len: length of the value
+ */
+struct snapmap_change_entry {
+	__u32 type;
+	__u32 count;
+	__u64 version;
+	const void *key;
+	const void *value;
+	__u32 key_len;
+	__u32 value_len;
+};
+
+/**
+ * struct snapmap_watch_opts - options of snapmap_watch_open()
+ * @sz: sizeof(struct snapmap_watch_opts); set by SNAPMAP_OPTS()
+ * @flags: 0 to start at the map's current version, or
+ *         %SNAPMAP_WATCH_SINCE to start at @since
+ * @since: with %SNAPMAP_WATCH_SINCE, the version to start at: the watch
+ *         yields the changes above it
+ * @prefix: only the changes of keys that start with these bytes, and
+ *          CLEARs; NULL for every key
+ * @prefix_len: length of @prefix
+ * @buffer_bytes: what the module keeps for the watch while it does not
+ *                read (see &snapmap_watch_arg); 0 for the module's default
+ * @buf_size: size of the library's read buffer; 0 for 64 KiB.  It grows
+ *            by itself when a record does not fit.
+ */
+struct snapmap_watch_opts {
+	size_t sz;
+	__u32 flags;
+	__u64 since;
+	const void *prefix;
+	__u32 prefix_len;
+	__u64 buffer_bytes;
+	size_t buf_size;
+};
+
+/* An open watch and its read buffer; opaque. */
+struct snapmap_watch;
+
+/**
+ * snapmap_watch_open() - follow the changes of a map
+ * @map_fd: map fd
+ * @opts: options; NULL to start now, for every key
+ * @watch: set to the new watch
+ *
+ * Added in libsnapmap 1.2.
+ *
+ * Return: 0 or a negative errno: those of %SNAPMAP_IOC_WATCH, EINVAL for
+ * %SNAPMAP_WATCH_SNAPSHOT in @opts (see snapmap_watch_snapshot()),
+ * EOPNOTSUPP from a module without it.
+ */
+int snapmap_watch_open(int map_fd, const struct snapmap_watch_opts *opts,
+		       struct snapmap_watch **watch);
+
+/**
+ * snapmap_watch_snapshot() - a snapshot of a map and its changes after
+ * @map_fd: map fd
+ * @opts: options, without %SNAPMAP_WATCH_SINCE; NULL for every key.
+ *        @opts->buf_size is that of both read buffers
+ * @watch: set to the new watch
+ * @snap: set to an ATOMIC snapshot taken where the watch starts
+ *
+ * The snapshot, then every change the watch yields, make the map at the
+ * version of each change: the way to keep a copy of a map, and to come
+ * back in step when a watch fails with ESTALE.  Added in libsnapmap 1.2.
+ *
+ * Return: 0 or a negative errno, as snapmap_watch_open(), and those of
+ * snapmap_snapshot_open().
+ */
+int snapmap_watch_snapshot(int map_fd, const struct snapmap_watch_opts *opts,
+			   struct snapmap_watch **watch,
+			   struct snapmap_snapshot **snap);
+
+/**
+ * snapmap_watch_next() - the next change a watch yields
+ * @watch: the watch
+ * @change: set to the change; its pointers are valid until the next call
+ *          on @watch
+ *
+ * Waits for a change, unless the watch's fd is non-blocking
+ * (snapmap_watch_fd()).  Added in libsnapmap 1.2.
+ *
+ * Return: 1 with a change, or a negative errno: EAGAIN when none is ready
+ * and the fd is non-blocking, EINTR when a signal came while waiting,
+ * ESTALE when the watch missed a change it had to yield (take a new
+ * snapshot and watch: snapmap_watch_snapshot()), ENOMEM, EIO for a
+ * record the library cannot parse.
+ */
+int snapmap_watch_next(struct snapmap_watch *watch,
+		       struct snapmap_change_entry *change);
+
+/**
+ * snapmap_watch_version() - where a watch starts
+ * @watch: the watch
+ *
+ * Return: the version the watch started at: it yields the changes of
+ * versions above it.
+ */
+__u64 snapmap_watch_version(const struct snapmap_watch *watch);
+
+/**
+ * snapmap_watch_fd() - the watch fd under a watch
+ * @watch: the watch
+ *
+ * For poll(2) and epoll, and to make the watch non-blocking with
+ * fcntl(2).  Reading it takes records snapmap_watch_next() will not see.
+ */
+int snapmap_watch_fd(const struct snapmap_watch *watch);
+
+/**
+ * snapmap_watch_close() - close a watch and free its buffer
+ * @watch: the watch, or NULL
+ */
+void snapmap_watch_close(struct snapmap_watch *watch);
 
 /*
  * Clones
