@@ -27,6 +27,11 @@
  * kmemleak, scanned by the runner once every test is done, checks that
  * the failed calls leaked nothing.
  *
+ * With a watch open, a write that failed left no record in it, and one
+ * that went through left its record or made the watch fail with ESTALE (a
+ * record that could not be allocated): never a silent gap.  A read of a
+ * watch that failed lost no record.
+ *
  * A point counts as fired only when the call consumed the fail-nth
  * counter (reading it back gives 0).  Every sweep must fire its first
  * point (each call copies its argument in at least) and must see at least
@@ -56,6 +61,7 @@ enum result {
 	RES_MAP_FD,	/* a new map fd */
 	RES_SNAP_FD,	/* a new snapshot fd */
 	RES_READ,	/* bytes read from the snapshot fd */
+	RES_WATCH_READ,	/* bytes read from the watch fd */
 };
 
 /* The state one call starts from, and what it made. */
@@ -63,6 +69,8 @@ struct ctx {
 	int ctl;
 	int fd;			/* the map */
 	int pin;		/* an ATOMIC snapshot held across the call */
+	int wfd;		/* a watch open across the call, non-blocking */
+	__u64 wversion[3];	/* of the writes it has to yield */
 	int sfd;		/* a snapshot the call works on, read partly */
 	int ret;		/* the call's result */
 	char name[SNAPMAP_NAME_LEN];	/* of the map, if named */
@@ -107,6 +115,14 @@ struct op {
 	__u32 snap_flags;	/* taken with these flags */
 	bool weak;		/* the call makes a WEAK snapshot */
 	bool clone;		/* the call clones the map */
+	bool own_snapshot;	/* the call takes a snapshot (not a clone) */
+	bool watched;		/* a watch is open across the call, @wfd */
+	/*
+	 * Run once the fault is disarmed: checks what the call did that the
+	 * sweep does not look at, and returns the call's result, or -EPROTO
+	 * if the check failed.
+	 */
+	call_fn after;
 	bool no_points;		/* copies nothing and allocates nothing */
 	bool fresh;		/* the call reads a value into @fresh */
 	/*
@@ -186,6 +202,8 @@ static void make_name(char *buf, const char *tag)
 	snprintf(buf, SNAPMAP_NAME_LEN, "fail_nth-%s-%d", tag, getpid());
 }
 
+static int call_read_watch(struct ctx *c, const struct op *op);
+
 /* Build the map every call starts from. */
 static int ctx_setup(struct ctx *c, const struct op *op)
 {
@@ -197,6 +215,7 @@ static int ctx_setup(struct ctx *c, const struct op *op)
 	memset(c, 0, sizeof(*c));
 	c->pin = -1;
 	c->sfd = -1;
+	c->wfd = -1;
 	c->ret = -1;
 	c->snap_flags = op->snap_flags;
 	make_name(c->new_name, "new");
@@ -250,6 +269,21 @@ static int ctx_setup(struct ctx *c, const struct op *op)
 		if (c->sfd < 0)
 			return c->sfd;
 	}
+	if (op->watched) {
+		c->wfd = sm_watch(c->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+		if (c->wfd < 0)
+			return c->wfd;
+		if (fcntl(c->wfd, F_SETFL, O_NONBLOCK))
+			return -errno;
+		/* Records for a read of the watch to take. */
+		if (op->call == call_read_watch) {
+			for (i = 0; i < 3; i++) {
+				err = put_key(c->fd, i, &c->wversion[i]);
+				if (err)
+					return err;
+			}
+		}
+	}
 	if (op->fresh) {
 		c->mapping_len = sysconf(_SC_PAGESIZE) + VAL_MAX;
 		c->mapping = mmap(NULL, c->mapping_len, PROT_READ | PROT_WRITE,
@@ -277,6 +311,8 @@ static void ctx_teardown(struct ctx *c, const struct op *op)
 		close(c->sfd);
 	if (c->pin >= 0)
 		close(c->pin);
+	if (c->wfd >= 0)
+		close(c->wfd);
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->ctl >= 0)
@@ -448,6 +484,95 @@ static int call_read(struct ctx *c, const struct op *op)
 static int call_rewind(struct ctx *c, const struct op *op)
 {
 	return syscall(__NR_lseek, c->sfd, 0L, SEEK_SET) < 0 ? -errno : 0;
+}
+
+/*
+ * A watch, then what a reader sees of it (nothing yet), then closed: a
+ * watch's whole life, which must leave the map as it was.
+ */
+static int watch_once(struct ctx *c, __u32 flags)
+{
+	int wfd, sfd = -1, ret = 0;
+
+	wfd = sm_watch(c->fd, flags, 0, "key-", 4, 0, NULL, &sfd);
+	if (wfd < 0)
+		return wfd;
+	if (fcntl(wfd, F_SETFL, O_NONBLOCK) ||
+	    read(wfd, c->buf, sizeof(c->buf)) != -1 || errno != EAGAIN)
+		ret = -EPROTO;
+	if (sfd >= 0)
+		close(sfd);
+	close(wfd);
+	return ret;
+}
+
+static int call_watch(struct ctx *c, const struct op *op)
+{
+	return watch_once(c, 0);
+}
+
+static int call_watch_snapshot(struct ctx *c, const struct op *op)
+{
+	return watch_once(c, SNAPMAP_WATCH_SNAPSHOT);
+}
+
+static int call_read_watch(struct ctx *c, const struct op *op)
+{
+	ssize_t n = read(c->wfd, c->buf, sizeof(c->buf));
+
+	return n < 0 ? -errno : n;
+}
+
+/*
+ * After a write with a watch open: a write that failed left no record; one
+ * that went through left its record, of the map's version now, or the
+ * watch is told it lost it.  Nothing else is in the watch.  (A write whose
+ * answer could not be written back went through: EFAULT with the map
+ * changed, which the sweep checks is the clean call's map.)
+ */
+static int after_watched_write(struct ctx *c, const struct op *op)
+{
+	struct snapmap_info info;
+	struct sm_change ch;
+	ssize_t n;
+
+	n = read(c->wfd, c->buf, sizeof(c->buf));
+	if (n < 0 && errno == ESTALE)
+		return c->ret < 0 ? -EPROTO : c->ret;
+	if (c->ret < 0 && n < 0 && errno == EAGAIN)
+		return c->ret;
+	if (c->ret < 0 && c->ret != -EFAULT)
+		return -EPROTO;
+	if (n <= 0 || sm_info(c->fd, &info) ||
+	    !sm_change_parse(c->buf, n, &ch) ||
+	    ch.hdr.version != info.out_version ||
+	    read(c->wfd, c->buf, sizeof(c->buf)) != -1 || errno != EAGAIN)
+		return -EPROTO;
+	return c->ret;
+}
+
+/*
+ * After a read of the watch: what it took and what is left are the three
+ * records, each once, in order, whether the read failed or not.
+ */
+static int after_read_watch(struct ctx *c, const struct op *op)
+{
+	size_t got = c->ret > 0 ? c->ret : 0, off, size;
+	struct sm_change ch;
+	unsigned int i = 0;
+	ssize_t n;
+
+	n = read(c->wfd, c->buf + got, sizeof(c->buf) - got);
+	if (n < 0 && (errno != EAGAIN || !got))
+		return -EPROTO;
+	got += n > 0 ? n : 0;
+	for (off = 0; off < got; off += size, i++) {
+		size = sm_change_parse(c->buf + off, got - off, &ch);
+		if (!size || i == 3 || ch.hdr.type != SNAPMAP_CHANGE_PUT ||
+		    ch.hdr.version != c->wversion[i])
+			break;
+	}
+	return i == 3 && off == got ? c->ret : -EPROTO;
 }
 
 /* Keys the batch works on, and what it does to each. */
@@ -1263,6 +1388,20 @@ OP(snapshot_get_pinned, .call = call_snapshot_get_pinned, .pinned = true,
    .expect = expect_snapshot_get_pinned);
 OP(snapshot_get_weak, .call = call_snapshot_get_weak, .snap = true,
    .snap_flags = SNAPMAP_SNAPSHOT_WEAK, .expect = expect_snapshot_get_weak);
+OP(watch, .call = call_watch);
+OP(watch_snapshot, .call = call_watch_snapshot, .own_snapshot = true);
+OP(put_new_watched, .call = call_put_new, .watched = true,
+   .after = after_watched_write);
+OP(put_replace_watched, .call = call_put_replace, .watched = true,
+   .after = after_watched_write);
+OP(del_watched, .call = call_del, .watched = true,
+   .after = after_watched_write);
+OP(txn_watched, .call = call_txn, .watched = true,
+   .after = after_watched_write, .expect = expect_txn);
+OP(clear_watched, .call = call_clear, .watched = true, .background = true,
+   .after = after_watched_write);
+OP(read_watch, .call = call_read_watch, .result = RES_WATCH_READ,
+   .watched = true, .after = after_read_watch);
 /* lseek(2) takes no argument in user memory and allocates nothing. */
 OP(rewind, .call = call_rewind, .result = RES_READ, .snap = true,
    .no_points = true);
@@ -1299,6 +1438,8 @@ static int run_one(struct __test_metadata *_metadata, struct fault *f,
 	if (nth)
 		kind = fault_disarm(f);
 	ASSERT_LE(0, kind);
+	if (op->after)
+		c->ret = op->after(c, op);
 	ASSERT_EQ(0, sm_info(c->fd, &after->info));
 	return kind;
 }
@@ -1339,7 +1480,7 @@ static void check_failed(struct __test_metadata *_metadata,
 		expect_same_state(_metadata, &ref->after, after);
 		return;
 	}
-	if (op->clone &&
+	if ((op->clone || op->own_snapshot) &&
 	    after->info.out_version == before->info.out_version + 1)
 		after->info.out_version--;
 	if (before->info.out_version != after->info.out_version ||
@@ -1466,8 +1607,8 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 				check_txn_failed(_metadata, c, kind,
 						 committed == nth);
 			/* No fd and no map left behind. */
-			EXPECT_EQ(fds + 2 + (c->pin >= 0) + (c->sfd >= 0),
-				  SM_COUNT_FDS());
+			EXPECT_EQ(fds + 2 + (c->pin >= 0) + (c->sfd >= 0) +
+				  (c->wfd >= 0), SM_COUNT_FDS());
 			EXPECT_EQ(maps + 1, SM_COUNT_MAPS());
 		}
 		/* Whatever happened, no record was lost. */
