@@ -203,6 +203,21 @@ static void snapmap_feed_trim(struct snapmap_feed_write *fw)
 	}
 }
 
+/*
+ * Whether the readers are to be woken for what the caller just did to the
+ * log: only if none was since a reader last found nothing to read.  A
+ * reader woken reads on until it finds nothing, so the changes that come
+ * meanwhile need no wake-up of their own: a writer pays for one when the
+ * readers have caught up, not for every change.  Caller holds the lock.
+ */
+static bool snapmap_feed_want_wake(struct snapmap_feed *feed)
+{
+	bool wake = !feed->woken;
+
+	feed->woken = true;
+	return wake;
+}
+
 /* Wake the readers waiting for records, if any wait. */
 static void snapmap_feed_wake(struct snapmap_feed *feed)
 {
@@ -225,6 +240,7 @@ void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 	struct snapmap_feed *feed = fw->feed;
 	struct snapmap_change_rec *rec, *tmp;
 	unsigned int nr = 0;
+	bool wake;
 
 	if (!feed)
 		return;
@@ -245,8 +261,10 @@ void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 		snapmap_feed_insert(feed, rec);
 	}
 	snapmap_feed_trim(fw);
+	wake = snapmap_feed_want_wake(feed);
 	spin_unlock(&feed->lock);
-	snapmap_feed_wake(feed);
+	if (wake)
+		snapmap_feed_wake(feed);
 }
 
 /**
@@ -258,15 +276,18 @@ void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 void snapmap_feed_abort(struct snapmap_feed_write *fw)
 {
 	struct snapmap_feed *feed = fw->feed;
+	bool wake;
 
 	if (!feed)
 		return;
 	list_splice_tail_init(&fw->recs, &fw->trimmed);
 	spin_lock(&feed->lock);
 	list_del(&fw->link);
-	spin_unlock(&feed->lock);
 	/* The frontier may have moved on. */
-	snapmap_feed_wake(feed);
+	wake = snapmap_feed_want_wake(feed);
+	spin_unlock(&feed->lock);
+	if (wake)
+		snapmap_feed_wake(feed);
 }
 
 /**

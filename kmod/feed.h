@@ -52,6 +52,8 @@ struct snapmap_change_rec {
  * @trimmed_version: the version of the last record taken out of @log
  * @floor: every change of a version above it is in @log or yet to come
  * @cap: the largest buffer of the open watches: @bytes is trimmed to it
+ * @woken: readers were woken since one last found nothing to read (see
+ *         snapmap_feed_want_wake())
  * @wq: where readers wait for records
  * @memcg: the memory cgroup the records are charged to: that of the
  *         process that opened the first watch
@@ -69,6 +71,7 @@ struct snapmap_feed {
 	u64 trimmed_version;
 	u64 floor;
 	u64 cap;
+	bool woken;
 	wait_queue_head_t wq;
 	struct mem_cgroup *memcg;
 };

@@ -134,6 +134,9 @@ bool snapmap_watch_ready(struct snapmap_watch *watch)
 	next = snapmap_feed_after(feed, watch->cursor);
 	ready = snapmap_watch_lost(watch) ||
 		(next && next->hdr.version <= snapmap_feed_frontier(feed));
+	/* The next change is to wake this reader (feed.c). */
+	if (!ready)
+		feed->woken = false;
 	spin_unlock(&feed->lock);
 	return ready;
 }
@@ -210,6 +213,9 @@ static int snapmap_watch_gather(struct snapmap_watch *w,
 		refcount_inc(&rec->ref);
 		b->recs[b->nr++] = rec;
 	}
+	/* Caught up: the next change is to wake this reader (feed.c). */
+	if (!b->nr)
+		feed->woken = false;
 	spin_unlock(&feed->lock);
 	return 0;
 }
