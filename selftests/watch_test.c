@@ -741,14 +741,15 @@ static void *r_write(void *arg)
 /*
  * The replica: two writers change the map while the watcher keeps a copy,
  * from the snapshot of its watch and the feed.  Now and then the watcher
- * takes an ATOMIC snapshot of version V; once it reaches a change above V
- * (every change below V is then applied), its copy must equal the
- * snapshot, keys, values and versions.  After the writers, a last
- * snapshot and a write above it close the run.
+ * takes an ATOMIC snapshot of version V, and writes a key itself after
+ * it; once it reaches a change above V (every change below V is then
+ * applied), its copy must equal the snapshot, keys, values and versions.
+ * A last snapshot after the writers closes the run.
  */
 TEST_F_TIMEOUT(watch, replica_equals_every_snapshot, 600)
 {
-	static unsigned char buf[1 << 16];
+	/* Small reads: a checkpoint can be taken between any few changes. */
+	static unsigned char buf[1024];
 	struct r_writer w[2];
 	struct replica *mine, *snap;
 	unsigned int checks = 0, changes = 0, i;
@@ -779,7 +780,7 @@ TEST_F_TIMEOUT(watch, replica_equals_every_snapshot, 600)
 	}
 	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
 	while (!last || pending) {
-		if (!pending && (changes >= 20 * (checks + 1) ||
+		if (!pending && (changes >= 10 * (checks + 1) ||
 				 __atomic_load_n(&done, __ATOMIC_SEQ_CST) == 2)) {
 			/* A checkpoint: the map at V, to be reached. */
 			last = __atomic_load_n(&done, __ATOMIC_SEQ_CST) == 2;
@@ -787,10 +788,12 @@ TEST_F_TIMEOUT(watch, replica_equals_every_snapshot, 600)
 			ASSERT_LE(0, sfd);
 			ASSERT_EQ(0, r_load(snap, sfd));
 			EXPECT_EQ(0, close(sfd));
-			/* Something to read above V, once the writers stop. */
-			if (last)
-				ASSERT_EQ(0, sm_put_str(self->fd, "r-00", "end",
-							NULL));
+			/*
+			 * A change above V, to be read whether the writers
+			 * are done or not: they may have just stopped.
+			 */
+			ASSERT_EQ(0, sm_put_str(self->fd, "r-00", "mark",
+						NULL));
 		}
 		ASSERT_EQ(1, poll(&pfd, 1, SM_WAIT_SECONDS * 1000));
 		len = read(wfd, buf, sizeof(buf));
