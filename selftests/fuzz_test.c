@@ -56,19 +56,19 @@
 #define FUZZ_TIMEOUT 86400
 
 enum kind {
-	K_CTL, K_MAP, K_MAP_RO, K_SNAP, K_SNAP_WEAK,
+	K_CTL, K_MAP, K_MAP_RO, K_SNAP, K_SNAP_WEAK, K_WATCH,
 	K_PIPE, K_EVENTFD, K_NULL, K_MEMFD, K_DIR, K_NOFD,
 	K_KINDS
 };
 
 static const char *const kind_names[K_KINDS] = {
-	"ctl", "map", "map-ro", "snapshot", "weak-snapshot",
+	"ctl", "map", "map-ro", "snapshot", "weak-snapshot", "watch",
 	"pipe", "eventfd", "null", "memfd", "dir", "no-fd",
 };
 
 static bool snapmap_kind(enum kind k)
 {
-	return k <= K_SNAP_WEAK;
+	return k <= K_WATCH;
 }
 
 /* What every process counts, in memory they share. */
@@ -233,6 +233,8 @@ static const struct {
 	{ SNAPMAP_CMD_SNAPSHOT_GET, 0 }, { SNAPMAP_CMD_SNAPSHOT_GET, EINVAL },
 	{ SNAPMAP_CMD_SNAPSHOT_GET, EFAULT },
 	{ SNAPMAP_CMD_SNAPSHOT_GET, ENOENT },
+	{ SNAPMAP_CMD_WATCH, 0 }, { SNAPMAP_CMD_WATCH, EINVAL },
+	{ SNAPMAP_CMD_WATCH, EFAULT }, { SNAPMAP_CMD_WATCH, ESTALE },
 	/* A command a kind of fd does not know. */
 	{ SNAPMAP_CMD_GET, ENOTTY }, { SNAPMAP_CMD_CREATE, ENOTTY },
 };
@@ -286,7 +288,7 @@ static bool documented(int err)
 	case ENOTTY: case EFAULT: case EINVAL: case E2BIG: case EBADF:
 	case EMSGSIZE: case ERANGE: case ENOENT: case EEXIST:
 	case ECANCELED: case ENOSPC: case EDQUOT: case EACCES: case ESTALE:
-	case ENOMEM: case EMFILE:
+	case ENOMEM: case EMFILE: case EAGAIN:
 		return true;
 	default:
 		return false;
@@ -481,6 +483,7 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		struct snapmap_snapshot_arg snapshot;
 		struct snapmap_clone clone;
 		struct snapmap_txn txn;
+		struct snapmap_watch_arg watch;
 		struct snapmap_snapshot_info snapshot_info;
 	} *u = a;
 	/* A transaction's entries, in the scratch of @buf too. */
@@ -585,6 +588,17 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		if (chance(t, 50))
 			some_name(t, u->clone.name);
 		break;
+	case SNAPMAP_CMD_WATCH:
+		size = sizeof(u->watch);
+		u->watch.flags = some_flags(t, below(t, 3));
+		if (u->watch.flags & SNAPMAP_WATCH_SINCE || chance(t, 5))
+			u->watch.since = below(t, 4) ? below(t, 5000) : rnd(t);
+		if (chance(t, 30))
+			key_ptr(t, &u->watch.prefix_len, &u->watch.prefix);
+		if (chance(t, 20))
+			u->watch.buffer_bytes = chance(t, 50) ?
+				SNAPMAP_WATCH_MIN_BUFFER << below(t, 8) : rnd(t);
+		break;
 	case SNAPMAP_CMD_SNAPSHOT_INFO:
 		size = sizeof(u->snapshot_info);
 		break;
@@ -670,7 +684,8 @@ static size_t mutate(struct thread *t, unsigned char *a, size_t size)
 static bool makes_fd(unsigned int nr)
 {
 	return nr == SNAPMAP_CMD_CREATE || nr == SNAPMAP_CMD_OPEN ||
-	       nr == SNAPMAP_CMD_SNAPSHOT || nr == SNAPMAP_CMD_CLONE;
+	       nr == SNAPMAP_CMD_SNAPSHOT || nr == SNAPMAP_CMD_CLONE ||
+	       nr == SNAPMAP_CMD_WATCH;
 }
 
 static const unsigned int cmds[] = {
@@ -678,7 +693,7 @@ static const unsigned int cmds[] = {
 	SNAPMAP_CMD_GET, SNAPMAP_CMD_PUT, SNAPMAP_CMD_DEL, SNAPMAP_CMD_BATCH,
 	SNAPMAP_CMD_CLEAR, SNAPMAP_CMD_INFO, SNAPMAP_CMD_SNAPSHOT,
 	SNAPMAP_CMD_CLONE, SNAPMAP_CMD_TXN, SNAPMAP_CMD_SNAPSHOT_INFO,
-	SNAPMAP_CMD_SNAPSHOT_GET,
+	SNAPMAP_CMD_SNAPSHOT_GET, SNAPMAP_CMD_WATCH,
 };
 
 /* The commands of each kind of snapmap fd; GET and PUT the most. */
@@ -692,6 +707,7 @@ static const unsigned int map_cmds[] = {
 	SNAPMAP_CMD_BATCH, SNAPMAP_CMD_BATCH, SNAPMAP_CMD_CLEAR,
 	SNAPMAP_CMD_INFO, SNAPMAP_CMD_SNAPSHOT, SNAPMAP_CMD_SNAPSHOT,
 	SNAPMAP_CMD_CLONE, SNAPMAP_CMD_TXN, SNAPMAP_CMD_TXN,
+	SNAPMAP_CMD_WATCH,
 };
 
 static const unsigned int snapshot_cmds[] = {
@@ -805,6 +821,18 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 		return;
 	if (arg == t->arg)
 		check_answer(t, nr, t->arg, size);
+	/* The second fd of a watch that took a snapshot of its own. */
+	if (ret > 0 && nr == SNAPMAP_CMD_WATCH && arg == t->arg &&
+	    size >= sizeof(struct snapmap_watch_arg)) {
+		int sfd = ((struct snapmap_watch_arg *)t->arg)->out_snapshot_fd;
+
+		if (sfd >= 0) {
+			if (!(fcntl(sfd, F_GETFD) & FD_CLOEXEC))
+				unexpected(t, "WATCH: snapshot fd %d not close-on-exec",
+					   sfd);
+			close(sfd);
+		}
+	}
 	if (ret > 0) {
 		count(&t->sh->fds_made);
 		if (!makes_fd(nr))
@@ -815,6 +843,20 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 				   cmd, ret);
 		close(ret);
 	}
+}
+
+/* Whether the @len bytes at @buf are whole records of a watch. */
+static bool changes_whole(const void *buf, size_t len)
+{
+	struct sm_change c;
+	size_t off, size;
+
+	for (off = 0; off < len; off += size) {
+		size = sm_change_parse((const char *)buf + off, len - off, &c);
+		if (!size)
+			return false;
+	}
+	return true;
 }
 
 static void do_read(struct thread *t, const struct slot *s)
@@ -841,6 +883,12 @@ static void do_read(struct thread *t, const struct slot *s)
 	}
 	if (!snapmap_kind(s->kind))
 		return;
+	if (s->kind == K_WATCH) {
+		if ((size_t)n > len || (good && !changes_whole(buf, n)))
+			unexpected(t, "watch read of %zu bytes gave %zd", len,
+				   n);
+		return;
+	}
 	if (s->kind != K_SNAP && s->kind != K_SNAP_WEAK) {
 		/* Only a read of nothing reads nothing but a snapshot. */
 		if (n || len)
@@ -943,6 +991,15 @@ static struct slot make_slot(struct thread *t, enum kind kind)
 		if (map >= 0)
 			s.fd = sm_snapshot(map, kind == K_SNAP_WEAK ?
 					   SNAPMAP_SNAPSHOT_WEAK : 0, NULL);
+		break;
+	case K_WATCH:
+		/* Non-blocking: a read with nothing to read would wait. */
+		if (map >= 0)
+			s.fd = sm_watch(map, 0, 0, NULL, 0, 0, NULL, NULL);
+		if (s.fd >= 0 && fcntl(s.fd, F_SETFL, O_NONBLOCK)) {
+			close(s.fd);
+			s.fd = -1;
+		}
 		break;
 	case K_PIPE:
 		if (!pipe2(fds, O_CLOEXEC)) {
