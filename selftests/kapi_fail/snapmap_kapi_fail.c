@@ -98,7 +98,7 @@ struct kf_ctx {
  * @named: the map has a name
  * @pinned: a snapshot pins old versions during the call
  * @snap: the call works on a snapshot, of these flags + 1 (0: none)
- * @clone: the call clones the map
+ * @clone: the call clones the map, or takes a snapshot of its own
  * @allocates: the call has fault points
  * @background: the call frees memory in the background (a CLEAR): how
  *              far that went is no part of its answer, so the map's bytes
@@ -484,6 +484,53 @@ static int kf_clone_named(struct kf_ctx *ctx)
 	return kf_made_map(ctx, snapmap_clone(ctx->map, &attr, &version));
 }
 
+static int kf_count_change(const struct snapmap_change *change,
+			   const void *key, const void *value, void *arg)
+{
+	(*(u64 *)arg)++;
+	return 0;
+}
+
+/*
+ * A watch's whole life: opened (with a snapshot of its own with
+ * SNAPMAP_WATCH_SNAPSHOT), nothing to read yet, closed.  -EPROTO if it
+ * had something to read.
+ */
+static int kf_watch_life(struct kf_ctx *ctx, u32 flags)
+{
+	const struct snapmap_watch_attr attr = {
+		.flags = flags,
+		.prefix = "key-",
+		.prefix_len = 4,
+	};
+	struct snapmap_snapshot *snap = NULL;
+	struct snapmap_watch *watch;
+	u64 version, n = 0;
+	int ret;
+
+	watch = snapmap_watch_open(ctx->map, &attr, &version,
+				   flags & SNAPMAP_WATCH_SNAPSHOT ? &snap : NULL);
+	if (IS_ERR(watch))
+		return PTR_ERR(watch);
+	ret = snapmap_watch_next(watch, kf_count_change, &n);
+	if (!ret && (n || snapmap_watch_ready(watch)))
+		ret = -EPROTO;
+	snapmap_watch_close(watch);
+	if (snap)
+		snapmap_snapshot_close(snap);
+	return ret;
+}
+
+static int kf_watch_open(struct kf_ctx *ctx)
+{
+	return kf_watch_life(ctx, 0);
+}
+
+static int kf_watch_open_snapshot(struct kf_ctx *ctx)
+{
+	return kf_watch_life(ctx, SNAPMAP_WATCH_SNAPSHOT);
+}
+
 /* The conditions of the transactions, and their writes. */
 enum { KF_IF_VALUE, KF_IF_VERSION, KF_IF_ABSENT, KF_IF_PRESENT, KF_CHECKS };
 enum { KF_PUT_NEW, KF_PUT_REPLACE, KF_PUT_BIG, KF_DEL, KF_GONE, KF_WRITES };
@@ -770,6 +817,10 @@ static const struct kf_call kf_calls[] = {
 	  .check = kf_check_key2, .snap = KF_WEAK },
 	{ "snapshot_lookup_rcu", kf_snapshot_lookup_rcu,
 	  .check = kf_check_key6, .snap = KF_ATOMIC },
+	{ "watch_open", kf_watch_open, .allocates = true },
+	/* It takes a snapshot, as a clone does. */
+	{ "watch_open_snapshot", kf_watch_open_snapshot, .clone = true,
+	  .allocates = true },
 };
 
 static __printf(2, 3) void kf_log(struct kf_file *kf, const char *fmt, ...)
