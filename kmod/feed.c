@@ -10,22 +10,22 @@
  * which reads them from a place of its own (watch.c).
  *
  * Versions are stamped lazily (see version.c), by the writer or by the
- * first reader to find the version, so changes reach the feed in an order
- * that is not quite theirs: a change stamped 12 may come after one stamped
- * 13.  Each change therefore begins before it publishes anything: it
- * notes the map's version then, its @low, in the feed's list of changes
- * under way; whoever stamps it later takes a version above @low.  The
- * records of versions up to the feed's frontier, the lowest @low of the
- * changes under way (or the map's version, if none is), are all there
- * and will never have another one put between them.  Watches read only
- * those, so each reads every change once, in order.
+ * first reader to find the version.  So a change holds the feed's lock
+ * from before it publishes anything to after its version is stamped and
+ * its records are in: the versions of changes are taken in the order
+ * their records go in, each record goes at the tail, and a reader that
+ * holds the lock finds every change of a version up to the map's counter
+ * in the log.  A reader may stamp a change's version meanwhile, but only
+ * while the change holds the lock; a reader that takes the counter for
+ * nothing (the change was stamped first) leaves a version no change has.
  *
- * A change begins under its node's lock (or a transaction's locks, or the
- * write side of clear_sem) and commits under it, so the frontier waits
- * only for the few instructions of a write.  Writers see the feed under
- * the read side of the map's clear_sem, which they hold for the whole
- * write; the feed comes and goes under its write side, so no change is
- * under way then and none misses it.
+ * A change takes the lock under its node's lock (or a transaction's
+ * locks, or the write side of clear_sem), for the few instructions that
+ * publish and stamp it, and only while the map has a watch: writers of
+ * other keys then share this one lock, as they share the log.  Writers
+ * see the feed under the read side of the map's clear_sem, which they hold
+ * for the whole write; the feed comes and goes under its write side, so
+ * no change is under way then and none misses it.
  *
  * Writers never wait for a watch.  The feed keeps records up to the
  * largest buffer of its watches: when a commit takes it over that, the
@@ -130,52 +130,43 @@ void snapmap_feed_drop(struct snapmap_feed_write *fw,
  * @feed: the feed
  *
  * Every change of a version up to the frontier has its record in the log,
- * or is lost; every change yet to commit has a higher version.
+ * or is lost; every change yet to come takes a higher version.
  *
  * Context: the feed's lock held.
  *
- * Return: the frontier.
+ * Return: the frontier: the map's counter.
  */
 u64 snapmap_feed_frontier(struct snapmap_feed *feed)
 {
 	lockdep_assert_held(&feed->lock);
-	if (!list_empty(&feed->inflight))
-		return list_first_entry(&feed->inflight,
-					struct snapmap_feed_write, link)->low;
 	return atomic64_read(&feed->map->seq);
 }
 
 /**
- * snapmap_feed_begin() - note a change under way, before it publishes
- * anything
+ * snapmap_feed_begin() - before a change publishes anything
  * @fw: the change
+ *
+ * Takes the feed's lock, if the map has a feed, until snapmap_feed_commit()
+ * or snapmap_feed_abort().
  *
  * Context: the locks the change publishes under held.
  */
 void snapmap_feed_begin(struct snapmap_feed_write *fw)
+	__acquires(fw)
 {
-	struct snapmap_feed *feed = fw->feed;
-
-	if (!feed)
-		return;
-	spin_lock(&feed->lock);
-	/* Read under the lock: the changes under way begin in @low order. */
-	fw->low = atomic64_read(&feed->map->seq);
-	list_add_tail(&fw->link, &feed->inflight);
-	spin_unlock(&feed->lock);
+	if (fw->feed) {
+		spin_lock(&fw->feed->lock);
+		__release(&fw->feed->lock);
+	}
+	/* Sparse: the feed's lock, if any, is the change's until commit. */
+	__acquire(fw);
 }
 
-/* Put @rec in the log, after every record of a version up to its own. */
-static void snapmap_feed_insert(struct snapmap_feed *feed,
+/* Put @rec at the tail of the log: the latest version yet. */
+static void snapmap_feed_append(struct snapmap_feed *feed,
 				struct snapmap_change_rec *rec)
 {
-	struct snapmap_change_rec *pos;
-
-	/* Almost always at the tail: search from there. */
-	list_for_each_entry_reverse(pos, &feed->log, link)
-		if (pos->hdr.version <= rec->hdr.version)
-			break;
-	list_add(&rec->link, &pos->link);
+	list_add_tail(&rec->link, &feed->log);
 	feed->bytes += rec->size;
 	feed->appended += rec->size;
 }
@@ -231,23 +222,24 @@ static void snapmap_feed_wake(struct snapmap_feed *feed)
  * @version: its version, stamped
  *
  * The records of a change of several (a transaction's writes) are marked
- * as one, and stay together in the log.
+ * as one, and stay together in the log.  Lets the feed's lock go.
  *
  * Context: the locks the change published under held.
  */
 void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
+	__releases(fw)
 {
 	struct snapmap_feed *feed = fw->feed;
 	struct snapmap_change_rec *rec, *tmp;
 	unsigned int nr = 0;
 	bool wake;
 
+	__release(fw);
 	if (!feed)
 		return;
+	__acquire(&feed->lock);
 	list_for_each_entry(rec, &fw->recs, link)
 		nr++;
-	spin_lock(&feed->lock);
-	list_del(&fw->link);
 	if (fw->lost) {
 		/* Part of a change is no change: none of it goes in. */
 		list_splice_tail_init(&fw->recs, &fw->trimmed);
@@ -258,7 +250,7 @@ void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 		rec->hdr.version = version;
 		rec->txn = fw->txn ? nr : 0;
 		list_del(&rec->link);
-		snapmap_feed_insert(feed, rec);
+		snapmap_feed_append(feed, rec);
 	}
 	snapmap_feed_trim(fw);
 	wake = snapmap_feed_want_wake(feed);
@@ -271,23 +263,21 @@ void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
  * snapmap_feed_abort() - a change begun that changed nothing after all
  * @fw: the change, begun
  *
+ * Lets the feed's lock go.
+ *
  * Context: the locks the change published under held.
  */
 void snapmap_feed_abort(struct snapmap_feed_write *fw)
+	__releases(fw)
 {
 	struct snapmap_feed *feed = fw->feed;
-	bool wake;
 
+	__release(fw);
 	if (!feed)
 		return;
+	__acquire(&feed->lock);
 	list_splice_tail_init(&fw->recs, &fw->trimmed);
-	spin_lock(&feed->lock);
-	list_del(&fw->link);
-	/* The frontier may have moved on. */
-	wake = snapmap_feed_want_wake(feed);
 	spin_unlock(&feed->lock);
-	if (wake)
-		snapmap_feed_wake(feed);
 }
 
 /**
@@ -343,7 +333,6 @@ struct snapmap_feed *snapmap_feed_create(struct snapmap *map)
 	spin_lock_init(&feed->lock);
 	feed->map = map;
 	INIT_LIST_HEAD(&feed->log);
-	INIT_LIST_HEAD(&feed->inflight);
 	INIT_LIST_HEAD(&feed->watches);
 	init_waitqueue_head(&feed->wq);
 	feed->memcg = get_mem_cgroup_from_mm(current->mm);
@@ -373,7 +362,7 @@ void snapmap_feed_destroy(struct snapmap *map)
 	WRITE_ONCE(map->feed, NULL);
 	percpu_up_write(&map->clear_sem);
 
-	WARN_ON_ONCE(feed->nr_watches || !list_empty(&feed->inflight));
+	WARN_ON_ONCE(feed->nr_watches);
 	list_for_each_entry_safe(rec, tmp, &feed->log, link)
 		snapmap_change_put(rec);
 	mem_cgroup_put(feed->memcg);

@@ -42,8 +42,6 @@ struct snapmap_change_rec {
  *        of the records and watches
  * @map: the map
  * @log: the records kept, in version order
- * @inflight: the &struct snapmap_feed_write of the changes under way, in
- *            the order they began, so the first has the lowest @low
  * @watches: the open &struct snapmap_watch
  * @nr_watches: their number
  * @bytes: what the records in @log take
@@ -62,7 +60,6 @@ struct snapmap_feed {
 	spinlock_t lock;		/* see the kernel-doc above */
 	struct snapmap *map;
 	struct list_head log;
-	struct list_head inflight;
 	struct list_head watches;
 	unsigned int nr_watches;
 	u64 bytes;
@@ -80,8 +77,6 @@ struct snapmap_feed {
  * struct snapmap_feed_write - a change on its way to the feed
  * @feed: the map's feed, or NULL when the map has no watch
  * @recs: its records, allocated before any lock is taken
- * @link: in &snapmap_feed.inflight, between begin and commit
- * @low: the map's version when it began: the change's is above it
  * @trimmed: records the commit took out of the log, freed by
  *           snapmap_feed_end() outside every lock
  * @txn: the change is a transaction: each of its records says how many
@@ -97,8 +92,6 @@ struct snapmap_feed {
 struct snapmap_feed_write {
 	struct snapmap_feed *feed;
 	struct list_head recs;
-	struct list_head link;
-	u64 low;
 	struct list_head trimmed;
 	bool txn;
 	bool lost;
@@ -111,9 +104,10 @@ struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
 					    u32 value_len);
 void snapmap_feed_drop(struct snapmap_feed_write *fw,
 		       struct snapmap_change_rec *rec);
-void snapmap_feed_begin(struct snapmap_feed_write *fw);
-void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version);
-void snapmap_feed_abort(struct snapmap_feed_write *fw);
+void snapmap_feed_begin(struct snapmap_feed_write *fw) __acquires(fw);
+void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
+	__releases(fw);
+void snapmap_feed_abort(struct snapmap_feed_write *fw) __releases(fw);
 void snapmap_feed_end(struct snapmap_feed_write *fw);
 
 u64 snapmap_feed_frontier(struct snapmap_feed *feed);

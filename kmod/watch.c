@@ -183,21 +183,58 @@ struct snapmap_watch_batch {
 	unsigned int nr;
 };
 
+/**
+ * struct snapmap_watch_move - where the cursor goes once the feed's lock
+ * is next taken
+ * @to: the last record taken, held for the cursor; NULL: nowhere
+ * @bytes: the bytes of the records taken up to it
+ *
+ * A reader moves its cursor past the records it handed out when it next
+ * takes the lock anyway, to gather more, rather than take it for that
+ * alone: the writers share the lock.
+ */
+struct snapmap_watch_move {
+	struct snapmap_change_rec *to;
+	u64 bytes;
+};
+
 /*
- * The next records up to the frontier, held, into @b; -ESTALE if the
- * watch lost one.
+ * Move @w's cursor as @m says.  Returns the cursor left, for the caller to
+ * put once it no longer holds the lock.  Caller holds the feed's lock.
+ */
+static struct snapmap_change_rec *
+snapmap_watch_move(struct snapmap_watch *w, struct snapmap_watch_move *m)
+{
+	struct snapmap_change_rec *old;
+
+	if (!m->to)
+		return NULL;
+	old = w->cursor;
+	w->cursor = m->to;
+	w->consumed += m->bytes;
+	m->to = NULL;
+	m->bytes = 0;
+	return old;
+}
+
+/*
+ * Move the cursor as @m says, then take the next records up to the
+ * frontier, held, into @b; -ESTALE if the watch lost one.
  */
 static int snapmap_watch_gather(struct snapmap_watch *w,
-				struct snapmap_watch_batch *b)
+				struct snapmap_watch_batch *b,
+				struct snapmap_watch_move *m)
 {
 	struct snapmap_feed *feed = w->feed;
-	struct snapmap_change_rec *rec;
+	struct snapmap_change_rec *rec, *old;
 	u64 frontier, announced = w->announced;
 
 	b->nr = 0;
 	spin_lock(&feed->lock);
+	old = snapmap_watch_move(w, m);
 	if (snapmap_watch_lost(w)) {
 		spin_unlock(&feed->lock);
+		snapmap_change_put(old);
 		return -ESTALE;
 	}
 	frontier = snapmap_feed_frontier(feed);
@@ -217,20 +254,22 @@ static int snapmap_watch_gather(struct snapmap_watch *w,
 	if (!b->nr)
 		feed->woken = false;
 	spin_unlock(&feed->lock);
+	snapmap_change_put(old);
 	return 0;
 }
 
 /*
- * Hand the records of @b that @w yields to @fn, in order, and move the
- * cursor past those taken; returns what @fn returned if it stopped.
+ * Hand the records of @b that @w yields to @fn, in order, and set @m to
+ * move the cursor past those taken; returns what @fn returned if it
+ * stopped.
  */
 static int snapmap_watch_give(struct snapmap_watch *w,
 			      struct snapmap_watch_batch *b,
-			      snapmap_change_fn fn, void *arg)
+			      snapmap_change_fn fn, void *arg,
+			      struct snapmap_watch_move *m)
 {
-	struct snapmap_feed *feed = w->feed;
-	struct snapmap_change_rec *rec, *old = NULL;
-	unsigned int i, taken;
+	struct snapmap_change_rec *rec;
+	unsigned int i;
 	u64 bytes = 0;
 	int ret = 0;
 
@@ -256,19 +295,14 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 		}
 		bytes += rec->size;
 	}
-	taken = i;
-
-	if (taken) {
-		spin_lock(&feed->lock);
-		old = w->cursor;
-		w->cursor = b->recs[taken - 1];
-		refcount_inc(&w->cursor->ref);
-		w->consumed += bytes;
-		spin_unlock(&feed->lock);
+	if (i) {
+		/* The batch's own moves were applied when it was gathered. */
+		m->to = b->recs[i - 1];
+		refcount_inc(&m->to->ref);
+		m->bytes = bytes;
 	}
 	for (i = 0; i < b->nr; i++)
 		snapmap_change_put(b->recs[i]);
-	snapmap_change_put(old);
 	return ret;
 }
 
@@ -291,30 +325,39 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 int snapmap_watch_next(struct snapmap_watch *watch, snapmap_change_fn fn,
 		       void *arg)
 {
+	struct snapmap_watch_move m = {};
+	struct snapmap_change_rec *old;
 	struct snapmap_watch_batch b;
 	int ret;
 
 	mutex_lock(&watch->read_mutex);
 	do {
-		ret = snapmap_watch_gather(watch, &b);
+		ret = snapmap_watch_gather(watch, &b, &m);
 		if (!ret && b.nr)
-			ret = snapmap_watch_give(watch, &b, fn, arg);
+			ret = snapmap_watch_give(watch, &b, fn, arg, &m);
 	} while (!ret && b.nr);
+	/* @fn stopped: the move of the last batch is still to make. */
+	if (m.to) {
+		spin_lock(&watch->feed->lock);
+		old = snapmap_watch_move(watch, &m);
+		spin_unlock(&watch->feed->lock);
+		snapmap_change_put(old);
+	}
 	mutex_unlock(&watch->read_mutex);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(snapmap_watch_next);
 
 /*
- * Place a new watch in the feed: at its start, or at the frontier if that
- * is lower, past which the records to come may still land.  Caller holds
- * the feed's lock.
+ * Place a new watch in the feed: after the last record up to its start.
+ * Caller holds the feed's lock, so every change up to the map's counter,
+ * the start at most, has its record in: the records to come land after.
  */
 static int snapmap_watch_place(struct snapmap_watch *w,
 			       struct snapmap_feed *feed,
 			       const struct snapmap_watch_attr *attr)
 {
-	u64 now = atomic64_read(&feed->map->seq), frontier, after = 0;
+	u64 now = snapmap_feed_frontier(feed), after = 0;
 	struct snapmap_change_rec *rec;
 
 	w->start = now;
@@ -325,10 +368,9 @@ static int snapmap_watch_place(struct snapmap_watch *w,
 			return -ESTALE;
 		w->start = attr->since;
 	}
-	frontier = min(snapmap_feed_frontier(feed), w->start);
 	w->cursor = NULL;
 	list_for_each_entry_reverse(rec, &feed->log, link) {
-		if (rec->hdr.version <= frontier) {
+		if (rec->hdr.version <= w->start) {
 			refcount_inc(&rec->ref);
 			w->cursor = rec;
 			break;
