@@ -1054,6 +1054,7 @@ struct h_writer {
 	unsigned int id;
 	struct h_txn log[H_TXNS];
 	unsigned int n;
+	unsigned int tried;	/* transactions run, for the snapshots' pace */
 	int err;
 };
 
@@ -1080,6 +1081,7 @@ static void *h_writer_run(void *arg)
 				o_put(&o[j], &t->key[j], 1, &t->value[j], 8);
 		}
 		w->err = txn(w->fd, NULL, 0, o, t->n, &t->version, NULL);
+		__atomic_add_fetch(&w->tried, 1, __ATOMIC_RELEASE);
 		if (w->err)
 			return NULL;
 		/* Only deletions of absent keys: nothing happened. */
@@ -1087,6 +1089,25 @@ static void *h_writer_run(void *arg)
 			w->n++;
 	}
 	return NULL;
+}
+
+/*
+ * Wait until the writers have run @want transactions between them, or
+ * one stopped: the snapshots are spread over the writers' run, however
+ * the threads are scheduled.
+ */
+static void h_pace(struct h_writer *w, unsigned int want)
+{
+	double deadline = sm_now() + SM_WAIT_SECONDS;
+	unsigned int i, tried;
+
+	do {
+		for (i = 0, tried = 0; i < H_WRITERS; i++)
+			tried += __atomic_load_n(&w[i].tried, __ATOMIC_ACQUIRE);
+		if (tried >= want)
+			return;
+		sched_yield();
+	} while (sm_now() < deadline);
 }
 
 struct h_state {
@@ -1141,6 +1162,8 @@ TEST_F_TIMEOUT(txn, history_replays_exactly, 600)
 		ASSERT_EQ(0, pthread_create(&th[i], NULL, h_writer_run, &w[i]));
 	}
 	for (s = 0; s < H_SNAPS; s++) {
+		/* The first after a transaction, the last before the end. */
+		h_pace(w, 1 + s * (H_WRITERS * H_TXNS - 1) / H_SNAPS);
 		sfd = sm_snapshot(fd, 0, &sv[s]);
 		ASSERT_LE(0, sfd);
 		EXPECT_EQ(0, h_read(sfd, &snaps[s]));
