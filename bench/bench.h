@@ -69,7 +69,25 @@ struct spread {
 	double hi;
 };
 
+/* For qsort(3) of doubles, smallest first. */
+int cmp_double(const void *a, const void *b);
 struct spread spread_of(double *samples, unsigned int n);
 void die(const char *what);
+
+/*
+ * snapmap_bench.c: the keys and values every figure draws from, the
+ * control fd, maps of 16-byte keys and values, and the output lines.
+ */
+extern uint8_t (*keys)[KEY_LEN];
+extern uint8_t (*vals)[VALUE_LEN];
+extern int ctl;
+int sm_new(void);
+void sm_fill(int fd, uint32_t n);
+int sm_put(int fd, const void *key, const void *value);
+void report(const char *fig, const char *row, const char *sys,
+	    double *samples, unsigned int n, const char *unit);
+
+/* watch_bench.c */
+void fig_watch(void);
 
 #endif /* _SNAPMAP_BENCH_H */

@@ -47,8 +47,8 @@
 
 /* The largest map, and the keys and values every figure draws from. */
 #define MAX_KEYS 1000000
-static uint8_t (*keys)[KEY_LEN];
-static uint8_t (*vals)[VALUE_LEN];
+uint8_t (*keys)[KEY_LEN];
+uint8_t (*vals)[VALUE_LEN];
 
 void die(const char *what)
 {
@@ -56,7 +56,7 @@ void die(const char *what)
 	exit(1);
 }
 
-static int cmp_double(const void *a, const void *b)
+int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 
@@ -79,8 +79,8 @@ struct spread spread_of(double *samples, unsigned int n)
 	return sp;
 }
 
-static void report(const char *fig, const char *row, const char *sys,
-		   double *samples, unsigned int n, const char *unit)
+void report(const char *fig, const char *row, const char *sys,
+	    double *samples, unsigned int n, const char *unit)
 {
 	struct spread sp = spread_of(samples, n);
 
@@ -100,10 +100,10 @@ static void sleep_s(double s)
 
 /* snapmap through its ioctls ------------------------------------------- */
 
-static int ctl = -1;
+int ctl = -1;
 
 /* A map with the same key and value sizes as the BPF maps. */
-static int sm_new(void)
+int sm_new(void)
 {
 	struct snapmap_create c = {
 		.size = sizeof(c),
@@ -130,7 +130,7 @@ static int sm_get(int fd, const void *key, void *value)
 	return ioctl(fd, SNAPMAP_IOC_GET, &g) ? -errno : 0;
 }
 
-static int sm_put(int fd, const void *key, const void *value)
+int sm_put(int fd, const void *key, const void *value)
 {
 	struct snapmap_put p = {
 		.size = sizeof(p),
@@ -214,7 +214,7 @@ static void sm_batch(int fd, uint32_t opcode, const uint32_t *idx,
 			die("SNAPMAP_IOC_BATCH op");
 }
 
-static void sm_fill(int fd, uint32_t n)
+void sm_fill(int fd, uint32_t n)
 {
 	uint32_t idx[SM_BATCH_MAX], i = 0, j;
 
@@ -2533,6 +2533,8 @@ int main(int argc, char **argv)
 	/* Maps of its own, after the large ones are gone. */
 	if (wanted(argc, argv, "clear"))
 		run_fig("clear", fig_clear);
+	if (wanted(argc, argv, "watch"))
+		run_fig("watch", fig_watch);
 	printf("env guest_seconds %.0f\n", now() - start);
 	close(ctl);
 	return 0;

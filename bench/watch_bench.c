@@ -1,0 +1,271 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * snapmap_bench: watches.  What watchers cost a writer, and how soon a
+ * change reaches a watcher.
+ *
+ * Throughput: one thread PUTs random present keys of a 10k-entry map,
+ * timed, while one other thread drains every watch of the map with epoll
+ * (so that the watchers take the other vCPU, whatever their number),
+ * against the same writer on a map that never had a watch ("none") and on
+ * one whose watches were all closed ("0").  Each watcher must have read
+ * every change, checked after the window.
+ *
+ * Latency: a writer PUTs, a watcher blocked in read(2) wakes with the
+ * record, and answers through a pipe before the next PUT: the time from
+ * just before the PUT to the record read.  The baseline is the same
+ * round through a pipe alone: a byte written, a reader blocked in read(2)
+ * woken, the floor of any wake-up on this host.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <linux/snapmap.h>
+
+#include "bench.h"
+
+#define PTR(p) ((__u64)(uintptr_t)(p))
+
+#define WATCH_REPS 5
+#define WATCH_ENTRIES 10000
+/* PUTs per throughput measurement. */
+#define WATCH_PUTS 20000
+/* Each record of a PUT of a 16-byte key and value. */
+#define WATCH_RECORD SNAPMAP_CHANGE_SIZE(KEY_LEN, VALUE_LEN)
+/* Rounds per latency measurement. */
+#define WATCH_ROUNDS 1000
+#define WATCH_MAX 16
+
+/* The configurations of the throughput figure: watches open. */
+static const struct {
+	const char *name;
+	int watches;	/* -1: the map had watches, all closed */
+} watch_cfgs[] = {
+	{ "none", 0 }, { "0", -1 }, { "1", 1 }, { "16", WATCH_MAX },
+};
+#define NR_WATCH_CFGS (sizeof(watch_cfgs) / sizeof(watch_cfgs[0]))
+
+static int watch_open(int fd, bool nonblock)
+{
+	struct snapmap_watch_arg w = {
+		.size = sizeof(w),
+		/* Room for every change of a measurement: none is lost. */
+		.buffer_bytes = 8ULL << 20,
+	};
+	int wfd = ioctl(fd, SNAPMAP_IOC_WATCH, &w);
+
+	if (wfd < 0)
+		die("SNAPMAP_IOC_WATCH");
+	if (nonblock && fcntl(wfd, F_SETFL, O_NONBLOCK))
+		die("O_NONBLOCK");
+	return wfd;
+}
+
+/**
+ * struct drain - the thread that reads every watch of a measurement
+ * @wfd: the watches
+ * @n: their number
+ * @want: the records each must read before the thread stops
+ * @got: the records each read
+ */
+struct drain {
+	int wfd[WATCH_MAX];
+	int n;
+	uint64_t want;
+	uint64_t got[WATCH_MAX];
+};
+
+static void *drain_run(void *arg)
+{
+	static unsigned char buf[1 << 16];
+	struct epoll_event ev[WATCH_MAX];
+	struct drain *d = arg;
+	int ep, i, k, done = 0;
+	ssize_t len;
+
+	ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		die("epoll_create1");
+	for (i = 0; i < d->n; i++) {
+		ev[0] = (struct epoll_event){ .events = EPOLLIN, .data.u32 = i };
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, d->wfd[i], &ev[0]))
+			die("EPOLL_CTL_ADD");
+	}
+	while (done < d->n) {
+		k = epoll_wait(ep, ev, WATCH_MAX, 60000);
+		if (k <= 0)
+			die("epoll_wait: no change for a minute");
+		for (i = 0; i < k; i++) {
+			int w = ev[i].data.u32;
+
+			while ((len = read(d->wfd[w], buf, sizeof(buf))) > 0)
+				d->got[w] += len / WATCH_RECORD;
+			if (errno != EAGAIN)
+				die("read of a watch");
+			if (d->got[w] == d->want)
+				done++;
+		}
+	}
+	close(ep);
+	return NULL;
+}
+
+/* One throughput measurement of configuration @cfg: PUTs per second. */
+static double watch_measure(unsigned int cfg, uint64_t *state)
+{
+	static uint32_t idx[WATCH_PUTS];
+	struct drain d = { .n = watch_cfgs[cfg].watches, .want = WATCH_PUTS };
+	pthread_t thread;
+	double start, t;
+	unsigned int i;
+	int fd;
+
+	fd = sm_new();
+	sm_fill(fd, WATCH_ENTRIES);
+	if (d.n < 0) {
+		/* A map that had a watch: it came and went. */
+		close(watch_open(fd, false));
+		d.n = 0;
+	}
+	for (i = 0; i < (unsigned int)d.n; i++)
+		d.wfd[i] = watch_open(fd, true);
+	for (i = 0; i < WATCH_PUTS; i++)
+		idx[i] = next_rand(state) % WATCH_ENTRIES;
+	if (d.n && pthread_create(&thread, NULL, drain_run, &d))
+		die("pthread_create");
+
+	start = now();
+	for (i = 0; i < WATCH_PUTS; i++)
+		if (sm_put(fd, keys[idx[i]], vals[(idx[i] + i) % WATCH_ENTRIES]))
+			die("SNAPMAP_IOC_PUT");
+	t = now() - start;
+
+	/* Every watcher read every change: nothing lost, nothing more. */
+	if (d.n && pthread_join(thread, NULL))
+		die("pthread_join");
+	for (i = 0; i < (unsigned int)d.n; i++) {
+		if (d.got[i] != WATCH_PUTS)
+			die("a watcher missed changes");
+		close(d.wfd[i]);
+	}
+	close(fd);
+	return WATCH_PUTS / t;
+}
+
+/**
+ * struct ping - one side of the latency rounds
+ * @fd: the watch fd, or the pipe's read end for the baseline
+ * @ack: where the reader answers
+ * @sent: when the writer sent the round, just before its PUT or write
+ * @lat: the latency of each round, in microseconds
+ */
+struct ping {
+	int fd;
+	int ack;
+	_Atomic double sent;
+	double lat[WATCH_ROUNDS];
+};
+
+static void *ping_read(void *arg)
+{
+	unsigned char buf[256];
+	struct ping *p = arg;
+	unsigned int r;
+
+	for (r = 0; r < WATCH_ROUNDS; r++) {
+		if (read(p->fd, buf, sizeof(buf)) <= 0)
+			die("read of the ping");
+		p->lat[r] = (now() - atomic_load(&p->sent)) * 1e6;
+		if (write(p->ack, "", 1) != 1)
+			die("ack");
+	}
+	return NULL;
+}
+
+/*
+ * @rounds of a write, then a wait for the reader's answer; the median and
+ * 99th percentile of the latencies in @p50 and @p99.  @map is the map to
+ * PUT into, or -1 to write into the pipe @pipe_w.
+ */
+static void ping_measure(int map, int pipe_w, int fd, double *p50,
+			 double *p99)
+{
+	struct ping *p = calloc(1, sizeof(*p));
+	unsigned char c;
+	pthread_t thread;
+	int ack[2];
+	unsigned int r;
+
+	if (!p || pipe(ack))
+		die("ping");
+	p->fd = fd;
+	p->ack = ack[1];
+	if (pthread_create(&thread, NULL, ping_read, p))
+		die("pthread_create");
+	for (r = 0; r < WATCH_ROUNDS; r++) {
+		atomic_store(&p->sent, now());
+		if (map >= 0 ? sm_put(map, keys[r % WATCH_ENTRIES],
+				      vals[r % WATCH_ENTRIES]) :
+			       write(pipe_w, "", 1) != 1)
+			die("ping");
+		if (read(ack[0], &c, 1) != 1)
+			die("ack");
+	}
+	if (pthread_join(thread, NULL))
+		die("pthread_join");
+	qsort(p->lat, WATCH_ROUNDS, sizeof(p->lat[0]), cmp_double);
+	*p50 = p->lat[WATCH_ROUNDS / 2];
+	*p99 = p->lat[WATCH_ROUNDS * 99 / 100];
+	close(ack[0]);
+	close(ack[1]);
+	free(p);
+}
+
+void fig_watch(void)
+{
+	static double tput[NR_WATCH_CFGS][WATCH_REPS];
+	static double lat[2][2][WATCH_REPS];
+	uint64_t state = 15;
+	unsigned int r, o, k;
+	int fd, wfd, pipefd[2];
+
+	printf("# watch: one writer PUTs %u random present keys of a %u-entry map; one other thread drains every watch with epoll; order rotated every repetition\n",
+	       WATCH_PUTS, WATCH_ENTRIES);
+	for (r = 0; r < WATCH_REPS; r++)
+		for (o = 0; o < NR_WATCH_CFGS; o++) {
+			k = (o + r) % NR_WATCH_CFGS;
+			tput[k][r] = watch_measure(k, &state);
+		}
+	for (k = 0; k < NR_WATCH_CFGS; k++)
+		report("watch", watch_cfgs[k].name, "snapmap", tput[k],
+		       WATCH_REPS, "ops/s");
+
+	printf("# watch-latency: %u rounds of a PUT and its record read by a watcher blocked in read(2), against a byte through a pipe\n",
+	       WATCH_ROUNDS);
+	for (r = 0; r < WATCH_REPS; r++) {
+		fd = sm_new();
+		sm_fill(fd, WATCH_ENTRIES);
+		wfd = watch_open(fd, false);
+		ping_measure(fd, -1, wfd, &lat[0][0][r], &lat[0][1][r]);
+		close(wfd);
+		close(fd);
+		if (pipe(pipefd))
+			die("pipe");
+		ping_measure(-1, pipefd[1], pipefd[0], &lat[1][0][r],
+			     &lat[1][1][r]);
+		close(pipefd[0]);
+		close(pipefd[1]);
+	}
+	report("watch-latency", "p50", "snapmap", lat[0][0], WATCH_REPS, "us");
+	report("watch-latency", "p99", "snapmap", lat[0][1], WATCH_REPS, "us");
+	report("watch-latency", "p50", "pipe", lat[1][0], WATCH_REPS, "us");
+	report("watch-latency", "p99", "pipe", lat[1][1], WATCH_REPS, "us");
+}
