@@ -471,7 +471,10 @@ struct snapmap_watch *snapmap_watch_open(struct snapmap *map,
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&w->read_mutex);
 	w->map = map;
-	w->buffer = attr->buffer_bytes ?: READ_ONCE(snapmap_watch_buffer);
+	/* The default is a module parameter: no smaller than a caller's. */
+	w->buffer = attr->buffer_bytes ?:
+		    max_t(u64, READ_ONCE(snapmap_watch_buffer),
+			  SNAPMAP_WATCH_MIN_BUFFER);
 	w->prefix_len = attr->prefix_len;
 	if (attr->prefix_len)
 		memcpy(w->prefix, attr->prefix, attr->prefix_len);

@@ -560,6 +560,28 @@ TEST_F(watch, bad_input)
 }
 
 /*
+ * The default buffer, a module parameter, set to nothing: a watch that
+ * asks for none still has the smallest one a caller may ask for.
+ */
+TEST_F(watch, default_buffer_has_a_floor)
+{
+	unsigned long long def = 0;
+	struct change ch[16];
+	int wfd, i;
+
+	ASSERT_EQ(0, sm_param("watch_buffer_bytes", &def));
+	ASSERT_EQ(0, sm_set_param("watch_buffer_bytes", 0));
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+	EXPECT_EQ(0, sm_set_param("watch_buffer_bytes", def));
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	for (i = 0; i < 10; i++)
+		ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", NULL));
+	EXPECT_EQ(10, read_ready(wfd, ch, 16));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
  * A watch holds its map: it reads on after the map fd is closed, and the
  * map goes with its last watch.
  */
