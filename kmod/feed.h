@@ -22,7 +22,7 @@ struct snapmap;
  *        list_del_init() when the record goes; protected by the feed's lock
  * @ref: the log's reference while the record is in it, a watch's while
  *       it is the watch's cursor, and a reader's while it is read out
- * @txn: for a write of a transaction, the number of its writes; else 0
+ * @txn: for a write of a transaction, the number of records it has; else 0
  * @size: the bytes it counts for: its own allocation
  * @hdr: what read(2) yields before the key and value
  * @data: the key, then the value

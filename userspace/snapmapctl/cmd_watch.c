@@ -169,7 +169,6 @@ int cmd_watch(struct opts *o, int argc, char **argv)
 
 /**
  * struct mirror - a map kept a copy of another
- * @o: the options
  * @src: the source's name
  * @dst: the copy's name
  * @src_fd: the source, read-only
@@ -182,7 +181,6 @@ int cmd_watch(struct opts *o, int argc, char **argv)
  * @txn_version: its version
  */
 struct mirror {
-	const struct opts *o;
 	const char *src;
 	const char *dst;
 	int src_fd;
@@ -299,7 +297,7 @@ static int mirror_follow(struct mirror *m, struct snapmap_watch *w,
 
 int cmd_mirror(struct opts *o, int argc, char **argv)
 {
-	struct mirror m = { .o = o, .src = argv[0], .dst = argv[1] };
+	struct mirror m = { .src = argv[0], .dst = argv[1] };
 	struct snapmap_snapshot *snap;
 	struct snapmap_watch *w;
 	__u64 count = 0;
