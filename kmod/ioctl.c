@@ -1240,10 +1240,15 @@ static int snapmap_watch_ioctl(struct snapmap_ucmd *ucmd)
 	if (err)
 		return err;
 	if (attr.prefix_len) {
-		prefix = memdup_user(u64_to_user_ptr(cmd->prefix),
-				     attr.prefix_len);
-		if (IS_ERR(prefix))
-			return PTR_ERR(prefix);
+		/* Charged to the caller, as every buffer of a caller's. */
+		prefix = kvmalloc(attr.prefix_len, SNAPMAP_GFP_BUF);
+		if (!prefix)
+			return -ENOMEM;
+		if (copy_from_user(prefix, u64_to_user_ptr(cmd->prefix),
+				   attr.prefix_len)) {
+			kvfree(prefix);
+			return -EFAULT;
+		}
 		attr.prefix = prefix;
 	}
 	cmd->out_snapshot_fd = -1;
@@ -1295,7 +1300,7 @@ static int snapmap_watch_ioctl(struct snapmap_ucmd *ucmd)
 	if (sfile)
 		fd_install(sfd, sfile);
 	fd_install(fd, file);
-	kfree(prefix);
+	kvfree(prefix);
 	return fd;
 
 out_snap:
@@ -1306,7 +1311,7 @@ out_fd:
 		put_unused_fd(sfd);
 	put_unused_fd(fd);
 out_prefix:
-	kfree(prefix);
+	kvfree(prefix);
 	return err;
 }
 
