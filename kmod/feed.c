@@ -126,23 +126,6 @@ void snapmap_feed_drop(struct snapmap_feed_write *fw,
 }
 
 /**
- * snapmap_feed_frontier() - the version up to which the log is complete
- * @feed: the feed
- *
- * Every change of a version up to the frontier has its record in the log,
- * or is lost; every change yet to come takes a higher version.
- *
- * Context: the feed's lock held.
- *
- * Return: the frontier: the map's counter.
- */
-u64 snapmap_feed_frontier(struct snapmap_feed *feed)
-{
-	lockdep_assert_held(&feed->lock);
-	return atomic64_read(&feed->map->seq);
-}
-
-/**
  * snapmap_feed_begin() - before a change publishes anything
  * @fw: the change
  *

@@ -110,7 +110,6 @@ void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 void snapmap_feed_abort(struct snapmap_feed_write *fw) __releases(fw);
 void snapmap_feed_end(struct snapmap_feed_write *fw);
 
-u64 snapmap_feed_frontier(struct snapmap_feed *feed);
 void snapmap_change_put(struct snapmap_change_rec *rec);
 struct snapmap_feed *snapmap_feed_create(struct snapmap *map);
 void snapmap_feed_destroy(struct snapmap *map);

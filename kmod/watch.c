@@ -5,9 +5,9 @@
  *
  * A watch is a cursor in the feed's log (feed.c): the last record it took,
  * held by a reference so that it stays valid when the feed lets it go.
- * It reads on from there, record by record, up to the feed's frontier,
- * past the records of versions up to its start and of keys outside its
- * prefix.  The records it reads are held by references while they are
+ * It reads on from there, record by record, to the end of the log (every
+ * record in it is final: feed.c), past the records of versions up to its
+ * start and of keys outside its prefix.  The records it reads are held by references while they are
  * handed out, outside the feed's lock: the callback may sleep, and may
  * fault on a user's buffer.  A record it did not take stays for the next
  * read, so a fault loses nothing.
@@ -132,8 +132,7 @@ bool snapmap_watch_ready(struct snapmap_watch *watch)
 
 	spin_lock(&feed->lock);
 	next = snapmap_feed_after(feed, watch->cursor);
-	ready = snapmap_watch_lost(watch) ||
-		(next && next->hdr.version <= snapmap_feed_frontier(feed));
+	ready = snapmap_watch_lost(watch) || next;
 	/* The next change is to wake this reader (feed.c). */
 	if (!ready)
 		feed->woken = false;
@@ -219,7 +218,7 @@ snapmap_watch_move(struct snapmap_watch *w, struct snapmap_watch_move *m)
 
 /*
  * Move the cursor as @m says, then take the next records up to the
- * frontier, held, into @b; -ESTALE if the watch lost one.
+ * end of the log, held, into @b; -ESTALE if the watch lost one.
  */
 static int snapmap_watch_gather(struct snapmap_watch *w,
 				struct snapmap_watch_batch *b,
@@ -227,7 +226,7 @@ static int snapmap_watch_gather(struct snapmap_watch *w,
 {
 	struct snapmap_feed *feed = w->feed;
 	struct snapmap_change_rec *rec, *old;
-	u64 frontier, announced = w->announced;
+	u64 announced = w->announced;
 
 	b->nr = 0;
 	spin_lock(&feed->lock);
@@ -237,9 +236,8 @@ static int snapmap_watch_gather(struct snapmap_watch *w,
 		snapmap_change_put(old);
 		return -ESTALE;
 	}
-	frontier = snapmap_feed_frontier(feed);
 	for (rec = snapmap_feed_after(feed, w->cursor);
-	     rec && rec->hdr.version <= frontier && b->nr < SNAPMAP_WATCH_BATCH;
+	     rec && b->nr < SNAPMAP_WATCH_BATCH;
 	     rec = snapmap_feed_after(feed, rec)) {
 		b->txn[b->nr] = 0;
 		if (rec->txn && rec->hdr.version != announced &&
@@ -357,7 +355,7 @@ static int snapmap_watch_place(struct snapmap_watch *w,
 			       struct snapmap_feed *feed,
 			       const struct snapmap_watch_attr *attr)
 {
-	u64 now = snapmap_feed_frontier(feed), after = 0;
+	u64 now = atomic64_read(&feed->map->seq), after = 0;
 	struct snapmap_change_rec *rec;
 
 	w->start = now;
