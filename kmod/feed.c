@@ -32,17 +32,92 @@
  * oldest go, and a watch that had not read one of them is told so on its
  * next read (ESTALE).  A record that cannot be allocated is lost for every
  * watch open, which is told the same.
+ *
+ * Records are small and many, written once and freed in about the order
+ * they were written, so the small ones are carved from pages, as the
+ * network stack carves packets (page_frag_alloc()): a record costs a few
+ * instructions instead of a kmalloc() and its memory cgroup charge, and a
+ * page goes back once every record on it is freed.  Each CPU carves from
+ * its own page; a record too large for one, or one that the page
+ * allocator cannot give without waiting, comes from kvmalloc().
  */
 
+#include <linux/gfp.h>
+#include <linux/kmemleak.h>
+#include <linux/local_lock.h>
 #include <linux/memcontrol.h>
+#include <linux/percpu.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/poll.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
+#include "compat.h"
+
 #include "core.h"
 #include "feed.h"
 #include "map.h"
+
+/* The largest record carved from a page: a page holds at least four. */
+#define SNAPMAP_FEED_FRAG_MAX (PAGE_SIZE / 4)
+
+/*
+ * A page is carved with the local lock held, so without waiting: one
+ * that needs reclaim comes from kvmalloc() instead, which may wait.
+ */
+#define SNAPMAP_GFP_FRAG (GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN | \
+			  __GFP_NOMEMALLOC)
+
+/**
+ * struct snapmap_feed_frag - where one CPU carves small records from
+ * @lock: held while carving
+ * @cache: the page, and what is left of it
+ */
+struct snapmap_feed_frag {
+	local_lock_t lock;
+	struct page_frag_cache cache;
+};
+
+/*
+ * A record of @size bytes, a multiple of 8, charged to the feed's memory
+ * cgroup.  Every fragment carved is a multiple of 8 bytes from the end of
+ * its page, so every record is aligned for its header.
+ */
+static struct snapmap_change_rec *
+snapmap_change_alloc(struct snapmap_feed *feed, size_t size)
+{
+	struct snapmap_change_rec *rec = NULL;
+	struct mem_cgroup *old;
+
+	old = set_active_memcg(feed->memcg);
+	if (size <= SNAPMAP_FEED_FRAG_MAX) {
+		local_lock(&feed->frags->lock);
+		rec = page_frag_alloc(&this_cpu_ptr(feed->frags)->cache, size,
+				      SNAPMAP_GFP_FRAG);
+		local_unlock(&feed->frags->lock);
+	}
+	if (rec) {
+		/* Pages are not scanned for pointers: the log's links are. */
+		kmemleak_alloc(rec, size, 1, GFP_KERNEL);
+		rec->frag = true;
+	} else {
+		rec = kvmalloc(size, SNAPMAP_GFP_BUF);
+		if (rec)
+			rec->frag = false;
+	}
+	set_active_memcg(old);
+	return rec;
+}
+
+static void snapmap_change_free(struct snapmap_change_rec *rec)
+{
+	if (rec->frag) {
+		kmemleak_free(rec);
+		page_frag_free(rec);
+	} else {
+		kvfree(rec);
+	}
+}
 
 /**
  * snapmap_feed_start() - prepare to send a change to the map's feed
@@ -83,15 +158,18 @@ struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
 					    u32 key_len, const void *value,
 					    u32 value_len)
 {
+	size_t data = (size_t)key_len + value_len;
 	struct snapmap_change_rec *rec;
-	struct mem_cgroup *old;
-	size_t size = struct_size(rec, data, (size_t)key_len + value_len);
+	size_t size;
 
+	/* The key follows the header as in what read(2) yields. */
+	BUILD_BUG_ON(offsetof(struct snapmap_change_rec, data) !=
+		     offsetofend(struct snapmap_change_rec, hdr));
 	if (!fw->feed)
 		return NULL;
-	old = set_active_memcg(fw->feed->memcg);
-	rec = kvmalloc(size, SNAPMAP_GFP_BUF);
-	set_active_memcg(old);
+	size = offsetof(struct snapmap_change_rec, hdr) +
+	       SNAPMAP_CHANGE_SIZE(key_len, value_len);
+	rec = snapmap_change_alloc(fw->feed, size);
 	if (!rec) {
 		fw->lost = true;
 		return NULL;
@@ -108,6 +186,9 @@ struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
 		memcpy(rec->data, key, key_len);
 	if (value && value_len)
 		memcpy(rec->data + key_len, value, value_len);
+	memset(rec->data + data, 0,
+	       SNAPMAP_CHANGE_SIZE(key_len, value_len) - sizeof(rec->hdr) -
+	       data);
 	list_add_tail(&rec->link, &fw->recs);
 	return rec;
 }
@@ -272,7 +353,7 @@ void snapmap_feed_abort(struct snapmap_feed_write *fw)
 void snapmap_change_put(struct snapmap_change_rec *rec)
 {
 	if (rec && refcount_dec_and_test(&rec->ref))
-		kvfree(rec);
+		snapmap_change_free(rec);
 }
 
 /**
@@ -289,7 +370,7 @@ void snapmap_feed_end(struct snapmap_feed_write *fw)
 		return;
 	list_splice_tail_init(&fw->recs, &fw->trimmed);
 	list_for_each_entry_safe(rec, tmp, &fw->trimmed, link)
-		kvfree(rec);
+		snapmap_change_free(rec);
 	INIT_LIST_HEAD(&fw->trimmed);
 }
 
@@ -308,11 +389,20 @@ void snapmap_feed_end(struct snapmap_feed_write *fw)
 struct snapmap_feed *snapmap_feed_create(struct snapmap *map)
 {
 	struct snapmap_feed *feed;
+	int cpu;
 
 	lockdep_assert_held(&map->feed_mutex);
 	feed = kzalloc(sizeof(*feed), GFP_KERNEL_ACCOUNT);
 	if (!feed)
 		return NULL;
+	feed->frags = alloc_percpu_gfp(struct snapmap_feed_frag,
+				       GFP_KERNEL_ACCOUNT);
+	if (!feed->frags) {
+		kfree(feed);
+		return NULL;
+	}
+	for_each_possible_cpu(cpu)
+		local_lock_init(&per_cpu_ptr(feed->frags, cpu)->lock);
 	spin_lock_init(&feed->lock);
 	feed->map = map;
 	INIT_LIST_HEAD(&feed->log);
@@ -339,6 +429,7 @@ void snapmap_feed_destroy(struct snapmap *map)
 {
 	struct snapmap_feed *feed = map->feed;
 	struct snapmap_change_rec *rec, *tmp;
+	int cpu;
 
 	lockdep_assert_held(&map->feed_mutex);
 	percpu_down_write(&map->clear_sem);
@@ -348,6 +439,10 @@ void snapmap_feed_destroy(struct snapmap *map)
 	WARN_ON_ONCE(feed->nr_watches);
 	list_for_each_entry_safe(rec, tmp, &feed->log, link)
 		snapmap_change_put(rec);
+	/* A page goes once its last record does, wherever that is now. */
+	for_each_possible_cpu(cpu)
+		page_frag_cache_drain(&per_cpu_ptr(feed->frags, cpu)->cache);
+	free_percpu(feed->frags);
 	mem_cgroup_put(feed->memcg);
 	kfree(feed);
 }

@@ -24,17 +24,23 @@ struct snapmap;
  *       it is the watch's cursor, and a reader's while it is read out
  * @txn: for a write of a transaction, the number of records it has; else 0
  * @size: the bytes it counts for: its own allocation
+ * @frag: it is a page fragment of the feed's (see snapmap_feed_add())
  * @hdr: what read(2) yields before the key and value
- * @data: the key, then the value
+ * @data: the key, then the value, then zeroes up to the size of the
+ *        record read(2) yields: from @hdr on, a record is laid out as it
+ *        is read, and is copied out whole
  */
 struct snapmap_change_rec {
 	struct list_head link;
 	refcount_t ref;
 	u32 txn;
 	u32 size;
+	bool frag;
 	struct snapmap_change hdr;
 	u8 data[];
 };
+
+struct snapmap_feed_frag;
 
 /**
  * struct snapmap_feed - the changes of a map that has watches
@@ -55,6 +61,7 @@ struct snapmap_change_rec {
  * @wq: where readers wait for records
  * @memcg: the memory cgroup the records are charged to: that of the
  *         process that opened the first watch
+ * @frags: per CPU, the page the small records are carved from
  */
 struct snapmap_feed {
 	spinlock_t lock;		/* see the kernel-doc above */
@@ -71,6 +78,7 @@ struct snapmap_feed {
 	bool woken;
 	wait_queue_head_t wq;
 	struct mem_cgroup *memcg;
+	struct snapmap_feed_frag __percpu *frags;
 };
 
 /**

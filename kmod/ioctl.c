@@ -1432,23 +1432,21 @@ struct snapmap_watch_dest {
 	size_t done;
 };
 
-/* snapmap_watch_next()'s callback: one record, whole, or none. */
+/*
+ * snapmap_watch_next()'s callback: one record, whole, or none.  A record
+ * of the feed is laid out as read(2) yields it, padding included (feed.h),
+ * and goes out in one copy; a TXN record is a header alone.
+ */
 static int snapmap_watch_copy(const struct snapmap_change *change,
 			      const void *key, const void *value, void *arg)
 {
 	struct snapmap_watch_dest *dest = arg;
-	size_t data = (size_t)change->key_len + change->value_len;
 	size_t size = SNAPMAP_CHANGE_SIZE(change->key_len, change->value_len);
-	char __user *to = dest->ubuf + dest->done;
 
 	/* Positive: stop, and leave the record for the next read. */
 	if (size > dest->size - dest->done)
 		return 1;
-	to += sizeof(*change);
-	if (copy_to_user(to - sizeof(*change), change, sizeof(*change)) ||
-	    copy_to_user(to, key, change->key_len) ||
-	    copy_to_user(to + change->key_len, value, change->value_len) ||
-	    clear_user(to + data, size - sizeof(*change) - data))
+	if (copy_to_user(dest->ubuf + dest->done, change, size))
 		return -EFAULT;
 	dest->done += size;
 	return 0;

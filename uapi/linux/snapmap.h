@@ -989,9 +989,9 @@ struct snapmap_clone {
  * open watch, up to the largest buffer of the open watches
  * (&snapmap_watch_arg.buffer_bytes).  When they need more, the oldest go,
  * and a watch that had not read one of them fails its next read with
- * ESTALE (poll reports it readable and in error): it can no longer tell
- * every change.  So does every open watch when a record cannot be
- * allocated.  The way back is a new snapshot and a new watch from its
+ * ESTALE (poll reports it readable, so that the read finds out): it can
+ * no longer tell every change.  So does every open watch when a record
+ * cannot be allocated.  The way back is a new snapshot and a new watch from its
  * version, as one call: %SNAPMAP_WATCH_SNAPSHOT.
  *
  * The records kept are also the map's memory of recent changes: a watch
