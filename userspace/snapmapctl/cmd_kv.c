@@ -146,8 +146,9 @@ static int get_value(const struct opts *o, int argc, char **argv,
 	} else {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			errorf(o->cmd, "cannot open '%s': %s", file,
-			       strerror(errno));
+			error_errno(o->cmd, errno, ERR_OTHER,
+				    "cannot open '%s': %s", file,
+				    strerror(errno));
 			return EXIT_FAIL;
 		}
 	}
@@ -155,9 +156,10 @@ static int get_value(const struct opts *o, int argc, char **argv,
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (err) {
-		errorf(o->cmd, "cannot read '%s': %s", file,
-		       err == -EFBIG ? "larger than any value can be" :
-		       strerror(-err));
+		error_errno(o->cmd, -err, ERR_OTHER,
+			    "cannot read '%s': %s", file,
+			    err == -EFBIG ? "larger than any value can be" :
+			    strerror(-err));
 		return EXIT_FAIL;
 	}
 	*len = n;
