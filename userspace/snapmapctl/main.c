@@ -17,12 +17,12 @@
 #include "snapmapctl.h"
 
 enum opt_id {
-	O_JSON, O_QUIET, O_HELP, O_HEX, O_ESCAPED,
+	O_JSON, O_PRETTY, O_QUIET, O_HELP, O_HEX, O_ESCAPED,
 	O_RAW, O_VERSIONS, O_WEAK, O_NO_HEADER,
 	O_MAX_KEY, O_MAX_VALUE, O_MAX_ENTRIES, O_MAX_BYTES, O_MODE,
 	O_HOLD, O_BACKGROUND, O_PID_FILE,
 	O_VALUE_FILE, O_NO_REPLACE, O_REPLACE_ONLY, O_IF_VERSION,
-	O_INTO, O_CHECK, O_SINCE, O_PREFIX, O_CHANGES, O_PRETTY, O_VERSION,
+	O_INTO, O_CHECK, O_SINCE, O_PREFIX, O_CHANGES, O_VERSION,
 	O_COUNT
 };
 
@@ -227,7 +227,6 @@ static int print_usage(void)
 	fprintf(f, "\nOptions for every command:\n");
 	print_options(f, O_COMMON);
 	fprintf(f,
-		"\n"
 		"  -V, --version            show the versions of snapmapctl, libsnapmap\n"
 		"                           and the module, if loaded\n"
 		"\n"
