@@ -31,11 +31,13 @@ static void error_too_long(const struct opts *o, const char *name, int fd,
 		return;
 	}
 	if (key_len > info.out_max_key_len)
-		errorf(o->cmd, "map '%s': key of %u bytes is longer than the map's limit of %u",
-		       name, key_len, info.out_max_key_len);
+		error_errno(o->cmd, EMSGSIZE, ERR_KEY,
+			    "map '%s': key of %u bytes is longer than the map's limit of %u",
+			    name, key_len, info.out_max_key_len);
 	else if (value_len > info.out_max_value_len)
-		errorf(o->cmd, "map '%s': value of %u bytes is longer than the map's limit of %u",
-		       name, value_len, info.out_max_value_len);
+		error_errno(o->cmd, EMSGSIZE, ERR_KEY,
+			    "map '%s': value of %u bytes is longer than the map's limit of %u",
+			    name, value_len, info.out_max_value_len);
 	else
 		error_map(o->cmd, name, EMSGSIZE, ERR_KEY);
 }

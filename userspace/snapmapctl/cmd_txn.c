@@ -121,10 +121,12 @@ input_error(const struct opts *o, const struct txn_input *in,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (line)
-		errorf(o->cmd, "%s, line %u: %s; nothing was changed", in->what,
-		       line, msg);
+		error_errno(o->cmd, EINVAL, ERR_OTHER,
+			    "%s, line %u: %s; nothing was changed", in->what,
+			    line, msg);
 	else
-		errorf(o->cmd, "%s: %s; nothing was changed", in->what, msg);
+		error_errno(o->cmd, EINVAL, ERR_OTHER,
+			    "%s: %s; nothing was changed", in->what, msg);
 	return EXIT_FAIL;
 }
 
