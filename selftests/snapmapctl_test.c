@@ -979,6 +979,16 @@ static struct jval *expect_json(struct __test_metadata *_metadata,
 
 #define JSON(r) expect_json(_metadata, &(r))
 
+/* Lines in @s. */
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
 /* The error document of --json: its members, for checks. */
 static void expect_error_doc(struct __test_metadata *_metadata,
 			     const struct result *r, const char *cmd,
@@ -2691,6 +2701,12 @@ TEST_F(ctl, error_json)
 	RUN(r, "-j", "load", "--into", self->name, TMP "/no-such-file");
 	EXPECT_ERROR_DOC(r, "load", ST_ERROR, ENOENT, "ENOENT",
 			 "cannot open");
+	result_free(&r);
+	/* A stream (an object a line) that fails: the error document. */
+	RUN(r, "-p", "watch", "--since", "999999999", self->name);
+	EXPECT_ERROR_DOC(r, "watch", ST_ERROR, EINVAL, "EINVAL",
+			 "invalid version");
+	EXPECT_EQ(1, count_lines(r.out));
 	result_free(&r);
 	RUN_TXN(r, "if-present nokey\nput a b\n", "-j", self->name);
 	EXPECT_ERROR_DOC(r, "txn", ST_CANCELED, ECANCELED, "ECANCELED",

@@ -224,8 +224,6 @@ int cmd_batch(struct opts *o, int argc, char **argv)
 			json_close(&j, '}');
 		}
 		if (ret) {
-			/* The line's own message came first. */
-			report_reset();
 			errorf(o->cmd, "'%s' line %u failed; %u command%s before it ran",
 			       path, cl.first, ran, ran == 1 ? "" : "s");
 			break;

@@ -488,10 +488,7 @@ static void scan_json(struct opts *o, int argc, char **argv)
 	}
 }
 
-/*
- * Parse one command line and run its command: what main did before
- * batches.  *@cp is the command, once known.
- */
+/* Parse one command line and run its command, *@cp once it is known. */
 static int parse_command(struct opts *o, int argc, char **argv,
 			 unsigned int line, const struct command **cp)
 {
@@ -590,7 +587,7 @@ int run_command(const struct opts *base, int argc, char **argv,
 	if (ret && report_failed()) {
 		if (!o.json)
 			scan_json(&o, argc, argv);
-		json_style.pretty = o.pretty;
+		json_style.pretty = o.pretty && !is_stream(c);
 		if (o.json && (json_style.docs == docs || is_stream(c)))
 			report_json(ret, line);
 	}
