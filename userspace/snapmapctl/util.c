@@ -297,9 +297,11 @@ int parse_mode(const char *s, __u32 *mode)
 
 /*
  * User and group names through the C library's name services, so that
- * NSS users (LDAP, systemd's) are named too.  A static build looks in
- * /etc/passwd and /etc/group by itself, as the test guest needs; NULL
- * when there is no name, and the caller shows the number.
+ * NSS users (LDAP, systemd's) are named too.  A static build (the test
+ * guest's) still reads /etc/passwd and /etc/group: glibc has its "files"
+ * service built in, which is why its linker warns that other services
+ * would need the shared libraries.  NULL when there is no name: the
+ * caller shows the number.
  */
 const char *user_name(__u32 uid)
 {
