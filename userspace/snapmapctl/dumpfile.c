@@ -40,8 +40,7 @@ static int fail(char *msg, size_t size, const char *fmt, ...)
 	return -1;
 }
 
-static const struct jr_value *member(const struct jr_value *obj,
-				     const char *name)
+static struct jr_value *member(const struct jr_value *obj, const char *name)
 {
 	size_t i;
 
@@ -63,14 +62,17 @@ static int hex_digit(char c)
 	return -1;
 }
 
-/* The bytes of @what ("key" or "value") of record @obj, hex decoded in place. */
+/*
+ * The bytes of @what ("key" or "value") of record @obj,
+ * hex decoded in place.
+ */
 static int record_bytes(struct jr_value *obj, const char *what,
 			size_t index, const unsigned char **bytes,
 			__u32 *len, char *msg, size_t size)
 {
 	char enc_name[16];
 	const struct jr_value *enc;
-	struct jr_value *v = (struct jr_value *)member(obj, what);
+	struct jr_value *v = member(obj, what);
 	size_t i;
 
 	snprintf(enc_name, sizeof(enc_name), "%s_encoding", what);
