@@ -2,7 +2,7 @@
 /*
  * snapmap selftests: the snapmapctl tool, run as a program.
  *
- * Every command, its exit statuses (0, 1, 2) and messages, that every
+ * Every command, its exit statuses (0 to 4) and messages, that every
  * --json output is one valid JSON document (checked by a strict parser
  * here), the escaping of bytes, holding maps, and save and load: a round
  * trip keeps the contents, every damaged or truncated file is refused with
@@ -38,6 +38,12 @@
 #define ENTRIES_MAX 100
 
 #define TMP "/tmp/snapmapctl_test"
+
+/* Exit statuses, as snapmapctl(8) documents them. */
+#define ST_NOT_FOUND	1	/* no such map or key */
+#define ST_USAGE	2
+#define ST_CANCELED	3	/* a condition does not hold */
+#define ST_ERROR	4	/* anything else */
 
 static const char *ctl_path(void)
 {
@@ -91,6 +97,35 @@ static char *read_back(int fd, size_t *len)
 }
 
 /*
+ * What the child does before it runs snapmapctl, if set: changes to the
+ * world the tool sees, in the child's own mount namespace.
+ */
+static void (*child_hook)(void);
+
+static void private_mounts(void)
+{
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))
+		_exit(124);
+}
+
+/* No /dev/snapmap, as when the module is not loaded. */
+static void hide_dev(void)
+{
+	private_mounts();
+	if (mount("none", "/dev", "tmpfs", 0, NULL))
+		_exit(124);
+}
+
+/* TMP "/passwd" as /etc/passwd. */
+static void fake_passwd(void)
+{
+	private_mounts();
+	if (mount(TMP "/passwd", "/etc/passwd", NULL, MS_BIND, NULL))
+		_exit(124);
+}
+
+/*
  * Run snapmapctl with @argv (NULL-terminated, without the program name),
  * @in on its standard input, as @uid unless it is 0.
  */
@@ -119,6 +154,8 @@ static int run_v(struct result *r, const void *in, size_t in_len, uid_t uid,
 	if (!pid) {
 		for (i = 0; i < 3; i++)
 			dup2(fds[i], i);
+		if (child_hook)
+			child_hook();
 		if (uid && (setgroups(0, NULL) ||
 			    setresgid(OTHER_GID, OTHER_GID, OTHER_GID) ||
 			    setresuid(uid, uid, uid)))
@@ -942,6 +979,54 @@ static struct jval *expect_json(struct __test_metadata *_metadata,
 
 #define JSON(r) expect_json(_metadata, &(r))
 
+/* Lines in @s. */
+static int count_lines(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* The error document of --json: its members, for checks. */
+static void expect_error_doc(struct __test_metadata *_metadata,
+			     const struct result *r, const char *cmd,
+			     int status, int err, const char *name,
+			     const char *msg)
+{
+	struct jval *v = expect_json(_metadata, r);
+	const struct jval *e = jget(v, "error");
+
+	ASSERT_TRUE(e && e->t == J_OBJ) {
+		TH_LOG("no \"error\" object: %s", r->out);
+	}
+	EXPECT_EQ(1, v->n);
+	if (cmd) {
+		EXPECT_STREQ(cmd, jstr(e, "command"));
+	} else {
+		EXPECT_EQ(J_NULL, jget(e, "command")->t);
+	}
+	EXPECT_EQ(status, jnum(e, "status"));
+	EXPECT_EQ(status, r->status);
+	EXPECT_EQ(err, jnum(e, "errno"));
+	if (name) {
+		EXPECT_STREQ(name, jstr(e, "name"));
+	} else {
+		EXPECT_EQ(J_NULL, jget(e, "name")->t);
+	}
+	ASSERT_TRUE(jstr(e, "message") != NULL);
+	EXPECT_TRUE(strstr(jstr(e, "message"), msg) != NULL) {
+		TH_LOG("'%s' not in: %s", msg, jstr(e, "message"));
+	}
+	/* The same message, for people, on stderr. */
+	EXPECT_HAS(r->err, jstr(e, "message"));
+	jfree(v);
+}
+
+#define EXPECT_ERROR_DOC(r, cmd, status, err, name, msg) \
+	expect_error_doc(_metadata, &(r), cmd, status, err, name, msg)
+
 TEST_F(ctl, version)
 {
 	struct result r;
@@ -962,7 +1047,10 @@ TEST_F(ctl, version)
 	result_free(&r);
 }
 
-/* Usage errors exit 2, print nothing on stdout and point to --help. */
+/*
+ * Usage errors exit 2, print nothing on stdout but the error document of
+ * --json, and point to --help.
+ */
 TEST_F(ctl, usage)
 {
 	static const char *const bad[][8] = {
@@ -1001,9 +1089,20 @@ TEST_F(ctl, usage)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		bool json = false;
+		int k;
+
+		for (k = 0; bad[i][k]; k++)
+			json |= !strcmp(bad[i][k], "--json");
 		run_v(&r, NULL, 0, 0, bad[i]);
-		EXPECT_STATUS(2, r);
-		EXPECT_EQ(0, r.out_len);
+		EXPECT_STATUS(ST_USAGE, r);
+		/* Nothing on stdout, or with --json the error document. */
+		if (json) {
+			EXPECT_ERROR_DOC(r, bad[i][0], ST_USAGE, EINVAL,
+					 "EINVAL", "");
+		} else {
+			EXPECT_EQ(0, r.out_len);
+		}
 		EXPECT_HAS(r.err, "--help");
 		result_free(&r);
 	}
@@ -1056,9 +1155,9 @@ TEST_F(ctl, put_get_del)
 	EXPECT_STREQ(buf, r.out);
 	result_free(&r);
 
-	/* An absent key: exit 1, and a message naming map and key. */
+	/* An absent key: exit 1 (not found), and a message naming map and key. */
 	RUN(r, "get", self->name, "nokey");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_EQ(0, r.out_len);
 	EXPECT_HAS(r.err, self->name);
 	EXPECT_HAS(r.err, "'nokey'");
@@ -1135,18 +1234,18 @@ TEST_F(ctl, put_get_del)
 
 	/* Conditional writes. */
 	RUN(r, "put", "--no-replace", self->name, "alpha", "x");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_CANCELED, r);
 	EXPECT_HAS(r.err, "key exists");
 	result_free(&r);
 	RUN(r, "put", "--replace-only", self->name, "absent", "x");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_HAS(r.err, "no such key");
 	result_free(&r);
 	EXPECT_EQ(-ENOENT, sm_get(self->fd, "absent", 6, got, sizeof(got),
 				  &glen, NULL));
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)version + 1000);
 	RUN(r, "put", "--if-version", buf, self->name, "alpha", "x");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_CANCELED, r);
 	EXPECT_HAS(r.err, "version mismatch");
 	result_free(&r);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)version);
@@ -1166,21 +1265,21 @@ TEST_F(ctl, put_get_del)
 	memset(key, 'k', sizeof(key));
 	key[KEY_MAX + 1] = '\0';
 	RUN(r, "put", self->name, key, "v");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "key of 65 bytes");
 	EXPECT_HAS(r.err, "limit of 64");
 	result_free(&r);
 	memset(value, 'v', sizeof(value));
 	value[VALUE_MAX + 1] = '\0';
 	RUN(r, "put", self->name, "big", value);
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "value of 257 bytes");
 	result_free(&r);
 
 	/* Deletion. */
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v2 + 1000);
 	RUN(r, "del", "--if-version", buf, self->name, "alpha");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_CANCELED, r);
 	EXPECT_HAS(r.err, "version mismatch");
 	result_free(&r);
 	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)v2);
@@ -1191,7 +1290,7 @@ TEST_F(ctl, put_get_del)
 	EXPECT_EQ(-ENOENT, sm_get(self->fd, "alpha", 5, got, sizeof(got),
 				  &glen, NULL));
 	RUN(r, "del", self->name, "alpha");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_HAS(r.err, "no such key");
 	result_free(&r);
 	RUN(r, "del", "--json", self->name, "bin");
@@ -1204,7 +1303,7 @@ TEST_F(ctl, put_get_del)
 
 	/* A map that does not exist. */
 	RUN(r, "get", "ctl-no-such-map", "k");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_HAS(r.err, "map 'ctl-no-such-map': no such map");
 	result_free(&r);
 
@@ -1232,7 +1331,7 @@ TEST_F(ctl, no_space)
 	EXPECT_STATUS(0, r);
 	result_free(&r);
 	RUN(r, "put", self->other, "c", "3");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "snapmapctl: put: map '");
 	EXPECT_HAS(r.err, "': no space left (entry or byte limit reached)");
 	result_free(&r);
@@ -1338,7 +1437,7 @@ TEST_F(ctl, txn_cancel)
 
 	RUN_TXN(r, "if-present a\n# b is there\nif-absent   b\nput c 1\n",
 		self->name);
-	EXPECT_STATUS(3, r);
+	EXPECT_STATUS(ST_CANCELED, r);
 	EXPECT_EQ(0, r.out_len);
 	EXPECT_HAS(r.err, "condition 2 of 2 does not hold (line 3: if-absent   b)");
 	EXPECT_HAS(r.err, self->name);
@@ -1347,8 +1446,8 @@ TEST_F(ctl, txn_cancel)
 	RUN_TXN(r, "{\"if\": [\n  {\"cond\": \"value\", \"key\": \"a\",\n"
 		"   \"value\": \"ALPHA\"}],\n \"then\": [{\"op\": \"del\", \"key\": \"a\"}]}",
 		"--json", self->name);
-	EXPECT_STATUS(3, r);
-	EXPECT_EQ(0, r.out_len);
+	EXPECT_ERROR_DOC(r, "txn", ST_CANCELED, ECANCELED, "ECANCELED",
+			 "condition 1 of 1 does not hold");
 	EXPECT_HAS(r.err, "condition 1 of 1 does not hold (line 2: {\"cond\": \"value\", \"key\": \"a\", \"value\": \"ALPHA\"})");
 	result_free(&r);
 
@@ -1456,7 +1555,7 @@ TEST_F(ctl, txn_refused)
 	ASSERT_EQ(0, sm_info(self->fd, &before));
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		RUN_TXN(r, bad[i].in, self->name);
-		EXPECT_STATUS(1, r);
+		EXPECT_STATUS(ST_ERROR, r);
 		EXPECT_EQ(0, r.out_len);
 		EXPECT_TRUE(strstr(r.err, bad[i].msg) != NULL) {
 			TH_LOG("input %zu: '%s' not in: %s", i, bad[i].msg,
@@ -1475,18 +1574,18 @@ TEST_F(ctl, txn_refused)
 	strcpy(deep, "{\"if\": ");
 	memset(deep + 7, '[', DEEP);
 	RUN_IN(r, deep, DEEP + 7, "txn", self->name);
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "nested deeper than");
 	result_free(&r);
 	free(deep);
 
 	/* --hex and --escaped are for text: a usage error. */
 	RUN_TXN(r, "{\"if\": []}", "-x", self->name);
-	EXPECT_STATUS(2, r);
+	EXPECT_STATUS(ST_USAGE, r);
 	EXPECT_HAS(r.err, "key_encoding");
 	result_free(&r);
 	RUN(r, "txn", self->name, TMP "/no-such-file");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "cannot open");
 	result_free(&r);
 	ASSERT_EQ(0, sm_info(self->fd, &after));
@@ -1524,7 +1623,7 @@ TEST_F(ctl, mget)
 
 	/* An absent key: the others printed, exit 1, the key named. */
 	RUN(r, "mget", "--json", self->name, "a", "nope", "b");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_HAS(r.err, "key 'nope': no such key");
 	v = JSON(r);
 	EXPECT_STREQ(self->name, jstr(v, "map"));
@@ -1554,10 +1653,10 @@ TEST_F(ctl, mget)
 	result_free(&r);
 
 	RUN(r, "mget", self->name);
-	EXPECT_STATUS(2, r);
+	EXPECT_STATUS(ST_USAGE, r);
 	result_free(&r);
 	RUN(r, "mget", "ctl-no-such-map", "a");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_HAS(r.err, "no such map");
 	result_free(&r);
 }
@@ -1619,7 +1718,7 @@ TEST_F(ctl, ls_info)
 	}
 	result_free(&r);
 	RUN_AS(r, OTHER_UID, "info", self->name);
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "permission denied");
 	result_free(&r);
 
@@ -1650,7 +1749,7 @@ TEST_F(ctl, ls_info)
 	result_free(&r);
 
 	RUN(r, "info", "ctl-no-such-map");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_HAS(r.err, "no such map");
 	result_free(&r);
 }
@@ -1756,7 +1855,7 @@ TEST_F(ctl, dump)
 	result_free(&r);
 
 	RUN(r, "dump", "ctl-no-such-map");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	EXPECT_HAS(r.err, "no such map");
 	result_free(&r);
 }
@@ -1783,7 +1882,7 @@ TEST_F(ctl, create_hold)
 	close(fd);
 	/* Taken: a second create fails and says why. */
 	RUN(r, "create", self->other, "--hold");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "a map of that name exists");
 	result_free(&r);
 	EXPECT_EQ(0, stop_hold(pid));
@@ -1826,7 +1925,7 @@ TEST_F(ctl, create_hold)
 	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
 	RUN(r, "create", self->other, "--", "snapmapctl", "get", self->other,
 	    "k");
-	EXPECT_EQ(1, r.status);
+	EXPECT_EQ(ST_NOT_FOUND, r.status);
 	EXPECT_HAS(r.err, "no such key");
 	result_free(&r);
 	RUN(r, "create", self->other, "--", "/nonexistent/program");
@@ -1836,7 +1935,7 @@ TEST_F(ctl, create_hold)
 
 	/* A limit above the module's cap. */
 	RUN(r, "create", self->other, "--max-key-len", "1G", "--hold");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "invalid");
 	result_free(&r);
 }
@@ -1975,7 +2074,7 @@ TEST_F_TIMEOUT(ctl, save_load, 120)
 	/* Not empty any more: refused, unchanged. */
 	ASSERT_EQ(0, sm_info(fd, &info));
 	RUN(r, "load", "--into", self->third, file);
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "not empty");
 	result_free(&r);
 	ASSERT_EQ(0, sm_info(fd, &info2));
@@ -1993,11 +2092,11 @@ TEST_F_TIMEOUT(ctl, save_load, 120)
 
 	/* A name that is taken; a directory that does not exist. */
 	RUN(r, "load", file, self->name, "--hold");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "exists");
 	result_free(&r);
 	RUN(r, "save", self->name, TMP "/no/such/dir");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	result_free(&r);
 	free(f.b);
 }
@@ -2017,7 +2116,7 @@ static void expect_refused(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, write_file(TMP "/bad", f->b, f->len));
 	ASSERT_EQ(0, sm_info(empty_fd, &before));
 	RUN(r, "load", "--into", self->third, TMP "/bad");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_TRUE(strstr(r.err, msg) != NULL) {
 		TH_LOG("%s: '%s' not in: %s", what, msg, r.err);
 	}
@@ -2028,7 +2127,7 @@ static void expect_refused(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, after.out_entries);
 
 	RUN(r, "load", TMP "/bad", self->other, "--", "true");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, msg);
 	result_free(&r);
 	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
@@ -2215,7 +2314,7 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 	ASSERT_LE(0, small);
 	ASSERT_EQ(0, sm_info(small, &before));
 	RUN(r, "load", "--into", self->third, TMP "/ten");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "no space left");
 	EXPECT_HAS(r.err, "at record 4 of 10");
 	EXPECT_HAS(r.err, "the 3 records written were removed");
@@ -2232,7 +2331,7 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 		 (unsigned long long)per_entry * 7 / 2);
 	RUN(r, "load", TMP "/ten", self->other, "--max-bytes", bytes, "--",
 	    "true");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "no space left");
 	EXPECT_HAS(r.err, "nothing was changed");
 	result_free(&r);
@@ -2242,7 +2341,7 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 	small = sm_create(self->ctl, 0, 0, 3, 0, 0600, self->third);
 	ASSERT_LE(0, small);
 	RUN(r, "load", "--into", self->third, TMP "/ten");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "do not fit");
 	result_free(&r);
 	ASSERT_EQ(0, sm_info(small, &after));
@@ -2250,7 +2349,7 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 	close(small);
 	RUN(r, "load", TMP "/ten", self->other, "--max-entries", "3", "--",
 	    "true");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "do not fit");
 	result_free(&r);
 	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
@@ -2258,7 +2357,7 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 	/* Limits above the module's caps: said so, nothing made. */
 	RUN(r, "load", TMP "/ten", self->other, "--max-key-len", "1G", "--",
 	    "true");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "above the module's cap");
 	result_free(&r);
 	EXPECT_FALSE(map_exists(self->ctl, self->other, false));
@@ -2267,7 +2366,7 @@ TEST_F_TIMEOUT(ctl, load_undoes_on_failure, 120)
 	small = sm_create(self->ctl, 4, 0, 0, 0, 0600, self->third);
 	ASSERT_LE(0, small);
 	RUN(r, "load", "--into", self->third, TMP "/ten");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "over the limit of 4");
 	result_free(&r);
 	ASSERT_EQ(0, sm_info(small, &after));
@@ -2492,14 +2591,14 @@ TEST_F(ctl, watch_since_json)
 
 	/* A version the map has not reached; no such map. */
 	RUN(r, "watch", "--since", "999999999", self->name);
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_ERROR, r);
 	EXPECT_HAS(r.err, "invalid version");
 	result_free(&r);
 	RUN(r, "watch", "no-such-map");
-	EXPECT_STATUS(1, r);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
 	result_free(&r);
 	RUN(r, "watch", "--changes", "0", self->name);
-	EXPECT_STATUS(2, r);
+	EXPECT_STATUS(ST_USAGE, r);
 	result_free(&r);
 }
 
@@ -2550,6 +2649,476 @@ TEST_F(ctl, mirror)
 	EXPECT_TRUE(holds_exactly(self->fd, want, n));
 	EXPECT_TRUE(holds_exactly(dst, want, n));
 	EXPECT_EQ(0, close(dst));
+}
+
+/* With --json, a failure prints one error document on stdout. */
+TEST_F(ctl, error_json)
+{
+	struct result r;
+
+	fill_sample(self->fd);
+	RUN(r, "--json", "get", self->name, "nokey");
+	EXPECT_ERROR_DOC(r, "get", ST_NOT_FOUND, ENOENT, "ENOENT",
+			 "key 'nokey': no such key");
+	result_free(&r);
+	RUN(r, "del", self->name, "nokey", "-j");
+	EXPECT_ERROR_DOC(r, "del", ST_NOT_FOUND, ENOENT, "ENOENT",
+			 "no such key");
+	result_free(&r);
+	RUN(r, "-j", "info", "ctl-no-such-map");
+	EXPECT_ERROR_DOC(r, "info", ST_NOT_FOUND, ENOENT, "ENOENT",
+			 "map 'ctl-no-such-map': no such map");
+	result_free(&r);
+	RUN(r, "-j", "put", "--no-replace", self->name, "alpha", "x");
+	EXPECT_ERROR_DOC(r, "put", ST_CANCELED, EEXIST, "EEXIST",
+			 "key exists");
+	result_free(&r);
+	RUN_AS(r, OTHER_UID, "-j", "dump", self->name);
+	EXPECT_ERROR_DOC(r, "dump", ST_ERROR, EACCES, "EACCES",
+			 "permission denied");
+	result_free(&r);
+
+	/* Usage errors too, wherever -j stands, the command known or not. */
+	RUN(r, "-j", "get", self->name);
+	EXPECT_ERROR_DOC(r, "get", ST_USAGE, EINVAL, "EINVAL",
+			 "missing arguments");
+	result_free(&r);
+	RUN(r, "frobnicate", "--json");
+	EXPECT_ERROR_DOC(r, NULL, ST_USAGE, EINVAL, "EINVAL",
+			 "unknown command 'frobnicate'");
+	result_free(&r);
+	RUN(r, "put", "-qj", "--hex", self->name, "zz", "v");
+	EXPECT_ERROR_DOC(r, "put", ST_USAGE, EINVAL, "EINVAL",
+			 "is not hexadecimal");
+	result_free(&r);
+
+	/* A failure with no errno of its own: 0 and null. */
+	ASSERT_EQ(0, write_file(TMP "/junk", "{\"records\": 1}", 14));
+	RUN(r, "-j", "load", "--check", TMP "/junk");
+	EXPECT_ERROR_DOC(r, "load", ST_ERROR, EINVAL, "EINVAL",
+			 "no \"records\" array");
+	result_free(&r);
+	RUN(r, "-j", "load", "--into", self->name, TMP "/no-such-file");
+	EXPECT_ERROR_DOC(r, "load", ST_ERROR, ENOENT, "ENOENT",
+			 "cannot open");
+	result_free(&r);
+	/* A stream (an object a line) that fails: the error document. */
+	RUN(r, "-p", "watch", "--since", "999999999", self->name);
+	EXPECT_ERROR_DOC(r, "watch", ST_ERROR, EINVAL, "EINVAL",
+			 "invalid version");
+	EXPECT_EQ(1, count_lines(r.out));
+	result_free(&r);
+	RUN_TXN(r, "if-present nokey\nput a b\n", "-j", self->name);
+	EXPECT_ERROR_DOC(r, "txn", ST_CANCELED, ECANCELED, "ECANCELED",
+			 "condition 1 of 1 does not hold");
+	result_free(&r);
+
+	/* Without -j, stdout stays empty. */
+	RUN(r, "get", self->name, "nokey");
+	EXPECT_STATUS(ST_NOT_FOUND, r);
+	EXPECT_EQ(0, r.out_len);
+	result_free(&r);
+}
+
+/*
+ * One exit status per meaning, whatever the command: 1 for a map or key
+ * that does not exist, 4 for a module that does not exist.
+ */
+TEST_F(ctl, exit_statuses)
+{
+	static const char *const no_map[][6] = {
+		{ "info", "ctl-no-such-map" },
+		{ "get", "ctl-no-such-map", "k" },
+		{ "mget", "ctl-no-such-map", "k" },
+		{ "put", "ctl-no-such-map", "k", "v" },
+		{ "del", "ctl-no-such-map", "k" },
+		{ "clear", "ctl-no-such-map" },
+		{ "dump", "ctl-no-such-map" },
+		{ "txn", "ctl-no-such-map", TMP "/txn" },
+		{ "clone", "ctl-no-such-map", "ctl-x", "--", "true" },
+		{ "save", "ctl-no-such-map", TMP "/save" },
+		{ "watch", "ctl-no-such-map" },
+		{ "mirror", "ctl-no-such-map", "ctl-x" },
+	};
+	struct result r;
+	size_t i;
+
+	ASSERT_EQ(0, write_file(TMP "/txn", "put a b\n", 8));
+	for (i = 0; i < ARRAY_SIZE(no_map); i++) {
+		run_v(&r, NULL, 0, 0, no_map[i]);
+		EXPECT_STATUS(ST_NOT_FOUND, r);
+		EXPECT_HAS(r.err, "no such map");
+		result_free(&r);
+	}
+	ASSERT_EQ(0, write_file(TMP "/empty", "{\"records\": []}", 15));
+	RUN(r, "load", "--into", "ctl-no-such-map", TMP "/empty");
+	EXPECT_STATUS(ST_NOT_FOUND, r);
+	result_free(&r);
+	RUN(r, "mget", self->name, "nokey");
+	EXPECT_STATUS(ST_NOT_FOUND, r);
+	result_free(&r);
+
+	/* No module: an error, not "not found", for every command. */
+	child_hook = hide_dev;
+	for (i = 0; i < ARRAY_SIZE(no_map); i++) {
+		run_v(&r, NULL, 0, 0, no_map[i]);
+		EXPECT_STATUS(ST_ERROR, r);
+		EXPECT_HAS(r.err, "is the snapmap module loaded?");
+		result_free(&r);
+	}
+	RUN(r, "-j", "ls");
+	EXPECT_ERROR_DOC(r, "ls", ST_ERROR, ENOENT, "ENOENT",
+			 "cannot open /dev/snapmap");
+	result_free(&r);
+	RUN(r, "version");
+	EXPECT_STATUS(ST_ERROR, r);
+	result_free(&r);
+	child_hook = NULL;
+
+	/* Another failure: a full map. */
+	RUN(r, "create", self->name, "--hold");
+	EXPECT_STATUS(ST_ERROR, r);
+	EXPECT_HAS(r.err, "exists");
+	result_free(&r);
+}
+
+/* --version needs no module; it names the module's ABI when there is one. */
+TEST_F(ctl, version_offline)
+{
+	struct result r;
+	struct jval *v;
+
+	child_hook = hide_dev;
+	RUN(r, "--version");
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "snapmapctl ");
+	EXPECT_HAS(r.out, "libsnapmap ");
+	EXPECT_HAS(r.out, "snapmap module: not available");
+	result_free(&r);
+	RUN(r, "-j", "--version");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_TRUE(jstr(v, "snapmapctl") != NULL);
+	EXPECT_TRUE(jstr(v, "libsnapmap") != NULL);
+	EXPECT_EQ(SNAPMAP_ABI_VERSION, jnum(v, "tool_abi_version"));
+	ASSERT_TRUE(jget(v, "abi_version") != NULL);
+	EXPECT_EQ(J_NULL, jget(v, "abi_version")->t);
+	jfree(v);
+	result_free(&r);
+	child_hook = NULL;
+
+	RUN(r, "-V", "--json");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_EQ(SNAPMAP_ABI_VERSION, jnum(v, "abi_version"));
+	jfree(v);
+	result_free(&r);
+	RUN(r, "--version");
+	EXPECT_HAS(r.out, "snapmap module: ABI version ");
+	result_free(&r);
+}
+
+/* Whether JSON @a is @b with blanks added outside strings. */
+static bool same_but_blanks(const char *a, const char *b)
+{
+	bool in_str = false;
+
+	for (; *a; a++) {
+		if (*a == '"' && a[-1] != '\\')
+			in_str = !in_str;
+		if (!in_str && (*a == ' ' || *a == '\n') && *a != *b)
+			continue;
+		if (*a != *b++)
+			return false;
+	}
+	return !*b;
+}
+
+/* -p: the same document as -j, indented. */
+TEST_F(ctl, pretty)
+{
+	struct result r, rj;
+	struct jval *v;
+
+	fill_sample(self->fd);
+	RUN(rj, "-j", "info", self->name);
+	RUN(r, "-p", "info", self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_STREQ(self->name, jstr(v, "name"));
+	EXPECT_EQ(N_SAMPLE, jnum(v, "entries"));
+	jfree(v);
+	EXPECT_EQ(0, strncmp(r.out, "{\n    \"name\": \"", 15)) {
+		TH_LOG("%s", r.out);
+	}
+	EXPECT_GT(r.out_len, rj.out_len);
+	EXPECT_TRUE(same_but_blanks(r.out, rj.out));
+	result_free(&r);
+	result_free(&rj);
+
+	RUN(r, "dump", "--pretty", self->name);
+	v = JSON(r);
+	expect_sample_dump(_metadata, self->fd, v);
+	jfree(v);
+	EXPECT_HAS(r.out, "\n        {\n            \"key\": ");
+	result_free(&r);
+
+	/* An error document, pretty too. */
+	RUN(r, "-p", "get", self->name, "nokey");
+	EXPECT_ERROR_DOC(r, "get", ST_NOT_FOUND, ENOENT, "ENOENT",
+			 "no such key");
+	EXPECT_HAS(r.out, "{\n    \"error\": {\n        \"command\": \"get\",\n");
+	result_free(&r);
+}
+
+/* The array of batch --json: its elements, checked and counted. */
+static const struct jval *batch_element(struct __test_metadata *_metadata,
+					const struct jval *v, size_t i,
+					unsigned int line, int status)
+{
+	const struct jval *e;
+
+	if (!v || v->t != J_ARR || i >= v->n)
+		return NULL;
+	e = v->items[i];
+	EXPECT_EQ(line, jnum(e, "line"));
+	EXPECT_EQ(status, jnum(e, "status"));
+	return jget(e, "output");
+}
+
+TEST_F(ctl, batch)
+{
+	char text[1024];
+	const struct jval *out, *cmd;
+	unsigned char got[VALUE_MAX];
+	struct result r;
+	struct jval *v;
+	__u32 glen;
+
+	/* Comments, blank lines, quotes, escapes, a continued line. */
+	snprintf(text, sizeof(text),
+		 "# a batch\n"
+		 "\n"
+		 "put %s 'two words' \"say \\\"hi\\\"\"   # a comment\n"
+		 "  put -e %s 'bin\\x00key' 'a\\tb'\n"
+		 "put %s back\\\\slash with\\ space\n"
+		 "put %s \\\n"
+		 "   continued '#not a comment'\n"
+		 "get %s 'two words'\n",
+		 self->name, self->name, self->name, self->name, self->name);
+	ASSERT_EQ(0, write_file(TMP "/ok", text, strlen(text)));
+	RUN(r, "batch", TMP "/ok");
+	EXPECT_STATUS(0, r);
+	EXPECT_STREQ("say \"hi\"\n", r.out);
+	result_free(&r);
+	ASSERT_EQ(0, sm_get(self->fd, "bin\0key", 7, got, sizeof(got), &glen,
+			    NULL));
+	EXPECT_EQ(3, glen);
+	EXPECT_EQ(0, memcmp(got, "a\tb", 3));
+	ASSERT_EQ(0, sm_get(self->fd, "back\\slash", 10, got, sizeof(got),
+			    &glen, NULL));
+	EXPECT_EQ(10, glen);
+	EXPECT_EQ(0, memcmp(got, "with space", 10));
+	ASSERT_EQ(0, sm_get(self->fd, "continued", 9, got, sizeof(got),
+			    &glen, NULL));
+	EXPECT_EQ(14, glen);
+	EXPECT_EQ(0, memcmp(got, "#not a comment", 14));
+
+	/* --json: an array, an element per command line. */
+	RUN_IN(r, text, strlen(text), "-j", "batch", "-");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	EXPECT_EQ(5, v->n);
+	out = batch_element(_metadata, v, 0, 3, 0);
+	EXPECT_STREQ("two words", jstr(out, "key"));
+	cmd = jget(v->items[0], "command");
+	ASSERT_TRUE(cmd && cmd->t == J_ARR && cmd->n == 4);
+	EXPECT_STREQ("say \"hi\"", cmd->items[3]->s);
+	out = batch_element(_metadata, v, 3, 6, 0);
+	EXPECT_STREQ("continued", jstr(out, "key"));
+	out = batch_element(_metadata, v, 4, 8, 0);
+	EXPECT_STREQ("say \"hi\"", jstr(out, "value"));
+	jfree(v);
+	result_free(&r);
+
+	/* The first failing line stops the batch, with its status. */
+	snprintf(text, sizeof(text),
+		 "put %s a 1\n"
+		 "# the next one fails\n"
+		 "get %s nokey\n"
+		 "put %s b 2\n",
+		 self->name, self->name, self->name);
+	ASSERT_EQ(0, write_file(TMP "/fail", text, strlen(text)));
+	RUN(r, "batch", TMP "/fail");
+	EXPECT_STATUS(ST_NOT_FOUND, r);
+	EXPECT_HAS(r.err, "get: map '");
+	EXPECT_HAS(r.err, "line 3 failed; 1 command before it ran");
+	result_free(&r);
+	EXPECT_EQ(-ENOENT, sm_get(self->fd, "b", 1, got, sizeof(got), &glen,
+				  NULL));
+	RUN(r, "--json", "batch", TMP "/fail");
+	EXPECT_STATUS(ST_NOT_FOUND, r);
+	v = JSON(r);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	EXPECT_EQ(2, v->n);
+	batch_element(_metadata, v, 0, 1, 0);
+	out = jget(batch_element(_metadata, v, 1, 3, ST_NOT_FOUND), "error");
+	EXPECT_STREQ("get", jstr(out, "command"));
+	EXPECT_EQ(3, jnum(out, "line"));
+	EXPECT_EQ(ENOENT, jnum(out, "errno"));
+	jfree(v);
+	result_free(&r);
+
+	/* A line that cannot be split; a command not for batches. */
+	ASSERT_EQ(0, write_file(TMP "/bad", "ls\nput x 'open\n", 15));
+	RUN(r, "-j", "batch", TMP "/bad");
+	EXPECT_STATUS(ST_USAGE, r);
+	EXPECT_HAS(r.err, "line 2: a ' is not closed");
+	v = JSON(r);
+	out = jget(batch_element(_metadata, v, 1, 2, ST_USAGE), "error");
+	EXPECT_STREQ("batch", jstr(out, "command"));
+	jfree(v);
+	result_free(&r);
+	ASSERT_EQ(0, write_file(TMP "/bad", "watch x\n", 8));
+	RUN(r, "batch", TMP "/bad");
+	EXPECT_STATUS(ST_USAGE, r);
+	result_free(&r);
+	RUN(r, "-j", "batch", TMP "/no-such-file");
+	EXPECT_ERROR_DOC(r, "batch", ST_ERROR, ENOENT, "ENOENT",
+			 "cannot open");
+	result_free(&r);
+}
+
+/* dump --json, loaded back: the same keys and values, bytes of any kind. */
+TEST_F(ctl, load_dump_json)
+{
+	static const char *const dumps[][5] = {
+		{ "dump", "--json" }, { "dump", "-p", "--hex" },
+	};
+	struct snapmap_info info;
+	struct result r, d;
+	char line[256];
+	struct jval *v;
+	size_t i;
+	pid_t pid;
+	int fd;
+
+	fill_sample(self->fd);
+	for (i = 0; i < ARRAY_SIZE(dumps); i++) {
+		const char *args[] = { dumps[i][0], dumps[i][1], dumps[i][2],
+				       self->name, NULL };
+
+		if (!args[2]) {
+			args[2] = self->name;
+			args[3] = NULL;
+		}
+		run_v(&r, NULL, 0, 0, args);
+		EXPECT_STATUS(0, r);
+		ASSERT_EQ(0, write_file(TMP "/dump", r.out, r.out_len));
+		result_free(&r);
+
+		/* Into an empty map, from a file and from stdin. */
+		fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->third);
+		ASSERT_LE(0, fd);
+		RUN(r, "load", "--into", self->third, TMP "/dump");
+		EXPECT_STATUS(0, r);
+		result_free(&r);
+		EXPECT_TRUE(holds_exactly(fd, sample, N_SAMPLE));
+		close(fd);
+		fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->third);
+		ASSERT_LE(0, fd);
+		run_v(&d, NULL, 0, 0, args);
+		RUN_IN(r, d.out, d.out_len, "load", "--into", self->third,
+		       "-");
+		result_free(&d);
+		EXPECT_STATUS(0, r);
+		result_free(&r);
+		EXPECT_TRUE(holds_exactly(fd, sample, N_SAMPLE));
+		close(fd);
+	}
+
+	/* Into a new map: the module's default limits, mode 0600. */
+	pid = SPAWN_HOLD(line, "load", TMP "/dump", self->other, "--hold");
+	ASSERT_LT(0, pid);
+	EXPECT_STREQ("ready\n", line);
+	fd = sm_open(self->ctl, self->other, SNAPMAP_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_TRUE(holds_exactly(fd, sample, N_SAMPLE));
+	ASSERT_EQ(0, sm_info(fd, &info));
+	EXPECT_EQ(0600, info.out_mode);
+	EXPECT_LT(KEY_MAX, info.out_max_key_len);
+	close(fd);
+	EXPECT_EQ(0, stop_hold(pid));
+
+	RUN(r, "-j", "load", "--check", TMP "/dump");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_STREQ("dump", jstr(v, "format"));
+	EXPECT_EQ(N_SAMPLE, jnum(v, "records"));
+	EXPECT_STREQ(self->name, jstr(v, "map"));
+	jfree(v);
+	result_free(&r);
+
+	/* A dump that is not whole, or repeats a key: refused, unchanged. */
+	fd = sm_create(self->ctl, 0, 0, 0, 0, 0600, self->third);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, write_file(TMP "/dump",
+		"{\"records\":[],\"count\":0,\"error\":{\"errno\":116}}", 46));
+	RUN(r, "load", "--into", self->third, TMP "/dump");
+	EXPECT_STATUS(ST_ERROR, r);
+	EXPECT_HAS(r.err, "not whole");
+	result_free(&r);
+	snprintf(line, sizeof(line),
+		 "{\"records\":[{\"key\":\"a\",\"value\":\"1\"},{\"key\":\"61\",\"key_encoding\":\"hex\",\"value\":\"2\"}]}");
+	ASSERT_EQ(0, write_file(TMP "/dump", line, strlen(line)));
+	RUN(r, "load", "--into", self->third, TMP "/dump");
+	EXPECT_STATUS(ST_ERROR, r);
+	EXPECT_HAS(r.err, "repeats the key");
+	result_free(&r);
+	EXPECT_TRUE(holds_exactly(fd, NULL, 0));
+	close(fd);
+}
+
+/*
+ * Owner names through the C library: a passwd line with an empty field
+ * names nobody else's uid.
+ */
+TEST_F(ctl, owner_names)
+{
+	static const char passwd[] =
+		"ghost::1:0::/:/bin/sh\n"
+		"root:x:0:0::/:/bin/sh\n";
+	const struct jval *m;
+	struct result r;
+	struct jval *v;
+	size_t i;
+
+	ASSERT_EQ(0, write_file(TMP "/passwd", passwd, strlen(passwd)));
+	child_hook = fake_passwd;
+	RUN(r, "-j", "ls");
+	child_hook = NULL;
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	for (m = NULL, i = 0; i < v->n; i++)
+		if (!strcmp(jstr(v->items[i], "name") ?: "", self->name))
+			m = v->items[i];
+	ASSERT_TRUE(m != NULL);
+	EXPECT_EQ(0, jnum(m, "uid"));
+	EXPECT_STREQ("root", jstr(m, "owner"));
+	EXPECT_STREQ("root", jstr(m, "group"));
+	jfree(v);
+	result_free(&r);
+
+	/* An id with no name: its number. */
+	ASSERT_EQ(0, write_file(TMP "/passwd", "ghost::1:0::/:/bin/sh\n", 22));
+	child_hook = fake_passwd;
+	RUN(r, "info", self->name);
+	child_hook = NULL;
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, "owner:        ? (uid 0)\n");
+	result_free(&r);
 }
 
 TEST_HARNESS_MAIN

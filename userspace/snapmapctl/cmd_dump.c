@@ -100,20 +100,22 @@ int cmd_dump(struct opts *o, int argc, char **argv)
 	progress_end(&p);
 	snapmap_snapshot_close(snap);
 
+	if (err)
+		error_errno(o->cmd, -err, ERR_SNAPSHOT,
+			    "map '%s': %s; the %llu records written are not a whole snapshot",
+			    name, sm_strerror(-err, ERR_SNAPSHOT),
+			    (unsigned long long)count);
 	if (o->json) {
 		json_close(&j, ']');
 		json_u64(&j, "count", count);
-		/* Still one valid document, saying it is not whole. */
-		if (err)
-			json_str(&j, "error", sm_strerror(-err, ERR_SNAPSHOT));
+		/* Still one document, saying it is not whole. */
+		if (err) {
+			json_open(&j, "error", '{');
+			report_json_members(&j, report_status(), 0);
+			json_close(&j, '}');
+		}
 		json_close(&j, '}');
 		json_end(&j);
 	}
-	if (err) {
-		errorf(o->cmd, "map '%s': %s; the %llu records written are not a whole snapshot",
-		       name, sm_strerror(-err, ERR_SNAPSHOT),
-		       (unsigned long long)count);
-		return EXIT_FAIL;
-	}
-	return EXIT_OK;
+	return err ? EXIT_FAIL : EXIT_OK;
 }

@@ -31,11 +31,13 @@ static void error_too_long(const struct opts *o, const char *name, int fd,
 		return;
 	}
 	if (key_len > info.out_max_key_len)
-		errorf(o->cmd, "map '%s': key of %u bytes is longer than the map's limit of %u",
-		       name, key_len, info.out_max_key_len);
+		error_errno(o->cmd, EMSGSIZE, ERR_KEY,
+			    "map '%s': key of %u bytes is longer than the map's limit of %u",
+			    name, key_len, info.out_max_key_len);
 	else if (value_len > info.out_max_value_len)
-		errorf(o->cmd, "map '%s': value of %u bytes is longer than the map's limit of %u",
-		       name, value_len, info.out_max_value_len);
+		error_errno(o->cmd, EMSGSIZE, ERR_KEY,
+			    "map '%s': value of %u bytes is longer than the map's limit of %u",
+			    name, value_len, info.out_max_value_len);
 	else
 		error_map(o->cmd, name, EMSGSIZE, ERR_KEY);
 }
@@ -146,8 +148,9 @@ static int get_value(const struct opts *o, int argc, char **argv,
 	} else {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			errorf(o->cmd, "cannot open '%s': %s", file,
-			       strerror(errno));
+			error_errno(o->cmd, errno, ERR_OTHER,
+				    "cannot open '%s': %s", file,
+				    strerror(errno));
 			return EXIT_FAIL;
 		}
 	}
@@ -155,9 +158,10 @@ static int get_value(const struct opts *o, int argc, char **argv,
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (err) {
-		errorf(o->cmd, "cannot read '%s': %s", file,
-		       err == -EFBIG ? "larger than any value can be" :
-		       strerror(-err));
+		error_errno(o->cmd, -err, ERR_OTHER,
+			    "cannot read '%s': %s", file,
+			    err == -EFBIG ? "larger than any value can be" :
+			    strerror(-err));
 		return EXIT_FAIL;
 	}
 	*len = n;

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dumpfile.h"
 #include "libsnapmap.h"
 #include "output.h"
 #include "progress.h"
@@ -49,16 +50,18 @@ static int open_temp(const struct opts *o, const char *path, char *tmp,
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		errorf(o->cmd, "cannot create a file next to '%s': %s", path,
-		       strerror(errno));
+		error_errno(o->cmd, errno, ERR_OTHER,
+			    "cannot create a file next to '%s': %s", path,
+			    strerror(errno));
 		goto out;
 	}
 	/* No more readable than the map it holds, and within the umask. */
 	mask = umask(0);
 	umask(mask);
 	if (fchmod(fd, (map_mode & 0666) & ~mask)) {
-		errorf(o->cmd, "cannot set the mode of '%s': %s", tmp,
-		       strerror(errno));
+		error_errno(o->cmd, errno, ERR_OTHER,
+			    "cannot set the mode of '%s': %s", tmp,
+			    strerror(errno));
 		close(fd);
 		unlink(tmp);
 		fd = -1;
@@ -135,7 +138,8 @@ int cmd_save(struct opts *o, int argc, char **argv)
 		}
 		w.f = fdopen(out_fd, "w");
 		if (!w.f) {
-			errorf(o->cmd, "'%s': %s", tmp, strerror(errno));
+			error_errno(o->cmd, errno, ERR_OTHER,
+				    "'%s': %s", tmp, strerror(errno));
 			goto fail;
 		}
 	}
@@ -188,8 +192,9 @@ int cmd_save(struct opts *o, int argc, char **argv)
 		if (err)
 			goto write_error;
 		if (rename(tmp, path)) {
-			errorf(o->cmd, "cannot rename '%s' to '%s': %s", tmp,
-			       path, strerror(errno));
+			error_errno(o->cmd, errno, ERR_OTHER,
+				    "cannot rename '%s' to '%s': %s", tmp, path,
+				    strerror(errno));
 			goto fail;
 		}
 		sync_dir(path);
@@ -260,7 +265,8 @@ static int read_file(const struct opts *o, const char *path, void **buf,
 
 	fd = stdin_ ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		errorf(o->cmd, "cannot open '%s': %s", path, strerror(errno));
+		error_errno(o->cmd, errno, ERR_OTHER,
+			    "cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
@@ -269,8 +275,9 @@ static int read_file(const struct opts *o, const char *path, void **buf,
 		if (!stdin_)
 			close(fd);
 		if (err)
-			errorf(o->cmd, "cannot read '%s': %s", path,
-			       strerror(-err));
+			error_errno(o->cmd, -err, ERR_OTHER,
+				    "cannot read '%s': %s", path,
+				    strerror(-err));
 		return err ? -1 : 0;
 	}
 	/* A regular file: one buffer of its size, read with progress. */
@@ -295,7 +302,8 @@ static int read_file(const struct opts *o, const char *path, void **buf,
 	}
 	progress_end(&p);
 	if (r < 0) {
-		errorf(o->cmd, "cannot read '%s': %s", path, strerror(errno));
+		error_errno(o->cmd, errno, ERR_OTHER,
+			    "cannot read '%s': %s", path, strerror(errno));
 		free(b);
 		if (!stdin_)
 			close(fd);
@@ -465,6 +473,33 @@ static int load_exit(const struct loader *l)
 	return l->err == EINTR ? 128 + interrupted : EXIT_FAIL;
 }
 
+/* A dump has a map name, a version and records, and nothing else. */
+static void print_check_dump(const struct opts *o, const char *path,
+			     const struct savefile *sf)
+{
+	const struct savefile_header *h = &sf->h;
+	struct json j;
+
+	if (o->json) {
+		json_init(&j, stdout);
+		json_open(&j, NULL, '{');
+		json_str(&j, "file", path);
+		json_bool(&j, "valid", true);
+		json_str(&j, "format", "dump");
+		json_str(&j, "map", h->name);
+		json_u64(&j, "version", h->snapshot_version);
+		json_u64(&j, "records", h->record_count);
+		json_close(&j, '}');
+		json_end(&j);
+		return;
+	}
+	printf("%-14s%s: valid, the output of dump --json\n", "file:", path);
+	printf("%-14s%s\n", "map:", h->name);
+	printf("%-14sversion %llu\n", "snapshot:",
+	       (unsigned long long)h->snapshot_version);
+	printf("%-14s%llu\n", "records:", (unsigned long long)h->record_count);
+}
+
 static void print_check(const struct opts *o, const char *path,
 			const struct savefile *sf)
 {
@@ -474,6 +509,10 @@ static void print_check(const struct opts *o, const char *path,
 	struct tm tm;
 	struct json j;
 
+	if (sf->from_dump) {
+		print_check_dump(o, path, sf);
+		return;
+	}
 	if (gmtime_r(&t, &tm))
 		strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	snprintf(mode, sizeof(mode), "%04o", h->mode);
@@ -482,6 +521,7 @@ static void print_check(const struct opts *o, const char *path,
 		json_open(&j, NULL, '{');
 		json_str(&j, "file", path);
 		json_bool(&j, "valid", true);
+		json_str(&j, "format", "save");
 		json_u64(&j, "format_version", h->format_version);
 		json_str(&j, "map", h->name);
 		json_str(&j, "mode", mode);
@@ -524,6 +564,8 @@ static void load_ready_json(struct json *j, void *arg)
 	json_u64(j, "max_bytes", lr->info.out_max_bytes);
 }
 
+static const struct savefile_header no_limits;
+
 /*
  * Into a new map: built unnamed, where no one else can reach it, then
  * cloned under its name, so that the name appears only with every record
@@ -535,17 +577,22 @@ static int load_new(const struct opts *o, const struct savefile *sf,
 {
 	const struct savefile_header *h = &sf->h;
 
+	/* A dump has no limits of its own: the module's defaults, then. */
+	const struct savefile_header *lim = sf->from_dump ? &no_limits : h;
+
 	SNAPMAP_OPTS(snapmap_create_opts, copts,
-		     .max_key_len = o->limits.max_key_len ?: h->max_key_len,
-		     .max_value_len = o->limits.max_value_len ?: h->max_value_len,
-		     .max_entries = o->limits.max_entries ?: h->max_entries,
-		     .max_bytes = o->limits.max_bytes ?: h->max_bytes);
+		     .max_key_len = o->limits.max_key_len ?: lim->max_key_len,
+		     .max_value_len = o->limits.max_value_len ?: lim->max_value_len,
+		     .max_entries = o->limits.max_entries ?: lim->max_entries,
+		     .max_bytes = o->limits.max_bytes ?: lim->max_bytes);
 	SNAPMAP_OPTS(snapmap_clone_opts, clopts,
 		     .mode = o->mode ?: h->mode, .name = name);
 	struct loader l = { .err = 0 };
-	int ctl, fd, clone, ret = EXIT_FAIL;
+	struct snapmap_info info;
+	int ctl, fd, clone, err, ret = EXIT_FAIL;
 
-	if (check_fit(o, sf, name, copts.max_key_len, copts.max_value_len,
+	if (!sf->from_dump &&
+	    check_fit(o, sf, name, copts.max_key_len, copts.max_value_len,
 		      copts.max_entries))
 		return EXIT_FAIL;
 	ctl = get_ctl(o);
@@ -573,6 +620,17 @@ static int load_new(const struct opts *o, const struct savefile *sf,
 		return EXIT_FAIL;
 	}
 	l.fd = fd;
+	/* The limits the module chose, known only now. */
+	if (sf->from_dump) {
+		err = snapmap_info(fd, &info);
+		if (err) {
+			error_map(o->cmd, name, -err, ERR_OTHER);
+			goto out;
+		}
+		if (check_fit(o, sf, name, info.out_max_key_len,
+			      info.out_max_value_len, info.out_max_entries))
+			goto out;
+	}
 	l.versions = malloc((h->record_count ?: 1) * sizeof(*l.versions));
 	if (!l.versions) {
 		errorf(o->cmd, "%s", sm_strerror(ENOMEM, ERR_OTHER));
@@ -686,6 +744,7 @@ int cmd_load(struct opts *o, int argc, char **argv)
 	const char *path = argv[0], *name = NULL;
 	struct load_ready ready;
 	struct savefile sf;
+	bool from_dump;
 	int clone = -1;
 	char msg[256];
 	size_t len;
@@ -723,6 +782,23 @@ int cmd_load(struct opts *o, int argc, char **argv)
 
 	if (read_file(o, path, &buf, &len))
 		return EXIT_FAIL;
+	from_dump = dumpfile_is_json(buf, len);
+	if (from_dump) {
+		void *sbuf;
+		size_t slen;
+
+		ret = dumpfile_to_savefile(buf, len, &sbuf, &slen, msg,
+					   sizeof(msg));
+		free(buf);
+		if (ret) {
+			error_errno(o->cmd, EINVAL, ERR_OTHER, "'%s': %s%s",
+				    path, msg,
+				    o->check ? "" : "; nothing was changed");
+			return EXIT_FAIL;
+		}
+		buf = sbuf;
+		len = slen;
+	}
 	{
 		char what[PATH_MAX + 16];
 		struct progress p;
@@ -733,11 +809,12 @@ int cmd_load(struct opts *o, int argc, char **argv)
 		progress_end(&p);
 	}
 	if (ret) {
-		errorf(o->cmd, "'%s': %s%s", path, msg,
-		       o->check ? "" : "; nothing was changed");
+		error_errno(o->cmd, EINVAL, ERR_OTHER, "'%s': %s%s", path, msg,
+			    o->check ? "" : "; nothing was changed");
 		free(buf);
 		return EXIT_FAIL;
 	}
+	sf.from_dump = from_dump;
 	if (o->check)
 		print_check(o, path, &sf);
 	else if (o->into)

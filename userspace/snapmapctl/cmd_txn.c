@@ -121,10 +121,12 @@ input_error(const struct opts *o, const struct txn_input *in,
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (line)
-		errorf(o->cmd, "%s, line %u: %s; nothing was changed", in->what,
-		       line, msg);
+		error_errno(o->cmd, EINVAL, ERR_OTHER,
+			    "%s, line %u: %s; nothing was changed", in->what,
+			    line, msg);
 	else
-		errorf(o->cmd, "%s: %s; nothing was changed", in->what, msg);
+		error_errno(o->cmd, EINVAL, ERR_OTHER,
+			    "%s: %s; nothing was changed", in->what, msg);
 	return EXIT_FAIL;
 }
 
@@ -571,7 +573,7 @@ static int read_input(const struct opts *o, const char *file,
 	} else {
 		fd = open(file, O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
-			errorf(o->cmd, "cannot open '%s': %s", file,
+			error_errno(o->cmd, errno, ERR_OTHER, "cannot open '%s': %s", file,
 			       strerror(errno));
 			return EXIT_FAIL;
 		}
@@ -581,7 +583,7 @@ static int read_input(const struct opts *o, const char *file,
 	if (fd != STDIN_FILENO)
 		close(fd);
 	if (err) {
-		errorf(o->cmd, "cannot read %s: %s", in->what,
+		error_errno(o->cmd, -err, ERR_OTHER, "cannot read %s: %s", in->what,
 		       err == -EFBIG ? "larger than any transaction can be" :
 		       strerror(-err));
 		return EXIT_FAIL;
@@ -665,15 +667,17 @@ static int txn_failed(const struct opts *o, const char *name, int fd,
 		total = in->n_ops;
 	}
 	if (!e) {
-		errorf(o->cmd, "map '%s': %s; nothing was changed", name,
-		       err == ECANCELED ? "a condition does not hold" :
-		       sm_strerror(err, ERR_KEY));
+		error_errno(o->cmd, err, ERR_KEY,
+			    "map '%s': %s; nothing was changed", name,
+			    err == ECANCELED ? "a condition does not hold" :
+			    sm_strerror(err, ERR_KEY));
 		return err == ECANCELED ? EXIT_CANCELED : EXIT_FAIL;
 	}
 	escape_short(shown, sizeof(shown), e->src, strlen(e->src));
 	if (err == ECANCELED && !e->k->write) {
-		errorf(o->cmd, "map '%s': condition %u of %u does not hold (line %u: %s); nothing was changed",
-		       name, idx + 1, total, e->line, shown);
+		error_errno(o->cmd, err, ERR_KEY,
+			    "map '%s': condition %u of %u does not hold (line %u: %s); nothing was changed",
+			    name, idx + 1, total, e->line, shown);
 		return EXIT_CANCELED;
 	}
 	if (err == EMSGSIZE)
@@ -682,9 +686,10 @@ static int txn_failed(const struct opts *o, const char *name, int fd,
 		snprintf(msg, sizeof(msg), "a second write to the same key (each write must be to a different key)");
 	else
 		snprintf(msg, sizeof(msg), "%s", sm_strerror(err, ERR_KEY));
-	errorf(o->cmd, "map '%s': %s %u of %u (line %u: %s): %s; nothing was changed",
-	       name, e->k->write ? "write" : "condition", idx + 1, total,
-	       e->line, shown, msg);
+	error_errno(o->cmd, err, ERR_KEY,
+		    "map '%s': %s %u of %u (line %u: %s): %s; nothing was changed",
+		    name, e->k->write ? "write" : "condition", idx + 1, total,
+		    e->line, shown, msg);
 	return EXIT_FAIL;
 }
 

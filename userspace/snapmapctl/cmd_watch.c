@@ -130,7 +130,8 @@ int cmd_watch(struct opts *o, int argc, char **argv)
 	close(fd);
 	free(prefix);
 	if (err) {
-		errorf(o->cmd, "map '%s': %s", name, watch_strerror(-err));
+		error_errno(o->cmd, -err, ERR_OTHER, "map '%s': %s", name,
+			    watch_strerror(-err));
 		return EXIT_FAIL;
 	}
 	catch_stop_signals();
@@ -157,8 +158,9 @@ int cmd_watch(struct opts *o, int argc, char **argv)
 	}
 	snapmap_watch_close(w);
 	if (err && !(err == -EINTR && stop_signal)) {
-		errorf(o->cmd, "map '%s': %s, after %llu changes", name,
-		       watch_strerror(-err), (unsigned long long)count);
+		error_errno(o->cmd, -err, ERR_OTHER,
+			    "map '%s': %s, after %llu changes", name,
+			    watch_strerror(-err), (unsigned long long)count);
 		return EXIT_FAIL;
 	}
 	return finish_stdout(o);
@@ -319,8 +321,8 @@ int cmd_mirror(struct opts *o, int argc, char **argv)
 	do {
 		err = snapmap_watch_snapshot(m.src_fd, NULL, &w, &snap);
 		if (err) {
-			errorf(o->cmd, "map '%s': %s", m.src,
-			       watch_strerror(-err));
+			error_errno(o->cmd, -err, ERR_OTHER, "map '%s': %s",
+				    m.src, watch_strerror(-err));
 			break;
 		}
 		err = mirror_load(&m, snap);
@@ -338,8 +340,10 @@ int cmd_mirror(struct opts *o, int argc, char **argv)
 	close(m.dst_fd);
 	close(m.src_fd);
 	if (err && !(err == -EINTR && stop_signal)) {
-		errorf(o->cmd, "'%s' into '%s': %s, after %llu changes", m.src,
-		       m.dst, watch_strerror(-err), (unsigned long long)count);
+		error_errno(o->cmd, -err, ERR_OTHER,
+			    "'%s' into '%s': %s, after %llu changes", m.src,
+			    m.dst, watch_strerror(-err),
+			    (unsigned long long)count);
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;

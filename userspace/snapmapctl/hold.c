@@ -58,8 +58,9 @@ static int write_pid_file(const struct opts *o, pid_t pid)
 	}
 	f = fopen(pid_path, "we");
 	if (!f || fprintf(f, "%d\n", (int)pid) < 0 || fclose(f)) {
-		errorf(o->cmd, "cannot write pid file '%s': %s", o->pid_file,
-		       strerror(errno));
+		error_errno(o->cmd, errno, ERR_OTHER,
+			    "cannot write pid file '%s': %s", o->pid_file,
+			    strerror(errno));
 		pid_path[0] = '\0';
 		return -1;
 	}
@@ -143,7 +144,8 @@ static int hold_background(const struct opts *o, const char *name,
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		errorf(o->cmd, "cannot fork: %s", strerror(errno));
+		error_errno(o->cmd, errno, ERR_OTHER,
+			    "cannot fork: %s", strerror(errno));
 		return EXIT_FAIL;
 	}
 	if (!pid) {
@@ -200,7 +202,8 @@ static int hold_command(const struct opts *o, int map_fd)
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		errorf(o->cmd, "cannot fork: %s", strerror(errno));
+		error_errno(o->cmd, errno, ERR_OTHER,
+			    "cannot fork: %s", strerror(errno));
 		remove_pid_file();
 		return EXIT_FAIL;
 	}
@@ -212,8 +215,9 @@ static int hold_command(const struct opts *o, int map_fd)
 		signal(SIGQUIT, SIG_DFL);
 		execvp(o->hold_argv[0], o->hold_argv);
 		err = errno;
-		errorf(o->cmd, "cannot run '%s': %s", o->hold_argv[0],
-		       strerror(err));
+		error_errno(o->cmd, err, ERR_OTHER,
+			    "cannot run '%s': %s", o->hold_argv[0],
+			    strerror(err));
 		/* The shell's conventions: 127 not found, 126 not runnable. */
 		_exit(err == ENOENT ? 127 : 126);
 	}

@@ -25,7 +25,8 @@ struct jr_parser {
 	unsigned int line;
 	size_t line_start;
 	int depth;
-	unsigned int values;
+	size_t values;
+	size_t max_values;
 	struct jr_error *err;
 	bool failed;
 };
@@ -414,8 +415,8 @@ static struct jr_value *jr_value(struct jr_parser *p)
 		jr_fail_here(p, "expected a value");
 		return NULL;
 	}
-	if (p->values >= JR_MAX_VALUES) {
-		jr_fail(p, "more than %d values", JR_MAX_VALUES);
+	if (p->values >= p->max_values) {
+		jr_fail(p, "more than %zu values", p->max_values);
 		return NULL;
 	}
 	v = calloc(1, sizeof(*v));
@@ -469,10 +470,17 @@ static struct jr_value *jr_value(struct jr_parser *p)
 
 struct jr_value *jr_parse(const char *text, size_t len, struct jr_error *err)
 {
+	return jr_parse_max(text, len, JR_MAX_VALUES, err);
+}
+
+struct jr_value *jr_parse_max(const char *text, size_t len, size_t max_values,
+			      struct jr_error *err)
+{
 	struct jr_parser p = {
 		.s = (const unsigned char *)text,
 		.len = len,
 		.line = 1,
+		.max_values = max_values,
 		.err = err,
 	};
 	struct jr_value *v;

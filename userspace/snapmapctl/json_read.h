@@ -89,6 +89,9 @@ struct jr_error {
  * lack of memory.  Free it with jr_free().
  */
 struct jr_value *jr_parse(const char *text, size_t len, struct jr_error *err);
+/* The same with another bound on the number of values than JR_MAX_VALUES. */
+struct jr_value *jr_parse_max(const char *text, size_t len, size_t max_values,
+			      struct jr_error *err);
 void jr_free(struct jr_value *v);
 
 /* "null", "boolean", "number", "string", "array", "object". */

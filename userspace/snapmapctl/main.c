@@ -17,18 +17,18 @@
 #include "snapmapctl.h"
 
 enum opt_id {
-	O_JSON, O_QUIET, O_HELP, O_HEX, O_ESCAPED,
+	O_JSON, O_PRETTY, O_QUIET, O_HELP, O_HEX, O_ESCAPED,
 	O_RAW, O_VERSIONS, O_WEAK, O_NO_HEADER,
 	O_MAX_KEY, O_MAX_VALUE, O_MAX_ENTRIES, O_MAX_BYTES, O_MODE,
 	O_HOLD, O_BACKGROUND, O_PID_FILE,
 	O_VALUE_FILE, O_NO_REPLACE, O_REPLACE_ONLY, O_IF_VERSION,
-	O_INTO, O_CHECK, O_SINCE, O_PREFIX, O_CHANGES,
+	O_INTO, O_CHECK, O_SINCE, O_PREFIX, O_CHANGES, O_VERSION,
 	O_COUNT
 };
 
 #define BIT(id) (1U << (id))
 /* Every command takes these. */
-#define O_COMMON (BIT(O_JSON) | BIT(O_QUIET) | BIT(O_HELP))
+#define O_COMMON (BIT(O_JSON) | BIT(O_PRETTY) | BIT(O_QUIET) | BIT(O_HELP))
 #define O_ENCODING (BIT(O_HEX) | BIT(O_ESCAPED))
 #define O_LIMITS (BIT(O_MAX_KEY) | BIT(O_MAX_VALUE) | BIT(O_MAX_ENTRIES) | \
 		  BIT(O_MAX_BYTES))
@@ -69,8 +69,10 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_INTO] = { "into", 0, "NAME", "load into the existing empty map NAME" },
 	[O_CHECK] = { "check", 0, NULL, "only check FILE and show its header" },
 	[O_SINCE] = { "since", 0, "V", "start at version V: the changes above it" },
-	[O_PREFIX] = { "prefix", 'p', "P", "only keys that start with P (and CLEARs)" },
+	[O_PREFIX] = { "prefix", 0, "P", "only keys that start with P (and CLEARs)" },
 	[O_CHANGES] = { "changes", 0, "N", "stop after N changes, a transaction as one" },
+	[O_PRETTY] = { "pretty", 'p', NULL, "print JSON, indented (implies --json)" },
+	[O_VERSION] = { "version", 'V', NULL, "show the versions of snapmapctl, libsnapmap and the module" },
 };
 
 struct command {
@@ -175,7 +177,18 @@ static const struct command commands[] = {
 	  "is cleared and loaded again.  Runs until a signal, or N changes\n"
 	  "with --changes.  Versions are DST's own.\n" },
 	{ "version", cmd_version, 0, 0, 0, false, "",
-	  "show the loaded module's ABI version, features and ioctls", "" },
+	  "show the loaded module's ABI version, features and ioctls",
+	  "Fails if the module is not loaded; --version does not.\n" },
+	{ "batch", cmd_batch, 1, 1, 0, false, "FILE",
+	  "run the commands of FILE ('-': standard input), one a line",
+	  "Each line is a command line without \"snapmapctl\": options, the\n"
+	  "command, its arguments, split at blanks.  '...' and \"...\" quote,\n"
+	  "a backslash takes the next character as it is (in \"...\" only\n"
+	  "before \" and \\), a backslash at the end of a line joins the next,\n"
+	  "and # starts a comment.  The options given to batch apply to\n"
+	  "every line.  Stops at the first line that fails, with its exit\n"
+	  "status.  --json: one array, an object per command line.  No\n"
+	  "watch, mirror, batch or help inside a batch.\n" },
 };
 
 #define N_COMMANDS ARRAY_SIZE(commands)
@@ -214,10 +227,13 @@ static int print_usage(void)
 	fprintf(f, "\nOptions for every command:\n");
 	print_options(f, O_COMMON);
 	fprintf(f,
+		"  -V, --version            show the versions of snapmapctl, libsnapmap\n"
+		"                           and the module, if loaded\n"
 		"\n"
 		"Run 'snapmapctl COMMAND --help' for a command's arguments and\n"
-		"options; see snapmapctl(8).  Exit status: 0 success, 1 failure,\n"
-		"2 usage error, 3 a condition of txn does not hold.\n");
+		"options; see snapmapctl(8).  Exit status: 0 success, 1 no such\n"
+		"map or key, 2 usage error, 3 a condition does not hold, 4 any\n"
+		"other failure.\n");
 	return EXIT_OK;
 }
 
@@ -316,6 +332,10 @@ static int apply_option(struct opts *o, int id, const char *arg)
 	case O_JSON:
 		o->json = true;
 		break;
+	case O_PRETTY:
+		o->json = true;
+		o->pretty = true;
+		break;
 	case O_QUIET:
 		o->quiet = true;
 		break;
@@ -403,10 +423,11 @@ static int apply_option(struct opts *o, int id, const char *arg)
 /*
  * Parse @argv[1..] with the options of @mask; @argv[0] is the program or
  * command name.  Leaves optind at the first argument that is not an
- * option.  With @stop, stops at the first such argument.
+ * option.  With @stop, stops at the first such argument.  Sets @help[0]
+ * for --help and @help[1] for --version.
  */
 static int parse_options(struct opts *o, int argc, char **argv,
-			 unsigned int mask, bool stop, bool *help)
+			 unsigned int mask, bool stop, bool help[2])
 {
 	struct option longs[O_COUNT + 1];
 	char shorts[2 * O_COUNT + 3];
@@ -425,8 +446,8 @@ static int parse_options(struct opts *o, int argc, char **argv,
 			return usage_error(o, "unknown option '%s'",
 					   argv[optind - 1]);
 		id = opt_id_of(c);
-		if (id == O_HELP) {
-			*help = true;
+		if (id == O_HELP || id == O_VERSION) {
+			help[id == O_VERSION] = true;
 			continue;
 		}
 		ret = apply_option(o, id, optarg);
@@ -436,37 +457,78 @@ static int parse_options(struct opts *o, int argc, char **argv,
 	return 0;
 }
 
-int main(int argc, char **argv)
+/* Commands that print a line per event, not one document. */
+static bool is_stream(const struct command *c)
 {
-	struct opts o = { .cmd = NULL };
+	return c && (c->fn == cmd_watch || c->fn == cmd_mirror);
+}
+
+/*
+ * Whether the command line asks for JSON, for a usage error found before
+ * its options were all read: -j, -p and their long forms, alone or among
+ * other short options that take no argument, before any "--".
+ */
+static void scan_json(struct opts *o, int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i] && strcmp(argv[i], "--"); i++) {
+		const char *a = argv[i];
+
+		if (!strcmp(a, "--json") || !strcmp(a, "--pretty")) {
+			o->json = true;
+			o->pretty |= a[2] == 'p';
+			continue;
+		}
+		if (a[0] != '-' || a[1] == '-' ||
+		    a[strspn(a + 1, "jpqhxerwHbn") + 1])
+			continue;
+		o->json |= strpbrk(a, "jp") != NULL;
+		o->pretty |= strchr(a, 'p') != NULL;
+	}
+}
+
+/* Parse one command line and run its command, *@cp once it is known. */
+static int parse_command(struct opts *o, int argc, char **argv,
+			 unsigned int line, const struct command **cp)
+{
 	const struct command *c;
-	bool help = false;
+	bool help[2] = { false, false };
 	int ret, cargc, i, nargs;
 	char **cargv;
 
 	/* Options before the command: those every command takes. */
-	ret = parse_options(&o, argc, argv, O_COMMON | O_ENCODING, true, &help);
+	ret = parse_options(o, argc, argv,
+			    O_COMMON | O_ENCODING | BIT(O_VERSION), true, help);
 	if (ret)
 		return ret;
+	json_style.pretty = o->pretty;
+	if (help[1])
+		return print_version(o);
 	if (optind >= argc) {
-		if (help)
+		if (help[0] && !line)
 			return print_usage();
-		return usage_error(&o, "missing command");
+		return usage_error(o, "missing command");
 	}
 	cargc = argc - optind;
 	cargv = argv + optind;
+	if (line && (help[0] || !strcmp(cargv[0], "help")))
+		return usage_error(o, "no help inside a batch");
 	if (!strcmp(cargv[0], "help")) {
 		if (cargc < 2)
 			return print_usage();
 		c = find_command(cargv[1]);
 		if (!c)
-			return usage_error(&o, "unknown command '%s'", cargv[1]);
+			return usage_error(o, "unknown command '%s'", cargv[1]);
 		return command_help(c);
 	}
 	c = find_command(cargv[0]);
 	if (!c)
-		return usage_error(&o, "unknown command '%s'", cargv[0]);
-	o.cmd = c->name;
+		return usage_error(o, "unknown command '%s'", cargv[0]);
+	*cp = c;
+	o->cmd = c->name;
+	if (line && (is_stream(c) || c->fn == cmd_batch))
+		return usage_error(o, "runs on its own, not inside a batch");
 
 	/* -- COMMAND: everything after the first "--" is the command. */
 	if (c->holds) {
@@ -474,32 +536,69 @@ int main(int argc, char **argv)
 			if (strcmp(cargv[i], "--"))
 				continue;
 			if (i + 1 == cargc)
-				return usage_error(&o, "missing command after '--'");
-			if (o.hold != HOLD_NONE)
-				return usage_error(&o, "--hold, --background and -- COMMAND do not go together");
-			o.hold = HOLD_COMMAND;
-			o.hold_argv = cargv + i + 1;
+				return usage_error(o, "missing command after '--'");
+			if (o->hold != HOLD_NONE)
+				return usage_error(o, "--hold, --background and -- COMMAND do not go together");
+			o->hold = HOLD_COMMAND;
+			o->hold_argv = cargv + i + 1;
 			cargv[i] = NULL;
 			cargc = i;
 			break;
 		}
 	}
-	ret = parse_options(&o, cargc, cargv, c->opts | O_COMMON, false,
-			    &help);
+	ret = parse_options(o, cargc, cargv, c->opts | O_COMMON, false, help);
 	if (ret)
 		return ret;
-	if (help)
+	if (help[0] && line)
+		return usage_error(o, "no help inside a batch");
+	if (help[0])
 		return command_help(c);
-	if (o.pid_file && o.hold == HOLD_NONE)
-		return usage_error(&o, "--pid-file goes with --hold, --background or -- COMMAND");
+	/* Streams print an object a line, even with --pretty. */
+	json_style.pretty = o->pretty && !is_stream(c);
+	if (o->pid_file && o->hold == HOLD_NONE)
+		return usage_error(o, "--pid-file goes with --hold, --background or -- COMMAND");
 	nargs = cargc - optind;
 	if (nargs < c->min_args)
-		return usage_error(&o, "missing arguments: %s", c->args);
+		return usage_error(o, "missing arguments: %s", c->args);
 	if (nargs > c->max_args)
-		return usage_error(&o, "unexpected argument '%s'",
+		return usage_error(o, "unexpected argument '%s'",
 				   cargv[optind + c->max_args]);
-	ret = c->fn(&o, nargs, cargv + optind);
+	return c->fn(o, nargs, cargv + optind);
+}
+
+/*
+ * Parse and run one command line, @argv[0] being the program or "batch";
+ * its exit status.  A command that failed with EXIT_FAIL gets the status
+ * its message says (not found, condition, error); with --json, a failure
+ * that printed no document prints the error document.
+ */
+int run_command(const struct opts *base, int argc, char **argv,
+		unsigned int line)
+{
+	const struct command *c = NULL;
+	unsigned long docs = json_style.docs;
+	struct opts o = *base;
+	int ret;
+
+	o.cmd = NULL;
+	ret = parse_command(&o, argc, argv, line, &c);
+	if (ret == EXIT_FAIL && report_failed())
+		ret = report_status();
+	if (ret && report_failed()) {
+		if (!o.json)
+			scan_json(&o, argc, argv);
+		json_style.pretty = o.pretty && !is_stream(c);
+		if (o.json && (json_style.docs == docs || is_stream(c)))
+			report_json(ret, line);
+	}
 	if (finish_stdout(&o) && !ret)
-		ret = EXIT_FAIL;
+		ret = EXIT_ERROR;
 	return ret;
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .cmd = NULL };
+
+	return run_command(&o, argc, argv, 0);
 }

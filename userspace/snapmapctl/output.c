@@ -1,98 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * snapmapctl: error messages, escaping of bytes for people, and JSON.
+ * snapmapctl: escaping of bytes for people, and JSON.
  */
 
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "output.h"
-#include "progress.h"
-
-const char *sm_strerror(int err, enum err_ctx ctx)
-{
-	switch (err) {
-	case ENOENT:
-		if (ctx == ERR_CTL)
-			return "no such device (is the snapmap module loaded?)";
-		if (ctx == ERR_MAP)
-			return "no such map";
-		if (ctx == ERR_KEY)
-			return "no such key";
-		break;
-	case EACCES:
-		if (ctx == ERR_MAP)
-			return "permission denied (the map's owner and mode do not allow it)";
-		break;
-	case EEXIST:
-		if (ctx == ERR_CREATE)
-			return "a map of that name exists";
-		if (ctx == ERR_KEY)
-			return "key exists";
-		break;
-	case EINVAL:
-		if (ctx == ERR_CREATE)
-			return "invalid name, mode or limit (a limit above the module's cap?)";
-		if (ctx == ERR_MAP)
-			return "invalid map name";
-		break;
-	case ENOSPC:
-		if (ctx == ERR_CREATE)
-			return "the source's entries do not fit a new map's limits";
-		return "no space left (entry or byte limit reached)";
-	case ECANCELED:
-		return "version mismatch (the key changed or is absent)";
-	case EDQUOT:
-		return "too many maps for this user (module parameter max_maps_per_user)";
-	case EMSGSIZE:
-		return "key or value longer than the map's limit";
-	case EBADF:
-		return "the map is open read-only";
-	case ESTALE:
-		return "the snapshot went stale (writers pushed the map past its byte limit); try again";
-	case ENOMEM:
-		return ctx == ERR_OTHER ? "out of memory" :
-		       "out of memory in the kernel";
-	case EOPNOTSUPP:
-	case ENOTTY:
-		return "not supported by the loaded snapmap module";
-	case EFAULT:
-		return "bad address";
-	}
-	return strerror(err);
-}
-
-void errorf(const char *cmd, const char *fmt, ...)
-{
-	va_list ap;
-
-	progress_clear_any();
-	fflush(stdout);
-	fputs("snapmapctl: ", stderr);
-	if (cmd)
-		fprintf(stderr, "%s: ", cmd);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-}
-
-void error_map(const char *cmd, const char *map, int err, enum err_ctx ctx)
-{
-	errorf(cmd, "map '%s': %s", map, sm_strerror(err, ctx));
-}
-
-void error_key(const char *cmd, const char *map, const void *key,
-	       size_t key_len, int err)
-{
-	char k[200];
-
-	escape_short(k, sizeof(k), key, key_len);
-	errorf(cmd, "map '%s': key '%s': %s", map, k,
-	       sm_strerror(err, ERR_KEY));
-}
 
 /*
  * The length of the UTF-8 sequence at @s (at most @n bytes) and its code
@@ -256,12 +170,27 @@ bool is_text(const void *buf, size_t len)
 	return true;
 }
 
+struct json_style json_style;
+
 void json_init(struct json *j, FILE *f)
 {
 	j->f = f;
 	j->depth = 0;
+	j->indent = json_style.in_array ? json_style.indent : 0;
+	j->pretty = json_style.pretty;
 	j->first[0] = true;
 	j->lines[0] = false;
+	if (f == stdout)
+		json_style.docs++;
+}
+
+static void json_newline(struct json *j, int depth)
+{
+	int i;
+
+	fputc('\n', j->f);
+	for (i = 0; i < j->indent + depth; i++)
+		fputs("    ", j->f);
 }
 
 static void json_quote(FILE *f, const unsigned char *s, size_t len)
@@ -301,13 +230,20 @@ static void json_member(struct json *j, const char *key)
 {
 	if (!j->first[j->depth])
 		fputc(',', j->f);
-	if (j->lines[j->depth])
+	if (j->pretty && j->depth)
+		json_newline(j, j->depth);
+	else if (j->lines[j->depth])
 		fputc('\n', j->f);
 	j->first[j->depth] = false;
 	if (key) {
 		json_quote(j->f, (const unsigned char *)key, strlen(key));
-		fputc(':', j->f);
+		fputs(j->pretty ? ": " : ":", j->f);
 	}
+}
+
+void json_key(struct json *j, const char *key)
+{
+	json_member(j, key);
 }
 
 void json_open(struct json *j, const char *key, char bracket)
@@ -328,7 +264,9 @@ void json_open_lines(struct json *j, const char *key)
 
 void json_close(struct json *j, char bracket)
 {
-	if (j->lines[j->depth] && !j->first[j->depth])
+	if (j->pretty && !j->first[j->depth])
+		json_newline(j, j->depth - 1);
+	else if (j->lines[j->depth] && !j->first[j->depth])
 		fputc('\n', j->f);
 	if (j->depth > 0)
 		j->depth--;
@@ -381,5 +319,6 @@ void json_bytes(struct json *j, const char *key, const void *buf,
 
 void json_end(struct json *j)
 {
-	fputc('\n', j->f);
+	if (!json_style.in_array || j->f != stdout)
+		fputc('\n', j->f);
 }

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * snapmapctl: error messages, escaping of bytes for people, and JSON.
+ * snapmapctl: escaping of bytes for people, and JSON.
  */
 
 #ifndef _SNAPMAPCTL_OUTPUT_H
@@ -11,29 +11,7 @@
 #include <stdio.h>
 #include <linux/types.h>
 
-/*
- * What an errno meant depends on what was being done: ENOENT is "no such
- * map" from an open and "no such key" from a lookup.
- */
-enum err_ctx {
-	ERR_CTL,	/* opening /dev/snapmap or the handshake */
-	ERR_MAP,	/* opening a map by name */
-	ERR_CREATE,	/* creating or cloning a map */
-	ERR_KEY,	/* an operation on a key */
-	ERR_SNAPSHOT,	/* taking or reading a snapshot */
-	ERR_OTHER,
-};
-
-const char *sm_strerror(int err, enum err_ctx ctx);
-
-/* "snapmapctl: CMD: " and the message, on stderr. */
-void errorf(const char *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-/* "snapmapctl: CMD: map 'NAME': " and the meaning of @err. */
-void error_map(const char *cmd, const char *map, int err, enum err_ctx ctx);
-/* As error_map(), naming the key too. */
-void error_key(const char *cmd, const char *map, const void *key,
-	       size_t key_len, int err);
+#include "report.h"
 
 /*
  * The length of the UTF-8 sequence at @s (at most @n bytes) and its code
@@ -63,10 +41,26 @@ bool is_text(const void *buf, size_t len);
 struct json {
 	FILE *f;
 	int depth;
+	int indent;
+	bool pretty;
 	bool first[JSON_MAX_DEPTH];
 	bool lines[JSON_MAX_DEPTH];
 };
 
+/*
+ * How documents are written, set once by main: @pretty indents them
+ * (-p); inside a batch's array, a document starts at @indent levels and
+ * ends without its newline.  @docs counts the documents begun.
+ */
+struct json_style {
+	bool pretty;
+	bool in_array;
+	int indent;
+	unsigned long docs;
+};
+extern struct json_style json_style;
+
+/* Begin a document; a command writes at most one (watch one a line). */
 void json_init(struct json *j, FILE *f);
 void json_open(struct json *j, const char *key, char bracket);
 /* An array whose elements each take a line of their own, for streams. */
@@ -76,6 +70,8 @@ void json_str(struct json *j, const char *key, const char *s);
 void json_u64(struct json *j, const char *key, __u64 v);
 void json_bool(struct json *j, const char *key, bool v);
 void json_null(struct json *j, const char *key);
+/* A member's comma and key, its value to be written by someone else. */
+void json_key(struct json *j, const char *key);
 /* Members @key and @key_encoding: the bytes as text or as hex. */
 void json_bytes(struct json *j, const char *key, const void *buf,
 		size_t len, bool force_hex);

@@ -86,11 +86,16 @@ int savefile_write_record(struct savefile_writer *w,
 			  const struct savefile_record *r);
 int savefile_write_trailer(struct savefile_writer *w);
 
-/* struct savefile - a whole save file in memory, checked */
+/*
+ * struct savefile - a whole save file in memory, checked
+ * @from_dump: made from the output of dump --json, whose limits, mode and
+ *             time are not a map's but placeholders
+ */
 struct savefile {
 	const unsigned char *buf;
 	size_t len;
 	struct savefile_header h;
+	bool from_dump;
 };
 
 /*

@@ -16,9 +16,15 @@ struct json;
 
 /* Exit statuses, as documented in snapmapctl(8). */
 #define EXIT_OK		0
-#define EXIT_FAIL	1
+#define EXIT_NOT_FOUND	1	/* no such map, or no such key */
 #define EXIT_USAGE	2
-#define EXIT_CANCELED	3	/* txn: a condition does not hold */
+#define EXIT_CANCELED	3	/* a condition does not hold */
+#define EXIT_ERROR	4	/* any other failure */
+/*
+ * What a command returns when it failed and said why: main turns it into
+ * one of the above from what report.c kept of the message.
+ */
+#define EXIT_FAIL	EXIT_ERROR
 
 /* How KEY and VALUE arguments are spelt on the command line. */
 enum arg_encoding {
@@ -50,6 +56,7 @@ struct limits {
 struct opts {
 	const char *cmd;		/* the command's name, for messages */
 	bool json;
+	bool pretty;
 	bool quiet;
 	bool raw;
 	bool weak;
@@ -90,6 +97,13 @@ int cmd_txn(struct opts *o, int argc, char **argv);
 int cmd_mget(struct opts *o, int argc, char **argv);
 int cmd_watch(struct opts *o, int argc, char **argv);
 int cmd_mirror(struct opts *o, int argc, char **argv);
+int cmd_batch(struct opts *o, int argc, char **argv);
+
+/* main.c: one command line, as main and each line of a batch run it */
+int run_command(const struct opts *base, int argc, char **argv,
+		unsigned int line);
+/* --version: needs no module */
+int print_version(const struct opts *o);
 
 /* util.c: argument parsing and small helpers */
 int usage_error(const struct opts *o, const char *fmt, ...)

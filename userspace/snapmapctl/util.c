@@ -4,6 +4,8 @@
  */
 
 #include <errno.h>
+#include <grp.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,13 +20,10 @@ int usage_error(const struct opts *o, const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("snapmapctl: ", stderr);
-	if (o->cmd)
-		fprintf(stderr, "%s: ", o->cmd);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	error_usage(o->cmd, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'snapmapctl %s%s--help' for more information.\n",
+	fprintf(stderr, "Try 'snapmapctl %s%s--help' for more information.\n",
 		o->cmd ? o->cmd : "", o->cmd ? " " : "");
 	return EXIT_USAGE;
 }
@@ -166,7 +165,8 @@ int decode_arg(const struct opts *o, const char *what, const char *arg,
 		return usage_error(o, "%s is too long", what);
 	out = malloc(n + 1);
 	if (!out) {
-		errorf(o->cmd, "%s", sm_strerror(ENOMEM, ERR_OTHER));
+		error_errno(o->cmd, ENOMEM, ERR_OTHER, "%s",
+			    sm_strerror(ENOMEM, ERR_OTHER));
 		return EXIT_FAIL;
 	}
 	if (decode_bytes(o->enc, arg, out, len)) {
@@ -296,45 +296,37 @@ int parse_mode(const char *s, __u32 *mode)
 }
 
 /*
- * User and group names from /etc/passwd and /etc/group, read by hand: a
- * static binary cannot load the C library's name services.
+ * User and group names through the C library's name services, so that
+ * NSS users (LDAP, systemd's) are named too.  A static build (the test
+ * guest's) still reads /etc/passwd and /etc/group: glibc has its "files"
+ * service built in, which is why its linker warns that other services
+ * would need the shared libraries.  NULL when there is no name: the
+ * caller shows the number.
  */
-static const char *id_name(const char *path, __u32 id, char *buf,
-			   size_t size)
-{
-	char line[512], *name, *pass, *num, *end;
-	const char *found = NULL;
-	FILE *f = fopen(path, "re");
-
-	if (!f)
-		return NULL;
-	while (!found && fgets(line, sizeof(line), f)) {
-		name = strtok(line, ":\n");
-		pass = name ? strtok(NULL, ":\n") : NULL;
-		num = pass ? strtok(NULL, ":\n") : NULL;
-		if (!num)
-			continue;
-		if (strtoul(num, &end, 10) == id && !*end) {
-			snprintf(buf, size, "%s", name);
-			found = buf;
-		}
-	}
-	fclose(f);
-	return found;
-}
-
 const char *user_name(__u32 uid)
 {
-	static char buf[64];
+	static char name[256];
+	struct passwd pw, *found = NULL;
+	char buf[4096];
 
-	return id_name("/etc/passwd", uid, buf, sizeof(buf));
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &found) || !found ||
+	    !found->pw_name || !found->pw_name[0])
+		return NULL;
+	snprintf(name, sizeof(name), "%s", found->pw_name);
+	return name;
 }
 
 const char *group_name(__u32 gid)
 {
-	static char buf[64];
+	static char name[256];
+	struct group gr, *found = NULL;
+	char buf[4096];
 
-	return id_name("/etc/group", gid, buf, sizeof(buf));
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &found) || !found ||
+	    !found->gr_name || !found->gr_name[0])
+		return NULL;
+	snprintf(name, sizeof(name), "%s", found->gr_name);
+	return name;
 }
 
 /*
@@ -349,8 +341,9 @@ int get_ctl(const struct opts *o)
 	if (ctl_fd < 0) {
 		ctl_fd = snapmap_ctl_open();
 		if (ctl_fd < 0) {
-			errorf(o->cmd, "cannot open /dev/snapmap: %s",
-			       sm_strerror(-ctl_fd, ERR_CTL));
+			error_errno(o->cmd, -ctl_fd, ERR_CTL,
+				    "cannot open /dev/snapmap: %s",
+				    sm_strerror(-ctl_fd, ERR_CTL));
 			ctl_fd = -1;
 			return -1;
 		}
@@ -375,8 +368,9 @@ int open_map(const struct opts *o, const char *name, bool write)
 int finish_stdout(const struct opts *o)
 {
 	if (fflush(stdout) || ferror(stdout)) {
-		errorf(o->cmd, "write error on standard output: %s",
-		       strerror(errno ? errno : EIO));
+		error_errno(o->cmd, errno ? errno : EIO, ERR_OTHER,
+			    "write error on standard output: %s",
+			    strerror(errno ? errno : EIO));
 		return EXIT_FAIL;
 	}
 	return EXIT_OK;
