@@ -8,10 +8,11 @@
  * size.
  *
  * A program linked against libsnapmap.so.1.2 calls each function at the
- * version node the function had then (libsnapmap.map).  The static test
- * binds the same way: the functions whose contract changed since are
- * named by version below, as the dynamic linker binds them; the others
- * kept their contract and their only definition.
+ * version node the function had then (compat/libsnapmap-1.2.map, that
+ * release's version script).  The static test binds the same way: the
+ * functions whose contract changed since are named by version below, as
+ * the dynamic linker binds them; the others kept their contract and
+ * their only definition.
  */
 
 #ifndef _LIBSNAPMAP_1_2_H
@@ -146,19 +147,31 @@ struct snapmap_change_entry {
 };
 
 struct snapmap_snapshot;
+struct snapmap_snapshot_opts;
 struct snapmap_watch_opts;
 struct snapmap_watch;
+struct snapmap_clone_opts;
 
+const char *snapmap_lib_version(void);
 int snapmap_ctl_open(void);
 int snapmap_api(int ctl_fd, struct snapmap_api *api);
 bool snapmap_has_cmd(const struct snapmap_api *api, unsigned int cmd);
 int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts);
+int snapmap_open(int ctl_fd, const char *name, __u32 flags);
 int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs);
 int snapmap_info(int map_fd, struct snapmap_info *info);
+int snapmap_get(int map_fd, const void *key, __u32 key_len, void *value,
+		__u32 *value_len, __u64 *version);
 int snapmap_put(int map_fd, const void *key, __u32 key_len,
 		const void *value, __u32 value_len, __u32 flags,
 		__u64 *version);
+int snapmap_cas(int map_fd, const void *key, __u32 key_len,
+		const void *value, __u32 value_len, __u64 expected,
+		__u64 *version);
 int snapmap_del(int map_fd, const void *key, __u32 key_len, __u64 *version);
+int snapmap_del_if(int map_fd, const void *key, __u32 key_len,
+		   __u64 expected, __u64 *version);
+int snapmap_clear(int map_fd, __u64 *version);
 void snapmap_batch_get(struct snapmap_batch_op *op, const void *key,
 		       __u32 key_len, void *value, __u32 value_len);
 void snapmap_batch_put(struct snapmap_batch_op *op, const void *key,
@@ -185,20 +198,38 @@ void snapmap_txn_del(struct snapmap_txn_op *op, const void *key,
 int snapmap_txn(int map_fd, const struct snapmap_txn_cond *conds,
 		__u32 cond_count, const struct snapmap_txn_op *ops,
 		__u32 op_count, __u64 *version, __u32 *failed);
-int snapmap_snapshot_open(int map_fd, const void *opts,
+int snapmap_snapshot_open(int map_fd, const struct snapmap_snapshot_opts *opts,
 			  struct snapmap_snapshot **snap);
 int snapmap_snapshot_next(struct snapmap_snapshot *snap,
 			  struct snapmap_entry *entry);
+int snapmap_snapshot_rewind(struct snapmap_snapshot *snap);
 int snapmap_snapshot_info(struct snapmap_snapshot *snap,
 			  struct snapmap_snapshot_info *info);
+int snapmap_snapshot_get(struct snapmap_snapshot *snap, const void *key,
+			 __u32 key_len, void *value, __u32 *value_len,
+			 __u64 *version);
+__u64 snapmap_snapshot_version(const struct snapmap_snapshot *snap);
+int snapmap_snapshot_fd(const struct snapmap_snapshot *snap);
 void snapmap_snapshot_close(struct snapmap_snapshot *snap);
 int snapmap_watch_open(int map_fd, const struct snapmap_watch_opts *opts,
 		       struct snapmap_watch **watch);
+int snapmap_watch_snapshot(int map_fd, const struct snapmap_watch_opts *opts,
+			   struct snapmap_watch **watch,
+			   struct snapmap_snapshot **snap);
 int snapmap_watch_next(struct snapmap_watch *watch,
 		       struct snapmap_change_entry *change);
+__u64 snapmap_watch_version(const struct snapmap_watch *watch);
+int snapmap_watch_fd(const struct snapmap_watch *watch);
 void snapmap_watch_close(struct snapmap_watch *watch);
+int snapmap_clone(int map_fd, const struct snapmap_clone_opts *opts,
+		  __u64 *version);
 
-/* The versions libsnapmap 1.2's version script gave these. */
+/*
+ * The versions libsnapmap 1.2's version script gave these.  A program
+ * linked against that script (compat/libsnapmap-1.2.map), as
+ * compat/dynamic.c is, gets them from the linker.
+ */
+#ifndef SNAPMAP_1_2_LINKED
 #define SNAPMAP_1_2_SYMBOL(name, node) \
 	__asm__(".symver " #name ", " #name "@" node)
 SNAPMAP_1_2_SYMBOL(snapmap_api, "LIBSNAPMAP_1.0");
@@ -219,5 +250,6 @@ SNAPMAP_1_2_SYMBOL(snapmap_txn_put, "LIBSNAPMAP_1.1");
 SNAPMAP_1_2_SYMBOL(snapmap_txn_del, "LIBSNAPMAP_1.1");
 SNAPMAP_1_2_SYMBOL(snapmap_txn, "LIBSNAPMAP_1.1");
 SNAPMAP_1_2_SYMBOL(snapmap_watch_next, "LIBSNAPMAP_1.2");
+#endif
 
 #endif /* _LIBSNAPMAP_1_2_H */
