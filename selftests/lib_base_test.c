@@ -4,7 +4,7 @@
  * control device and ctl_fd -1, the handshake and snapmap_has_cmd(),
  * options structures (NULL, too small, larger with a zero or a non-zero
  * tail, fields past a short size left unread), errno left alone on
- * success, close-on-exec fds, EBADF and ENOTTY for fds of the wrong kind,
+ * success and set on failure, close-on-exec fds, EBADF and ENOTTY for fds of the wrong kind,
  * and EOPNOTSUPP for a command an older module lacks.
  */
 
@@ -70,7 +70,7 @@ TEST(api)
 	EXPECT_EQ(raw.out_ioctls, api.out_ioctls);
 	EXPECT_EQ(raw.out_features, api.out_features);
 
-	EXPECT_EQ(-EINVAL, snapmap_api(ctl, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_api(ctl, NULL)));
 	EXPECT_EQ(0, close(ctl));
 }
 
@@ -130,12 +130,12 @@ TEST(no_device)
 	ASSERT_EQ(0, mount("none", "/dev", "tmpfs", 0, NULL));
 	ASSERT_NE(0, access(SNAPMAP_DEV, F_OK));
 
-	EXPECT_EQ(-ENOENT, snapmap_ctl_open());
-	EXPECT_EQ(-ENOENT, snapmap_api(-1, &api));
-	EXPECT_EQ(-ENOENT, snapmap_create(-1, NULL));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_ctl_open()));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_api(-1, &api)));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_create(-1, NULL)));
 	/* The map exists: this ENOENT is the device's. */
-	EXPECT_EQ(-ENOENT, snapmap_open(-1, name, 0));
-	EXPECT_EQ(-ENOENT, snapmap_list(-1, &descs));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_open(-1, name, 0)));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_list(-1, &descs)));
 	EXPECT_TRUE(descs == NULL);
 
 	/* The control fd and the map fd need no device node. */
@@ -240,6 +240,53 @@ TEST(errno_kept)
 	EXPECT_EQ(0, close(ctl));
 }
 
+/*
+ * Every function that fails stores its error in errno too, those that
+ * return a count, an fd, a version or a bool included.  (LIB() checks
+ * each failure of every test; these are the calls that return no errno.)
+ */
+TEST(errno_set)
+{
+	struct snapmap_map_desc *descs;
+	struct snapmap_snapshot *snap;
+	struct snapmap_watch *watch;
+	struct snapmap_entry e;
+	__u32 len = 0;
+	int fd;
+
+	fd = LIB(snapmap_create(-1, NULL));
+	ASSERT_LE(0, fd);
+	/* A count, and an fd: the failure is in both. */
+	EXPECT_EQ(-EINVAL, LIB(snapmap_list(-1, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_list(-2, &descs)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_create(-2, NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_fd(NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_fd(NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_get(-1, "k", 1, NULL, &len, NULL)));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_get(fd, "k", 1, NULL, &len, NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_next(NULL, &e)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_next(NULL, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_snapshot_open(-1, NULL, &snap)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_watch_open(-1, NULL, &watch)));
+
+	/* A version and a bool: 0 and false are answers too, errno tells. */
+	errno = LIB_ERRNO_MARK;
+	EXPECT_EQ(0, snapmap_snapshot_version(NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = LIB_ERRNO_MARK;
+	EXPECT_EQ(0, snapmap_watch_version(NULL));
+	EXPECT_EQ(EINVAL, errno);
+	errno = LIB_ERRNO_MARK;
+	EXPECT_FALSE(snapmap_has_cmd(NULL, SNAPMAP_CMD_INFO));
+	EXPECT_EQ(EINVAL, errno);
+
+	/* perror()'s message is the failure's. */
+	errno = 0;
+	EXPECT_EQ(-ENOENT, snapmap_del(fd, "k", 1, NULL));
+	EXPECT_STREQ(strerror(ENOENT), strerror(errno));
+	EXPECT_EQ(0, close(fd));
+}
+
 /* A closed fd is EBADF for every kind of call. */
 TEST(closed_fd)
 {
@@ -255,24 +302,24 @@ TEST(closed_fd)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, close(fd));
 
-	EXPECT_EQ(-EBADF, snapmap_api(fd, &api));
-	EXPECT_EQ(-EBADF, snapmap_create(fd, NULL));
-	EXPECT_EQ(-EBADF, snapmap_open(fd, "x", 0));
-	EXPECT_EQ(-EBADF, snapmap_list(fd, &descs));
-	EXPECT_EQ(-EBADF, snapmap_info(fd, &info));
-	EXPECT_EQ(-EBADF, snapmap_get(fd, "k", 1, NULL, &len, NULL));
-	EXPECT_EQ(-EBADF, snapmap_put(fd, "k", 1, "v", 1, 0, NULL));
-	EXPECT_EQ(-EBADF, snapmap_cas(fd, "k", 1, "v", 1, 1, NULL));
-	EXPECT_EQ(-EBADF, snapmap_del(fd, "k", 1, NULL));
-	EXPECT_EQ(-EBADF, snapmap_del_if(fd, "k", 1, 1, NULL));
-	EXPECT_EQ(-EBADF, snapmap_clear(fd, NULL));
+	EXPECT_EQ(-EBADF, LIB(snapmap_api(fd, &api)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_create(fd, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_open(fd, "x", 0)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_list(fd, &descs)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_info(fd, &info)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_get(fd, "k", 1, NULL, &len, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_put(fd, "k", 1, "v", 1, 0, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_cas(fd, "k", 1, "v", 1, 1, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_del(fd, "k", 1, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_del_if(fd, "k", 1, 1, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_clear(fd, NULL)));
 	snapmap_batch_del(&op, "k", 1);
-	EXPECT_EQ(-EBADF, snapmap_batch(fd, &op, 1, 0));
-	EXPECT_EQ(-EBADF, snapmap_snapshot_open(fd, NULL, &snap));
-	EXPECT_EQ(-EBADF, snapmap_clone(fd, NULL, NULL));
+	EXPECT_EQ(-EBADF, LIB(snapmap_batch(fd, &op, 1, 0)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_snapshot_open(fd, NULL, &snap)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_clone(fd, NULL, NULL)));
 	/* Only -1 means "open the device": other negative fds are bad. */
-	EXPECT_EQ(-EBADF, snapmap_create(-2, NULL));
-	EXPECT_EQ(-EBADF, snapmap_info(-1, &info));
+	EXPECT_EQ(-EBADF, LIB(snapmap_create(-2, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_info(-1, &info)));
 }
 
 /*
@@ -305,10 +352,10 @@ TEST(wrong_fd_kind)
 	fds[1] = sfd;
 	fds[2] = null;
 	for (i = 0; i < 3; i++) {
-		EXPECT_EQ(-ENOTTY, snapmap_api(fds[i], &api));
-		EXPECT_EQ(-ENOTTY, snapmap_create(fds[i], NULL));
-		EXPECT_EQ(-ENOTTY, snapmap_open(fds[i], "x", 0));
-		EXPECT_EQ(-ENOTTY, snapmap_list(fds[i], &descs));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_api(fds[i], &api)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_create(fds[i], NULL)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_open(fds[i], "x", 0)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_list(fds[i], &descs)));
 	}
 
 	/* Map commands on a control fd, a snapshot fd and /dev/null. */
@@ -317,20 +364,22 @@ TEST(wrong_fd_kind)
 	for (i = 0; i < 3; i++) {
 		struct snapmap_snapshot *s2 = (void *)1;
 
-		EXPECT_EQ(-ENOTTY, snapmap_info(fds[i], &info));
-		EXPECT_EQ(-ENOTTY, snapmap_get(fds[i], "k", 1, NULL, &len,
-					       NULL));
-		EXPECT_EQ(-ENOTTY, snapmap_put(fds[i], "k", 1, "v", 1, 0,
-					       NULL));
-		EXPECT_EQ(-ENOTTY, snapmap_cas(fds[i], "k", 1, "v", 1, 1,
-					       NULL));
-		EXPECT_EQ(-ENOTTY, snapmap_del(fds[i], "k", 1, NULL));
-		EXPECT_EQ(-ENOTTY, snapmap_del_if(fds[i], "k", 1, 1, NULL));
-		EXPECT_EQ(-ENOTTY, snapmap_clear(fds[i], NULL));
-		EXPECT_EQ(-ENOTTY, snapmap_batch(fds[i], &op, 1, 0));
-		EXPECT_EQ(-ENOTTY, snapmap_snapshot_open(fds[i], NULL, &s2));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_info(fds[i], &info)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_get(fds[i], "k", 1, NULL, &len,
+						   NULL)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_put(fds[i], "k", 1, "v", 1, 0,
+						   NULL)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_cas(fds[i], "k", 1, "v", 1, 1,
+						   NULL)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_del(fds[i], "k", 1, NULL)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_del_if(fds[i], "k", 1, 1,
+						      NULL)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_clear(fds[i], NULL)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_batch(fds[i], &op, 1, 0)));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_snapshot_open(fds[i], NULL,
+							     &s2)));
 		EXPECT_TRUE(s2 == NULL);
-		EXPECT_EQ(-ENOTTY, snapmap_clone(fds[i], NULL, NULL));
+		EXPECT_EQ(-ENOTTY, LIB(snapmap_clone(fds[i], NULL, NULL)));
 	}
 
 	snapmap_snapshot_close(snap);
@@ -457,7 +506,7 @@ TEST(opts_short_sz)
 	ASSERT_EQ(0, LIB(snapmap_info(cfd, &cinfo)));
 	EXPECT_EQ(0640, cinfo.out_mode);
 	EXPECT_STREQ("", cinfo.out_name);
-	EXPECT_EQ(-ENOENT, snapmap_open(-1, name, 0));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_open(-1, name, 0)));
 
 	/* A WEAK snapshot whose buf_size, past sz, is not even looked at. */
 	memset(&sopts, 0xff, sizeof(sopts));
@@ -717,12 +766,12 @@ TEST_F(old, list_missing)
 	EXPECT_FALSE(snapmap_has_cmd(&api, SNAPMAP_CMD_LIST));
 	EXPECT_TRUE(snapmap_has_cmd(&api, SNAPMAP_CMD_CREATE));
 
-	EXPECT_EQ(-EOPNOTSUPP, snapmap_list(self->ctl, &descs));
+	EXPECT_EQ(-EOPNOTSUPP, LIB(snapmap_list(self->ctl, &descs)));
 	EXPECT_TRUE(descs == NULL);
-	EXPECT_EQ(-EOPNOTSUPP, snapmap_list(-1, &descs));
+	EXPECT_EQ(-EOPNOTSUPP, LIB(snapmap_list(-1, &descs)));
 	/* A map fd is no control fd, with or without the command. */
-	EXPECT_EQ(-ENOTTY, snapmap_list(self->fd, &descs));
-	EXPECT_EQ(-ENOTTY, snapmap_list(self->null, &descs));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_list(self->fd, &descs)));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_list(self->null, &descs)));
 	/* The commands it has still work. */
 	fd = LIB(snapmap_create(self->ctl, NULL));
 	EXPECT_LE(0, fd);
@@ -738,10 +787,10 @@ TEST_F(old, clone_missing)
 			       SNAPMAP_IOC_CLONE);
 	if (why)
 		SKIP(return, "%s", why);
-	EXPECT_EQ(-EOPNOTSUPP, snapmap_clone(self->fd, NULL, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, LIB(snapmap_clone(self->fd, NULL, NULL)));
 	/* Not a map fd: the wrong kind, whatever the module has. */
-	EXPECT_EQ(-ENOTTY, snapmap_clone(self->ctl, NULL, NULL));
-	EXPECT_EQ(-ENOTTY, snapmap_clone(self->null, NULL, NULL));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_clone(self->ctl, NULL, NULL)));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_clone(self->null, NULL, NULL)));
 	EXPECT_EQ(0, LIB(snapmap_put(self->fd, "k", 1, "v", 1, 0, NULL)));
 }
 
@@ -753,9 +802,10 @@ TEST_F(old, get_missing)
 	why = old_module_start(&self->om, SNAPMAP_CMD_GET, SNAPMAP_IOC_GET);
 	if (why)
 		SKIP(return, "%s", why);
-	EXPECT_EQ(-EOPNOTSUPP, snapmap_get(self->fd, "k", 1, NULL, &len,
-					   NULL));
-	EXPECT_EQ(-ENOTTY, snapmap_get(self->ctl, "k", 1, NULL, &len, NULL));
+	EXPECT_EQ(-EOPNOTSUPP, LIB(snapmap_get(self->fd, "k", 1, NULL, &len,
+					       NULL)));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_get(self->ctl, "k", 1, NULL, &len,
+					   NULL)));
 }
 
 /* A snapshot command, on the fd of a snapshot the library took. */
@@ -774,7 +824,7 @@ TEST_F(old, snapshot_info_missing)
 		snapmap_snapshot_close(snap);
 		SKIP(return, "%s", why);
 	}
-	EXPECT_EQ(-EOPNOTSUPP, snapmap_snapshot_info(snap, &info));
+	EXPECT_EQ(-EOPNOTSUPP, LIB(snapmap_snapshot_info(snap, &info)));
 	EXPECT_EQ(1, LIB(snapmap_snapshot_next(snap, &e)));
 	snapmap_snapshot_close(snap);
 }

@@ -250,17 +250,17 @@ TEST_F(batch, errors)
 
 	snapmap_batch_put(&op, "k", 1, "v", 1, 0);
 	op.out_result = UNTOUCHED;
-	EXPECT_EQ(-EINVAL, snapmap_batch(self->fd, &op, 1, 1U << 7));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_batch(self->fd, &op, 1, 1U << 7)));
 	/* Even an empty batch is checked. */
-	EXPECT_EQ(-EINVAL, snapmap_batch(self->fd, &op, 0, 1U << 7));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_batch(self->fd, &op, 0, 1U << 7)));
 	/* A count the return value cannot hold. */
-	EXPECT_EQ(-EINVAL, snapmap_batch(self->fd, &op, (__u32)INT_MAX + 1,
-					 0));
-	EXPECT_EQ(-EINVAL, snapmap_batch(self->fd, &op, ~0U, 0));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_batch(self->fd, &op, (__u32)INT_MAX + 1,
+					     0)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_batch(self->fd, &op, ~0U, 0)));
 	EXPECT_EQ(UNTOUCHED, op.out_result);
-	EXPECT_EQ(-EFAULT, snapmap_batch(self->fd, NULL, 1, 0));
-	EXPECT_EQ(-EFAULT, snapmap_batch(self->fd, (void *)8, 1, 0));
-	EXPECT_EQ(-ENOTTY, snapmap_batch(self->ctl, &op, 1, 0));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_batch(self->fd, NULL, 1, 0)));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_batch(self->fd, (void *)8, 1, 0)));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_batch(self->ctl, &op, 1, 0)));
 	EXPECT_EQ(UNTOUCHED, op.out_result);
 	EXPECT_EQ(-ENOENT, sm_get(self->fd, "k", 1, NULL, 0, NULL, NULL));
 
@@ -298,8 +298,8 @@ TEST_F(batch, efault_in_later_call)
 	}
 	ASSERT_EQ(0, munmap((char *)ops + first, page));
 
-	EXPECT_EQ(-EFAULT, snapmap_batch(self->fd, ops,
-					 SNAPMAP_BATCH_MAX + 4, 0));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_batch(self->fd, ops,
+					     SNAPMAP_BATCH_MAX + 4, 0)));
 	for (i = 0; i < SNAPMAP_BATCH_MAX; i++)
 		bad += ops[i].out_result != 0;
 	EXPECT_EQ(0, bad);

@@ -102,13 +102,15 @@ TEST_F(kv, get_erange)
 				     &v)));
 	len = sizeof(small);
 	memset(small, 'x', sizeof(small));
-	EXPECT_EQ(-ERANGE, snapmap_get(self->fd, "k", 1, small, &len, &got));
+	EXPECT_EQ(-ERANGE, LIB(snapmap_get(self->fd, "k", 1, small, &len,
+					   &got)));
 	EXPECT_EQ(10, len);
 	EXPECT_EQ(v, got);
 	/* Asking the length with no buffer at all. */
 	len = 0;
 	got = 0;
-	EXPECT_EQ(-ERANGE, snapmap_get(self->fd, "k", 1, NULL, &len, &got));
+	EXPECT_EQ(-ERANGE, LIB(snapmap_get(self->fd, "k", 1, NULL, &len,
+					   &got)));
 	EXPECT_EQ(10, len);
 	EXPECT_EQ(v, got);
 	/* The retry with the length reported. */
@@ -118,7 +120,8 @@ TEST_F(kv, get_erange)
 	EXPECT_EQ(0, memcmp(value, "0123456789", 10));
 	/* One byte short. */
 	len = 9;
-	EXPECT_EQ(-ERANGE, snapmap_get(self->fd, "k", 1, value, &len, NULL));
+	EXPECT_EQ(-ERANGE, LIB(snapmap_get(self->fd, "k", 1, value, &len,
+					   NULL)));
 	EXPECT_EQ(10, len);
 }
 
@@ -129,21 +132,23 @@ TEST_F(kv, get_errors)
 	__u64 got = 12345;
 
 	memset(key, 'k', sizeof(key));
-	EXPECT_EQ(-ENOENT, snapmap_get(self->fd, "nope", 4, value, &len,
-				       &got));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_get(self->fd, "nope", 4, value, &len,
+					   &got)));
 	/* Not found: nothing reported. */
 	EXPECT_EQ(sizeof(value), len);
 	EXPECT_EQ(12345, got);
-	EXPECT_EQ(-EMSGSIZE, snapmap_get(self->fd, key, KEY_MAX + 1, value,
-					 &len, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_get(self->fd, key, 0, value, &len, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_get(self->fd, "k", 1, value, NULL, NULL));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_get(self->fd, key, KEY_MAX + 1, value,
+					     &len, NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_get(self->fd, key, 0, value, &len,
+					   NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_get(self->fd, "k", 1, value, NULL,
+					   NULL)));
 	/* Pointers the library passes through to the module. */
-	EXPECT_EQ(-EFAULT, snapmap_get(self->fd, (void *)8, 1, value, &len,
-				       NULL));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_get(self->fd, (void *)8, 1, value, &len,
+					   NULL)));
 	ASSERT_EQ(0, LIB(snapmap_put(self->fd, "k", 1, "v", 1, 0, NULL)));
-	EXPECT_EQ(-EFAULT, snapmap_get(self->fd, "k", 1, (void *)8, &len,
-				       NULL));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_get(self->fd, "k", 1, (void *)8, &len,
+					   NULL)));
 }
 
 TEST_F(kv, put_flags)
@@ -153,26 +158,27 @@ TEST_F(kv, put_flags)
 	ASSERT_EQ(0, LIB(snapmap_put(self->fd, "k", 1, "1", 1,
 				     SNAPMAP_PUT_NOEXIST, &v1)));
 	v = 99;
-	EXPECT_EQ(-EEXIST, snapmap_put(self->fd, "k", 1, "2", 1,
-				       SNAPMAP_PUT_NOEXIST, &v));
+	EXPECT_EQ(-EEXIST, LIB(snapmap_put(self->fd, "k", 1, "2", 1,
+					   SNAPMAP_PUT_NOEXIST, &v)));
 	EXPECT_EQ(99, v);
 	EXPECT_VALUE(self->fd, "k", 1, "1", 1, v1);
 	ASSERT_EQ(0, LIB(snapmap_put(self->fd, "k", 1, "3", 1,
 				     SNAPMAP_PUT_EXIST, &v2)));
 	EXPECT_LT(v1, v2);
 	EXPECT_VALUE(self->fd, "k", 1, "3", 1, v2);
-	EXPECT_EQ(-ENOENT, snapmap_put(self->fd, "absent", 6, "4", 1,
-				       SNAPMAP_PUT_EXIST, NULL));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_put(self->fd, "absent", 6, "4", 1,
+					   SNAPMAP_PUT_EXIST, NULL)));
 	EXPECT_EQ(-ENOENT, sm_get(self->fd, "absent", 6, NULL, 0, NULL, NULL));
 
 	/* A compare-and-swap is snapmap_cas()'s: it needs a version. */
-	EXPECT_EQ(-EINVAL, snapmap_put(self->fd, "k", 1, "5", 1,
-				       SNAPMAP_PUT_IF_VERSION, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_put(self->fd, "k", 1, "5", 1,
-				       SNAPMAP_PUT_NOEXIST | SNAPMAP_PUT_EXIST,
-				       NULL));
-	EXPECT_EQ(-EINVAL, snapmap_put(self->fd, "k", 1, "5", 1, 1U << 12,
-				       NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_put(self->fd, "k", 1, "5", 1,
+					   SNAPMAP_PUT_IF_VERSION, NULL)));
+	EXPECT_EQ(-EINVAL,
+		  LIB(snapmap_put(self->fd, "k", 1, "5", 1,
+				  SNAPMAP_PUT_NOEXIST | SNAPMAP_PUT_EXIST,
+				  NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_put(self->fd, "k", 1, "5", 1, 1U << 12,
+					   NULL)));
 	EXPECT_VALUE(self->fd, "k", 1, "3", 1, v2);
 }
 
@@ -184,15 +190,16 @@ TEST_F(kv, put_errors)
 	memset(key, 'k', sizeof(key));
 	memset(value, 'v', sizeof(value));
 	ASSERT_EQ(0, LIB(snapmap_info(self->fd, &before)));
-	EXPECT_EQ(-EMSGSIZE, snapmap_put(self->fd, key, KEY_MAX + 1, value, 1,
-					 0, NULL));
-	EXPECT_EQ(-EMSGSIZE, snapmap_put(self->fd, key, 1, value, VAL_MAX + 1,
-					 0, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_put(self->fd, key, 0, value, 1, 0, NULL));
-	EXPECT_EQ(-EFAULT, snapmap_put(self->fd, (void *)8, 1, value, 1, 0,
-				       NULL));
-	EXPECT_EQ(-EFAULT, snapmap_put(self->fd, key, 1, (void *)8, 1, 0,
-				       NULL));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_put(self->fd, key, KEY_MAX + 1, value,
+					     1, 0, NULL)));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_put(self->fd, key, 1, value,
+					     VAL_MAX + 1, 0, NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_put(self->fd, key, 0, value, 1, 0,
+					   NULL)));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_put(self->fd, (void *)8, 1, value, 1, 0,
+					   NULL)));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_put(self->fd, key, 1, (void *)8, 1, 0,
+					   NULL)));
 	ASSERT_EQ(0, LIB(snapmap_info(self->fd, &after)));
 	EXPECT_MAP_UNCHANGED(before, after);
 }
@@ -209,7 +216,7 @@ TEST_F(kv, put_enospc)
 	ASSERT_LE(0, fd);
 	ASSERT_EQ(0, LIB(snapmap_put(fd, "a", 1, "1", 1, 0, NULL)));
 	ASSERT_EQ(0, LIB(snapmap_put(fd, "b", 1, "2", 1, 0, NULL)));
-	EXPECT_EQ(-ENOSPC, snapmap_put(fd, "c", 1, "3", 1, 0, NULL));
+	EXPECT_EQ(-ENOSPC, LIB(snapmap_put(fd, "c", 1, "3", 1, 0, NULL)));
 	/* Replacing takes no room; a deletion gives some back. */
 	EXPECT_EQ(0, LIB(snapmap_put(fd, "a", 1, "4", 1, 0, NULL)));
 	EXPECT_EQ(0, LIB(snapmap_del(fd, "b", 1, NULL)));
@@ -257,8 +264,8 @@ TEST_F(kv, cas_enospc)
 	}
 	ASSERT_EQ(-ENOSPC, ret);
 	/* Far more than what is left below the limit. */
-	EXPECT_EQ(-ENOSPC, snapmap_cas(fd, "key0", 4, value, sizeof(value),
-				       v0, NULL));
+	EXPECT_EQ(-ENOSPC, LIB(snapmap_cas(fd, "key0", 4, value, sizeof(value),
+					   v0, NULL)));
 	EXPECT_VALUE(fd, "key0", 4, "v", 1, v0);
 	/* The same size fits. */
 	EXPECT_EQ(0, LIB(snapmap_cas(fd, "key0", 4, "w", 1, v0, NULL)));
@@ -277,13 +284,13 @@ TEST_F(kv, read_only_ebadf)
 	ro = LIB(snapmap_open(self->ctl, self->name, SNAPMAP_OPEN_RDONLY));
 	ASSERT_LE(0, ro);
 	EXPECT_EQ(0, LIB(snapmap_get(ro, "k", 1, value, &len, NULL)));
-	EXPECT_EQ(-EBADF, snapmap_put(ro, "k", 1, "w", 1, 0, NULL));
-	EXPECT_EQ(-EBADF, snapmap_put(ro, "n", 1, "w", 1, SNAPMAP_PUT_NOEXIST,
-				      NULL));
-	EXPECT_EQ(-EBADF, snapmap_cas(ro, "k", 1, "w", 1, v, NULL));
-	EXPECT_EQ(-EBADF, snapmap_del(ro, "k", 1, NULL));
-	EXPECT_EQ(-EBADF, snapmap_del_if(ro, "k", 1, v, NULL));
-	EXPECT_EQ(-EBADF, snapmap_clear(ro, NULL));
+	EXPECT_EQ(-EBADF, LIB(snapmap_put(ro, "k", 1, "w", 1, 0, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_put(ro, "n", 1, "w", 1,
+					  SNAPMAP_PUT_NOEXIST, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_cas(ro, "k", 1, "w", 1, v, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_del(ro, "k", 1, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_del_if(ro, "k", 1, v, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_clear(ro, NULL)));
 	EXPECT_VALUE(self->fd, "k", 1, "v", 1, v);
 	EXPECT_EQ(0, close(ro));
 }
@@ -298,22 +305,25 @@ TEST_F(kv, cas)
 	EXPECT_VALUE(self->fd, "k", 1, "new", 3, v2);
 	/* The version moved on: the old one no longer matches. */
 	v = 77;
-	EXPECT_EQ(-ECANCELED, snapmap_cas(self->fd, "k", 1, "x", 1, v1, &v));
+	EXPECT_EQ(-ECANCELED, LIB(snapmap_cas(self->fd, "k", 1, "x", 1, v1,
+					      &v)));
 	EXPECT_EQ(77, v);
-	EXPECT_EQ(-ECANCELED, snapmap_cas(self->fd, "k", 1, "x", 1, v2 + 1,
-					  NULL));
-	EXPECT_EQ(-ECANCELED, snapmap_cas(self->fd, "k", 1, "x", 1, 0, NULL));
+	EXPECT_EQ(-ECANCELED, LIB(snapmap_cas(self->fd, "k", 1, "x", 1, v2 + 1,
+					      NULL)));
+	EXPECT_EQ(-ECANCELED, LIB(snapmap_cas(self->fd, "k", 1, "x", 1, 0,
+					      NULL)));
 	EXPECT_VALUE(self->fd, "k", 1, "new", 3, v2);
 	/* An absent key. */
-	EXPECT_EQ(-ECANCELED, snapmap_cas(self->fd, "none", 4, "x", 1, v2,
-					  NULL));
+	EXPECT_EQ(-ECANCELED, LIB(snapmap_cas(self->fd, "none", 4, "x", 1, v2,
+					      NULL)));
 	EXPECT_EQ(-ENOENT, sm_get(self->fd, "none", 4, NULL, 0, NULL, NULL));
 	/* And the errors it shares with snapmap_put(). */
-	EXPECT_EQ(-EFAULT, snapmap_cas(self->fd, "k", 1, (void *)8, 1, v2,
-				       NULL));
-	EXPECT_EQ(-EMSGSIZE, snapmap_cas(self->fd, "k", 1, "x", VAL_MAX + 1,
-					 v2, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_cas(self->fd, "k", 0, "x", 1, v2, NULL));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_cas(self->fd, "k", 1, (void *)8, 1, v2,
+					   NULL)));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_cas(self->fd, "k", 1, "x", VAL_MAX + 1,
+					     v2, NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_cas(self->fd, "k", 0, "x", 1, v2,
+					   NULL)));
 	ASSERT_EQ(0, LIB(snapmap_cas(self->fd, "k", 1, "last", 4, v2, NULL)));
 }
 
@@ -328,9 +338,10 @@ TEST_F(kv, del)
 	/* A deletion is a write of its own. */
 	EXPECT_LT(v1, vd);
 	EXPECT_EQ(-ENOENT, sm_get(self->fd, "k", 1, NULL, 0, NULL, NULL));
-	EXPECT_EQ(-ENOENT, snapmap_del(self->fd, "k", 1, NULL));
-	EXPECT_EQ(-EMSGSIZE, snapmap_del(self->fd, key, KEY_MAX + 1, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_del(self->fd, key, 0, NULL));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_del(self->fd, "k", 1, NULL)));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_del(self->fd, key, KEY_MAX + 1,
+					     NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_del(self->fd, key, 0, NULL)));
 	ASSERT_EQ(0, LIB(snapmap_put(self->fd, "k", 1, "v", 1, 0, NULL)));
 	ASSERT_EQ(0, LIB(snapmap_del(self->fd, "k", 1, NULL)));
 }
@@ -341,17 +352,17 @@ TEST_F(kv, del_if)
 
 	ASSERT_EQ(0, LIB(snapmap_put(self->fd, "k", 1, "a", 1, 0, &v1)));
 	ASSERT_EQ(0, LIB(snapmap_put(self->fd, "k", 1, "b", 1, 0, &v2)));
-	EXPECT_EQ(-ECANCELED, snapmap_del_if(self->fd, "k", 1, v1, &vd));
+	EXPECT_EQ(-ECANCELED, LIB(snapmap_del_if(self->fd, "k", 1, v1, &vd)));
 	EXPECT_EQ(0, vd);
 	EXPECT_VALUE(self->fd, "k", 1, "b", 1, v2);
 	ASSERT_EQ(0, LIB(snapmap_del_if(self->fd, "k", 1, v2, &vd)));
 	EXPECT_LT(v2, vd);
 	EXPECT_EQ(-ENOENT, sm_get(self->fd, "k", 1, NULL, 0, NULL, NULL));
 	/* Absent. */
-	EXPECT_EQ(-ECANCELED, snapmap_del_if(self->fd, "k", 1, v2, NULL));
-	EXPECT_EQ(-EMSGSIZE, snapmap_del_if(self->fd, "0123456789abcdefg",
-					    KEY_MAX + 1, v2, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_del_if(self->fd, "k", 0, v2, NULL));
+	EXPECT_EQ(-ECANCELED, LIB(snapmap_del_if(self->fd, "k", 1, v2, NULL)));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_del_if(self->fd, "0123456789abcdefg",
+						KEY_MAX + 1, v2, NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_del_if(self->fd, "k", 0, v2, NULL)));
 }
 
 TEST_F(kv, clear)

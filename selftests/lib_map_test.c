@@ -124,7 +124,7 @@ TEST_F(map, create_opts)
 	EXPECT_EQ(0, close(rw));
 	EXPECT_EQ(0, close(fd));
 	/* Gone with its last fd, and its name with it. */
-	EXPECT_EQ(-ENOENT, snapmap_open(self->ctl, name, 0));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_open(self->ctl, name, 0)));
 	fd = LIB(snapmap_create(-1, &opts));
 	EXPECT_LE(0, fd);
 	EXPECT_EQ(0, close(fd));
@@ -147,8 +147,8 @@ TEST_F(map, create_names)
 	ASSERT_EQ(0, LIB(snapmap_info(fd, &info)));
 	EXPECT_STREQ(name, info.out_name);
 	/* The name is taken. */
-	EXPECT_EQ(-EEXIST, snapmap_create(self->ctl, &opts));
-	EXPECT_EQ(-EEXIST, snapmap_create(-1, &opts));
+	EXPECT_EQ(-EEXIST, LIB(snapmap_create(self->ctl, &opts)));
+	EXPECT_EQ(-EEXIST, LIB(snapmap_create(-1, &opts)));
 	fd2 = LIB(snapmap_open(-1, name, 0));
 	EXPECT_LE(0, fd2);
 	close(fd2);
@@ -157,16 +157,18 @@ TEST_F(map, create_names)
 	 * have been EEXIST.
 	 */
 	name[SNAPMAP_NAME_LEN - 1] = 'x';
-	EXPECT_EQ(-EINVAL, snapmap_create(self->ctl, &opts));
-	EXPECT_EQ(-EINVAL, snapmap_open(self->ctl, name, 0));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_create(self->ctl, &opts)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_open(self->ctl, name, 0)));
 	EXPECT_EQ(0, close(fd));
 
 	/* Characters outside [A-Za-z0-9._-]. */
-	EXPECT_EQ(-EINVAL, snapmap_create(self->ctl, &(struct snapmap_create_opts){
-		.sz = sizeof(opts), .name = "a/b" }));
-	EXPECT_EQ(-EINVAL, snapmap_create(self->ctl, &(struct snapmap_create_opts){
-		.sz = sizeof(opts), .name = "a b" }));
-	EXPECT_EQ(-ENOENT, snapmap_open(self->ctl, "lib-no-such-map", 0));
+	EXPECT_EQ(-EINVAL,
+		  LIB(snapmap_create(self->ctl, &(struct snapmap_create_opts){
+			.sz = sizeof(opts), .name = "a/b" })));
+	EXPECT_EQ(-EINVAL,
+		  LIB(snapmap_create(self->ctl, &(struct snapmap_create_opts){
+			.sz = sizeof(opts), .name = "a b" })));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_open(self->ctl, "lib-no-such-map", 0)));
 
 	/* "" and NULL make an unnamed map. */
 	opts.name = "";
@@ -190,24 +192,24 @@ TEST_F(map, create_einval)
 	unsigned long long cap = 0;
 
 	opts.mode = 01000;
-	EXPECT_EQ(-EINVAL, snapmap_create(self->ctl, &opts));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_create(self->ctl, &opts)));
 	opts.mode = 0;
 	ASSERT_EQ(0, sm_param("max_key_len", &cap));
 	opts.max_key_len = cap + 1;
-	EXPECT_EQ(-EINVAL, snapmap_create(self->ctl, &opts));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_create(self->ctl, &opts)));
 	opts.max_key_len = 0;
 	ASSERT_EQ(0, sm_param("max_value_len", &cap));
 	opts.max_value_len = cap + 1;
-	EXPECT_EQ(-EINVAL, snapmap_create(-1, &opts));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_create(-1, &opts)));
 	opts.max_value_len = 0;
 	ASSERT_EQ(0, sm_param("max_entries", &cap));
 	opts.max_entries = cap + 1;
-	EXPECT_EQ(-EINVAL, snapmap_create(-1, &opts));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_create(-1, &opts)));
 	opts.max_entries = 0;
 	ASSERT_EQ(0, sm_param("max_bytes", &cap));
 	opts.max_bytes = cap + 1;
-	EXPECT_EQ(-EINVAL, snapmap_create(-1, &opts));
-	EXPECT_EQ(-ENOENT, snapmap_open(-1, name, 0));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_create(-1, &opts)));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_open(-1, name, 0)));
 }
 
 TEST_F(map, open_einval)
@@ -219,11 +221,11 @@ TEST_F(map, open_einval)
 		.sz = sizeof(struct snapmap_create_opts),
 		.name = lib_name(name, "open-einval") }));
 	ASSERT_LE(0, fd);
-	EXPECT_EQ(-EINVAL, snapmap_open(self->ctl, NULL, 0));
-	EXPECT_EQ(-EINVAL, snapmap_open(self->ctl, "", 0));
-	EXPECT_EQ(-EINVAL, snapmap_open(self->ctl, "a/b", 0));
-	EXPECT_EQ(-EINVAL, snapmap_open(self->ctl, name, 1U << 1));
-	EXPECT_EQ(-EINVAL, snapmap_open(-1, name, ~0U));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_open(self->ctl, NULL, 0)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_open(self->ctl, "", 0)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_open(self->ctl, "a/b", 0)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_open(self->ctl, name, 1U << 1)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_open(-1, name, ~0U)));
 	EXPECT_EQ(0, close(fd));
 }
 
@@ -374,7 +376,7 @@ TEST_F(map, list)
 	ASSERT_EQ(0, LIB(snapmap_info(fds[2], &info)));
 	EXPECT_EQ(0604, info.out_mode);
 
-	EXPECT_EQ(-EINVAL, snapmap_list(self->ctl, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_list(self->ctl, NULL)));
 	EXPECT_EQ(0, close(unnamed));
 	EXPECT_EQ(0, close(fds[2]));
 	EXPECT_EQ(0, close(fds[0]));
@@ -532,7 +534,7 @@ TEST_F(map, info)
 	len = sizeof(value);
 	ASSERT_EQ(0, LIB(snapmap_get(fd, "a", 1, value, &len, NULL)));
 	len = sizeof(value);
-	EXPECT_EQ(-ENOENT, snapmap_get(fd, "c", 1, value, &len, NULL));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_get(fd, "c", 1, value, &len, NULL)));
 	ASSERT_EQ(0, LIB(snapmap_del(fd, "a", 1, &v3)));
 
 	ASSERT_EQ(0, LIB(snapmap_info(fd, &info)));
@@ -544,7 +546,7 @@ TEST_F(map, info)
 	EXPECT_EQ(2, info.out_gets);
 	EXPECT_EQ(2, info.out_puts);
 	EXPECT_EQ(1, info.out_dels);
-	EXPECT_EQ(-EINVAL, snapmap_info(fd, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_info(fd, NULL)));
 	EXPECT_EQ(0, close(fd));
 }
 
@@ -661,19 +663,19 @@ TEST_F(map, clone_name_mode)
 	EXPECT_EQ(0, close(ofd));
 
 	/* Names taken, by the source or by the clone itself. */
-	EXPECT_EQ(-EEXIST, snapmap_clone(fd, &opts, NULL));
+	EXPECT_EQ(-EEXIST, LIB(snapmap_clone(fd, &opts, NULL)));
 	opts.name = src_name;
-	EXPECT_EQ(-EEXIST, snapmap_clone(fd, &opts, NULL));
+	EXPECT_EQ(-EEXIST, LIB(snapmap_clone(fd, &opts, NULL)));
 	/* Too long, bad characters, bad mode. */
 	memset(name, 'y', SNAPMAP_NAME_LEN);
 	name[SNAPMAP_NAME_LEN] = 0;
 	opts.name = name;
-	EXPECT_EQ(-EINVAL, snapmap_clone(fd, &opts, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_clone(fd, &opts, NULL)));
 	opts.name = "a:b";
-	EXPECT_EQ(-EINVAL, snapmap_clone(fd, &opts, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_clone(fd, &opts, NULL)));
 	opts.name = NULL;
 	opts.mode = 01000;
-	EXPECT_EQ(-EINVAL, snapmap_clone(fd, &opts, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_clone(fd, &opts, NULL)));
 	EXPECT_EQ(0, close(cfd));
 	EXPECT_EQ(0, close(fd));
 }
@@ -751,7 +753,7 @@ TEST_F_TIMEOUT(map, clone_estale, 300)
 		} else if (ret == -ESTALE) {
 			stale++;
 			/* Nothing made, the name is free. */
-			EXPECT_EQ(-ENOENT, snapmap_open(-1, name, 0));
+			EXPECT_EQ(-ENOENT, LIB(snapmap_open(-1, name, 0)));
 		} else {
 			other++;
 			TH_LOG("clone: %s", strerror(-ret));
@@ -925,7 +927,7 @@ static void expect_fail_nth(struct __test_metadata *_metadata, int nth,
 		EXPECT_TRUE(ret == -ENOMEM || ret == -EFAULT) {
 			TH_LOG("%s: fault point %u: %d", what, n, ret);
 		}
-		EXPECT_EQ(-ENOENT, snapmap_open(call->ctl, call->name, 0));
+		EXPECT_EQ(-ENOENT, LIB(snapmap_open(call->ctl, call->name, 0)));
 	}
 	EXPECT_GT(1000, n);
 	EXPECT_LT(0, enomem);

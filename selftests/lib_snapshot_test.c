@@ -402,34 +402,34 @@ TEST_F(snap, errors)
 	struct snapmap_snapshot *snap = (void *)1;
 	struct snapmap_entry e;
 
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_open(self->fd, &opts, &snap));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_open(self->fd, &opts, &snap)));
 	EXPECT_TRUE(snap == NULL);
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_open(self->fd, NULL, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_open(self->fd, NULL, NULL)));
 	/* A buffer that cannot be had. */
 	opts.flags = 0;
 	opts.buf_size = SIZE_MAX - 4096;
 	snap = (void *)1;
-	EXPECT_EQ(-ENOMEM, snapmap_snapshot_open(self->fd, &opts, &snap));
+	EXPECT_EQ(-ENOMEM, LIB(snapmap_snapshot_open(self->fd, &opts, &snap)));
 	EXPECT_TRUE(snap == NULL);
-	EXPECT_EQ(-ENOTTY, snapmap_snapshot_open(self->ctl, NULL, &snap));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_snapshot_open(self->ctl, NULL, &snap)));
 
 	ASSERT_EQ(0, LIB(snapmap_snapshot_open(self->fd, NULL, &snap)));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_next(NULL, &e));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_next(snap, NULL));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_rewind(NULL));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_info(NULL, &info));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_info(snap, NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_next(NULL, &e)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_next(snap, NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_rewind(NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_info(NULL, &info)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_info(snap, NULL)));
 	EXPECT_EQ(0, snapmap_snapshot_version(NULL));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_fd(NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_fd(NULL)));
 	snapmap_snapshot_close(NULL);
 	/* Still fine after all that. */
 	EXPECT_EQ(0, LIB(snapmap_snapshot_next(snap, &e)));
 
 	/* An fd closed behind the library's back. */
 	EXPECT_EQ(0, close(snapmap_snapshot_fd(snap)));
-	EXPECT_EQ(-EBADF, snapmap_snapshot_rewind(snap));
-	EXPECT_EQ(-EBADF, snapmap_snapshot_next(snap, &e));
-	EXPECT_EQ(-EBADF, snapmap_snapshot_info(snap, &info));
+	EXPECT_EQ(-EBADF, LIB(snapmap_snapshot_rewind(snap)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_snapshot_next(snap, &e)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_snapshot_info(snap, &info)));
 	snapmap_snapshot_close(snap);
 }
 
@@ -485,10 +485,10 @@ TEST_F_TIMEOUT(snap, estale, 120)
 		       ret);
 	}
 	/* For good: reads, rewinds, info. */
-	EXPECT_EQ(-ESTALE, snapmap_snapshot_next(snap, &e));
-	EXPECT_EQ(-ESTALE, snapmap_snapshot_info(snap, &info));
+	EXPECT_EQ(-ESTALE, LIB(snapmap_snapshot_next(snap, &e)));
+	EXPECT_EQ(-ESTALE, LIB(snapmap_snapshot_info(snap, &info)));
 	EXPECT_EQ(0, LIB(snapmap_snapshot_rewind(snap)));
-	EXPECT_EQ(-ESTALE, snapmap_snapshot_next(snap, &e));
+	EXPECT_EQ(-ESTALE, LIB(snapmap_snapshot_next(snap, &e)));
 	/* A new one works. */
 	ASSERT_EQ(0, LIB(snapmap_snapshot_open(fd, &opts, &snap2)));
 	expect_model(_metadata, snap2, &self->m);
@@ -566,23 +566,23 @@ TEST_F(snap, eio)
 	len += put_record(buf + len, 4, 20, 44, "key2valuevaluevaluevalue");
 	feed(_metadata, snap, mfd, buf, len - 8);
 	ASSERT_EQ(1, LIB(snapmap_snapshot_next(snap, &e)));
-	EXPECT_EQ(-EIO, snapmap_snapshot_next(snap, &e));
-	EXPECT_EQ(-EIO, snapmap_snapshot_next(snap, &e));
+	EXPECT_EQ(-EIO, LIB(snapmap_snapshot_next(snap, &e)));
+	EXPECT_EQ(-EIO, LIB(snapmap_snapshot_next(snap, &e)));
 
 	/* Less than a header. */
 	feed(_metadata, snap, mfd, buf, sizeof(hdr) - 1);
-	EXPECT_EQ(-EIO, snapmap_snapshot_next(snap, &e));
+	EXPECT_EQ(-EIO, LIB(snapmap_snapshot_next(snap, &e)));
 
 	/* A key of no bytes. */
 	len = put_record(buf, 0, 3, 1, "val");
 	feed(_metadata, snap, mfd, buf, len);
-	EXPECT_EQ(-EIO, snapmap_snapshot_next(snap, &e));
+	EXPECT_EQ(-EIO, LIB(snapmap_snapshot_next(snap, &e)));
 
 	/* Lengths whose record would be larger than any buffer. */
 	memset(&hdr, 0xff, sizeof(hdr));
 	memcpy(buf, &hdr, sizeof(hdr));
 	feed(_metadata, snap, mfd, buf, sizeof(buf));
-	EXPECT_EQ(-EIO, snapmap_snapshot_next(snap, &e));
+	EXPECT_EQ(-EIO, LIB(snapmap_snapshot_next(snap, &e)));
 
 	/* A rewind over good records again. */
 	len = put_record(buf, 1, 1, 7, "kv");

@@ -21,12 +21,13 @@
 #define LIB_ERRNO_MARK 7777
 
 /*
- * LIB() - call the library and check that a success kept errno
+ * LIB() - call the library and check what it did with errno
  * @call: a call of a libsnapmap function returning int or long
  *
  * Evaluates to @call's result.  Every library call of the tests goes
  * through it, so that each success of every function is also a check
- * that errno was left as it was.
+ * that errno was left as it was, and each failure a check that errno is
+ * the error returned.
  */
 #define LIB(call) ({							\
 	long __lib_ret;							\
@@ -35,6 +36,11 @@
 	if (__lib_ret >= 0) {						\
 		EXPECT_EQ(LIB_ERRNO_MARK, errno) {			\
 			TH_LOG("%s changed errno on success", #call);	\
+		}							\
+	} else {							\
+		EXPECT_EQ(-__lib_ret, errno) {				\
+			TH_LOG("%s returned %ld, errno %d", #call,	\
+			       __lib_ret, errno);			\
 		}							\
 	}								\
 	__lib_ret;							\

@@ -340,56 +340,62 @@ TEST_F(txn, errors)
 	snapmap_txn_if_absent(&c[1], "b", 0);
 	snapmap_txn_put(&op[0], "b", 1, "B", 1);
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EINVAL, snapmap_txn(self->fd, c, 2, op, 1, NULL, &failed));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_txn(self->fd, c, 2, op, 1, NULL,
+					   &failed)));
 	EXPECT_EQ(1, failed);
 	snapmap_txn_if_absent(&c[1], "b", 1);
 	snapmap_txn_put(&op[1], "c", 0, "C", 1);
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EINVAL, snapmap_txn(self->fd, c, 2, op, 2, NULL, &failed));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_txn(self->fd, c, 2, op, 2, NULL,
+					   &failed)));
 	EXPECT_EQ(3, failed);
 
 	/* Over the map's limits: EMSGSIZE, the entry named. */
 	snapmap_txn_put(&op[1], long_key, sizeof(long_key), "C", 1);
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EMSGSIZE, snapmap_txn(self->fd, c, 2, op, 2, NULL,
-					 &failed));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_txn(self->fd, c, 2, op, 2, NULL,
+					     &failed)));
 	EXPECT_EQ(3, failed);
 	snapmap_txn_put(&op[1], "c", 1, long_value, sizeof(long_value));
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EMSGSIZE, snapmap_txn(self->fd, c, 2, op, 2, NULL,
-					 &failed));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_txn(self->fd, c, 2, op, 2, NULL,
+					     &failed)));
 	EXPECT_EQ(3, failed);
 
 	/* Bad pointers: the entry whose key cannot be read, or none. */
 	snapmap_txn_put(&op[1], (void *)8, 1, "C", 1);
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EFAULT, snapmap_txn(self->fd, c, 2, op, 2, NULL, &failed));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_txn(self->fd, c, 2, op, 2, NULL,
+					   &failed)));
 	EXPECT_EQ(3, failed);
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EFAULT, snapmap_txn(self->fd, NULL, 1, op, 1, NULL,
-				       &failed));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_txn(self->fd, NULL, 1, op, 1, NULL,
+					   &failed)));
 	EXPECT_EQ(0, failed);
 
 	/* Counts above the caps. */
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EINVAL, snapmap_txn(self->fd, c, SNAPMAP_TXN_MAX_CONDS + 1,
-				       op, 1, NULL, &failed));
-	EXPECT_EQ(-EINVAL, snapmap_txn(self->fd, c, 1, op,
-				       SNAPMAP_TXN_MAX_OPS + 1, NULL, &failed));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_txn(self->fd, c,
+					   SNAPMAP_TXN_MAX_CONDS + 1, op, 1,
+					   NULL, &failed)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_txn(self->fd, c, 1, op,
+					   SNAPMAP_TXN_MAX_OPS + 1, NULL,
+					   &failed)));
 
 	/* Read-only fd, the wrong kind of fd, no fd. */
 	snapmap_txn_put(&op[1], "c", 1, "C", 1);
 	ro = LIB(snapmap_open(self->ctl, self->name, SNAPMAP_OPEN_RDONLY));
 	ASSERT_LE(0, ro);
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EBADF, snapmap_txn(ro, c, 2, op, 2, NULL, &failed));
+	EXPECT_EQ(-EBADF, LIB(snapmap_txn(ro, c, 2, op, 2, NULL, &failed)));
 	EXPECT_EQ(SNAPMAP_TXN_NONE, failed);
 	EXPECT_EQ(0, close(ro));
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-ENOTTY, snapmap_txn(self->ctl, c, 2, op, 2, NULL, &failed));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_txn(self->ctl, c, 2, op, 2, NULL,
+					   &failed)));
 	EXPECT_EQ(SNAPMAP_TXN_NONE, failed);
 	failed = UNSET_FAILED;
-	EXPECT_EQ(-EBADF, snapmap_txn(-1, c, 2, op, 2, NULL, &failed));
+	EXPECT_EQ(-EBADF, LIB(snapmap_txn(-1, c, 2, op, 2, NULL, &failed)));
 	EXPECT_EQ(SNAPMAP_TXN_NONE, failed);
 
 	EXPECT_UNCHANGED(self->fd, before);
@@ -487,9 +493,10 @@ TEST_F(txn, mget_errors)
 		ops[i].out_result = 12345;
 	}
 	/* One call, one version: more than it takes is not split. */
-	EXPECT_EQ(-EINVAL, snapmap_mget(self->fd, ops, SNAPMAP_BATCH_MAX + 1,
-					&version));
-	EXPECT_EQ(-EINVAL, snapmap_mget(self->fd, ops, UINT_MAX, &version));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_mget(self->fd, ops,
+					    SNAPMAP_BATCH_MAX + 1, &version)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_mget(self->fd, ops, UINT_MAX,
+					    &version)));
 	EXPECT_EQ(12345, ops[0].out_result);
 	EXPECT_EQ(UNSET_VERSION, version);
 	/* The most it takes, in one call. */
@@ -500,10 +507,10 @@ TEST_F(txn, mget_errors)
 	EXPECT_EQ(12345, ops[SNAPMAP_BATCH_MAX].out_result);
 	EXPECT_NE(UNSET_VERSION, version);
 
-	EXPECT_EQ(-EFAULT, snapmap_mget(self->fd, NULL, 1, NULL));
-	EXPECT_EQ(-EFAULT, snapmap_mget(self->fd, (void *)8, 1, NULL));
-	EXPECT_EQ(-ENOTTY, snapmap_mget(self->ctl, ops, 1, NULL));
-	EXPECT_EQ(-EBADF, snapmap_mget(-1, ops, 1, NULL));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_mget(self->fd, NULL, 1, NULL)));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_mget(self->fd, (void *)8, 1, NULL)));
+	EXPECT_EQ(-ENOTTY, LIB(snapmap_mget(self->ctl, ops, 1, NULL)));
+	EXPECT_EQ(-EBADF, LIB(snapmap_mget(-1, ops, 1, NULL)));
 	free(ops);
 }
 
@@ -611,18 +618,18 @@ TEST_F(txn, snapshot_get)
 	EXPECT_EQ(0, memcmp(buf, "beta", 4));
 	/* Written after its instant: not in it. */
 	len = sizeof(buf);
-	EXPECT_EQ(-ENOENT, snapmap_snapshot_get(snap, "c", 1, buf, &len,
-						NULL));
+	EXPECT_EQ(-ENOENT, LIB(snapmap_snapshot_get(snap, "c", 1, buf, &len,
+						    NULL)));
 	/* Too small a buffer: the length and version all the same. */
 	len = 2;
 	version = UNSET_VERSION;
-	EXPECT_EQ(-ERANGE, snapmap_snapshot_get(snap, "b", 1, buf, &len,
-						&version));
+	EXPECT_EQ(-ERANGE, LIB(snapmap_snapshot_get(snap, "b", 1, buf, &len,
+						    &version)));
 	EXPECT_EQ(4, len);
 	EXPECT_EQ(vb, version);
 	len = 0;
-	EXPECT_EQ(-ERANGE, snapmap_snapshot_get(snap, "a", 1, NULL, &len,
-						NULL));
+	EXPECT_EQ(-ERANGE, LIB(snapmap_snapshot_get(snap, "a", 1, NULL, &len,
+						    NULL)));
 	EXPECT_EQ(5, len);
 
 	/* The read position stayed after the first record. */
@@ -666,19 +673,19 @@ TEST_F(txn, snapshot_get_errors)
 	memset(long_key, 'k', sizeof(long_key));
 	put_str(_metadata, self->fd, "a", "alpha");
 	ASSERT_EQ(0, LIB(snapmap_snapshot_open(self->fd, NULL, &snap)));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_get(NULL, "a", 1, buf, &len,
-						NULL));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_get(snap, "a", 1, buf, NULL,
-						NULL));
-	EXPECT_EQ(-EINVAL, snapmap_snapshot_get(snap, "a", 0, buf, &len,
-						NULL));
-	EXPECT_EQ(-EMSGSIZE, snapmap_snapshot_get(snap, long_key,
-						  sizeof(long_key), buf, &len,
-						  NULL));
-	EXPECT_EQ(-EFAULT, snapmap_snapshot_get(snap, (void *)8, 1, buf, &len,
-						NULL));
-	EXPECT_EQ(-EFAULT, snapmap_snapshot_get(snap, "a", 1, (void *)8, &len,
-						NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_get(NULL, "a", 1, buf, &len,
+						    NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_get(snap, "a", 1, buf, NULL,
+						    NULL)));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_snapshot_get(snap, "a", 0, buf, &len,
+						    NULL)));
+	EXPECT_EQ(-EMSGSIZE, LIB(snapmap_snapshot_get(snap, long_key,
+						      sizeof(long_key), buf,
+						      &len, NULL)));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_snapshot_get(snap, (void *)8, 1, buf,
+						    &len, NULL)));
+	EXPECT_EQ(-EFAULT, LIB(snapmap_snapshot_get(snap, "a", 1, (void *)8,
+						    &len, NULL)));
 	/* Untouched by the errors. */
 	EXPECT_EQ(sizeof(buf), len);
 	snapmap_snapshot_close(snap);

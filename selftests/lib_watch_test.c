@@ -214,7 +214,7 @@ TEST_F(watch, errors)
 	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_snapshot(self->fd, NULL, NULL,
 						      &snap)));
 	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_next(NULL, &c)));
-	EXPECT_EQ(-EINVAL, snapmap_watch_fd(NULL));
+	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_fd(NULL)));
 	EXPECT_EQ(0, snapmap_watch_version(NULL));
 	/* A newer caller's options, asking for what this library lacks. */
 	EXPECT_EQ(-E2BIG, LIB(snapmap_watch_open(self->fd, &big.opts, &w)));

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later OR MIT
 /*
- * libsnapmap: batches: helpers that fill in operations, batches of any
- * length sent SNAPMAP_BATCH_MAX operations at a time, and GETs at one
- * version (SNAPMAP_BATCH_SNAPSHOT), which go in one call.
+ * libsnapmap: batches of any length sent SNAPMAP_BATCH_MAX operations at a
+ * time, and GETs at one version (SNAPMAP_BATCH_SNAPSHOT), which go in one
+ * call.  The operations are the caller's, of the caller's size: the
+ * helpers that fill them in are inline in the header.
  */
 
 #include <errno.h>
@@ -11,47 +12,24 @@
 
 #include "internal.h"
 
-void snapmap_batch_get(struct snapmap_batch_op *op, const void *key,
-		       __u32 key_len, void *value, __u32 value_len)
+/*
+ * The caller's size of an operation: at least the first version's, whose
+ * out_result this file reads; what lies beyond is the module's to check.
+ */
+static bool op_size_ok(size_t op_size)
 {
-	memset(op, 0, sizeof(*op));
-	op->opcode = SNAPMAP_BATCH_GET;
-	op->key_len = key_len;
-	op->value_len = value_len;
-	op->key = SNAPMAP_PTR(key);
-	op->value = SNAPMAP_PTR(value);
-}
-
-void snapmap_batch_put(struct snapmap_batch_op *op, const void *key,
-		       __u32 key_len, const void *value, __u32 value_len,
-		       __u32 flags)
-{
-	memset(op, 0, sizeof(*op));
-	op->opcode = SNAPMAP_BATCH_PUT;
-	op->flags = flags;
-	op->key_len = key_len;
-	op->value_len = value_len;
-	op->key = SNAPMAP_PTR(key);
-	op->value = SNAPMAP_PTR(value);
-}
-
-void snapmap_batch_del(struct snapmap_batch_op *op, const void *key,
-		       __u32 key_len)
-{
-	memset(op, 0, sizeof(*op));
-	op->opcode = SNAPMAP_BATCH_DEL;
-	op->key_len = key_len;
-	op->key = SNAPMAP_PTR(key);
+	return op_size >= LIBSNAPMAP_BATCH_OP_SIZE0 && op_size <= UINT32_MAX;
 }
 
 /*
- * One BATCH of the @count (at most SNAPMAP_BATCH_MAX) operations from
- * @first on.  The address is computed as the module sees it, so that
- * @ops may be NULL for an empty batch.  @version, if not NULL, gets the
- * version a SNAPMAP_BATCH_SNAPSHOT batch read the map at.
+ * One BATCH of the @count (at most SNAPMAP_BATCH_MAX) operations of
+ * @op_size bytes from @first on.  The address is computed as the module
+ * sees it, so that @ops may be NULL for an empty batch.  @version, if not
+ * NULL, gets the version a SNAPMAP_BATCH_SNAPSHOT batch read the map at.
  */
-static int batch_ioctl(int map_fd, struct snapmap_batch_op *ops, __u32 first,
-		       __u32 count, __u32 flags, __u32 *done, __u64 *version)
+static int batch_ioctl(int map_fd, struct snapmap_batch_op *ops,
+		       size_t op_size, __u32 first, __u32 count, __u32 flags,
+		       __u32 *done, __u64 *version)
 {
 	struct snapmap_batch arg;
 	int ret;
@@ -60,8 +38,8 @@ static int batch_ioctl(int map_fd, struct snapmap_batch_op *ops, __u32 first,
 	arg.size = sizeof(arg);
 	arg.flags = flags;
 	arg.count = count;
-	arg.op_size = sizeof(*ops);
-	arg.ops = SNAPMAP_PTR(ops) + (__u64)first * sizeof(*ops);
+	arg.op_size = op_size;
+	arg.ops = SNAPMAP_PTR(ops) + (__u64)first * op_size;
 	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_BATCH, &arg);
 	if (!ret) {
 		*done = arg.out_done;
@@ -72,13 +50,14 @@ static int batch_ioctl(int map_fd, struct snapmap_batch_op *ops, __u32 first,
 }
 
 static int batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
-		 __u32 flags)
+		 __u32 flags, size_t op_size)
 {
+	const struct snapmap_batch_op *last;
 	__u32 done = 0, chunk, ran;
 	int ret;
 
 	/* The count run is returned as an int. */
-	if (count > INT_MAX)
+	if (count > INT_MAX || !op_size_ok(op_size))
 		return -EINVAL;
 	/*
 	 * Even an empty batch is sent, so that its flags and fd are
@@ -87,7 +66,8 @@ static int batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
 	do {
 		chunk = count - done < SNAPMAP_BATCH_MAX ?
 			count - done : SNAPMAP_BATCH_MAX;
-		ret = batch_ioctl(map_fd, ops, done, chunk, flags, &ran, NULL);
+		ret = batch_ioctl(map_fd, ops, op_size, done, chunk, flags,
+				  &ran, NULL);
 		if (ret)
 			return ret;
 		done += ran;
@@ -98,43 +78,48 @@ static int batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
 		 */
 		if (ran < chunk)
 			break;
+		if (!(flags & SNAPMAP_BATCH_STOP_ON_ERROR) || !ran)
+			continue;
 		/* Stopped by the last operation of a call: stop the rest. */
-		if ((flags & SNAPMAP_BATCH_STOP_ON_ERROR) && ran &&
-		    ops[done - 1].out_result)
+		last = (const void *)((const unsigned char *)ops +
+				      (size_t)(done - 1) * op_size);
+		if (last->out_result)
 			break;
 	} while (done < count);
 	return done;
 }
 
-int snapmap_batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
-		  __u32 flags)
+int snapmap_batch_sz(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		     __u32 flags, size_t op_size)
 {
 	int saved_errno = errno;
 
-	return libsnapmap_ret(saved_errno, batch(map_fd, ops, count, flags));
+	return libsnapmap_ret(saved_errno,
+			      batch(map_fd, ops, count, flags, op_size));
 }
 
 static int mget(int map_fd, struct snapmap_batch_op *ops, __u32 count,
-		__u64 *version)
+		__u64 *version, size_t op_size)
 {
 	__u32 done;
 	int ret;
 
 	/* All at one version means all in one call: it cannot be split. */
-	if (count > SNAPMAP_BATCH_MAX)
+	if (count > SNAPMAP_BATCH_MAX || !op_size_ok(op_size))
 		return -EINVAL;
-	ret = batch_ioctl(map_fd, ops, 0, count, SNAPMAP_BATCH_SNAPSHOT, &done,
-			  version);
+	ret = batch_ioctl(map_fd, ops, op_size, 0, count,
+			  SNAPMAP_BATCH_SNAPSHOT, &done, version);
 	/* A module older than the flag refuses it as any unknown flag. */
 	if (ret == -EINVAL && libsnapmap_lacks_feature(SNAPMAP_FEATURE_TXN))
 		return -EOPNOTSUPP;
 	return ret ? ret : (int)done;
 }
 
-int snapmap_mget(int map_fd, struct snapmap_batch_op *ops, __u32 count,
-		 __u64 *version)
+int snapmap_mget_sz(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		    __u64 *version, size_t op_size)
 {
 	int saved_errno = errno;
 
-	return libsnapmap_ret(saved_errno, mget(map_fd, ops, count, version));
+	return libsnapmap_ret(saved_errno,
+			      mget(map_fd, ops, count, version, op_size));
 }

@@ -66,16 +66,25 @@ void libsnapmap_ctl_put(int ctl_fd, int fd)
 		close(fd);
 }
 
-static int api_ioctl(int fd, struct snapmap_api *api)
+/*
+ * The handshake into @api, of the caller's @size: zeroed first, so that
+ * what the module does not know reads as zero, and the module writes what
+ * it knows of the @size bytes.
+ */
+static int api_ioctl(int fd, struct snapmap_api *api, size_t size)
 {
-	memset(api, 0, sizeof(*api));
-	api->size = sizeof(*api);
+	memset(api, 0, size);
+	api->size = size;
 	return ioctl(fd, SNAPMAP_IOC_API, api) ? -errno : 0;
 }
 
 bool snapmap_has_cmd(const struct snapmap_api *api, unsigned int cmd)
 {
-	return api && cmd < 64 && (api->out_ioctls & (1ULL << cmd));
+	if (!api) {
+		errno = EINVAL;
+		return false;
+	}
+	return cmd < 64 && (api->out_ioctls & (1ULL << cmd));
 }
 
 /*
@@ -101,7 +110,7 @@ static int cmd_missing_or_enotty(int fd, unsigned int cmd)
 	if (cmd == SNAPMAP_CMD_API)
 		return -ENOTTY;
 	if (cmd < SNAPMAP_CMD_GET) {
-		if (api_ioctl(fd, &api))
+		if (api_ioctl(fd, &api, sizeof(api)))
 			return -ENOTTY;
 		return snapmap_has_cmd(&api, cmd) ? -ENOTTY : -EOPNOTSUPP;
 	}
@@ -109,7 +118,7 @@ static int cmd_missing_or_enotty(int fd, unsigned int cmd)
 	ctl = ctl_open();
 	if (ctl < 0)
 		return -ENOTTY;
-	err = api_ioctl(ctl, &api);
+	err = api_ioctl(ctl, &api, sizeof(api));
 	close(ctl);
 	if (err || snapmap_has_cmd(&api, cmd))
 		return -ENOTTY;
@@ -128,10 +137,11 @@ static int cmd_missing_or_enotty(int fd, unsigned int cmd)
 
 /*
  * Issue @request on @fd: its non-negative result, or a negative errno with
- * ENOTTY turned into EOPNOTSUPP for a command the module lacks.  Every
- * argument structure is passed with the size the library was built with:
- * the module zero-extends a smaller one and accepts a larger one whose
- * tail is zero, so the library and the module need not match.
+ * ENOTTY turned into EOPNOTSUPP for a command the module lacks.  An
+ * argument structure of the library's own is passed with the size the
+ * library was built with, one of the caller's (INFO, API) with the
+ * caller's: the module zero-extends a smaller one and accepts a larger one
+ * whose tail is zero, so the library and the module need not match.
  */
 int libsnapmap_ioctl(int fd, unsigned long request, void *arg)
 {
@@ -159,7 +169,7 @@ bool libsnapmap_lacks_feature(__u64 feature)
 	ctl = ctl_open();
 	if (ctl < 0)
 		return false;
-	err = api_ioctl(ctl, &api);
+	err = api_ioctl(ctl, &api, sizeof(api));
 	close(ctl);
 	return !err && !(api.out_features & feature);
 }
@@ -177,17 +187,17 @@ int libsnapmap_ctl_ioctl(int ctl_fd, unsigned long request, void *arg)
 	return ret;
 }
 
-int snapmap_api(int ctl_fd, struct snapmap_api *api)
+int snapmap_api_sz(int ctl_fd, struct snapmap_api *api, size_t api_size)
 {
 	int saved_errno = errno;
 	int fd, ret;
 
-	if (!api)
+	if (!api || api_size < LIBSNAPMAP_API_SIZE0 || api_size > UINT32_MAX)
 		return libsnapmap_ret(saved_errno, -EINVAL);
 	ret = libsnapmap_ctl_get(ctl_fd, &fd);
 	if (ret)
 		return libsnapmap_ret(saved_errno, ret);
-	ret = api_ioctl(fd, api);
+	ret = api_ioctl(fd, api, api_size);
 	libsnapmap_ctl_put(ctl_fd, fd);
 	return libsnapmap_ret(saved_errno, ret);
 }

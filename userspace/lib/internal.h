@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "libsnapmap.h"
@@ -113,13 +114,49 @@ LIBSNAPMAP_HIDDEN int libsnapmap_get(int fd, unsigned long request,
 				     __u64 *version);
 
 /*
- * Every public function leaves errno as it found it: it saves errno on
- * entry and returns through this.
+ * Every public function returns through this, with the errno it found on
+ * entry: a failure (@ret < 0) is stored in errno as well as returned, so
+ * that perror() says it; a success leaves errno as the caller had it.
  */
 static inline int libsnapmap_ret(int saved_errno, int ret)
 {
-	errno = saved_errno;
+	errno = ret < 0 ? -ret : saved_errno;
 	return ret;
+}
+
+/*
+ * The smallest size a caller may pass for each structure: that of its
+ * first version, which is also the size every program built against
+ * libsnapmap 1.2 or older has, and which the versions of the functions
+ * for those programs (compat.c) write.  Structures only grow at their end,
+ * so these stay what they are.
+ */
+#define LIBSNAPMAP_API_SIZE0 offsetofend(struct snapmap_api, out_ioctls)
+#define LIBSNAPMAP_INFO_SIZE0 offsetofend(struct snapmap_info, out_name)
+#define LIBSNAPMAP_SNAPSHOT_INFO_SIZE0					\
+	offsetofend(struct snapmap_snapshot_info, __reserved)
+#define LIBSNAPMAP_BATCH_OP_SIZE0					\
+	offsetofend(struct snapmap_batch_op, out_version)
+#define LIBSNAPMAP_TXN_COND_SIZE0 offsetofend(struct snapmap_txn_cond, version)
+#define LIBSNAPMAP_TXN_OP_SIZE0 offsetofend(struct snapmap_txn_op, value)
+#define LIBSNAPMAP_ENTRY_SIZE0 offsetofend(struct snapmap_entry, version)
+#define LIBSNAPMAP_CHANGE_SIZE0						\
+	offsetofend(struct snapmap_change_entry, value_len)
+
+/*
+ * Hand the library's @src, of @known bytes, to a caller's structure of
+ * @size bytes, at least the first version's: what both know is copied,
+ * what only the caller knows (a newer header) is zeroed.
+ */
+static inline void libsnapmap_copy_out(void *dst, size_t size,
+				       const void *src, size_t known)
+{
+	if (size <= known) {
+		memcpy(dst, src, size);
+		return;
+	}
+	memcpy(dst, src, known);
+	memset((unsigned char *)dst + known, 0, size - known);
 }
 
 #endif /* _LIBSNAPMAP_INTERNAL_H */

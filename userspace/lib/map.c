@@ -52,9 +52,12 @@ int snapmap_open(int ctl_fd, const char *name, __u32 flags)
 	return libsnapmap_ret(saved_errno, ret);
 }
 
-/* LIST with room for @room descriptions at @descs: 0 or -errno. */
-static int list_ioctl(int fd, struct snapmap_map_desc *descs, __u32 room,
-		      __u32 *count)
+/*
+ * LIST with room for @room descriptions of @desc_size bytes at @descs: 0
+ * or -errno.
+ */
+static int list_ioctl(int fd, unsigned char *descs, __u32 room,
+		      size_t desc_size, __u32 *count)
 {
 	struct snapmap_list arg;
 	int ret;
@@ -62,7 +65,7 @@ static int list_ioctl(int fd, struct snapmap_map_desc *descs, __u32 room,
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
 	arg.count = room;
-	arg.desc_size = sizeof(*descs);
+	arg.desc_size = desc_size;
 	arg.descs = SNAPMAP_PTR(descs);
 	ret = libsnapmap_ioctl(fd, SNAPMAP_IOC_LIST, &arg);
 	if (ret < 0)
@@ -72,30 +75,31 @@ static int list_ioctl(int fd, struct snapmap_map_desc *descs, __u32 room,
 }
 
 /*
- * Past this many named maps the count would not fit the return value;
- * the array could not be allocated anyway.
- */
-#define LIST_MAX ((__u32)(0x7fffffff / sizeof(struct snapmap_map_desc)))
-
-/*
  * Whether the first @n descriptions at @descs, zeroed before the call,
  * were all written: a named map never has an empty name.  A module may
  * write fewer than both the room and its answer when maps are created
  * while it answers (it sizes its buffer before it walks the maps).
  */
-static bool list_written(const struct snapmap_map_desc *descs, __u32 n)
+static bool list_written(const unsigned char *descs, size_t desc_size,
+			 __u32 n)
 {
 	__u32 i;
 
 	for (i = 0; i < n; i++)
-		if (!descs[i].name[0])
+		if (!descs[i * desc_size +
+			   offsetof(struct snapmap_map_desc, name)])
 			return false;
 	return true;
 }
 
-static int list(int fd, struct snapmap_map_desc **descsp)
+static int list(int fd, struct snapmap_map_desc **descsp, size_t desc_size)
 {
-	struct snapmap_map_desc *descs = NULL;
+	/*
+	 * Past this many named maps the count would not fit the return
+	 * value; the array could not be allocated anyway.
+	 */
+	const __u32 list_max = 0x7fffffff / desc_size;
+	unsigned char *descs = NULL;
 	__u32 room = 0, n = 0;
 	int ret;
 
@@ -107,22 +111,22 @@ static int list(int fd, struct snapmap_map_desc **descsp)
 	 */
 	for (;;) {
 		if (room)
-			memset(descs, 0, room * sizeof(*descs));
-		ret = list_ioctl(fd, descs, room, &n);
+			memset(descs, 0, room * desc_size);
+		ret = list_ioctl(fd, descs, room, desc_size, &n);
 		if (ret)
 			break;
 		if (n <= room) {
-			if (list_written(descs, n))
+			if (list_written(descs, desc_size, n))
 				break;
 			continue;
 		}
-		if (n > LIST_MAX) {
+		if (n > list_max) {
 			ret = -ENOMEM;
 			break;
 		}
 		free(descs);
-		room = n < LIST_MAX - n / 4 - 4 ? n + n / 4 + 4 : LIST_MAX;
-		descs = malloc(room * sizeof(*descs));
+		room = n < list_max - n / 4 - 4 ? n + n / 4 + 4 : list_max;
+		descs = malloc(room * desc_size);
 		if (!descs) {
 			ret = -ENOMEM;
 			break;
@@ -132,12 +136,13 @@ static int list(int fd, struct snapmap_map_desc **descsp)
 		free(descs);
 		descs = NULL;
 	}
-	*descsp = descs;
-	/* n <= room <= LIST_MAX: it fits. */
+	*descsp = (struct snapmap_map_desc *)descs;
+	/* n <= room <= list_max: it fits. */
 	return ret ?: (int)n;
 }
 
-int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs)
+int snapmap_list_sz(int ctl_fd, struct snapmap_map_desc **descs,
+		    size_t desc_size)
 {
 	int saved_errno = errno;
 	int fd, ret;
@@ -145,23 +150,34 @@ int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs)
 	if (!descs)
 		return libsnapmap_ret(saved_errno, -EINVAL);
 	*descs = NULL;
+	/* The module's bounds, checked here too: the stride is used here. */
+	if (desc_size < SNAPMAP_MAP_DESC_SIZE_VER0 ||
+	    desc_size > SNAPMAP_MAP_DESC_SIZE_MAX)
+		return libsnapmap_ret(saved_errno, -EINVAL);
 	ret = libsnapmap_ctl_get(ctl_fd, &fd);
 	if (ret)
 		return libsnapmap_ret(saved_errno, ret);
-	ret = list(fd, descs);
+	ret = list(fd, descs, desc_size);
 	libsnapmap_ctl_put(ctl_fd, fd);
 	return libsnapmap_ret(saved_errno, ret);
 }
 
-int snapmap_info(int map_fd, struct snapmap_info *info)
+int snapmap_info_sz(int map_fd, struct snapmap_info *info, size_t info_size)
 {
 	int saved_errno = errno;
 	int ret;
 
-	if (!info)
+	if (!info || info_size < LIBSNAPMAP_INFO_SIZE0 ||
+	    info_size > UINT32_MAX)
 		return libsnapmap_ret(saved_errno, -EINVAL);
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
+	/*
+	 * The caller's size goes to the module, which fills what it knows
+	 * of it (counters a newer module has, for a newer program, though
+	 * this library may not know them), and what neither knows stays
+	 * zero.
+	 */
+	memset(info, 0, info_size);
+	info->size = info_size;
 	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_INFO, info);
 	return libsnapmap_ret(saved_errno, ret);
 }

@@ -137,14 +137,19 @@ static int snapshot_next(struct snapmap_snapshot *snap,
 	return 1;
 }
 
-int snapmap_snapshot_next(struct snapmap_snapshot *snap,
-			  struct snapmap_entry *entry)
+int snapmap_snapshot_next_sz(struct snapmap_snapshot *snap,
+			     struct snapmap_entry *entry, size_t entry_size)
 {
 	int saved_errno = errno;
+	struct snapmap_entry e;
+	int ret;
 
-	if (!snap || !entry)
+	if (!snap || !entry || entry_size < LIBSNAPMAP_ENTRY_SIZE0)
 		return libsnapmap_ret(saved_errno, -EINVAL);
-	return libsnapmap_ret(saved_errno, snapshot_next(snap, entry));
+	ret = snapshot_next(snap, &e);
+	if (ret > 0)
+		libsnapmap_copy_out(entry, entry_size, &e, sizeof(e));
+	return libsnapmap_ret(saved_errno, ret);
 }
 
 int snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
@@ -160,16 +165,19 @@ int snapmap_snapshot_rewind(struct snapmap_snapshot *snap)
 	return libsnapmap_ret(saved_errno, 0);
 }
 
-int snapmap_snapshot_info(struct snapmap_snapshot *snap,
-			  struct snapmap_snapshot_info *info)
+int snapmap_snapshot_info_sz(struct snapmap_snapshot *snap,
+			     struct snapmap_snapshot_info *info,
+			     size_t info_size)
 {
 	int saved_errno = errno;
 	int ret;
 
-	if (!snap || !info)
+	if (!snap || !info || info_size < LIBSNAPMAP_SNAPSHOT_INFO_SIZE0 ||
+	    info_size > UINT32_MAX)
 		return libsnapmap_ret(saved_errno, -EINVAL);
-	memset(info, 0, sizeof(*info));
-	info->size = sizeof(*info);
+	/* The caller's size goes to the module, as for snapmap_info_sz(). */
+	memset(info, 0, info_size);
+	info->size = info_size;
 	ret = libsnapmap_ioctl(snap->r.fd, SNAPMAP_IOC_SNAPSHOT_INFO, info);
 	return libsnapmap_ret(saved_errno, ret);
 }
@@ -191,12 +199,16 @@ int snapmap_snapshot_get(struct snapmap_snapshot *snap, const void *key,
 
 __u64 snapmap_snapshot_version(const struct snapmap_snapshot *snap)
 {
-	return snap ? snap->version : 0;
+	if (!snap) {
+		errno = EINVAL;
+		return 0;
+	}
+	return snap->version;
 }
 
 int snapmap_snapshot_fd(const struct snapmap_snapshot *snap)
 {
-	return snap ? snap->r.fd : -EINVAL;
+	return libsnapmap_ret(errno, snap ? snap->r.fd : -EINVAL);
 }
 
 void snapmap_snapshot_close(struct snapmap_snapshot *snap)

@@ -163,24 +163,34 @@ static int watch_next(struct snapmap_watch *watch,
 	return 1;
 }
 
-int snapmap_watch_next(struct snapmap_watch *watch,
-		       struct snapmap_change_entry *change)
+int snapmap_watch_next_sz(struct snapmap_watch *watch,
+			  struct snapmap_change_entry *change,
+			  size_t change_size)
 {
 	int saved_errno = errno;
+	struct snapmap_change_entry c;
+	int ret;
 
-	if (!watch || !change)
+	if (!watch || !change || change_size < LIBSNAPMAP_CHANGE_SIZE0)
 		return libsnapmap_ret(saved_errno, -EINVAL);
-	return libsnapmap_ret(saved_errno, watch_next(watch, change));
+	ret = watch_next(watch, &c);
+	if (ret > 0)
+		libsnapmap_copy_out(change, change_size, &c, sizeof(c));
+	return libsnapmap_ret(saved_errno, ret);
 }
 
 __u64 snapmap_watch_version(const struct snapmap_watch *watch)
 {
-	return watch ? watch->version : 0;
+	if (!watch) {
+		errno = EINVAL;
+		return 0;
+	}
+	return watch->version;
 }
 
 int snapmap_watch_fd(const struct snapmap_watch *watch)
 {
-	return watch ? watch->r.fd : -EINVAL;
+	return libsnapmap_ret(errno, watch ? watch->r.fd : -EINVAL);
 }
 
 void snapmap_watch_close(struct snapmap_watch *watch)

@@ -4,8 +4,8 @@
  *
  * Conventions, for every function:
  * - it returns 0 (or a file descriptor, or a count) on success and a
- *   negative errno on failure; it never relies on errno, and leaves it
- *   as it was on success;
+ *   negative errno on failure, which it also stores in errno; it never
+ *   relies on errno, and leaves it as it was on success;
  * - it is thread-safe: it keeps no state of its own, except in a
  *   &struct snapmap_snapshot or &struct snapmap_watch, which one thread
  *   uses at a time;
@@ -14,7 +14,16 @@
  *   the call open /dev/snapmap and close it again itself;
  * - an options structure may be NULL for every default.  It starts with
  *   its own size, so it can grow while programs built against an older
- *   header keep working: declare one with SNAPMAP_OPTS().
+ *   header keep working: declare one with SNAPMAP_OPTS();
+ * - every other structure it reads or writes, or array of them, travels
+ *   with the caller's size of it: the ``*_sz()`` functions take it as
+ *   their last arguments, and the functions of the same name without
+ *   ``_sz`` are inline wrappers, below, that pass ``sizeof`` as the
+ *   program was compiled.  The library writes no more than that size,
+ *   and passes it to the module, so that a structure may grow at its end
+ *   in a newer header or module while older programs keep working.
+ *   Programs built against libsnapmap 1.2 or older call the versions of
+ *   these functions that assume the layouts of their release.
  *
  * The errno values are those of the ioctls (see the "errno values" table
  * of <linux/snapmap.h>), plus EOPNOTSUPP when the loaded module is older
@@ -23,7 +32,8 @@
  * Functions added in libsnapmap 1.1 (version node LIBSNAPMAP_1.1) say so;
  * they need a module of ABI version 2 (%SNAPMAP_FEATURE_TXN).  Those of
  * libsnapmap 1.2 (LIBSNAPMAP_1.2), watches, need ABI version 3
- * (%SNAPMAP_FEATURE_WATCH).
+ * (%SNAPMAP_FEATURE_WATCH).  libsnapmap 1.3 (LIBSNAPMAP_1.3) added the
+ * ``*_sz()`` functions, which any module takes.
  */
 
 #ifndef _LIBSNAPMAP_H
@@ -31,6 +41,8 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 #include <linux/types.h>
 #include <linux/snapmap.h>
 
@@ -76,18 +88,30 @@ const char *snapmap_lib_version(void);
 int snapmap_ctl_open(void);
 
 /**
- * snapmap_api() - the API handshake
+ * snapmap_api_sz() - the API handshake
  * @ctl_fd: control fd, or -1
  * @api: filled with the module's ABI version, features and ioctls
+ * @api_size: sizeof(*@api) as the caller knows it; @api->size is set to it
  *
- * Return: 0 or a negative errno.
+ * Writes at most @api_size bytes.  Added in libsnapmap 1.3.
+ *
+ * Return: 0 or a negative errno: EINVAL for a NULL @api or an @api_size
+ * below that of the first &struct snapmap_api.
  */
-int snapmap_api(int ctl_fd, struct snapmap_api *api);
+int snapmap_api_sz(int ctl_fd, struct snapmap_api *api, size_t api_size);
+
+/* snapmap_api_sz() with the caller's sizeof. */
+static inline int snapmap_api(int ctl_fd, struct snapmap_api *api)
+{
+	return snapmap_api_sz(ctl_fd, api, sizeof(*api));
+}
 
 /**
  * snapmap_has_cmd() - whether a handshake's module has a command
  * @api: the answer of snapmap_api()
  * @cmd: a ``SNAPMAP_CMD_*``
+ *
+ * Return: whether it has; false with errno set to EINVAL for a NULL @api.
  */
 bool snapmap_has_cmd(const struct snapmap_api *api, unsigned int cmd);
 
@@ -138,24 +162,48 @@ int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts);
 int snapmap_open(int ctl_fd, const char *name, __u32 flags);
 
 /**
- * snapmap_list() - the named maps
+ * snapmap_list_sz() - the named maps
  * @ctl_fd: control fd, or -1
  * @descs: set to an array allocated with malloc(), for the caller to
  *         free(); NULL when there is no named map
+ * @desc_size: sizeof(**@descs) as the caller knows it: the array's stride
  *
- * Return: the number of descriptions at @descs, or a negative errno
- * (EOPNOTSUPP from a module without %SNAPMAP_IOC_LIST).
+ * Added in libsnapmap 1.3.
+ *
+ * Return: the number of descriptions at @descs, or a negative errno:
+ * EINVAL for a NULL @descs or a @desc_size outside
+ * %SNAPMAP_MAP_DESC_SIZE_VER0 to %SNAPMAP_MAP_DESC_SIZE_MAX, EOPNOTSUPP
+ * from a module without %SNAPMAP_IOC_LIST.
  */
-int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs);
+int snapmap_list_sz(int ctl_fd, struct snapmap_map_desc **descs,
+		    size_t desc_size);
+
+/* snapmap_list_sz() with the caller's sizeof. */
+static inline int snapmap_list(int ctl_fd, struct snapmap_map_desc **descs)
+{
+	return snapmap_list_sz(ctl_fd, descs, sizeof(**descs));
+}
 
 /**
- * snapmap_info() - limits, usage and counters of a map
+ * snapmap_info_sz() - limits, usage and counters of a map
  * @map_fd: map fd
  * @info: filled in
+ * @info_size: sizeof(*@info) as the caller knows it; @info->size is set to
+ *             it, and the module fills what it knows of that many bytes
+ *             and zeroes the rest
  *
- * Return: 0 or a negative errno.
+ * Added in libsnapmap 1.3.
+ *
+ * Return: 0 or a negative errno: EINVAL for a NULL @info or an @info_size
+ * below that of the first &struct snapmap_info.
  */
-int snapmap_info(int map_fd, struct snapmap_info *info);
+int snapmap_info_sz(int map_fd, struct snapmap_info *info, size_t info_size);
+
+/* snapmap_info_sz() with the caller's sizeof. */
+static inline int snapmap_info(int map_fd, struct snapmap_info *info)
+{
+	return snapmap_info_sz(map_fd, info, sizeof(*info));
+}
 
 /*
  * Keys
@@ -251,6 +299,11 @@ int snapmap_clear(int map_fd, __u64 *version);
  * Batches
  */
 
+/*
+ * The helpers that fill in an operation are inline: they zero the whole
+ * operation as the program knows it, whatever the library's size of it.
+ */
+
 /**
  * snapmap_batch_get() - fill in a GET operation of a batch
  * @op: the operation
@@ -259,8 +312,17 @@ int snapmap_clear(int map_fd, __u64 *version);
  * @value: buffer for the value
  * @value_len: its size
  */
-void snapmap_batch_get(struct snapmap_batch_op *op, const void *key,
-		       __u32 key_len, void *value, __u32 value_len);
+static inline void snapmap_batch_get(struct snapmap_batch_op *op,
+				     const void *key, __u32 key_len,
+				     void *value, __u32 value_len)
+{
+	memset(op, 0, sizeof(*op));
+	op->opcode = SNAPMAP_BATCH_GET;
+	op->key_len = key_len;
+	op->value_len = value_len;
+	op->key = (__u64)(uintptr_t)key;
+	op->value = (__u64)(uintptr_t)value;
+}
 
 /**
  * snapmap_batch_put() - fill in a PUT operation of a batch
@@ -271,9 +333,19 @@ void snapmap_batch_get(struct snapmap_batch_op *op, const void *key,
  * @value_len: its length
  * @flags: as snapmap_put()'s
  */
-void snapmap_batch_put(struct snapmap_batch_op *op, const void *key,
-		       __u32 key_len, const void *value, __u32 value_len,
-		       __u32 flags);
+static inline void snapmap_batch_put(struct snapmap_batch_op *op,
+				     const void *key, __u32 key_len,
+				     const void *value, __u32 value_len,
+				     __u32 flags)
+{
+	memset(op, 0, sizeof(*op));
+	op->opcode = SNAPMAP_BATCH_PUT;
+	op->flags = flags;
+	op->key_len = key_len;
+	op->value_len = value_len;
+	op->key = (__u64)(uintptr_t)key;
+	op->value = (__u64)(uintptr_t)value;
+}
 
 /**
  * snapmap_batch_del() - fill in a DEL operation of a batch
@@ -281,37 +353,55 @@ void snapmap_batch_put(struct snapmap_batch_op *op, const void *key,
  * @key: the key
  * @key_len: its length
  */
-void snapmap_batch_del(struct snapmap_batch_op *op, const void *key,
-		       __u32 key_len);
+static inline void snapmap_batch_del(struct snapmap_batch_op *op,
+				     const void *key, __u32 key_len)
+{
+	memset(op, 0, sizeof(*op));
+	op->opcode = SNAPMAP_BATCH_DEL;
+	op->key_len = key_len;
+	op->key = (__u64)(uintptr_t)key;
+}
 
 /**
- * snapmap_batch() - run several operations in order
+ * snapmap_batch_sz() - run several operations in order
  * @map_fd: map fd
  * @ops: the operations, filled in by the snapmap_batch_*() helpers (or by
  *       hand: conditional PUTs and DELs set @version and their flag)
  * @count: how many; more than %SNAPMAP_BATCH_MAX are sent in several
  *         calls
  * @flags: 0 or %SNAPMAP_BATCH_STOP_ON_ERROR
+ * @op_size: sizeof(*@ops) as the caller knows it: the array's stride
  *
  * Each operation's outcome is in its out_result (0 or a negative errno),
  * out_value_len and out_version.  With %SNAPMAP_BATCH_STOP_ON_ERROR the
- * batch stops after the first operation that fails.
+ * batch stops after the first operation that fails.  Added in libsnapmap
+ * 1.3.
  *
  * Return: the number of operations run (all of them, unless stopped), or
- * a negative errno for an error of the batch itself (EINVAL, EFAULT); when
- * that happens after a first call of several, the operations before it
- * have run and show their results.
+ * a negative errno for an error of the batch itself (EINVAL, among others
+ * for an @op_size below that of the first &struct snapmap_batch_op;
+ * E2BIG from the module for an operation larger than it knows with a
+ * non-zero tail; EFAULT); when that happens after a first call of
+ * several, the operations before it have run and show their results.
  */
-int snapmap_batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
-		  __u32 flags);
+int snapmap_batch_sz(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		     __u32 flags, size_t op_size);
+
+/* snapmap_batch_sz() with the caller's sizeof. */
+static inline int snapmap_batch(int map_fd, struct snapmap_batch_op *ops,
+				__u32 count, __u32 flags)
+{
+	return snapmap_batch_sz(map_fd, ops, count, flags, sizeof(*ops));
+}
 
 /**
- * snapmap_mget() - look several keys up at one version
+ * snapmap_mget_sz() - look several keys up at one version
  * @map_fd: map fd
  * @ops: the lookups, each filled in by snapmap_batch_get()
  * @count: how many, at most %SNAPMAP_BATCH_MAX: they go in one call
  * @version: set to the version the map was read at (the values are those
  *           the keys held just before it); may be NULL
+ * @op_size: sizeof(*@ops) as the caller knows it: the array's stride
  *
  * A batch with %SNAPMAP_BATCH_SNAPSHOT: the values are those the keys all
  * held at one instant, as an ATOMIC snapshot would show them, taken and
@@ -319,16 +409,24 @@ int snapmap_batch(int map_fd, struct snapmap_batch_op *ops, __u32 count,
  * out_value_len and out_version, as for snapmap_batch(): -ENOENT for a
  * key absent at that instant, -ERANGE for a buffer too small.  Any
  * operation other than a GET gets -EINVAL in its out_result and does not
- * run.  Added in libsnapmap 1.1.
+ * run.  Added in libsnapmap 1.3; snapmap_mget() in 1.1.
  *
  * Return: the number of operations run (@count), or a negative errno for
- * the batch itself: EINVAL (@count above %SNAPMAP_BATCH_MAX), ENOSPC and
- * EDQUOT (the caps on open snapshots), ESTALE (the batch's snapshot went
- * stale before the batch was done: try again), EFAULT, EOPNOTSUPP from a
- * module without %SNAPMAP_FEATURE_TXN.
+ * the batch itself: EINVAL (@count above %SNAPMAP_BATCH_MAX, @op_size as
+ * for snapmap_batch_sz()), ENOSPC and EDQUOT (the caps on open
+ * snapshots), ESTALE (the batch's snapshot went stale before the batch
+ * was done: try again), EFAULT, EOPNOTSUPP from a module without
+ * %SNAPMAP_FEATURE_TXN.
  */
-int snapmap_mget(int map_fd, struct snapmap_batch_op *ops, __u32 count,
-		 __u64 *version);
+int snapmap_mget_sz(int map_fd, struct snapmap_batch_op *ops, __u32 count,
+		    __u64 *version, size_t op_size);
+
+/* snapmap_mget_sz() with the caller's sizeof. */
+static inline int snapmap_mget(int map_fd, struct snapmap_batch_op *ops,
+			       __u32 count, __u64 *version)
+{
+	return snapmap_mget_sz(map_fd, ops, count, version, sizeof(*ops));
+}
 
 /*
  * Transactions
@@ -341,10 +439,19 @@ int snapmap_mget(int map_fd, struct snapmap_batch_op *ops, __u32 count,
  * @key_len: its length
  * @version: the version the entry must have; an absent key fails it
  *
- * Added in libsnapmap 1.1, as every snapmap_txn*() function.
+ * Added in libsnapmap 1.1, as every snapmap_txn*() function.  Inline, as
+ * the helpers of batches.
  */
-void snapmap_txn_if_version(struct snapmap_txn_cond *c, const void *key,
-			    __u32 key_len, __u64 version);
+static inline void snapmap_txn_if_version(struct snapmap_txn_cond *c,
+					  const void *key, __u32 key_len,
+					  __u64 version)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = SNAPMAP_TXN_IF_VERSION;
+	c->key_len = key_len;
+	c->key = (__u64)(uintptr_t)key;
+	c->version = version;
+}
 
 /**
  * snapmap_txn_if_present() - fill in a condition: the key is present
@@ -352,8 +459,14 @@ void snapmap_txn_if_version(struct snapmap_txn_cond *c, const void *key,
  * @key: the key
  * @key_len: its length
  */
-void snapmap_txn_if_present(struct snapmap_txn_cond *c, const void *key,
-			    __u32 key_len);
+static inline void snapmap_txn_if_present(struct snapmap_txn_cond *c,
+					  const void *key, __u32 key_len)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = SNAPMAP_TXN_IF_PRESENT;
+	c->key_len = key_len;
+	c->key = (__u64)(uintptr_t)key;
+}
 
 /**
  * snapmap_txn_if_absent() - fill in a condition: the key is absent
@@ -361,8 +474,14 @@ void snapmap_txn_if_present(struct snapmap_txn_cond *c, const void *key,
  * @key: the key
  * @key_len: its length
  */
-void snapmap_txn_if_absent(struct snapmap_txn_cond *c, const void *key,
-			   __u32 key_len);
+static inline void snapmap_txn_if_absent(struct snapmap_txn_cond *c,
+					 const void *key, __u32 key_len)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = SNAPMAP_TXN_IF_ABSENT;
+	c->key_len = key_len;
+	c->key = (__u64)(uintptr_t)key;
+}
 
 /**
  * snapmap_txn_if_value() - fill in a condition: the key has this value
@@ -372,8 +491,17 @@ void snapmap_txn_if_absent(struct snapmap_txn_cond *c, const void *key,
  * @value: the value the entry must have
  * @value_len: its length, which may be 0; an absent key fails it
  */
-void snapmap_txn_if_value(struct snapmap_txn_cond *c, const void *key,
-			  __u32 key_len, const void *value, __u32 value_len);
+static inline void snapmap_txn_if_value(struct snapmap_txn_cond *c,
+					const void *key, __u32 key_len,
+					const void *value, __u32 value_len)
+{
+	memset(c, 0, sizeof(*c));
+	c->kind = SNAPMAP_TXN_IF_VALUE;
+	c->key_len = key_len;
+	c->value_len = value_len;
+	c->key = (__u64)(uintptr_t)key;
+	c->value = (__u64)(uintptr_t)value;
+}
 
 /**
  * snapmap_txn_put() - fill in a write of a transaction: insert or replace
@@ -383,8 +511,17 @@ void snapmap_txn_if_value(struct snapmap_txn_cond *c, const void *key,
  * @value: the value
  * @value_len: its length, which may be 0
  */
-void snapmap_txn_put(struct snapmap_txn_op *op, const void *key,
-		     __u32 key_len, const void *value, __u32 value_len);
+static inline void snapmap_txn_put(struct snapmap_txn_op *op,
+				   const void *key, __u32 key_len,
+				   const void *value, __u32 value_len)
+{
+	memset(op, 0, sizeof(*op));
+	op->opcode = SNAPMAP_TXN_PUT;
+	op->key_len = key_len;
+	op->value_len = value_len;
+	op->key = (__u64)(uintptr_t)key;
+	op->value = (__u64)(uintptr_t)value;
+}
 
 /**
  * snapmap_txn_del() - fill in a write of a transaction: delete
@@ -394,11 +531,18 @@ void snapmap_txn_put(struct snapmap_txn_op *op, const void *key,
  *
  * Deleting an absent key is no error, and changes nothing.
  */
-void snapmap_txn_del(struct snapmap_txn_op *op, const void *key,
-		     __u32 key_len);
+static inline void snapmap_txn_del(struct snapmap_txn_op *op,
+				   const void *key, __u32 key_len)
+{
+	memset(op, 0, sizeof(*op));
+	op->opcode = SNAPMAP_TXN_DEL;
+	op->key_len = key_len;
+	op->key = (__u64)(uintptr_t)key;
+}
 
 /**
- * snapmap_txn() - check conditions and, if all hold, write at one version
+ * snapmap_txn_sz() - check conditions and, if all hold, write at one
+ * version
  * @map_fd: map fd, opened for writing
  * @conds: the conditions, filled in by the snapmap_txn_if_*() helpers; may
  *         be NULL if @cond_count is 0
@@ -412,21 +556,36 @@ void snapmap_txn_del(struct snapmap_txn_op *op, const void *key,
  * @failed: set to the entry at fault, counting the conditions from 0 and
  *          the writes from @cond_count, or to %SNAPMAP_TXN_NONE when no
  *          entry is; set on failure too; may be NULL
+ * @cond_size: sizeof(*@conds) as the caller knows it: the array's stride
+ * @op_size: sizeof(*@ops) as the caller knows it: the array's stride
  *
  * Every reader sees all of the writes or none.  Nothing is changed unless
- * the call returns 0.
+ * the call returns 0.  Added in libsnapmap 1.3; snapmap_txn() in 1.1.
  *
  * Return: 0, or a negative errno: ECANCELED when a condition does not hold
  * (@failed says which: the first in order), EINVAL for an entry that is
  * malformed or a second write to one key (@failed says which) or a count
- * above its cap, EMSGSIZE for a key or value longer than the map's limit
- * or a transaction over %SNAPMAP_TXN_MAX_BYTES (@failed says which),
- * EFAULT, ENOSPC, ENOMEM, EBADF for a read-only fd, EOPNOTSUPP from a
- * module without %SNAPMAP_IOC_TXN.
+ * above its cap or an entry size the module does not take, E2BIG for an
+ * entry larger than the module knows with a non-zero tail, EMSGSIZE for
+ * a key or value longer than the map's limit or a transaction over
+ * %SNAPMAP_TXN_MAX_BYTES (@failed says which), EFAULT, ENOSPC, ENOMEM,
+ * EBADF for a read-only fd, EOPNOTSUPP from a module without
+ * %SNAPMAP_IOC_TXN.
  */
-int snapmap_txn(int map_fd, const struct snapmap_txn_cond *conds,
-		__u32 cond_count, const struct snapmap_txn_op *ops,
-		__u32 op_count, __u64 *version, __u32 *failed);
+int snapmap_txn_sz(int map_fd, const struct snapmap_txn_cond *conds,
+		   __u32 cond_count, const struct snapmap_txn_op *ops,
+		   __u32 op_count, __u64 *version, __u32 *failed,
+		   size_t cond_size, size_t op_size);
+
+/* snapmap_txn_sz() with the caller's sizeof. */
+static inline int snapmap_txn(int map_fd, const struct snapmap_txn_cond *conds,
+			      __u32 cond_count,
+			      const struct snapmap_txn_op *ops, __u32 op_count,
+			      __u64 *version, __u32 *failed)
+{
+	return snapmap_txn_sz(map_fd, conds, cond_count, ops, op_count,
+			      version, failed, sizeof(*conds), sizeof(*ops));
+}
 
 /*
  * Snapshots
@@ -439,6 +598,9 @@ int snapmap_txn(int map_fd, const struct snapmap_txn_cond *conds,
  * @key_len: length of the key
  * @value_len: length of the value
  * @version: version of the entry
+ *
+ * It may grow at its end: the library writes no more of it than the size
+ * the caller passes to snapmap_snapshot_next_sz().
  */
 struct snapmap_entry {
 	const void *key;
@@ -476,18 +638,31 @@ int snapmap_snapshot_open(int map_fd, const struct snapmap_snapshot_opts *opts,
 			  struct snapmap_snapshot **snap);
 
 /**
- * snapmap_snapshot_next() - the next record of a snapshot
+ * snapmap_snapshot_next_sz() - the next record of a snapshot
  * @snap: the snapshot
  * @entry: set to the record; its pointers are valid until the next call
  *         on @snap
+ * @entry_size: sizeof(*@entry) as the caller knows it: the library writes
+ *              what it knows of that many bytes and zeroes the rest
+ *
+ * Added in libsnapmap 1.3.
  *
  * Return: 1 with a record, 0 at the end, or a negative errno: ESTALE when
  * the snapshot was invalidated to keep the map within its byte limit (the
  * records returned so far do not make a whole snapshot: take a new one),
- * ENOMEM, EIO for a record the library cannot parse.
+ * ENOMEM, EIO for a record the library cannot parse, EINVAL for a NULL
+ * argument or an @entry_size below that of the first &struct
+ * snapmap_entry.
  */
-int snapmap_snapshot_next(struct snapmap_snapshot *snap,
-			  struct snapmap_entry *entry);
+int snapmap_snapshot_next_sz(struct snapmap_snapshot *snap,
+			     struct snapmap_entry *entry, size_t entry_size);
+
+/* snapmap_snapshot_next_sz() with the caller's sizeof. */
+static inline int snapmap_snapshot_next(struct snapmap_snapshot *snap,
+					struct snapmap_entry *entry)
+{
+	return snapmap_snapshot_next_sz(snap, entry, sizeof(*entry));
+}
 
 /**
  * snapmap_snapshot_rewind() - start over from the first record
@@ -501,14 +676,27 @@ int snapmap_snapshot_next(struct snapmap_snapshot *snap,
 int snapmap_snapshot_rewind(struct snapmap_snapshot *snap);
 
 /**
- * snapmap_snapshot_info() - version, records and size of a snapshot
+ * snapmap_snapshot_info_sz() - version, records and size of a snapshot
  * @snap: the snapshot
  * @info: filled in
+ * @info_size: sizeof(*@info) as the caller knows it; @info->size is set to
+ *             it, as for snapmap_info_sz()
  *
- * Return: 0 or a negative errno.
+ * Added in libsnapmap 1.3.
+ *
+ * Return: 0 or a negative errno: EINVAL for a NULL argument or an
+ * @info_size below that of the first &struct snapmap_snapshot_info.
  */
-int snapmap_snapshot_info(struct snapmap_snapshot *snap,
-			  struct snapmap_snapshot_info *info);
+int snapmap_snapshot_info_sz(struct snapmap_snapshot *snap,
+			     struct snapmap_snapshot_info *info,
+			     size_t info_size);
+
+/* snapmap_snapshot_info_sz() with the caller's sizeof. */
+static inline int snapmap_snapshot_info(struct snapmap_snapshot *snap,
+					struct snapmap_snapshot_info *info)
+{
+	return snapmap_snapshot_info_sz(snap, info, sizeof(*info));
+}
 
 /**
  * snapmap_snapshot_get() - look a key up as a snapshot holds it
@@ -539,7 +727,7 @@ int snapmap_snapshot_get(struct snapmap_snapshot *snap, const void *key,
  * @snap: the snapshot
  *
  * Return: the version (the snapshot holds the writes below it), or 0 for
- * a WEAK snapshot.
+ * a WEAK snapshot; 0 with errno set to EINVAL for a NULL @snap.
  */
 __u64 snapmap_snapshot_version(const struct snapmap_snapshot *snap);
 
@@ -549,6 +737,8 @@ __u64 snapmap_snapshot_version(const struct snapmap_snapshot *snap);
  *
  * For poll(2) or for reading records directly; reading it moves the
  * position snapmap_snapshot_next() reads from.
+ *
+ * Return: the fd, or -EINVAL (errno EINVAL) for a NULL @snap.
  */
 int snapmap_snapshot_fd(const struct snapmap_snapshot *snap);
 
@@ -573,6 +763,8 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap);
  * @value: the value of a PUT, valid as long; else NULL
  * @key_len: length of the key
  * @value_len: length of the value
+ *
+ * It may grow at its end, as &struct snapmap_entry.
  */
 struct snapmap_change_entry {
 	__u32 type;
@@ -647,29 +839,41 @@ int snapmap_watch_snapshot(int map_fd, const struct snapmap_watch_opts *opts,
 			   struct snapmap_snapshot **snap);
 
 /**
- * snapmap_watch_next() - the next change a watch yields
+ * snapmap_watch_next_sz() - the next change a watch yields
  * @watch: the watch
  * @change: set to the change; its pointers are valid until the next call
  *          on @watch
+ * @change_size: sizeof(*@change) as the caller knows it, as for
+ *               snapmap_snapshot_next_sz()
  *
  * Waits for a change, unless the watch's fd is non-blocking
- * (snapmap_watch_fd()).  Added in libsnapmap 1.2.
+ * (snapmap_watch_fd()).  Added in libsnapmap 1.3; snapmap_watch_next() in
+ * 1.2.
  *
  * Return: 1 with a change, or a negative errno: EAGAIN when none is ready
  * and the fd is non-blocking, EINTR when a signal came while waiting,
  * ESTALE when the watch missed a change it had to yield (take a new
  * snapshot and watch: snapmap_watch_snapshot()), ENOMEM, EIO for a
- * record the library cannot parse.
+ * record the library cannot parse, EINVAL for a NULL argument or a
+ * @change_size below that of the first &struct snapmap_change_entry.
  */
-int snapmap_watch_next(struct snapmap_watch *watch,
-		       struct snapmap_change_entry *change);
+int snapmap_watch_next_sz(struct snapmap_watch *watch,
+			  struct snapmap_change_entry *change,
+			  size_t change_size);
+
+/* snapmap_watch_next_sz() with the caller's sizeof. */
+static inline int snapmap_watch_next(struct snapmap_watch *watch,
+				     struct snapmap_change_entry *change)
+{
+	return snapmap_watch_next_sz(watch, change, sizeof(*change));
+}
 
 /**
  * snapmap_watch_version() - where a watch starts
  * @watch: the watch
  *
  * Return: the version the watch started at: it yields the changes of
- * versions above it.
+ * versions above it; 0 with errno set to EINVAL for a NULL @watch.
  */
 __u64 snapmap_watch_version(const struct snapmap_watch *watch);
 
@@ -679,6 +883,8 @@ __u64 snapmap_watch_version(const struct snapmap_watch *watch);
  *
  * For poll(2) and epoll, and to make the watch non-blocking with
  * fcntl(2).  Reading it takes records snapmap_watch_next() will not see.
+ *
+ * Return: the fd, or -EINVAL (errno EINVAL) for a NULL @watch.
  */
 int snapmap_watch_fd(const struct snapmap_watch *watch);
 
