@@ -158,6 +158,8 @@ struct sample_found {
 	char name[SNAPMAP_NAME_LEN];
 	unsigned long long entries;
 	unsigned long long version;
+	unsigned long long id;
+	unsigned int snapshots;
 };
 
 static int sample_find(struct sample_found *found)
@@ -172,8 +174,9 @@ static int sample_find(struct sample_found *found)
 	close(fd);
 	if (ret < 0)
 		return ret;
-	if (sscanf(buf, "name %63s\nentries %llu\nversion %llu\n",
-		   found->name, &found->entries, &found->version) != 3)
+	if (sscanf(buf, "name %63s\nentries %llu\nversion %llu\nid %llu\nsnapshots %u\n",
+		   found->name, &found->entries, &found->version, &found->id,
+		   &found->snapshots) != 5)
 		return -EIO;
 	return 0;
 }
@@ -704,6 +707,7 @@ TEST_F(kapi, find)
 {
 	struct sample_found found;
 	struct snapmap_info info;
+	int sfd;
 
 	ASSERT_EQ(0, sm_put_str(self->map, "find.key", "counted", NULL));
 
@@ -712,7 +716,18 @@ TEST_F(kapi, find)
 	EXPECT_STREQ(SAMPLE_MAP, found.name);
 	EXPECT_EQ(info.out_entries, found.entries);
 	EXPECT_EQ(info.out_version, found.version);
+	EXPECT_EQ(info.out_id, found.id);
+	EXPECT_EQ(info.out_snapshots, found.snapshots);
 	EXPECT_LE(2, found.entries);
+
+	/* A snapshot user space holds counts for the kernel too. */
+	sfd = sm_snapshot(self->map, 0, NULL);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, sample_find(&found));
+	ASSERT_EQ(0, sm_info(self->map, &info));
+	EXPECT_EQ(info.out_snapshots, found.snapshots);
+	EXPECT_LE(1, found.snapshots);
+	ASSERT_EQ(0, close(sfd));
 
 	/* A deletion from the kernel shows on both sides. */
 	ASSERT_EQ(0, sample_cmd("delete", "find.key", NULL));

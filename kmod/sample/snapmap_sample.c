@@ -26,8 +26,9 @@
  *                 (snapmap_cas())
  * delete          ``key``               as update
  *                 (snapmap_delete())
- * find            -                     ``name``, ``entries`` and
- *                                       ``version`` lines, by
+ * find            -                     ``name``, ``entries``,
+ *                                       ``version``, ``id`` and
+ *                                       ``snapshots`` (open) lines, by
  *                                       snapmap_find() and
  *                                       snapmap_get_info()
  * snapshot        -                     the ATOMIC snapshot taken at
@@ -388,9 +389,10 @@ static int sample_show_find(struct sample_file *sf)
 	snapmap_put(map);
 
 	sf->out_len = scnprintf(sf->out, sizeof(sf->out),
-				"name %s\nentries %llu\nversion %llu\n",
+				"name %s\nentries %llu\nversion %llu\nid %llu\nsnapshots %u\n",
 				info.out_name, info.out_entries,
-				info.out_version);
+				info.out_version, info.out_id,
+				info.out_snapshots);
 	return 0;
 }
 
