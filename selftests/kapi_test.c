@@ -702,6 +702,38 @@ TEST_F(kapi, snapshot_lookup_old_value)
 	EXPECT_EQ(0, sm_del_str(self->map, "snapl.new", NULL));
 }
 
+/*
+ * A persistent map made through the kernel API: it outlives the
+ * reference its maker dropped, user space opens it, and the kernel API
+ * deletes it.
+ */
+TEST_F(kapi, persistent)
+{
+	char name[SNAPMAP_NAME_LEN];
+	struct snapmap_info info;
+	int fd;
+
+	snprintf(name, sizeof(name), "kapi-persist-%d", (int)getpid());
+	ASSERT_EQ(0, sample_cmd("persist", name, NULL));
+	fd = sm_open(self->ctl, name, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sm_info(fd, &info));
+	EXPECT_EQ(SNAPMAP_MAP_PERSISTENT, info.out_map_flags);
+	EXPECT_EQ(0666, info.out_mode);
+	EXPECT_EQ(0, sm_put_str(fd, "k", "v", NULL));
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(-EEXIST, sample_cmd("persist", name, NULL));
+
+	/* Deleted by the kernel API: gone for everyone. */
+	snprintf(name, sizeof(name), "-kapi-persist-%d", (int)getpid());
+	EXPECT_EQ(0, sample_cmd("persist", name, NULL));
+	EXPECT_EQ(-ENOENT, sample_cmd("persist", name, NULL));
+	EXPECT_EQ(-ENOENT, sm_open(self->ctl, name + 1, 0));
+	/* And its rules hold in the kernel too: a name, a known flag. */
+	EXPECT_EQ(-EINVAL, sample_cmd("persist", "-", NULL));
+	EXPECT_EQ(-EINVAL, sample_cmd("persist", "bad name", NULL));
+}
+
 /* find-by-name in the kernel and INFO from user space agree. */
 TEST_F(kapi, find)
 {
