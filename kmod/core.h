@@ -332,12 +332,23 @@ struct snapmap_objcache {
  * @mode: permission bits checked by snapmap_open_named()
  * @memcg: the creator's memory cgroup, charged for every allocation
  * @registry: link in the list of all maps; protected by the registry lock
+ * @id: a number no other map had since the module was loaded
+ * @create_flags: the ``SNAPMAP_CREATE_*`` flags it was made with
+ * @persistent: the registry holds a reference on the map, and one on the
+ *              module, until its name is deleted; written under the
+ *              registry lock
+ * @unlinked: its name was deleted: it is found by no name, and is
+ *            unnamed to whoever asks, though @name is kept; set once,
+ *            under the registry lock
  * @snapshots: the &struct snapmap_pin of each open ATOMIC snapshot that is
  *             not stale, newest first; changed under @snap_lock, read
  *             under RCU
  * @nr_snapshots: open snapshots, ATOMIC, WEAK or stale; protected by
  *                @snap_lock
- * @snap_lock: protects changes to @snapshots, and @nr_snapshots
+ * @nr_stale: the open snapshots that went stale; protected by @snap_lock
+ * @invalidated: snapshots that went stale since the map was made;
+ *               protected by @snap_lock
+ * @snap_lock: protects changes to @snapshots, and the counts of snapshots
  * @gc_work: frees versions no snapshot needs any more, and makes the
  *           oldest snapshots stale while the map is over its byte limit
  * @gc_flags: %SNAPMAP_GC_PENDING
@@ -373,8 +384,14 @@ struct snapmap {
 	umode_t mode;
 	struct mem_cgroup *memcg;
 	struct list_head registry;
+	u64 id;
+	u32 create_flags;
+	bool persistent;
+	bool unlinked;
 	struct list_head snapshots;
 	unsigned int nr_snapshots;
+	unsigned int nr_stale;
+	u64 invalidated;
 	spinlock_t snap_lock;		/* see the kernel-doc above */
 	struct work_struct gc_work;
 	unsigned long gc_flags;

@@ -22,6 +22,7 @@
 
 #include <linux/bitops.h>
 #include <linux/build_bug.h>
+#include <linux/capability.h>
 #include <linux/err.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
@@ -79,6 +80,7 @@ union snapmap_ucmd_buffer {
 	struct snapmap_api api;
 	struct snapmap_create create;
 	struct snapmap_open open;
+	struct snapmap_delete delete;
 	struct snapmap_list list;
 	struct snapmap_get get;
 	struct snapmap_put put;
@@ -987,7 +989,7 @@ static int snapmap_info_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_info *cmd = ucmd->cmd;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags || cmd->__reserved || cmd->__reserved2)
 		return -EINVAL;
 	snapmap_get_info(snapmap_ucmd_map(ucmd), cmd);
 	return snapmap_respond(ucmd, sizeof(*cmd));
@@ -1007,8 +1009,12 @@ static int snapmap_create_ioctl(struct snapmap_ucmd *ucmd)
 	struct file *file;
 	int fd;
 
-	/* The core checks the name and the limits. */
-	if (cmd->flags || cmd->__reserved || cmd->mode & ~SNAPMAP_MODE_MASK)
+	/*
+	 * The core checks the name and the limits, and that a persistent
+	 * map has a name.
+	 */
+	if (cmd->flags & ~SNAPMAP_CREATE_MASK || cmd->__reserved ||
+	    cmd->mode & ~SNAPMAP_MODE_MASK)
 		return -EINVAL;
 	fd = snapmap_map_fd_reserve(true, &file);
 	if (fd < 0)
@@ -1020,6 +1026,7 @@ static int snapmap_create_ioctl(struct snapmap_ucmd *ucmd)
 	attr.max_bytes = cmd->max_bytes;
 	attr.mode = cmd->mode;
 	attr.name = cmd->name;
+	attr.flags = cmd->flags;
 	map = snapmap_create(&attr);
 	if (IS_ERR(map)) {
 		snapmap_map_fd_cancel(fd, file);
@@ -1056,15 +1063,26 @@ static int snapmap_open_ioctl(struct snapmap_ucmd *ucmd)
 	return fd;
 }
 
+/* SNAPMAP_IOC_DELETE: a name gone, and a persistent map's hold with it. */
+static int snapmap_delete_ioctl(struct snapmap_ucmd *ucmd)
+{
+	struct snapmap_delete *cmd = ucmd->cmd;
+
+	if (cmd->flags)
+		return -EINVAL;
+	return snapmap_delete_named(cmd->name);
+}
+
 /*
  * Copy @n descriptions out, @desc_size bytes apart; a caller's larger
- * description gets its tail zeroed.
+ * description gets its tail zeroed, a smaller one (of an older caller)
+ * what it has room for.
  */
 static int snapmap_copy_descs(u64 uptr, u32 desc_size,
 			      const struct snapmap_map_desc *descs, u32 n)
 {
 	char __user *udesc = u64_to_user_ptr(uptr);
-	size_t ksize = sizeof(*descs);
+	size_t ksize = min_t(size_t, sizeof(*descs), desc_size);
 	u32 i;
 
 	for (i = 0; i < n; i++, udesc += desc_size) {
@@ -1085,27 +1103,34 @@ static int snapmap_copy_descs(u64 uptr, u32 desc_size,
 static int snapmap_list_ioctl(struct snapmap_ucmd *ucmd)
 {
 	struct snapmap_list *cmd = ucmd->cmd;
+	bool all = cmd->flags & SNAPMAP_LIST_ALL;
 	struct snapmap_map_desc *descs;
+	bool admin;
 	u32 room;
 	int err;
 
-	if (cmd->flags || cmd->__reserved)
+	if (cmd->flags & ~SNAPMAP_LIST_MASK || cmd->__reserved)
 		return -EINVAL;
 	if (cmd->desc_size < SNAPMAP_MAP_DESC_SIZE_VER0 ||
 	    cmd->desc_size > SNAPMAP_MAP_DESC_SIZE_MAX)
 		return -EINVAL;
+	/*
+	 * Asked once, and quietly: lacking it narrows the listing to the
+	 * caller's own maps, it refuses nothing.
+	 */
+	admin = all && ns_capable_noaudit(&init_user_ns, CAP_SYS_ADMIN);
 
 	/*
 	 * Maps created between counting and describing may not fit: count
 	 * again with more room, so that the caller gets every description
 	 * its room allows.
 	 */
-	room = min(cmd->count, snapmap_count_named());
+	room = min(cmd->count, snapmap_describe(NULL, 0, all, admin));
 	for (;;) {
 		descs = kvcalloc(room, sizeof(*descs), SNAPMAP_GFP_BUF);
 		if (!descs && room)
 			return -ENOMEM;
-		cmd->out_count = snapmap_describe_named(descs, room);
+		cmd->out_count = snapmap_describe(descs, room, all, admin);
 		if (cmd->out_count <= room || room == cmd->count)
 			break;
 		kvfree(descs);
@@ -1275,7 +1300,8 @@ static int snapmap_watch_ioctl(struct snapmap_ucmd *ucmd)
 		err = PTR_ERR(watch);
 		goto out_fd;
 	}
-	file = snapmap_watch_file(watch);
+	file = snapmap_watch_file(watch, map, cmd->out_version,
+				  attr.buffer_bytes);
 	if (IS_ERR(file)) {
 		snapmap_watch_close(watch);
 		err = PTR_ERR(file);
@@ -1425,11 +1451,15 @@ out:
 	return total;
 }
 
-/* Where snapmap_watch_fd_read() copies records to. */
+/*
+ * Where snapmap_watch_fd_read() copies records to, and the version of the
+ * last one copied.
+ */
 struct snapmap_watch_dest {
 	char __user *ubuf;
 	size_t size;
 	size_t done;
+	u64 version;
 };
 
 /*
@@ -1449,6 +1479,7 @@ static int snapmap_watch_copy(const struct snapmap_change *change,
 	if (copy_to_user(dest->ubuf + dest->done, change, size))
 		return -EFAULT;
 	dest->done += size;
+	dest->version = change->version;
 	return 0;
 }
 
@@ -1479,8 +1510,10 @@ ssize_t snapmap_watch_fd_read(struct file *file, char __user *ubuf,
 
 	for (;;) {
 		ret = snapmap_watch_next(watch, snapmap_watch_copy, &dest);
-		if (dest.done)
+		if (dest.done) {
+			snapmap_watch_file_read(file, dest.version);
 			return dest.done;
+		}
 		if (ret)
 			return ret > 0 ? -EMSGSIZE : ret;
 		if (file->f_flags & O_NONBLOCK)
@@ -1500,6 +1533,8 @@ static const struct snapmap_ioctl_op snapmap_ctl_ops[] = {
 	SNAPMAP_IOCTL_OP(OPEN, snapmap_open_ioctl, struct snapmap_open, name),
 	SNAPMAP_IOCTL_OP(LIST, snapmap_list_ioctl, struct snapmap_list,
 			 __reserved),
+	SNAPMAP_IOCTL_OP(DELETE, snapmap_delete_ioctl, struct snapmap_delete,
+			 name),
 };
 
 static const struct snapmap_ioctl_op snapmap_map_ops[] = {
@@ -1686,6 +1721,7 @@ void snapmap_build_check_abi(void)
 	struct snapmap_batch batch;
 	struct snapmap_clear clear;
 	struct snapmap_txn txn;
+	struct snapmap_delete delete;
 	struct snapmap_open open;
 	struct snapmap_list list;
 	struct snapmap_info info;
@@ -1713,11 +1749,19 @@ void snapmap_build_check_abi(void)
 	BUILD_BUG_ON(sizeof(open) != size);
 	BUILD_BUG_ON(sizeof(open) != 72);
 
+	size = sizeof(delete.size) + sizeof(delete.flags) +
+	       sizeof(delete.name);
+	BUILD_BUG_ON(sizeof(delete) != size);
+	BUILD_BUG_ON(sizeof(delete) != 72);
+
 	size = sizeof(map_desc.uid) + sizeof(map_desc.gid) +
 	       sizeof(map_desc.mode) + sizeof(map_desc.__reserved) +
-	       sizeof(map_desc.name);
+	       sizeof(map_desc.name) + sizeof(map_desc.id) +
+	       sizeof(map_desc.map_flags) + sizeof(map_desc.__reserved2);
 	BUILD_BUG_ON(sizeof(map_desc) != size);
-	BUILD_BUG_ON(sizeof(map_desc) != 80);
+	BUILD_BUG_ON(sizeof(map_desc) != 96);
+	BUILD_BUG_ON(offsetof(struct snapmap_map_desc, id) !=
+		     SNAPMAP_MAP_DESC_SIZE_VER0);
 
 	size = sizeof(list.size) + sizeof(list.flags) + sizeof(list.count) +
 	       sizeof(list.desc_size) + sizeof(list.descs) +
@@ -1798,9 +1842,14 @@ void snapmap_build_check_abi(void)
 	       sizeof(info.out_puts) + sizeof(info.out_dels) +
 	       sizeof(info.out_uid) + sizeof(info.out_gid) +
 	       sizeof(info.out_mode) + sizeof(info.__reserved) +
-	       sizeof(info.out_name);
+	       sizeof(info.out_name) + sizeof(info.out_id) +
+	       sizeof(info.out_snapshots) + sizeof(info.out_stale_snapshots) +
+	       sizeof(info.out_invalidated) + sizeof(info.out_pinned_bytes) +
+	       sizeof(info.out_map_flags) + sizeof(info.__reserved2);
 	BUILD_BUG_ON(sizeof(info) != size);
-	BUILD_BUG_ON(sizeof(info) != 160);
+	BUILD_BUG_ON(sizeof(info) != 200);
+	BUILD_BUG_ON(offsetofend(struct snapmap_info, out_name) !=
+		     SNAPMAP_INFO_SIZE_VER0);
 
 	size = sizeof(snapshot.size) + sizeof(snapshot.flags) +
 	       sizeof(snapshot.out_version);

@@ -620,13 +620,16 @@ EXPORT_SYMBOL_GPL(snapmap_delete);
  * @info: filled in: every ``out_*`` member; the others are left alone
  *
  * The numbers are read without stopping writers: each is exact at some
- * instant during the call, not necessarily the same instant.
+ * instant during the call, not necessarily the same instant; the counts
+ * of snapshots are read together.
  *
- * Context: any context but hard interrupts; does not sleep.
+ * Context: any context but hard interrupts; does not sleep.  Takes the
+ * map's snapshot lock.
  */
 void snapmap_get_info(struct snapmap *map, struct snapmap_info *info)
 {
 	struct snapmap_stats sum = {};
+	s64 bytes, live;
 	int cpu;
 
 	for_each_possible_cpu(cpu) {
@@ -642,7 +645,15 @@ void snapmap_get_info(struct snapmap *map, struct snapmap_info *info)
 	info->out_max_entries = map->max_entries;
 	info->out_max_bytes = map->max_bytes;
 	info->out_entries = atomic64_read(&map->entries);
-	info->out_bytes = atomic64_read(&map->bytes);
+	/*
+	 * Read apart from each other, the live part may pass the whole for
+	 * a moment (a write admits its bytes to @live first): then nothing
+	 * is said to be pinned.
+	 */
+	live = atomic64_read(&map->live);
+	bytes = atomic64_read(&map->bytes);
+	info->out_bytes = bytes;
+	info->out_pinned_bytes = bytes > live ? bytes - live : 0;
 	info->out_version = atomic64_read(&map->seq);
 	info->out_gets = sum.gets;
 	info->out_puts = sum.puts;
@@ -651,7 +662,19 @@ void snapmap_get_info(struct snapmap *map, struct snapmap_info *info)
 	info->out_gid = from_kgid_munged(current_user_ns(), map->gid);
 	info->out_mode = map->mode;
 	info->__reserved = 0;
-	memcpy(info->out_name, map->name, sizeof(info->out_name));
+	/* A deleted name stays in the map, for nobody to see. */
+	if (READ_ONCE(map->unlinked))
+		memset(info->out_name, 0, sizeof(info->out_name));
+	else
+		memcpy(info->out_name, map->name, sizeof(info->out_name));
+	info->out_id = map->id;
+	spin_lock(&map->snap_lock);
+	info->out_snapshots = map->nr_snapshots;
+	info->out_stale_snapshots = map->nr_stale;
+	info->out_invalidated = map->invalidated;
+	spin_unlock(&map->snap_lock);
+	info->out_map_flags = snapmap_map_flags(map);
+	info->__reserved2 = 0;
 }
 EXPORT_SYMBOL_GPL(snapmap_get_info);
 

@@ -71,8 +71,12 @@ int snapmap_lookup_again(struct snapmap *map, const void *key, u32 key_len,
 			 u64 *version);
 struct snapmap *snapmap_open_named(const char *name, bool read_only);
 void snapmap_show_all(struct seq_file *m);
-u32 snapmap_count_named(void);
-u32 snapmap_describe_named(struct snapmap_map_desc *descs, u32 room);
+u32 snapmap_describe(struct snapmap_map_desc *descs, u32 room, bool all,
+		     bool admin);
+int snapmap_delete_named(const char *name);
+u32 snapmap_map_flags(const struct snapmap *map);
+bool snapmap_snapshot_weak(const struct snapmap_snapshot *snap);
+bool snapmap_snapshot_stale(const struct snapmap_snapshot *snap);
 size_t snapmap_snapshot_max_record(const struct snapmap_snapshot *snap);
 struct snapmap *snapmap_snapshot_map(const struct snapmap_snapshot *snap);
 struct snapmap_snapshot *snapmap_snapshot_alloc(struct snapmap *map,

@@ -9,7 +9,10 @@
  * holds the module (anon_inode_getfile() takes the fops' owner).
  *
  * The commands on a map fd are in ioctl.c, which alone touches user
- * memory.
+ * memory.  Its fdinfo describes the map (the uapi header's "fdinfo"), as
+ * that of the snapshot and watch fds of the map does: procfs shows it to
+ * those who may look at the process's fds, which is how a tool finds the
+ * processes that hold a map, with the id of the map there.
  */
 
 #include <linux/anon_inodes.h>
@@ -18,6 +21,7 @@
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/module.h>
+#include <linux/seq_file.h>
 
 #include "ioctl.h"
 #include "map.h"
@@ -34,9 +38,36 @@ static int snapmap_map_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/**
+ * snapmap_map_show_fdinfo() - the lines of a map in the fdinfo of its fds
+ * @m: where to print them
+ * @map: the map
+ *
+ * Context: process context.
+ */
+void snapmap_map_show_fdinfo(struct seq_file *m, struct snapmap *map)
+{
+	struct snapmap_info info;
+
+	snapmap_get_info(map, &info);
+	seq_printf(m, "map_id:\t%llu\n", info.out_id);
+	seq_printf(m, "map_name:\t%s\n", info.out_name);
+	seq_printf(m, "map_flags:\t%#x\n", info.out_map_flags);
+	seq_printf(m, "entries:\t%llu\n", info.out_entries);
+	seq_printf(m, "bytes:\t%llu\n", info.out_bytes);
+	seq_printf(m, "version:\t%llu\n", info.out_version);
+}
+
+/* A file of snapmap_map_fd_reserve() is installed only with its map. */
+static void snapmap_map_fd_show_fdinfo(struct seq_file *m, struct file *file)
+{
+	snapmap_map_show_fdinfo(m, file->private_data);
+}
+
 static const struct file_operations snapmap_map_fops = {
 	.owner = THIS_MODULE,
 	.release = snapmap_map_release,
+	.show_fdinfo = snapmap_map_fd_show_fdinfo,
 	.unlocked_ioctl = snapmap_map_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,

@@ -38,6 +38,8 @@ static bool snapmap_invalidate_oldest(struct snapmap *map)
 		 */
 		smp_mb();
 		list_del_rcu(&pin->link);
+		map->nr_stale++;
+		map->invalidated++;
 	}
 	spin_unlock(&map->snap_lock);
 	return pin;

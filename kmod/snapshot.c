@@ -821,6 +821,32 @@ struct snapmap *snapmap_snapshot_map(const struct snapmap_snapshot *snap)
 }
 
 /**
+ * snapmap_snapshot_weak() - whether a snapshot is WEAK
+ * @snap: the snapshot
+ *
+ * Return: true for a WEAK snapshot, false for an ATOMIC one.
+ */
+bool snapmap_snapshot_weak(const struct snapmap_snapshot *snap)
+{
+	return snap->weak;
+}
+
+/**
+ * snapmap_snapshot_stale() - whether a snapshot went stale
+ * @snap: the snapshot
+ *
+ * Context: any context; the answer may change from false to true as soon
+ * as it is given.
+ *
+ * Return: true once the snapshot was invalidated: its reads fail with
+ * ESTALE.
+ */
+bool snapmap_snapshot_stale(const struct snapmap_snapshot *snap)
+{
+	return READ_ONCE(snap->pin.stale);
+}
+
+/**
  * snapmap_snapshot_max_record() - the largest record a snapshot can hold
  * @snap: the snapshot
  *
@@ -850,6 +876,8 @@ void snapmap_snapshot_close(struct snapmap_snapshot *snap)
 	if (!snap->pin.stale && !list_empty(&snap->pin.link))
 		list_del_rcu(&snap->pin.link);
 	map->nr_snapshots--;
+	if (snap->pin.stale)
+		map->nr_stale--;
 	spin_unlock(&map->snap_lock);
 	snapmap_user_uncharge(snap->uid);
 	snapmap_cursor_reset(map, &snap->cursor);

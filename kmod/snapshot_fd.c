@@ -5,7 +5,8 @@
  * A snapshot fd is a read-only anon-inode file that owns an open snapshot:
  * read(2) yields its records, lseek(fd, 0, SEEK_SET) starts over, and
  * closing the last reference closes the snapshot.  read(2) and the ioctls
- * are in ioctl.c, which alone touches user memory.
+ * are in ioctl.c, which alone touches user memory.  Its fdinfo describes
+ * the map, and the snapshot's version and state.
  */
 
 #include <linux/anon_inodes.h>
@@ -13,9 +14,11 @@
 #include <linux/fs.h>
 #include <linux/module.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 
 #include "ioctl.h"
 #include "map.h"
+#include "map_fd.h"
 #include "snapshot_fd.h"
 
 static int snapmap_snapshot_release(struct inode *inode, struct file *file)
@@ -42,7 +45,22 @@ static __poll_t snapmap_snapshot_poll(struct file *file,
 	return EPOLLIN | EPOLLRDNORM;
 }
 
+/* The uapi header's "fdinfo". */
+static void snapmap_snapshot_show_fdinfo(struct seq_file *m,
+					 struct file *file)
+{
+	struct snapmap_snapshot *snap = file->private_data;
+	u64 version;
+
+	snapmap_map_show_fdinfo(m, snapmap_snapshot_map(snap));
+	snapmap_snapshot_version(snap, &version);
+	seq_printf(m, "snapshot_version:\t%llu\n", version);
+	seq_printf(m, "weak:\t%d\n", snapmap_snapshot_weak(snap));
+	seq_printf(m, "stale:\t%d\n", snapmap_snapshot_stale(snap));
+}
+
 static const struct file_operations snapmap_snapshot_fops = {
+	.show_fdinfo = snapmap_snapshot_show_fdinfo,
 	.owner = THIS_MODULE,
 	.release = snapmap_snapshot_release,
 	.read = snapmap_snapshot_fd_read,

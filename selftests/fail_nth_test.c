@@ -302,8 +302,18 @@ static int ctx_setup(struct ctx *c, const struct op *op)
 	return 0;
 }
 
+static int call_create_persistent(struct ctx *c, const struct op *op);
+
 static void ctx_teardown(struct ctx *c, const struct op *op)
 {
+	struct snapmap_delete del = { .size = sizeof(del) };
+
+	/* A persistent map made goes with its name, and only so. */
+	if (op->call == call_create_persistent && c->ret >= 0) {
+		strcpy(del.name, c->new_name);
+		if (ioctl(c->ctl, SNAPMAP_IOC_DELETE, &del))
+			printf("# DELETE %s: %s\n", del.name, strerror(errno));
+	}
 	if ((op->result == RES_MAP_FD || op->result == RES_SNAP_FD) &&
 	    c->ret >= 0)
 		close(c->ret);
@@ -341,6 +351,18 @@ static int call_create(struct ctx *c, const struct op *op)
 static int call_create_named(struct ctx *c, const struct op *op)
 {
 	return sm_create(c->ctl, 0, 0, 0, 0, 0600, c->new_name);
+}
+
+static int call_create_persistent(struct ctx *c, const struct op *op)
+{
+	struct snapmap_create arg = {
+		.size = sizeof(arg),
+		.flags = SNAPMAP_CREATE_PERSISTENT,
+		.mode = 0600,
+	};
+
+	strcpy(arg.name, c->new_name);
+	return sm_ret(ioctl(c->ctl, SNAPMAP_IOC_CREATE, &arg));
 }
 
 static int call_open(struct ctx *c, const struct op *op)
@@ -1335,6 +1357,7 @@ FIXTURE_VARIANT(nth) {
 OP(api, .call = call_api);
 OP(create, .call = call_create, .result = RES_MAP_FD);
 OP(create_named, .call = call_create_named, .result = RES_MAP_FD);
+OP(create_persistent, .call = call_create_persistent, .result = RES_MAP_FD);
 OP(open, .call = call_open, .result = RES_MAP_FD, .named = true);
 OP(open_rdonly, .call = call_open_rdonly, .result = RES_MAP_FD,
    .named = true);
@@ -1492,7 +1515,8 @@ static void check_failed(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, state_take(c->fd, after));
 	ASSERT_EQ(before->len, after->len);
 	EXPECT_EQ(0, memcmp(before->dump, after->dump, before->len));
-	if (op->call == call_create_named || op->call == call_clone_named)
+	if (op->call == call_create_named || op->call == call_clone_named ||
+	    op->call == call_create_persistent)
 		EXPECT_EQ(-ENOENT, sm_open(c->ctl, c->new_name, 0));
 }
 

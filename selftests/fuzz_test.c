@@ -205,6 +205,8 @@ static const struct {
 	{ SNAPMAP_CMD_OPEN, ENOENT },
 	{ SNAPMAP_CMD_LIST, 0 }, { SNAPMAP_CMD_LIST, EINVAL },
 	{ SNAPMAP_CMD_LIST, EFAULT },
+	{ SNAPMAP_CMD_DELETE, 0 }, { SNAPMAP_CMD_DELETE, EINVAL },
+	{ SNAPMAP_CMD_DELETE, ENOENT },
 	{ SNAPMAP_CMD_GET, 0 }, { SNAPMAP_CMD_GET, EINVAL },
 	{ SNAPMAP_CMD_GET, EFAULT }, { SNAPMAP_CMD_GET, E2BIG },
 	{ SNAPMAP_CMD_GET, ENOENT },
@@ -473,6 +475,7 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		struct snapmap_api api;
 		struct snapmap_create create;
 		struct snapmap_open open;
+		struct snapmap_delete delete;
 		struct snapmap_list list;
 		struct snapmap_get get;
 		struct snapmap_put put;
@@ -507,6 +510,14 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		u->create.mode = chance(t, 80) ? 0666 : rnd(t);
 		if (chance(t, 50))
 			some_name(t, u->create.name);
+		/* Now and then a map that outlives the fuzzing, until DELETE. */
+		if (chance(t, 10))
+			u->create.flags = SNAPMAP_CREATE_PERSISTENT;
+		break;
+	case SNAPMAP_CMD_DELETE:
+		size = sizeof(u->delete);
+		u->delete.flags = some_flags(t, 0);
+		some_name(t, u->delete.name);
 		break;
 	case SNAPMAP_CMD_OPEN:
 		size = sizeof(u->open);
@@ -690,7 +701,7 @@ static bool makes_fd(unsigned int nr)
 
 static const unsigned int cmds[] = {
 	SNAPMAP_CMD_API, SNAPMAP_CMD_CREATE, SNAPMAP_CMD_OPEN, SNAPMAP_CMD_LIST,
-	SNAPMAP_CMD_GET, SNAPMAP_CMD_PUT, SNAPMAP_CMD_DEL, SNAPMAP_CMD_BATCH,
+	SNAPMAP_CMD_DELETE, SNAPMAP_CMD_GET, SNAPMAP_CMD_PUT, SNAPMAP_CMD_DEL, SNAPMAP_CMD_BATCH,
 	SNAPMAP_CMD_CLEAR, SNAPMAP_CMD_INFO, SNAPMAP_CMD_SNAPSHOT,
 	SNAPMAP_CMD_CLONE, SNAPMAP_CMD_TXN, SNAPMAP_CMD_SNAPSHOT_INFO,
 	SNAPMAP_CMD_SNAPSHOT_GET, SNAPMAP_CMD_WATCH,
@@ -699,6 +710,7 @@ static const unsigned int cmds[] = {
 /* The commands of each kind of snapmap fd; GET and PUT the most. */
 static const unsigned int ctl_cmds[] = {
 	SNAPMAP_CMD_API, SNAPMAP_CMD_CREATE, SNAPMAP_CMD_OPEN, SNAPMAP_CMD_LIST,
+	SNAPMAP_CMD_DELETE,
 };
 
 static const unsigned int map_cmds[] = {
@@ -1168,6 +1180,38 @@ FIXTURE_SETUP(fuzz)
 	memset(self->sh, 0, sizeof(*self->sh));
 }
 
+/*
+ * Delete every persistent map: no other test leaves one, and the
+ * fuzzing may, under any valid name.  Return: how many there were.
+ */
+static int delete_persistent(struct __test_metadata *_metadata)
+{
+	struct snapmap_delete del = { .size = sizeof(del) };
+	struct snapmap_map_desc descs[256];
+	struct snapmap_list arg = {
+		.size = sizeof(arg),
+		.count = 256,
+		.desc_size = sizeof(descs[0]),
+		.descs = SM_PTR(descs),
+	};
+	unsigned int i;
+	int ctl, n = 0;
+
+	ctl = snapmap_open_ctl();
+	if (ctl < 0)
+		return -1;
+	EXPECT_EQ(0, ioctl(ctl, SNAPMAP_IOC_LIST, &arg));
+	for (i = 0; i < arg.out_count && i < 256; i++) {
+		if (!(descs[i].map_flags & SNAPMAP_MAP_PERSISTENT))
+			continue;
+		memcpy(del.name, descs[i].name, sizeof(del.name));
+		EXPECT_EQ(0, ioctl(ctl, SNAPMAP_IOC_DELETE, &del));
+		n++;
+	}
+	close(ctl);
+	return n;
+}
+
 FIXTURE_TEARDOWN(fuzz)
 {
 	munmap(self->sh, sizeof(*self->sh));
@@ -1273,7 +1317,12 @@ TEST_F_TIMEOUT(fuzz, run, FUZZ_TIMEOUT)
 		}
 	}
 
-	/* The processes are gone: so are their maps. */
+	/*
+	 * The processes are gone: so are their maps, but the persistent
+	 * ones, which go with their names.
+	 */
+	printf("# persistent maps left: %d\n", delete_persistent(_metadata));
+	fflush(stdout);
 	EXPECT_EQ(maps, SM_COUNT_MAPS());
 	/* And the module still works. */
 	ctl = snapmap_open_ctl();

@@ -158,6 +158,8 @@ struct sample_found {
 	char name[SNAPMAP_NAME_LEN];
 	unsigned long long entries;
 	unsigned long long version;
+	unsigned long long id;
+	unsigned int snapshots;
 };
 
 static int sample_find(struct sample_found *found)
@@ -172,8 +174,9 @@ static int sample_find(struct sample_found *found)
 	close(fd);
 	if (ret < 0)
 		return ret;
-	if (sscanf(buf, "name %63s\nentries %llu\nversion %llu\n",
-		   found->name, &found->entries, &found->version) != 3)
+	if (sscanf(buf, "name %63s\nentries %llu\nversion %llu\nid %llu\nsnapshots %u\n",
+		   found->name, &found->entries, &found->version, &found->id,
+		   &found->snapshots) != 5)
 		return -EIO;
 	return 0;
 }
@@ -699,11 +702,44 @@ TEST_F(kapi, snapshot_lookup_old_value)
 	EXPECT_EQ(0, sm_del_str(self->map, "snapl.new", NULL));
 }
 
+/*
+ * A persistent map made through the kernel API: it outlives the
+ * reference its maker dropped, user space opens it, and the kernel API
+ * deletes it.
+ */
+TEST_F(kapi, persistent)
+{
+	char name[SNAPMAP_NAME_LEN];
+	struct snapmap_info info;
+	int fd;
+
+	snprintf(name, sizeof(name), "kapi-persist-%d", (int)getpid());
+	ASSERT_EQ(0, sample_cmd("persist", name, NULL));
+	fd = sm_open(self->ctl, name, 0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, sm_info(fd, &info));
+	EXPECT_EQ(SNAPMAP_MAP_PERSISTENT, info.out_map_flags);
+	EXPECT_EQ(0666, info.out_mode);
+	EXPECT_EQ(0, sm_put_str(fd, "k", "v", NULL));
+	ASSERT_EQ(0, close(fd));
+	EXPECT_EQ(-EEXIST, sample_cmd("persist", name, NULL));
+
+	/* Deleted by the kernel API: gone for everyone. */
+	snprintf(name, sizeof(name), "-kapi-persist-%d", (int)getpid());
+	EXPECT_EQ(0, sample_cmd("persist", name, NULL));
+	EXPECT_EQ(-ENOENT, sample_cmd("persist", name, NULL));
+	EXPECT_EQ(-ENOENT, sm_open(self->ctl, name + 1, 0));
+	/* And its rules hold in the kernel too: a name, a known flag. */
+	EXPECT_EQ(-EINVAL, sample_cmd("persist", "-", NULL));
+	EXPECT_EQ(-EINVAL, sample_cmd("persist", "bad name", NULL));
+}
+
 /* find-by-name in the kernel and INFO from user space agree. */
 TEST_F(kapi, find)
 {
 	struct sample_found found;
 	struct snapmap_info info;
+	int sfd;
 
 	ASSERT_EQ(0, sm_put_str(self->map, "find.key", "counted", NULL));
 
@@ -712,7 +748,18 @@ TEST_F(kapi, find)
 	EXPECT_STREQ(SAMPLE_MAP, found.name);
 	EXPECT_EQ(info.out_entries, found.entries);
 	EXPECT_EQ(info.out_version, found.version);
+	EXPECT_EQ(info.out_id, found.id);
+	EXPECT_EQ(info.out_snapshots, found.snapshots);
 	EXPECT_LE(2, found.entries);
+
+	/* A snapshot user space holds counts for the kernel too. */
+	sfd = sm_snapshot(self->map, 0, NULL);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, sample_find(&found));
+	ASSERT_EQ(0, sm_info(self->map, &info));
+	EXPECT_EQ(info.out_snapshots, found.snapshots);
+	EXPECT_LE(1, found.snapshots);
+	ASSERT_EQ(0, close(sfd));
 
 	/* A deletion from the kernel shows on both sides. */
 	ASSERT_EQ(0, sample_cmd("delete", "find.key", NULL));

@@ -420,6 +420,9 @@ TEST_F(leak, info)
 		  offsetof(struct snapmap_info, __reserved) -
 		  offsetof(struct snapmap_info, out_max_key_len) },
 		SPAN(struct snapmap_info, out_name),
+		{ offsetof(struct snapmap_info, out_id),
+		  offsetof(struct snapmap_info, __reserved2) -
+		  offsetof(struct snapmap_info, out_id) },
 	};
 	struct snapmap_info arg = { .size = sizeof(arg) };
 	unsigned int i;
@@ -427,7 +430,7 @@ TEST_F(leak, info)
 
 	/* INFO counts GETs; none in between. */
 	ASSERT_EQ(0, call_twice(_metadata, self->fd, SNAPMAP_IOC_INFO, &arg,
-				sizeof(arg), outs, 2));
+				sizeof(arg), outs, 3));
 	EXPECT_EQ(0, arg.__reserved);
 	EXPECT_EQ(KEY_MAX, arg.out_max_key_len);
 	EXPECT_EQ(0640, arg.out_mode);

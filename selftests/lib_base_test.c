@@ -81,7 +81,7 @@ TEST(has_cmd)
 		SNAPMAP_CMD_LIST, SNAPMAP_CMD_GET, SNAPMAP_CMD_PUT,
 		SNAPMAP_CMD_DEL, SNAPMAP_CMD_BATCH, SNAPMAP_CMD_CLEAR,
 		SNAPMAP_CMD_INFO, SNAPMAP_CMD_SNAPSHOT, SNAPMAP_CMD_CLONE,
-		SNAPMAP_CMD_SNAPSHOT_INFO,
+		SNAPMAP_CMD_SNAPSHOT_INFO, SNAPMAP_CMD_DELETE,
 	};
 	struct snapmap_api api, none = { .size = sizeof(none) };
 	unsigned int i;
@@ -95,7 +95,7 @@ TEST(has_cmd)
 		EXPECT_FALSE(snapmap_has_cmd(&none, cmds[i]));
 	}
 	/* A number between two blocks of commands, and out of range. */
-	EXPECT_FALSE(snapmap_has_cmd(&api, SNAPMAP_CMD_LIST + 1));
+	EXPECT_FALSE(snapmap_has_cmd(&api, SNAPMAP_CMD_DELETE + 1));
 	EXPECT_FALSE(snapmap_has_cmd(&api, 63));
 	none.out_ioctls = ~0ULL;
 	EXPECT_TRUE(snapmap_has_cmd(&none, 63));

@@ -46,6 +46,7 @@ TEST_F(ctl, create_default)
 	info.size = sizeof(info);
 	info.flags = 0;
 	info.__reserved = 0;
+	info.__reserved2 = 0;
 	ASSERT_EQ(0, ioctl(fd, SNAPMAP_IOC_INFO, &info));
 	EXPECT_EQ(sizeof(info), info.size);
 	EXPECT_EQ(0, info.flags);
@@ -208,7 +209,7 @@ TEST_F(ctl, create_flags_reserved)
 
 	test_name(name, "flags");
 	strcpy(arg.name, name);
-	arg.flags = 1;
+	arg.flags = SNAPMAP_CREATE_PERSISTENT << 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->ctl, SNAPMAP_IOC_CREATE, &arg));
 	arg.flags = 1U << 31;
 	EXPECT_ERRNO(EINVAL, ioctl(self->ctl, SNAPMAP_IOC_CREATE, &arg));
@@ -320,7 +321,7 @@ TEST_F(ctl, info_size)
 {
 	const __u32 short_sizes[] = {
 		0, 1, sizeof(__u32), offsetof(struct snapmap_info, out_name),
-		sizeof(struct snapmap_info) - 1,
+		SNAPMAP_INFO_SIZE_VER0 - 1,
 	};
 	struct snapmap_info info;
 	unsigned int i;
@@ -384,11 +385,16 @@ TEST_F(ctl, info_flags_reserved)
 	info.__reserved = 1;
 	EXPECT_ERRNO(EINVAL, ioctl(fd, SNAPMAP_IOC_INFO, &info));
 	EXPECT_EQ(0, info.out_max_key_len);
+	info.__reserved = 0;
+	info.__reserved2 = 1;
+	EXPECT_ERRNO(EINVAL, ioctl(fd, SNAPMAP_IOC_INFO, &info));
+	EXPECT_EQ(0, info.out_max_key_len);
 	/* Output members are not input: garbage there is ignored. */
 	memset(&info, 0x5a, sizeof(info));
 	info.size = sizeof(info);
 	info.flags = 0;
 	info.__reserved = 0;
+	info.__reserved2 = 0;
 	ASSERT_EQ(0, ioctl(fd, SNAPMAP_IOC_INFO, &info));
 	EXPECT_EQ(0, info.out_entries);
 	EXPECT_EQ(0, info.out_puts);

@@ -418,7 +418,7 @@ TEST_F(named, errno_order)
 	memset(&create, 0, sizeof(create));
 	create.size = sizeof(create);
 	strcpy(create.name, self->name);
-	create.flags = 1;
+	create.flags = SNAPMAP_CREATE_PERSISTENT << 1;
 	EXPECT_ERRNO(EINVAL, ioctl(self->ctl, SNAPMAP_IOC_CREATE, &create));
 	create.flags = 0;
 	create.__reserved = 1;

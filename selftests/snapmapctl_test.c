@@ -1754,6 +1754,222 @@ TEST_F(ctl, ls_info)
 	result_free(&r);
 }
 
+/* The id of the map behind @fd, or 0. */
+static __u64 id_of(int fd)
+{
+	struct snapmap_info info;
+
+	return sm_info(fd, &info) ? 0 : info.out_id;
+}
+
+/* The item of the JSON array @v whose "id" is @id, or NULL. */
+static const struct jval *item_of_id(const struct jval *v, __u64 id)
+{
+	size_t i;
+
+	for (i = 0; v && v->t == J_ARR && i < v->n; i++)
+		if (jnum(v->items[i], "id") == id)
+			return v->items[i];
+	return NULL;
+}
+
+/* Whether @b is the JSON boolean @want. */
+static bool is_bool(const struct jval *b, bool want)
+{
+	return b && b->t == J_BOOL && b->b == want;
+}
+
+/* Whether the JSON array @a holds the number @n. */
+static bool has_num(const struct jval *a, unsigned long long n)
+{
+	size_t i;
+
+	for (i = 0; a && a->t == J_ARR && i < a->n; i++)
+		if (a->items[i]->t == J_NUM && a->items[i]->num == n)
+			return true;
+	return false;
+}
+
+/* create --persistent outlives the tool; rm deletes it, for its owner. */
+TEST_F(ctl, persistent_rm)
+{
+	struct result r;
+	struct jval *v;
+	int fd;
+
+	RUN(r, "create", "--persistent", "--mode", "0644", self->third);
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(0, r.out_len);
+	result_free(&r);
+	/* The tool is gone; the map is not. */
+	fd = sm_open(self->ctl, self->third, SNAPMAP_OPEN_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, close(fd));
+
+	RUN(r, "info", "--json", self->third);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v != NULL);
+	EXPECT_TRUE(is_bool(jget(v, "persistent"), true));
+	EXPECT_EQ(0, jnum(v, "snapshots"));
+	EXPECT_LT(0, jnum(v, "id"));
+	jfree(v);
+	result_free(&r);
+	RUN(r, "info", self->third);
+	EXPECT_STATUS(0, r);
+	EXPECT_HAS(r.out, ", persistent\n");
+	result_free(&r);
+
+	/* Taken: EEXIST, as for any create. */
+	RUN(r, "create", "--persistent", self->third);
+	EXPECT_STATUS(ST_ERROR, r);
+	result_free(&r);
+
+	/* Another user may read it (0644), not remove it. */
+	RUN_AS(r, OTHER_UID, "rm", self->third);
+	EXPECT_STATUS(ST_ERROR, r);
+	EXPECT_HAS(r.err, "permission denied");
+	result_free(&r);
+	RUN_AS(r, OTHER_UID, "rm", "--json", self->third);
+	EXPECT_STATUS(ST_ERROR, r);
+	v = JSON(r);
+	ASSERT_TRUE(v != NULL);
+	EXPECT_STREQ("EACCES", jstr(jget(v, "error"), "name"));
+	jfree(v);
+	result_free(&r);
+	EXPECT_TRUE(map_exists(self->ctl, self->third, true));
+
+	RUN(r, "rm", self->third);
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(0, r.out_len);
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->third, false));
+	RUN(r, "rm", self->third);
+	EXPECT_STATUS(ST_NOT_FOUND, r);
+	EXPECT_HAS(r.err, "no such map");
+	result_free(&r);
+
+	/* --json says what was made. */
+	RUN(r, "create", "--persistent", "--json", self->third);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v != NULL);
+	EXPECT_STREQ(self->third, jstr(v, "name"));
+	EXPECT_TRUE(is_bool(jget(v, "persistent"), true));
+	jfree(v);
+	result_free(&r);
+	/* rm of a map that is not persistent unnames it; fds keep it. */
+	RUN(r, "rm", "--json", self->third, self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v != NULL);
+	ASSERT_TRUE(jget(v, "removed") && jget(v, "removed")->n == 2);
+	EXPECT_STREQ(self->third, jget(v, "removed")->items[0]->s);
+	EXPECT_STREQ(self->name, jget(v, "removed")->items[1]->s);
+	jfree(v);
+	result_free(&r);
+	EXPECT_FALSE(map_exists(self->ctl, self->third, false));
+	EXPECT_FALSE(map_exists(self->ctl, self->name, false));
+	EXPECT_EQ(0, sm_put_str(self->fd, "still", "here", NULL));
+}
+
+/* ls --all: unnamed maps too, with the pids that hold each. */
+TEST_F(ctl, ls_all)
+{
+	const struct jval *m;
+	struct result r;
+	struct jval *v;
+	char line[256];
+	const char *m_line;
+	bool found;
+	int u, sfd;
+	__u64 uid_id;
+
+	u = sm_create_default(self->ctl);
+	ASSERT_LE(0, u);
+	uid_id = id_of(u);
+	/* A snapshot holds the map too: still this process. */
+	sfd = sm_snapshot(u, 0, NULL);
+	ASSERT_LE(0, sfd);
+	ASSERT_EQ(0, close(u));
+
+	RUN(r, "ls", "--all", "--json");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	m = item_of_id(v, uid_id);
+	ASSERT_TRUE(m != NULL);
+	EXPECT_EQ(J_NULL, jget(m, "name")->t);
+	EXPECT_TRUE(is_bool(jget(m, "persistent"), false));
+	EXPECT_TRUE(has_num(jget(m, "pids"), getpid()));
+	EXPECT_EQ(1, jget(m, "pids")->n);
+	m = item_of_id(v, id_of(self->fd));
+	ASSERT_TRUE(m != NULL);
+	EXPECT_STREQ(self->name, jstr(m, "name"));
+	EXPECT_TRUE(has_num(jget(m, "pids"), getpid()));
+	jfree(v);
+	result_free(&r);
+
+	RUN(r, "ls", "-a");
+	EXPECT_STATUS(0, r);
+	EXPECT_EQ(0, strncmp(r.out, "NAME ", 5));
+	/* The unnamed map's line: no name, its id, mode, no P, this process. */
+	found = false;
+	for (m_line = r.out; m_line && *m_line; m_line = strchr(m_line, '\n')) {
+		char name[80], owner[80], pids[80], p;
+		unsigned long long id;
+		unsigned int mode;
+
+		m_line += *m_line == '\n';
+		if (sscanf(m_line, "%79s %llu %79s %o %c %79s", name, &id, owner,
+			   &mode, &p, pids) != 6 || id != uid_id)
+			continue;
+		found = true;
+		EXPECT_STREQ("-", name);
+		EXPECT_EQ(0600, mode);
+		EXPECT_EQ('-', p);
+		snprintf(line, sizeof(line), "%d", (int)getpid());
+		EXPECT_STREQ(line, pids);
+	}
+	EXPECT_TRUE(found) {
+		TH_LOG("map %llu not in: %s", (unsigned long long)uid_id,
+		       r.out);
+	}
+	result_free(&r);
+
+	/*
+	 * Another user: not root's unnamed map, root's named one without
+	 * its holders, which /proc does not show it.
+	 */
+	RUN_AS(r, OTHER_UID, "ls", "--all", "--json");
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	ASSERT_TRUE(v && v->t == J_ARR);
+	EXPECT_TRUE(item_of_id(v, uid_id) == NULL);
+	m = item_of_id(v, id_of(self->fd));
+	ASSERT_TRUE(m != NULL);
+	EXPECT_EQ(0, jget(m, "pids")->n);
+	jfree(v);
+	result_free(&r);
+
+	/* info counts the snapshot. */
+	ASSERT_EQ(0, close(sfd));
+	sfd = sm_snapshot(self->fd, 0, NULL);
+	ASSERT_LE(0, sfd);
+	RUN(r, "info", "--json", self->name);
+	EXPECT_STATUS(0, r);
+	v = JSON(r);
+	EXPECT_EQ(1, jnum(v, "snapshots"));
+	EXPECT_EQ(0, jnum(v, "stale_snapshots"));
+	EXPECT_EQ(0, jnum(v, "invalidated"));
+	EXPECT_EQ(0, jnum(v, "pinned_bytes"));
+	jfree(v);
+	result_free(&r);
+	RUN(r, "info", self->name);
+	EXPECT_HAS(r.out, "snapshots:    1 open, 0 stale; 0 invalidated in all\n");
+	result_free(&r);
+	ASSERT_EQ(0, close(sfd));
+}
+
 /* Expect a JSON dump to hold exactly the sample, versions included. */
 static void expect_sample_dump(struct __test_metadata *_metadata, int fd,
 			       const struct jval *v)

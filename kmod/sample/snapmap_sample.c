@@ -26,8 +26,9 @@
  *                 (snapmap_cas())
  * delete          ``key``               as update
  *                 (snapmap_delete())
- * find            -                     ``name``, ``entries`` and
- *                                       ``version`` lines, by
+ * find            -                     ``name``, ``entries``,
+ *                                       ``version``, ``id`` and
+ *                                       ``snapshots`` (open) lines, by
  *                                       snapmap_find() and
  *                                       snapmap_get_info()
  * snapshot        -                     the ATOMIC snapshot taken at
@@ -47,6 +48,13 @@
  *                                       key in the ATOMIC snapshot taken
  *                                       at open, by
  *                                       snapmap_snapshot_lookup()
+ * persist         ``name``: a           -
+ *                 persistent map,
+ *                 mode 0666
+ *                 (snapmap_create());
+ *                 ``-name``: its name
+ *                 deleted
+ *                 (snapmap_unlink())
  * =============== ===================== ================================
  *
  * A key ends at the first '=' and a version starts after the last '@', so
@@ -388,9 +396,10 @@ static int sample_show_find(struct sample_file *sf)
 	snapmap_put(map);
 
 	sf->out_len = scnprintf(sf->out, sizeof(sf->out),
-				"name %s\nentries %llu\nversion %llu\n",
+				"name %s\nentries %llu\nversion %llu\nid %llu\nsnapshots %u\n",
 				info.out_name, info.out_entries,
-				info.out_version);
+				info.out_version, info.out_id,
+				info.out_snapshots);
 	return 0;
 }
 
@@ -577,6 +586,38 @@ static int sample_show_snapshot_lookup(struct sample_file *sf)
 	return 0;
 }
 
+/*
+ * persist: "name" makes a persistent map of that name and drops the
+ * module's own reference at once: the map lives on, held by snapmap's
+ * registry alone, as one made from user space does after its fds close.
+ * "-name" deletes the name, and the map with it.
+ */
+static int sample_persist(struct sample_file *sf, size_t len)
+{
+	struct snapmap_attr attr = {
+		.mode = 0666,
+		.flags = SNAPMAP_CREATE_PERSISTENT,
+	};
+	struct snapmap *map;
+
+	if (!len || strlen(sf->cmd) != len)
+		return -EINVAL;
+	if (sf->cmd[0] == '-')
+		return snapmap_unlink(sf->cmd + 1);
+	attr.name = sf->cmd;
+	map = snapmap_create(&attr);
+	if (IS_ERR(map))
+		return PTR_ERR(map);
+	snapmap_put(map);
+	return 0;
+}
+
+/* Nothing to read back. */
+static int sample_show_nothing(struct sample_file *sf)
+{
+	return -ENODATA;
+}
+
 static const struct sample_op sample_ops[] = {
 	{ "lookup", 0600, sample_set_key, sample_show_lookup },
 	{ "lookup_rcu", 0600, sample_set_key, sample_show_lookup_rcu },
@@ -588,6 +629,7 @@ static const struct sample_op sample_ops[] = {
 	{ "txn", 0600, sample_txn, sample_show_txn },
 	{ "snapshot_lookup", 0600, sample_set_key,
 	  sample_show_snapshot_lookup, .snapshot = true },
+	{ "persist", 0600, sample_persist, sample_show_nothing },
 };
 
 static int sample_open(struct inode *inode, struct file *file)

@@ -64,8 +64,9 @@
  *            ``__reserved`` member is not zero, a key length is 0, a name
  *            is not NUL-terminated or holds a character outside
  *            ``[A-Za-z0-9._-]``, a limit passed to %SNAPMAP_IOC_CREATE
- *            is above the module's cap, or &snapmap_list.desc_size is
- *            out of its bounds
+ *            is above the module's cap, &snapmap_list.desc_size is
+ *            out of its bounds, or %SNAPMAP_CREATE_PERSISTENT is asked
+ *            for an unnamed map
  * E2BIG      ``size`` is larger than the module knows and a byte beyond
  *            the module's structure is not zero
  * EBADF      a write command was issued on a map fd opened read-only
@@ -74,8 +75,8 @@
  *            next record
  * ERANGE     %SNAPMAP_IOC_GET: the value buffer is too small; the
  *            value's length and version are reported all the same
- * ENOENT     the key is not in the map; %SNAPMAP_IOC_OPEN: no map has
- *            that name
+ * ENOENT     the key is not in the map; %SNAPMAP_IOC_OPEN,
+ *            %SNAPMAP_IOC_DELETE: no map has that name
  * EEXIST     %SNAPMAP_PUT_NOEXIST and the key is present;
  *            %SNAPMAP_IOC_CREATE, %SNAPMAP_IOC_CLONE: a map of that name
  *            exists
@@ -94,7 +95,8 @@
  *            open snapshots, of all maps, as the module allows (module
  *            parameter max_snapshots_per_user)
  * EACCES     %SNAPMAP_IOC_OPEN: the map's mode does not grant the access
- *            asked for
+ *            asked for; %SNAPMAP_IOC_DELETE: the caller neither owns the
+ *            map nor has CAP_SYS_ADMIN
  * ESTALE     a snapshot was invalidated to keep its map within its byte
  *            limit (see "snapshots"); only closing it is left to do;
  *            %SNAPMAP_BATCH_SNAPSHOT: the batch's own snapshot was
@@ -120,7 +122,7 @@
  * Raised whenever a command, flag or feature is added; reported by
  * %SNAPMAP_IOC_API.
  */
-#define SNAPMAP_ABI_VERSION 3
+#define SNAPMAP_ABI_VERSION 4
 
 /* The ioctl type byte of every snapmap command. */
 #define SNAPMAP_IOC_TYPE 0xB7
@@ -131,6 +133,8 @@
  * @SNAPMAP_CMD_CREATE: create a map, on the control fd
  * @SNAPMAP_CMD_OPEN: open a named map, on the control fd
  * @SNAPMAP_CMD_LIST: list the named maps, on the control fd
+ * @SNAPMAP_CMD_DELETE: remove a map's name, on the control fd (ABI
+ *                      version 4)
  * @SNAPMAP_CMD_GET: look a key up, on a map fd
  * @SNAPMAP_CMD_PUT: insert or replace a key, on a map fd
  * @SNAPMAP_CMD_DEL: delete a key, on a map fd
@@ -154,6 +158,7 @@ enum snapmap_cmd {
 	SNAPMAP_CMD_CREATE = 0x01,
 	SNAPMAP_CMD_OPEN = 0x02,
 	SNAPMAP_CMD_LIST = 0x03,
+	SNAPMAP_CMD_DELETE = 0x04,
 	SNAPMAP_CMD_GET = 0x10,
 	SNAPMAP_CMD_PUT = 0x11,
 	SNAPMAP_CMD_DEL = 0x12,
@@ -186,6 +191,11 @@ enum snapmap_cmd {
  *   %SNAPMAP_IOC_SNAPSHOT_GET (ABI version 2).
  * - %SNAPMAP_FEATURE_WATCH: change feeds: %SNAPMAP_IOC_WATCH (ABI
  *   version 3).
+ * - %SNAPMAP_FEATURE_PERSISTENT: persistent maps
+ *   (%SNAPMAP_CREATE_PERSISTENT) and %SNAPMAP_IOC_DELETE; every map has an
+ *   id, which %SNAPMAP_IOC_INFO, %SNAPMAP_IOC_LIST and the fdinfo of its
+ *   fds report; %SNAPMAP_LIST_ALL; the snapshot counters of
+ *   &struct snapmap_info (ABI version 4).
  */
 #define SNAPMAP_FEATURE_NAMED_MAPS (1ULL << 0)
 #define SNAPMAP_FEATURE_VERSIONS (1ULL << 1)
@@ -193,6 +203,7 @@ enum snapmap_cmd {
 #define SNAPMAP_FEATURE_CLONE (1ULL << 3)
 #define SNAPMAP_FEATURE_TXN (1ULL << 4)
 #define SNAPMAP_FEATURE_WATCH (1ULL << 5)
+#define SNAPMAP_FEATURE_PERSISTENT (1ULL << 6)
 
 /**
  * struct snapmap_api - API handshake
@@ -225,21 +236,43 @@ struct snapmap_api {
  * DOC: map lifetime
  *
  * A map lives as long as something holds it: a map fd (from
- * %SNAPMAP_IOC_CREATE or %SNAPMAP_IOC_OPEN) or a reference taken by a kernel
- * module.  When the last one goes, the map and everything in it is freed.
- * A named map is no different: its name can be found with
+ * %SNAPMAP_IOC_CREATE or %SNAPMAP_IOC_OPEN), a snapshot or watch fd, a
+ * reference taken by a kernel module, or, for a persistent map, the
+ * module's registry of names.  When the last one goes, the map and
+ * everything in it is freed.  A named map's name can be found with
  * %SNAPMAP_IOC_OPEN while the map lives, and becomes free for a new map the
- * moment the map dies.  To keep a named map alive with no program running,
- * keep an fd open (a daemon, or a kernel module holding a reference).
+ * moment the map dies or the name is deleted.
  *
- * Every map fd holds the module, so the module cannot be unloaded while a
- * map exists.  Map fds are opened close-on-exec.
+ * A map created with %SNAPMAP_CREATE_PERSISTENT (ABI version 4) is held by
+ * the registry until %SNAPMAP_IOC_DELETE: it outlives every fd and the
+ * process that made it.  It stays charged to its creator's user (module
+ * parameter max_maps_per_user) and memory cgroup.
+ *
+ * %SNAPMAP_IOC_DELETE removes a name, persistent or not, as unlink(2)
+ * removes a file's: the name is free at once, and a new map may take it;
+ * fds still open keep working on the map, now unnamed, until they close.
+ * A persistent map's registry hold goes with its name.
+ *
+ * Every map fd holds the module, and so does every persistent map: the
+ * module cannot be unloaded (delete_module(2) fails with EWOULDBLOCK,
+ * rmmod says the module is in use) while a map exists, be it only
+ * persistent maps no process holds.  Delete them first.  Map fds are
+ * opened close-on-exec.
  */
+
+/**
+ * DOC: create flags
+ *
+ * - %SNAPMAP_CREATE_PERSISTENT: keep the map after its last fd closes,
+ *   until %SNAPMAP_IOC_DELETE (ABI version 4, %SNAPMAP_FEATURE_PERSISTENT).
+ *   Only for a named map: EINVAL for an unnamed one.
+ */
+#define SNAPMAP_CREATE_PERSISTENT (1U << 0)
 
 /**
  * struct snapmap_create - create a map
  * @size: sizeof(struct snapmap_create)
- * @flags: must be zero
+ * @flags: ``SNAPMAP_CREATE_*``
  * @max_key_len: longest key, in bytes; 0 for the module's default
  * @max_value_len: longest value, in bytes; 0 for the module's default
  * @max_entries: most keys the map may hold; 0 for the module's default
@@ -298,15 +331,53 @@ struct snapmap_open {
 };
 
 /**
- * struct snapmap_map_desc - a named map, as %SNAPMAP_IOC_LIST describes it
+ * struct snapmap_delete - remove a map's name
+ * @size: sizeof(struct snapmap_delete)
+ * @flags: must be zero
+ * @name: NUL-terminated name of the map
+ *
+ * Issued on the control fd (ABI version 4, %SNAPMAP_FEATURE_PERSISTENT).
+ * Only the map's owner (the caller's fsuid is the map's uid) or a caller
+ * with CAP_SYS_ADMIN may delete it, whatever the map's mode: as a file in
+ * a sticky directory, which only its owner may unlink.  See "map
+ * lifetime" for what becomes of the map.
+ *
+ * Return: 0; EINVAL for unknown flags or an invalid name; ENOENT if no
+ * map has the name; EACCES if the caller may not delete it.
+ */
+struct snapmap_delete {
+	__u32 size;
+	__u32 flags;
+	char name[SNAPMAP_NAME_LEN];
+};
+
+/**
+ * DOC: map flags
+ *
+ * What &snapmap_map_desc.map_flags and &snapmap_info.out_map_flags say
+ * of a map now (ABI version 4):
+ *
+ * - %SNAPMAP_MAP_PERSISTENT: the registry holds the map
+ *   (%SNAPMAP_CREATE_PERSISTENT, not deleted yet).
+ */
+#define SNAPMAP_MAP_PERSISTENT (1U << 0)
+
+/**
+ * struct snapmap_map_desc - a map, as %SNAPMAP_IOC_LIST describes it
  * @uid: owner's uid
  * @gid: owner's gid
  * @mode: permission bits
  * @__reserved: zero
- * @name: NUL-terminated name, zero-padded
+ * @name: NUL-terminated name, zero-padded; empty for an unnamed map
+ * @id: the map's id, as &snapmap_info.out_id (ABI version 4)
+ * @map_flags: ``SNAPMAP_MAP_*`` (ABI version 4)
+ * @__reserved2: zero
  *
  * Only what a directory listing would show: a map's contents and usage
- * are read with %SNAPMAP_IOC_INFO by those who may open it.
+ * are read with %SNAPMAP_IOC_INFO by those who may open it.  Which
+ * processes hold a map is for procfs to tell: the fdinfo of each of its
+ * fds, which /proc shows only to those who may look at the process, has
+ * the map's id (see "fdinfo").
  */
 struct snapmap_map_desc {
 	__u32 uid;
@@ -314,6 +385,9 @@ struct snapmap_map_desc {
 	__u32 mode;
 	__u32 __reserved;
 	char name[SNAPMAP_NAME_LEN];
+	__aligned_u64 id;
+	__u32 map_flags;
+	__u32 __reserved2;
 };
 
 /**
@@ -331,23 +405,35 @@ struct snapmap_map_desc {
 #define SNAPMAP_MAP_DESC_SIZE_MAX 4096
 
 /**
+ * DOC: list flags
+ *
+ * - %SNAPMAP_LIST_ALL: list the unnamed maps too, and the named maps
+ *   whose name was deleted while fds still hold them, of which the
+ *   caller may see: those it owns (its fsuid is their uid), or every map
+ *   with CAP_SYS_ADMIN (ABI version 4, %SNAPMAP_FEATURE_PERSISTENT).
+ */
+#define SNAPMAP_LIST_ALL (1U << 0)
+
+/**
  * struct snapmap_list - list the named maps
  * @size: sizeof(struct snapmap_list)
- * @flags: must be zero
+ * @flags: ``SNAPMAP_LIST_*``
  * @count: room at @descs, in descriptions; 0 to ask only how many there are
  * @desc_size: sizeof(struct snapmap_map_desc) as the caller knows it, from
  *             %SNAPMAP_MAP_DESC_SIZE_VER0 to %SNAPMAP_MAP_DESC_SIZE_MAX
  *             (EINVAL outside, whatever @count); a larger one than the
  *             module's gets its tail zeroed, so it can grow
  * @descs: user pointer to an array of @count descriptions
- * @out_count: number of named maps; when it is above @count, only the
+ * @out_count: number of maps listed; when it is above @count, only the
  *             first @count were written and the caller may retry with
  *             more room
  * @__reserved: must be zero
  *
  * Issued on the control fd.  Every named map is listed, whoever owns it,
- * in no particular order; maps created or freed during the call may or may
- * not appear.
+ * and with %SNAPMAP_LIST_ALL the other maps the caller may see, in no
+ * particular order; maps created or freed during the call may or may not
+ * appear.  A @desc_size below the module's description gets the first
+ * @desc_size bytes of each.
  */
 struct snapmap_list {
 	__u32 size;
@@ -779,7 +865,23 @@ struct snapmap_clear {
  * @out_gid: owner's gid
  * @out_mode: permission bits
  * @__reserved: zero
- * @out_name: name, empty for an unnamed map
+ * @out_name: name, empty for an unnamed map (or one whose name was
+ *            deleted)
+ * @out_id: the map's id: a number no other map had since the module was
+ *          loaded, 1 for the first (ABI version 4, as every member below)
+ * @out_snapshots: open snapshots of the map: ATOMIC, WEAK or stale
+ * @out_stale_snapshots: of those, the ones invalidated to keep the map
+ *                       within its byte limit (see "snapshots")
+ * @out_invalidated: snapshots invalidated since the map was made, closed
+ *                   or not
+ * @out_pinned_bytes: the part of @out_bytes that only open snapshots
+ *                    need: older versions of keys, kept for them, which
+ *                    go once no open snapshot needs them
+ * @out_map_flags: ``SNAPMAP_MAP_*``
+ * @__reserved2: zero
+ *
+ * A caller that passes the first version's @size (up to @out_name) gets
+ * that much; the members after it are written only for a larger @size.
  */
 struct snapmap_info {
 	__u32 size;
@@ -799,7 +901,42 @@ struct snapmap_info {
 	__u32 out_mode;
 	__u32 __reserved;
 	char out_name[SNAPMAP_NAME_LEN];
+	__aligned_u64 out_id;
+	__u32 out_snapshots;
+	__u32 out_stale_snapshots;
+	__aligned_u64 out_invalidated;
+	__aligned_u64 out_pinned_bytes;
+	__u32 out_map_flags;
+	__u32 __reserved2;
 };
+
+/**
+ * DOC: fdinfo
+ *
+ * /proc/PID/fdinfo/FD of a snapmap fd (ABI version 4) has, after the
+ * kernel's own lines, one ``key:\tvalue`` line per item, in this order:
+ *
+ * - every map fd, snapshot fd and watch fd: ``map_id`` (as
+ *   &snapmap_info.out_id), ``map_name`` (empty for an unnamed map),
+ *   ``map_flags`` (``SNAPMAP_MAP_*``, in hexadecimal), ``entries``,
+ *   ``bytes`` and ``version`` (as &snapmap_info.out_entries, .out_bytes
+ *   and .out_version);
+ * - a snapshot fd: ``snapshot_version`` (as
+ *   &snapmap_snapshot_arg.out_version), ``weak`` and ``stale`` (0 or 1);
+ * - a watch fd: ``watch_start`` (as &snapmap_watch_arg.out_version),
+ *   ``watch_read`` (the version of the last record read(2) returned
+ *   through the fd, its start before the first) and ``watch_buffer``
+ *   (its buffer, in bytes).
+ *
+ * procfs shows it only to those who may look at the process's fds; it is
+ * how a tool finds which processes hold a map.
+ */
+
+/**
+ * SNAPMAP_INFO_SIZE_VER0 - size of the first &struct snapmap_info, up
+ * to &snapmap_info.out_name
+ */
+#define SNAPMAP_INFO_SIZE_VER0 160
 
 /**
  * DOC: snapshots
@@ -1098,6 +1235,8 @@ struct snapmap_change {
 			       struct snapmap_open)
 #define SNAPMAP_IOC_LIST _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_LIST, \
 			       struct snapmap_list)
+#define SNAPMAP_IOC_DELETE _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_DELETE, \
+				 struct snapmap_delete)
 #define SNAPMAP_IOC_GET _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_GET, \
 			      struct snapmap_get)
 #define SNAPMAP_IOC_PUT _IOWR(SNAPMAP_IOC_TYPE, SNAPMAP_CMD_PUT, \

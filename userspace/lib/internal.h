@@ -65,6 +65,13 @@ LIBSNAPMAP_HIDDEN int libsnapmap_ctl_ioctl(int ctl_fd, unsigned long request,
 LIBSNAPMAP_HIDDEN int libsnapmap_ctl_get(int ctl_fd, int *fd);
 LIBSNAPMAP_HIDDEN void libsnapmap_ctl_put(int ctl_fd, int fd);
 LIBSNAPMAP_HIDDEN int libsnapmap_copy_name(char *dst, const char *name);
+/*
+ * LIST with @flags into an array of @desc_size-byte descriptions, allocated
+ * for the caller at *@descsp: their number, or -errno.
+ */
+LIBSNAPMAP_HIDDEN int libsnapmap_list(int fd, __u32 flags,
+				      struct snapmap_map_desc **descsp,
+				      size_t desc_size);
 LIBSNAPMAP_HIDDEN bool libsnapmap_lacks_feature(__u64 feature);
 /**
  * struct libsnapmap_reader - records read from an fd, handed out one by one

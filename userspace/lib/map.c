@@ -56,7 +56,7 @@ int snapmap_open(int ctl_fd, const char *name, __u32 flags)
  * LIST with room for @room descriptions of @desc_size bytes at @descs: 0
  * or -errno.
  */
-static int list_ioctl(int fd, unsigned char *descs, __u32 room,
+static int list_ioctl(int fd, __u32 flags, unsigned char *descs, __u32 room,
 		      size_t desc_size, __u32 *count)
 {
 	struct snapmap_list arg;
@@ -64,6 +64,7 @@ static int list_ioctl(int fd, unsigned char *descs, __u32 room,
 
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
+	arg.flags = flags;
 	arg.count = room;
 	arg.desc_size = desc_size;
 	arg.descs = SNAPMAP_PTR(descs);
@@ -76,23 +77,35 @@ static int list_ioctl(int fd, unsigned char *descs, __u32 room,
 
 /*
  * Whether the first @n descriptions at @descs, zeroed before the call,
- * were all written: a named map never has an empty name.  A module may
- * write fewer than both the room and its answer when maps are created
+ * were all written: a named map never has an empty name, and no map has
+ * id 0 (%SNAPMAP_LIST_ALL lists unnamed maps, and needs the id).  A module
+ * may write fewer than both the room and its answer when maps are created
  * while it answers (it sizes its buffer before it walks the maps).
  */
-static bool list_written(const unsigned char *descs, size_t desc_size,
-			 __u32 n)
+static bool list_written(__u32 flags, const unsigned char *descs,
+			 size_t desc_size, __u32 n)
 {
+	__u64 id;
 	__u32 i;
 
-	for (i = 0; i < n; i++)
-		if (!descs[i * desc_size +
-			   offsetof(struct snapmap_map_desc, name)])
+	for (i = 0; i < n; i++) {
+		const unsigned char *d = descs + i * desc_size;
+
+		if (!(flags & SNAPMAP_LIST_ALL)) {
+			if (!d[offsetof(struct snapmap_map_desc, name)])
+				return false;
+			continue;
+		}
+		memcpy(&id, d + offsetof(struct snapmap_map_desc, id),
+		       sizeof(id));
+		if (!id)
 			return false;
+	}
 	return true;
 }
 
-static int list(int fd, struct snapmap_map_desc **descsp, size_t desc_size)
+int libsnapmap_list(int fd, __u32 flags, struct snapmap_map_desc **descsp,
+		    size_t desc_size)
 {
 	/*
 	 * Past this many named maps the count would not fit the return
@@ -112,11 +125,11 @@ static int list(int fd, struct snapmap_map_desc **descsp, size_t desc_size)
 	for (;;) {
 		if (room)
 			memset(descs, 0, room * desc_size);
-		ret = list_ioctl(fd, descs, room, desc_size, &n);
+		ret = list_ioctl(fd, flags, descs, room, desc_size, &n);
 		if (ret)
 			break;
 		if (n <= room) {
-			if (list_written(descs, desc_size, n))
+			if (list_written(flags, descs, desc_size, n))
 				break;
 			continue;
 		}
@@ -157,7 +170,7 @@ int snapmap_list_sz(int ctl_fd, struct snapmap_map_desc **descs,
 	ret = libsnapmap_ctl_get(ctl_fd, &fd);
 	if (ret)
 		return libsnapmap_ret(saved_errno, ret);
-	ret = list(fd, descs, desc_size);
+	ret = libsnapmap_list(fd, 0, descs, desc_size);
 	libsnapmap_ctl_put(ctl_fd, fd);
 	return libsnapmap_ret(saved_errno, ret);
 }

@@ -18,6 +18,7 @@ static const char *const cmd_names[] = {
 	[SNAPMAP_CMD_CREATE] = "CREATE",
 	[SNAPMAP_CMD_OPEN] = "OPEN",
 	[SNAPMAP_CMD_LIST] = "LIST",
+	[SNAPMAP_CMD_DELETE] = "DELETE",
 	[SNAPMAP_CMD_GET] = "GET",
 	[SNAPMAP_CMD_PUT] = "PUT",
 	[SNAPMAP_CMD_DEL] = "DEL",
@@ -34,7 +35,7 @@ static const char *const cmd_names[] = {
 
 static const char *const feature_names[] = {
 	"named-maps", "versions", "atomic-snapshots", "clone", "txn",
-	"watch",
+	"watch", "persistent",
 };
 
 /* The name of bit @i of a mask, or NULL if this tool does not know it. */
@@ -140,6 +141,8 @@ int cmd_create(struct opts *o, int argc, char **argv)
 	int ret, ctl, fd;
 
 	(void)argc;
+	if (o->persistent)
+		return create_persistent(o, name);
 	ret = check_map_name(o, name) ?: hold_check(o);
 	if (ret)
 		return ret;
@@ -197,6 +200,8 @@ int cmd_ls(struct opts *o, int argc, char **argv)
 
 	(void)argc;
 	(void)argv;
+	if (o->all)
+		return ls_all(o);
 	ctl = get_ctl(o);
 	if (ctl < 0)
 		return EXIT_FAIL;
@@ -328,6 +333,13 @@ static void info_json(const struct opts *o, const char *name,
 	json_u64(&j, "gets", info->out_gets);
 	json_u64(&j, "puts", info->out_puts);
 	json_u64(&j, "dels", info->out_dels);
+	json_u64(&j, "id", info->out_id);
+	json_bool(&j, "persistent",
+		  info->out_map_flags & SNAPMAP_MAP_PERSISTENT);
+	json_u64(&j, "snapshots", info->out_snapshots);
+	json_u64(&j, "stale_snapshots", info->out_stale_snapshots);
+	json_u64(&j, "invalidated", info->out_invalidated);
+	json_u64(&j, "pinned_bytes", info->out_pinned_bytes);
 	json_close(&j, '}');
 	json_end(&j);
 }
@@ -380,6 +392,14 @@ int cmd_info(struct opts *o, int argc, char **argv)
 	       (unsigned long long)info.out_gets,
 	       (unsigned long long)info.out_puts,
 	       (unsigned long long)info.out_dels);
+	printf("%-14s%llu%s\n", "id:", (unsigned long long)info.out_id,
+	       info.out_map_flags & SNAPMAP_MAP_PERSISTENT ?
+	       ", persistent" : "");
+	printf("%-14s%u open, %u stale; %llu invalidated in all\n",
+	       "snapshots:", info.out_snapshots, info.out_stale_snapshots,
+	       (unsigned long long)info.out_invalidated);
+	printf("%-14s%llu\n", "pinned bytes:",
+	       (unsigned long long)info.out_pinned_bytes);
 	return EXIT_OK;
 }
 

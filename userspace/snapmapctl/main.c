@@ -23,6 +23,7 @@ enum opt_id {
 	O_HOLD, O_BACKGROUND, O_PID_FILE,
 	O_VALUE_FILE, O_NO_REPLACE, O_REPLACE_ONLY, O_IF_VERSION,
 	O_INTO, O_CHECK, O_SINCE, O_PREFIX, O_CHANGES, O_VERSION,
+	O_PERSISTENT, O_ALL,
 	O_COUNT
 };
 
@@ -73,6 +74,8 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_CHANGES] = { "changes", 0, "N", "stop after N changes, a transaction as one" },
 	[O_PRETTY] = { "pretty", 'p', NULL, "print JSON, indented (implies --json)" },
 	[O_VERSION] = { "version", 'V', NULL, "show the versions of snapmapctl, libsnapmap and the module" },
+	[O_PERSISTENT] = { "persistent", 0, NULL, "keep the map with no holder, until snapmapctl rm" },
+	[O_ALL] = { "all", 'a', NULL, "unnamed maps too, and the pids that hold each map" },
 };
 
 struct command {
@@ -94,14 +97,25 @@ struct command {
 	"while COMMAND runs, exit with its status).\n"
 
 static const struct command commands[] = {
-	{ "create", cmd_create, 1, 1, O_LIMITS | BIT(O_MODE) | O_HOLDING, true,
-	  "NAME [LIMITS] (--hold | --background | -- COMMAND...)",
+	{ "create", cmd_create, 1, 1,
+	  O_LIMITS | BIT(O_MODE) | O_HOLDING | BIT(O_PERSISTENT), true,
+	  "NAME [LIMITS] (--persistent | --hold | --background | -- COMMAND...)",
 	  "create a named map and hold it",
 	  "Limits not given are the module's defaults; sizes take K, M, G, T\n"
-	  "(powers of 1024).  The mode defaults to 0600.\n" HOLD_TEXT },
-	{ "ls", cmd_ls, 0, 0, 0, false, "",
+	  "(powers of 1024).  The mode defaults to 0600.\n" HOLD_TEXT
+	  "--persistent: the map stays with no holder, until snapmapctl rm;\n"
+	  "a holding option may hold it as well.\n" },
+	{ "ls", cmd_ls, 0, 0, BIT(O_ALL), false, "",
 	  "list the named maps",
-	  "ENTRIES and BYTES are '-' for maps you may not read.\n" },
+	  "ENTRIES and BYTES are '-' for maps you may not read.\n"
+	  "--all: the unnamed maps you own too (every map, for root), with\n"
+	  "each map's ID, P for a persistent map, and the PIDS of the\n"
+	  "processes whose fds hold it, of those /proc lets you see.\n" },
+	{ "rm", cmd_rm, 1, INT_MAX, 0, false, "NAME...",
+	  "delete maps' names: a persistent map goes, others live on unnamed",
+	  "Only a map's owner, or root, may.  Fds still open keep a map,\n"
+	  "unnamed, until they close.  Exit status 1 if a name could not be\n"
+	  "deleted; the others are deleted all the same.\n" },
 	{ "info", cmd_info, 1, 1, 0, false, "NAME",
 	  "show a map's limits, usage, counters, owner and mode", "" },
 	{ "get", cmd_get, 2, 2, O_ENCODING | BIT(O_RAW) | BIT(O_VERSIONS),
@@ -415,6 +429,12 @@ static int apply_option(struct opts *o, int id, const char *arg)
 		if (parse_u64(arg, &o->changes, false) || !o->changes)
 			return usage_error(o, "--changes: '%s' is not a positive number",
 					   arg);
+		break;
+	case O_PERSISTENT:
+		o->persistent = true;
+		break;
+	case O_ALL:
+		o->all = true;
 		break;
 	}
 	return 0;

@@ -78,6 +78,8 @@ struct opts {
 	__u64 since;
 	const char *prefix;		/* --prefix, as given */
 	__u64 changes;			/* --changes: 0 for no end */
+	bool persistent;		/* create --persistent */
+	bool all;			/* ls --all */
 };
 
 /* Commands: each returns an exit status. */
@@ -98,12 +100,17 @@ int cmd_mget(struct opts *o, int argc, char **argv);
 int cmd_watch(struct opts *o, int argc, char **argv);
 int cmd_mirror(struct opts *o, int argc, char **argv);
 int cmd_batch(struct opts *o, int argc, char **argv);
+int cmd_rm(struct opts *o, int argc, char **argv);
 
 /* main.c: one command line, as main and each line of a batch run it */
 int run_command(const struct opts *base, int argc, char **argv,
 		unsigned int line);
 /* --version: needs no module */
 int print_version(const struct opts *o);
+
+/* cmd_persist.c: persistent maps, and every map */
+int create_persistent(struct opts *o, const char *name);
+int ls_all(struct opts *o);
 
 /* util.c: argument parsing and small helpers */
 int usage_error(const struct opts *o, const char *fmt, ...)

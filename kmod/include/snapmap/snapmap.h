@@ -29,6 +29,10 @@ struct snapmap;
  * @mode: permission bits checked when user space opens the map by name;
  *        0 means 0600
  * @name: NUL-terminated name, or NULL or "" for an unnamed map
+ * @flags: ``SNAPMAP_CREATE_*`` of the uapi header: with
+ *         %SNAPMAP_CREATE_PERSISTENT (a named map only), the map lives on
+ *         after its last reference, until snapmap_unlink(); snapmap_clone()
+ *         ignores it
  */
 struct snapmap_attr {
 	u32 max_key_len;
@@ -37,6 +41,7 @@ struct snapmap_attr {
 	u64 max_bytes;
 	umode_t mode;
 	const char *name;
+	u32 flags;
 };
 
 /**
@@ -147,6 +152,7 @@ typedef int (*snapmap_change_fn)(const struct snapmap_change *change,
 
 struct snapmap *snapmap_create(const struct snapmap_attr *attr);
 struct snapmap *snapmap_find(const char *name);
+int snapmap_unlink(const char *name);
 void snapmap_get(struct snapmap *map);
 void snapmap_put(struct snapmap *map);
 

@@ -33,7 +33,9 @@
  * they need a module of ABI version 2 (%SNAPMAP_FEATURE_TXN).  Those of
  * libsnapmap 1.2 (LIBSNAPMAP_1.2), watches, need ABI version 3
  * (%SNAPMAP_FEATURE_WATCH).  libsnapmap 1.3 (LIBSNAPMAP_1.3) added the
- * ``*_sz()`` functions, which any module takes.
+ * ``*_sz()`` functions, which any module takes, and persistent maps and
+ * the listing of every map, which need ABI version 4
+ * (%SNAPMAP_FEATURE_PERSISTENT).
  */
 
 #ifndef _LIBSNAPMAP_H
@@ -51,7 +53,7 @@ extern "C" {
 #endif
 
 #define LIBSNAPMAP_MAJOR_VERSION 1
-#define LIBSNAPMAP_MINOR_VERSION 2
+#define LIBSNAPMAP_MINOR_VERSION 3
 
 /**
  * snapmap_lib_version() - the library's version, as "MAJOR.MINOR"
@@ -923,6 +925,70 @@ struct snapmap_clone_opts {
  */
 int snapmap_clone(int map_fd, const struct snapmap_clone_opts *opts,
 		  __u64 *version);
+
+/*
+ * Persistent maps, and every map
+ */
+
+/**
+ * snapmap_create_persistent() - create a named map that outlives its fds
+ * @ctl_fd: control fd, or -1
+ * @opts: limits, mode and name, as for snapmap_create(); the name is
+ *        required
+ *
+ * As snapmap_create() with %SNAPMAP_CREATE_PERSISTENT: the map stays
+ * after its last fd closes, and its creator exits, until snapmap_unlink().
+ * Added in libsnapmap 1.3.
+ *
+ * Return: a map fd, opened for reading and writing, or a negative errno:
+ * those of snapmap_create(), EINVAL for no name, EOPNOTSUPP from a module
+ * without persistent maps.
+ */
+int snapmap_create_persistent(int ctl_fd,
+			      const struct snapmap_create_opts *opts);
+
+/**
+ * snapmap_unlink() - delete a map's name
+ * @ctl_fd: control fd, or -1
+ * @name: the map's name
+ *
+ * The name is free at once; fds still open keep the map, unnamed, until
+ * they close.  A persistent map is freed once none is left.  Only the
+ * map's owner or a caller with CAP_SYS_ADMIN may.  Added in libsnapmap
+ * 1.3.
+ *
+ * Return: 0 or a negative errno: ENOENT, EACCES, EINVAL, EOPNOTSUPP from
+ * a module without %SNAPMAP_IOC_DELETE.
+ */
+int snapmap_unlink(int ctl_fd, const char *name);
+
+/**
+ * snapmap_list_all_sz() - every map the caller may see
+ * @ctl_fd: control fd, or -1
+ * @descs: set to an array allocated with malloc(), for the caller to
+ *         free(); NULL when there is no map to list
+ * @desc_size: sizeof(**@descs) as the caller knows it: the array's stride,
+ *             from the end of &snapmap_map_desc.id to
+ *             %SNAPMAP_MAP_DESC_SIZE_MAX
+ *
+ * As snapmap_list_sz(), with the unnamed maps too: those the caller owns,
+ * or every one for a caller with CAP_SYS_ADMIN (%SNAPMAP_LIST_ALL).  An
+ * unnamed map's description has an empty name; &snapmap_map_desc.id tells
+ * maps apart.  Added in libsnapmap 1.3.
+ *
+ * Return: the number of descriptions at @descs, or a negative errno:
+ * EINVAL for a NULL @descs or a @desc_size outside its bounds, EOPNOTSUPP
+ * from a module without %SNAPMAP_LIST_ALL.
+ */
+int snapmap_list_all_sz(int ctl_fd, struct snapmap_map_desc **descs,
+			size_t desc_size);
+
+/* snapmap_list_all_sz() with the caller's sizeof. */
+static inline int snapmap_list_all(int ctl_fd,
+				   struct snapmap_map_desc **descs)
+{
+	return snapmap_list_all_sz(ctl_fd, descs, sizeof(**descs));
+}
 
 #ifdef __cplusplus
 }
