@@ -34,7 +34,7 @@ cd "$tmp/files" || exit 1
 
 n=0
 failed=0
-cases=18
+cases=19
 echo "KTAP version 1"
 echo "1..$cases"
 
@@ -69,7 +69,7 @@ else
 	echo "not ok $n registered for snapmapctl"
 	failed=$((failed + 1))
 fi
-expect "commands" "batch clear clone create del dump get help info load ls mget mirror put save txn version watch" ""
+expect "commands" "batch clear clone create del dump get help info load ls mget mirror put rm save txn version watch" ""
 expect "commands by prefix" "mget mirror" "m"
 expect "commands after a global option" "dump" -j "du"
 expect "global options" "--help --json --pretty --quiet --version" --
@@ -86,6 +86,7 @@ expect "an option's argument is skipped" "one.smap two.txn" txn --hex alpha ""
 expect "map after an option with an argument" "alpha b.e-t_a9" put --if-version 7 ""
 expect "file of batch" "two.txn" batch "t"
 expect "help takes a command" "load ls" help "l"
+expect "rm takes maps" "alpha b.e-t_a9" rm alpha ""
 
 echo "# completion: $((n - failed)) passed, $failed failed"
 [ "$n" -eq "$cases" ] || { echo "# planned $cases, ran $n"; exit 1; }
