@@ -38,8 +38,13 @@
 extern "C" {
 #endif
 
+/*
+ * The library's version: the first two numbers of snapmap's (the file
+ * VERSION of the source tree), the second one that of the newest version
+ * node.
+ */
 #define LIBSNAPMAP_MAJOR_VERSION 1
-#define LIBSNAPMAP_MINOR_VERSION 2
+#define LIBSNAPMAP_MINOR_VERSION 3
 
 /**
  * snapmap_lib_version() - the library's version, as "MAJOR.MINOR"
