@@ -105,9 +105,11 @@ fuzz:
 stress:
 	scripts/long-run stress $(DURATION)
 
+# DKMS runs this too, in a copy of the module's sources only (the
+# snapmap-dkms package's): the other directories are cleaned where they
+# are.
 clean:
 	$(if $(wildcard $(KDIR)),$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
-	$(MAKE) -C userspace clean
-	$(MAKE) -C selftests clean
-	$(MAKE) -C bench clean
+	$(foreach d,userspace selftests bench,$(if $(wildcard $(d)/Makefile),\
+		$(MAKE) -C $(d) clean;))
 	rm -rf build

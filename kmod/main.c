@@ -214,4 +214,5 @@ module_exit(snapmap_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The snapmap developers");
 MODULE_DESCRIPTION("Concurrent key/value map with point-in-time snapshots");
-MODULE_VERSION("0.1.0");
+/* From the file VERSION, through Kbuild. */
+MODULE_VERSION(SNAPMAP_VERSION);

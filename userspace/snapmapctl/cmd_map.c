@@ -90,6 +90,7 @@ int cmd_version(struct opts *o, int argc, char **argv)
 	if (o->json) {
 		json_init(&j, stdout);
 		json_open(&j, NULL, '{');
+		json_str(&j, "snapmapctl", SNAPMAP_VERSION);
 		json_str(&j, "libsnapmap", snapmap_lib_version());
 		json_u64(&j, "abi_version", api.out_abi_version);
 		json_u64(&j, "tool_abi_version", SNAPMAP_ABI_VERSION);
@@ -101,7 +102,8 @@ int cmd_version(struct opts *o, int argc, char **argv)
 		json_end(&j);
 		return EXIT_OK;
 	}
-	printf("snapmapctl with libsnapmap %s\n", snapmap_lib_version());
+	printf("snapmapctl %s with libsnapmap %s\n", SNAPMAP_VERSION,
+	       snapmap_lib_version());
 	printf("snapmap ABI version %u (this tool knows %u)\n",
 	       api.out_abi_version, SNAPMAP_ABI_VERSION);
 	printf("features:");

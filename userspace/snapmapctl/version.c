@@ -11,12 +11,9 @@
 #include "output.h"
 #include "snapmapctl.h"
 
-#define STR_(x) #x
-#define STR(x) STR_(x)
-/* The tool is released with the library it is built with. */
-#ifndef SNAPMAPCTL_VERSION
-#define SNAPMAPCTL_VERSION \
-	STR(LIBSNAPMAP_MAJOR_VERSION) "." STR(LIBSNAPMAP_MINOR_VERSION)
+/* snapmap's version, of the file VERSION: the Makefile passes it. */
+#ifndef SNAPMAP_VERSION
+#error "SNAPMAP_VERSION is not defined: build with userspace/Makefile"
 #endif
 
 int print_version(const struct opts *o)
@@ -39,7 +36,7 @@ int print_version(const struct opts *o)
 	if (o->json) {
 		json_init(&j, stdout);
 		json_open(&j, NULL, '{');
-		json_str(&j, "snapmapctl", SNAPMAPCTL_VERSION);
+		json_str(&j, "snapmapctl", SNAPMAP_VERSION);
 		json_str(&j, "libsnapmap", snapmap_lib_version());
 		json_u64(&j, "tool_abi_version", SNAPMAP_ABI_VERSION);
 		if (why)
@@ -50,7 +47,7 @@ int print_version(const struct opts *o)
 		json_end(&j);
 		return EXIT_OK;
 	}
-	printf("snapmapctl %s\n", SNAPMAPCTL_VERSION);
+	printf("snapmapctl %s\n", SNAPMAP_VERSION);
 	printf("libsnapmap %s\n", snapmap_lib_version());
 	if (why)
 		printf("snapmap module: not available: %s; this tool knows ABI version %u\n",

@@ -52,6 +52,11 @@
 extern "C" {
 #endif
 
+/*
+ * The library's version: the first two numbers of snapmap's (the file
+ * VERSION of the source tree), the second one that of the newest version
+ * node.
+ */
 #define LIBSNAPMAP_MAJOR_VERSION 1
 #define LIBSNAPMAP_MINOR_VERSION 3
 
