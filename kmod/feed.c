@@ -119,44 +119,25 @@ static void snapmap_change_free(struct snapmap_change_rec *rec)
 	}
 }
 
-/**
- * snapmap_feed_start() - prepare to send a change to the map's feed
- * @map: the map
- * @fw: filled in
- *
- * Context: the map's clear_sem held, for reading or writing.
- */
-void snapmap_feed_start(struct snapmap *map, struct snapmap_feed_write *fw)
+/* snapmap_feed_start() for a map with a feed. */
+void __snapmap_feed_start(struct snapmap_feed_write *fw)
 {
-	fw->feed = READ_ONCE(map->feed);
 	INIT_LIST_HEAD(&fw->recs);
 	INIT_LIST_HEAD(&fw->trimmed);
 	fw->txn = false;
 	fw->lost = false;
 }
 
-/**
- * snapmap_feed_add() - a record of one change, before any lock is taken
- * @fw: the change, from snapmap_feed_start()
- * @type: ``SNAPMAP_CHANGE_*``
- * @key: the key, or NULL for a CLEAR
- * @key_len: its length
- * @value: for a PUT, the value; else NULL
- * @value_len: its length
- *
- * Records are charged to the memory cgroup of the feed.  If one cannot be
- * allocated, the change goes on without it, and every watch open when it
- * commits is told it missed a change.
- *
- * Context: process context, outside RCU and spinlocks; may sleep.
- *
- * Return: the record, or NULL if the map has no feed or it could not be
- * allocated.
+/*
+ * snapmap_feed_add() for a map with a feed.  Records are charged to the
+ * memory cgroup of the feed.  If one cannot be allocated, the change goes
+ * on without it, and every watch open when it commits is told it missed a
+ * change.
  */
-struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
-					    u32 type, const void *key,
-					    u32 key_len, const void *value,
-					    u32 value_len)
+struct snapmap_change_rec *__snapmap_feed_add(struct snapmap_feed_write *fw,
+					      u32 type, const void *key,
+					      u32 key_len, const void *value,
+					      u32 value_len)
 {
 	size_t data = (size_t)key_len + value_len;
 	struct snapmap_change_rec *rec;
@@ -165,8 +146,6 @@ struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
 	/* The key follows the header as in what read(2) yields. */
 	BUILD_BUG_ON(offsetof(struct snapmap_change_rec, data) !=
 		     offsetofend(struct snapmap_change_rec, hdr));
-	if (!fw->feed)
-		return NULL;
 	size = offsetof(struct snapmap_change_rec, hdr) +
 	       SNAPMAP_CHANGE_SIZE(key_len, value_len);
 	rec = snapmap_change_alloc(fw->feed, size);
@@ -204,26 +183,6 @@ void snapmap_feed_drop(struct snapmap_feed_write *fw,
 		       struct snapmap_change_rec *rec)
 {
 	list_move_tail(&rec->link, &fw->trimmed);
-}
-
-/**
- * snapmap_feed_begin() - before a change publishes anything
- * @fw: the change
- *
- * Takes the feed's lock, if the map has a feed, until snapmap_feed_commit()
- * or snapmap_feed_abort().
- *
- * Context: the locks the change publishes under held.
- */
-void snapmap_feed_begin(struct snapmap_feed_write *fw)
-	__acquires(fw)
-{
-	if (fw->feed) {
-		spin_lock(&fw->feed->lock);
-		__release(&fw->feed->lock);
-	}
-	/* Sparse: the feed's lock, if any, is the change's until commit. */
-	__acquire(fw);
 }
 
 /* Put @rec at the tail of the log: the latest version yet. */
@@ -281,7 +240,7 @@ static void snapmap_feed_wake(struct snapmap_feed *feed)
 }
 
 /**
- * snapmap_feed_commit() - put a change's records in the log
+ * __snapmap_feed_commit() - snapmap_feed_commit() for a map with a feed
  * @fw: the change, begun
  * @version: its version, stamped
  *
@@ -290,17 +249,14 @@ static void snapmap_feed_wake(struct snapmap_feed *feed)
  *
  * Context: the locks the change published under held.
  */
-void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
-	__releases(fw)
+void __snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 {
 	struct snapmap_feed *feed = fw->feed;
 	struct snapmap_change_rec *rec, *tmp;
 	unsigned int nr = 0;
 	bool wake;
 
-	__release(fw);
-	if (!feed)
-		return;
+	/* Taken by snapmap_feed_begin(). */
 	__acquire(&feed->lock);
 	list_for_each_entry(rec, &fw->recs, link)
 		nr++;
@@ -324,21 +280,18 @@ void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 }
 
 /**
- * snapmap_feed_abort() - a change begun that changed nothing after all
+ * __snapmap_feed_abort() - snapmap_feed_abort() for a map with a feed
  * @fw: the change, begun
  *
  * Lets the feed's lock go.
  *
  * Context: the locks the change published under held.
  */
-void snapmap_feed_abort(struct snapmap_feed_write *fw)
-	__releases(fw)
+void __snapmap_feed_abort(struct snapmap_feed_write *fw)
 {
 	struct snapmap_feed *feed = fw->feed;
 
-	__release(fw);
-	if (!feed)
-		return;
+	/* Taken by snapmap_feed_begin(). */
 	__acquire(&feed->lock);
 	list_splice_tail_init(&fw->recs, &fw->trimmed);
 	spin_unlock(&feed->lock);
@@ -357,17 +310,15 @@ void snapmap_change_put(struct snapmap_change_rec *rec)
 }
 
 /**
- * snapmap_feed_end() - free what a change did not put in the log
+ * __snapmap_feed_end() - snapmap_feed_end() for a map with a feed
  * @fw: the change, committed, aborted or never begun
  *
  * Context: process context, outside RCU and spinlocks.
  */
-void snapmap_feed_end(struct snapmap_feed_write *fw)
+void __snapmap_feed_end(struct snapmap_feed_write *fw)
 {
 	struct snapmap_change_rec *rec, *tmp;
 
-	if (!fw->feed)
-		return;
 	list_splice_tail_init(&fw->recs, &fw->trimmed);
 	list_for_each_entry_safe(rec, tmp, &fw->trimmed, link)
 		snapmap_change_free(rec);

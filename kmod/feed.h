@@ -13,8 +13,9 @@
 #include <linux/types.h>
 #include <linux/wait.h>
 
+#include "core.h"
+
 struct mem_cgroup;
-struct snapmap;
 
 /**
  * struct snapmap_change_rec - one change, kept for the map's watches
@@ -105,18 +106,130 @@ struct snapmap_feed_write {
 	bool lost;
 };
 
-void snapmap_feed_start(struct snapmap *map, struct snapmap_feed_write *fw);
-struct snapmap_change_rec *snapmap_feed_add(struct snapmap_feed_write *fw,
-					    u32 type, const void *key,
-					    u32 key_len, const void *value,
-					    u32 value_len);
+void __snapmap_feed_start(struct snapmap_feed_write *fw);
+struct snapmap_change_rec *__snapmap_feed_add(struct snapmap_feed_write *fw,
+					      u32 type, const void *key,
+					      u32 key_len, const void *value,
+					      u32 value_len);
+void __snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version);
+void __snapmap_feed_abort(struct snapmap_feed_write *fw);
+void __snapmap_feed_end(struct snapmap_feed_write *fw);
+
+/*
+ * The calls below are made by every write; for a map without a watch,
+ * which has no feed, each is a test of one pointer, inline.
+ */
+
+/**
+ * snapmap_feed_start() - prepare to send a change to the map's feed
+ * @map: the map
+ * @fw: filled in
+ *
+ * Context: the map's clear_sem held, for reading or writing.
+ */
+static inline void snapmap_feed_start(struct snapmap *map,
+				      struct snapmap_feed_write *fw)
+{
+	fw->feed = READ_ONCE(map->feed);
+	if (fw->feed)
+		__snapmap_feed_start(fw);
+}
+
+/**
+ * snapmap_feed_add() - a record of one change, before any lock is taken
+ * @fw: the change, from snapmap_feed_start()
+ * @type: ``SNAPMAP_CHANGE_*``
+ * @key: the key, or NULL for a CLEAR
+ * @key_len: its length
+ * @value: for a PUT, the value; else NULL
+ * @value_len: its length
+ *
+ * If the record cannot be allocated, the change goes on without it, and
+ * every watch open when it commits is told it missed a change.
+ *
+ * Context: process context, outside RCU and spinlocks; may sleep.
+ *
+ * Return: the record, or NULL if the map has no feed or it could not be
+ * allocated.
+ */
+static inline struct snapmap_change_rec *
+snapmap_feed_add(struct snapmap_feed_write *fw, u32 type, const void *key,
+		 u32 key_len, const void *value, u32 value_len)
+{
+	if (!fw->feed)
+		return NULL;
+	return __snapmap_feed_add(fw, type, key, key_len, value, value_len);
+}
+
 void snapmap_feed_drop(struct snapmap_feed_write *fw,
 		       struct snapmap_change_rec *rec);
-void snapmap_feed_begin(struct snapmap_feed_write *fw) __acquires(fw);
-void snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
-	__releases(fw);
-void snapmap_feed_abort(struct snapmap_feed_write *fw) __releases(fw);
-void snapmap_feed_end(struct snapmap_feed_write *fw);
+
+/**
+ * snapmap_feed_begin() - before a change publishes anything
+ * @fw: the change
+ *
+ * Takes the feed's lock, if the map has a feed, until snapmap_feed_commit()
+ * or snapmap_feed_abort().
+ *
+ * Context: the locks the change publishes under held.
+ */
+static inline void snapmap_feed_begin(struct snapmap_feed_write *fw)
+	__acquires(fw)
+{
+	if (fw->feed) {
+		spin_lock(&fw->feed->lock);
+		__release(&fw->feed->lock);
+	}
+	/* Sparse: the feed's lock, if any, is the change's until commit. */
+	__acquire(fw);
+}
+
+/**
+ * snapmap_feed_commit() - put a change's records in the log
+ * @fw: the change, begun
+ * @version: its version, stamped
+ *
+ * The records of a change of several (a transaction's writes) are marked
+ * as one, and stay together in the log.  Lets the feed's lock go.
+ *
+ * Context: the locks the change published under held.
+ */
+static inline void snapmap_feed_commit(struct snapmap_feed_write *fw,
+				       u64 version)
+	__releases(fw)
+{
+	__release(fw);
+	if (fw->feed)
+		__snapmap_feed_commit(fw, version);
+}
+
+/**
+ * snapmap_feed_abort() - a change begun that changed nothing after all
+ * @fw: the change, begun
+ *
+ * Lets the feed's lock go.
+ *
+ * Context: the locks the change published under held.
+ */
+static inline void snapmap_feed_abort(struct snapmap_feed_write *fw)
+	__releases(fw)
+{
+	__release(fw);
+	if (fw->feed)
+		__snapmap_feed_abort(fw);
+}
+
+/**
+ * snapmap_feed_end() - free what a change did not put in the log
+ * @fw: the change, committed, aborted or never begun
+ *
+ * Context: process context, outside RCU and spinlocks.
+ */
+static inline void snapmap_feed_end(struct snapmap_feed_write *fw)
+{
+	if (fw->feed)
+		__snapmap_feed_end(fw);
+}
 
 void snapmap_change_put(struct snapmap_change_rec *rec);
 struct snapmap_feed *snapmap_feed_create(struct snapmap *map);
