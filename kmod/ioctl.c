@@ -1300,8 +1300,7 @@ static int snapmap_watch_ioctl(struct snapmap_ucmd *ucmd)
 		err = PTR_ERR(watch);
 		goto out_fd;
 	}
-	file = snapmap_watch_file(watch, map, cmd->out_version,
-				  attr.buffer_bytes);
+	file = snapmap_watch_file(watch);
 	if (IS_ERR(file)) {
 		snapmap_watch_close(watch);
 		err = PTR_ERR(file);
@@ -1459,7 +1458,6 @@ struct snapmap_watch_dest {
 	char __user *ubuf;
 	size_t size;
 	size_t done;
-	u64 version;
 };
 
 /*
@@ -1479,7 +1477,6 @@ static int snapmap_watch_copy(const struct snapmap_change *change,
 	if (copy_to_user(dest->ubuf + dest->done, change, size))
 		return -EFAULT;
 	dest->done += size;
-	dest->version = change->version;
 	return 0;
 }
 
@@ -1510,10 +1507,8 @@ ssize_t snapmap_watch_fd_read(struct file *file, char __user *ubuf,
 
 	for (;;) {
 		ret = snapmap_watch_next(watch, snapmap_watch_copy, &dest);
-		if (dest.done) {
-			snapmap_watch_file_read(file, dest.version);
+		if (dest.done)
 			return dest.done;
-		}
 		if (ret)
 			return ret > 0 ? -EMSGSIZE : ret;
 		if (file->f_flags & O_NONBLOCK)

@@ -101,6 +101,7 @@ ssize_t snapmap_snapshot_read_out(struct snapmap_snapshot *snap, void *buf,
 
 struct wait_queue_head;
 struct wait_queue_head *snapmap_watch_waitqueue(struct snapmap_watch *watch);
+void snapmap_watch_show_fdinfo(struct seq_file *m, struct snapmap_watch *watch);
 int snapmap_watch_check(struct snapmap *map,
 			const struct snapmap_watch_attr *attr, bool snapshot);
 

@@ -21,6 +21,7 @@
 
 #include <linux/mutex.h>
 #include <linux/poll.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/wait.h>
 
@@ -28,6 +29,7 @@
 #include "feed.h"
 #include "limits.h"
 #include "map.h"
+#include "map_fd.h"
 
 /* Records handed out per hold of the feed's lock. */
 #define SNAPMAP_WATCH_BATCH 16
@@ -45,6 +47,8 @@
  * @stale: a change the watch had to yield could not be recorded
  * @buffer: its buffer, which the feed keeps records for
  * @announced: the version of the transaction whose TXN record was given
+ * @read: the version of the last change handed out, @start before any;
+ *        written under @read_mutex, read by fdinfo at any time
  * @read_mutex: one reader at a time
  * @prefix_len: length of @prefix
  * @prefix: the watch yields the changes of keys that start with it
@@ -59,6 +63,7 @@ struct snapmap_watch {
 	bool stale;
 	u64 buffer;
 	u64 announced;
+	u64 read;
 	struct mutex read_mutex;	/* see the kernel-doc above */
 	u32 prefix_len;
 	u8 prefix[];
@@ -171,6 +176,24 @@ struct wait_queue_head *snapmap_watch_waitqueue(struct snapmap_watch *watch)
 }
 
 /**
+ * snapmap_watch_show_fdinfo() - what a watch fd's fdinfo says
+ * @m: where to print it
+ * @watch: the watch
+ *
+ * Its map's lines, then where the watch starts, the version of the last
+ * change handed out, and its buffer.
+ *
+ * Context: process context.
+ */
+void snapmap_watch_show_fdinfo(struct seq_file *m, struct snapmap_watch *watch)
+{
+	snapmap_map_show_fdinfo(m, watch->map);
+	seq_printf(m, "watch_start:\t%llu\n", watch->start);
+	seq_printf(m, "watch_read:\t%llu\n", READ_ONCE(watch->read));
+	seq_printf(m, "watch_buffer:\t%llu\n", watch->buffer);
+}
+
+/**
  * struct snapmap_watch_batch - records handed out in one go
  * @recs: the records, each held
  * @txn: for each, the count of the TXN record to give before it, or 0
@@ -267,8 +290,8 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 			      struct snapmap_watch_move *m)
 {
 	struct snapmap_change_rec *rec;
+	u64 bytes = 0, read = 0;
 	unsigned int i;
-	u64 bytes = 0;
 	int ret = 0;
 
 	for (i = 0; i < b->nr; i++) {
@@ -284,15 +307,19 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 			if (ret)
 				break;
 			w->announced = rec->hdr.version;
+			read = rec->hdr.version;
 		}
 		if (snapmap_watch_wants(w, rec)) {
 			ret = fn(&rec->hdr, rec->data,
 				 rec->data + rec->hdr.key_len, arg);
 			if (ret)
 				break;
+			read = rec->hdr.version;
 		}
 		bytes += rec->size;
 	}
+	if (read)
+		WRITE_ONCE(w->read, read);
 	if (i) {
 		/* The batch's own moves were applied when it was gathered. */
 		m->to = b->recs[i - 1];
@@ -519,6 +546,7 @@ struct snapmap_watch *snapmap_watch_open(struct snapmap *map,
 		spin_unlock(&feed->lock);
 		*snapshot = snap;
 	}
+	w->read = w->start;
 	*version = w->start;
 	return w;
 

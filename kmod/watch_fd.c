@@ -15,36 +15,14 @@
 #include <linux/module.h>
 #include <linux/poll.h>
 #include <linux/seq_file.h>
-#include <linux/slab.h>
 
-#include "core.h"
 #include "ioctl.h"
 #include "map.h"
-#include "map_fd.h"
 #include "watch_fd.h"
-
-/**
- * struct snapmap_watch_file - what a watch fd owns
- * @watch: the watch
- * @map: its map, held by the watch
- * @start: the watch's start
- * @buffer: its buffer, in bytes
- * @read: the version of the last record read(2) returned, @start before
- */
-struct snapmap_watch_file {
-	struct snapmap_watch *watch;
-	struct snapmap *map;
-	u64 start;
-	u64 buffer;
-	atomic64_t read;
-};
 
 static int snapmap_watch_release(struct inode *inode, struct file *file)
 {
-	struct snapmap_watch_file *wf = file->private_data;
-
-	snapmap_watch_close(wf->watch);
-	kfree(wf);
+	snapmap_watch_close(file->private_data);
 	return 0;
 }
 
@@ -52,22 +30,16 @@ static int snapmap_watch_release(struct inode *inode, struct file *file)
 static __poll_t snapmap_watch_poll(struct file *file,
 				   struct poll_table_struct *wait)
 {
-	struct snapmap_watch *watch = snapmap_watch_from_file(file);
+	struct snapmap_watch *watch = file->private_data;
 
 	poll_wait(file, snapmap_watch_waitqueue(watch), wait);
 	return snapmap_watch_ready(watch) ? EPOLLIN | EPOLLRDNORM : 0;
 }
 
 /* The uapi header's "fdinfo". */
-static void snapmap_watch_show_fdinfo(struct seq_file *m, struct file *file)
+static void snapmap_watch_fd_show_fdinfo(struct seq_file *m, struct file *file)
 {
-	struct snapmap_watch_file *wf = file->private_data;
-
-	snapmap_map_show_fdinfo(m, wf->map);
-	seq_printf(m, "watch_start:\t%llu\n", wf->start);
-	seq_printf(m, "watch_read:\t%llu\n",
-		   (u64)atomic64_read(&wf->read));
-	seq_printf(m, "watch_buffer:\t%llu\n", wf->buffer);
+	snapmap_watch_show_fdinfo(m, file->private_data);
 }
 
 static const struct file_operations snapmap_watch_fops = {
@@ -75,15 +47,12 @@ static const struct file_operations snapmap_watch_fops = {
 	.release = snapmap_watch_release,
 	.read = snapmap_watch_fd_read,
 	.poll = snapmap_watch_poll,
-	.show_fdinfo = snapmap_watch_show_fdinfo,
+	.show_fdinfo = snapmap_watch_fd_show_fdinfo,
 };
 
 /**
  * snapmap_watch_file() - a read-only file that owns a watch
  * @watch: the watch; the file takes it over on success
- * @map: the map it follows
- * @start: the watch's start
- * @buffer: the buffer it asked for, 0 for the module's default
  *
  * The caller installs the file in an fd (close-on-exec) with fd_install(),
  * or drops it with fput(), which closes the watch.
@@ -92,41 +61,10 @@ static const struct file_operations snapmap_watch_fops = {
  *
  * Return: the file, or an ERR_PTR() (then @watch is still the caller's).
  */
-struct file *snapmap_watch_file(struct snapmap_watch *watch,
-				struct snapmap *map, u64 start, u64 buffer)
+struct file *snapmap_watch_file(struct snapmap_watch *watch)
 {
-	struct snapmap_watch_file *wf;
-	struct file *file;
-
-	wf = kmalloc(sizeof(*wf), SNAPMAP_GFP_BUF);
-	if (!wf)
-		return ERR_PTR(-ENOMEM);
-	wf->watch = watch;
-	wf->map = map;
-	wf->start = start;
-	/* The default as snapmap_watch_open() takes it, for fdinfo only. */
-	wf->buffer = buffer ?: max_t(u64, READ_ONCE(snapmap_watch_buffer),
-				     SNAPMAP_WATCH_MIN_BUFFER);
-	atomic64_set(&wf->read, start);
-	file = anon_inode_getfile("[snapmap-watch]", &snapmap_watch_fops, wf,
-				  O_RDONLY);
-	if (IS_ERR(file))
-		kfree(wf);
-	return file;
-}
-
-/**
- * snapmap_watch_file_read() - note how far a watch fd was read
- * @file: a watch file
- * @version: the version of the last record a read(2) returned
- *
- * Context: any context.
- */
-void snapmap_watch_file_read(struct file *file, u64 version)
-{
-	struct snapmap_watch_file *wf = file->private_data;
-
-	atomic64_set(&wf->read, version);
+	return anon_inode_getfile("[snapmap-watch]", &snapmap_watch_fops,
+				  watch, O_RDONLY);
 }
 
 /**
@@ -139,7 +77,5 @@ void snapmap_watch_file_read(struct file *file, u64 version)
  */
 struct snapmap_watch *snapmap_watch_from_file(struct file *file)
 {
-	struct snapmap_watch_file *wf = file->private_data;
-
-	return wf->watch;
+	return file->private_data;
 }
