@@ -66,6 +66,13 @@ LIBSNAPMAP_HIDDEN int libsnapmap_ctl_get(int ctl_fd, int *fd);
 LIBSNAPMAP_HIDDEN void libsnapmap_ctl_put(int ctl_fd, int fd);
 LIBSNAPMAP_HIDDEN int libsnapmap_copy_name(char *dst, const char *name);
 /*
+ * CREATE with @opts and the ``SNAPMAP_CREATE_*`` @flags: the map fd, or
+ * -errno (errno is the caller's to set).
+ */
+LIBSNAPMAP_HIDDEN int libsnapmap_create(int ctl_fd,
+					const struct snapmap_create_opts *opts,
+					__u32 flags);
+/*
  * LIST with @flags into an array of @desc_size-byte descriptions, allocated
  * for the caller at *@descsp: their number, or -errno.
  */

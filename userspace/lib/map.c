@@ -10,27 +10,44 @@
 
 #include "internal.h"
 
-int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts)
+int libsnapmap_create(int ctl_fd, const struct snapmap_create_opts *opts,
+		      __u32 flags)
 {
 	struct snapmap_create arg;
-	int saved_errno = errno;
+	const char *name;
 	int ret;
 
 	ret = OPTS_VALID(opts, snapmap_create_opts);
 	if (ret)
-		return libsnapmap_ret(saved_errno, ret);
+		return ret;
+	name = OPTS_GET(opts, name, NULL);
+	/* A persistent map no name finds could never be deleted. */
+	if (flags & SNAPMAP_CREATE_PERSISTENT && (!name || !*name))
+		return -EINVAL;
 	memset(&arg, 0, sizeof(arg));
 	arg.size = sizeof(arg);
+	arg.flags = flags;
 	arg.max_key_len = OPTS_GET(opts, max_key_len, 0);
 	arg.max_value_len = OPTS_GET(opts, max_value_len, 0);
 	arg.max_entries = OPTS_GET(opts, max_entries, 0);
 	arg.max_bytes = OPTS_GET(opts, max_bytes, 0);
 	arg.mode = OPTS_GET(opts, mode, 0);
-	ret = libsnapmap_copy_name(arg.name, OPTS_GET(opts, name, NULL));
+	ret = libsnapmap_copy_name(arg.name, name);
 	if (ret)
-		return libsnapmap_ret(saved_errno, ret);
+		return ret;
 	ret = libsnapmap_ctl_ioctl(ctl_fd, SNAPMAP_IOC_CREATE, &arg);
-	return libsnapmap_ret(saved_errno, ret);
+	/* An older module refuses the flag as any unknown one. */
+	if (ret == -EINVAL && flags & SNAPMAP_CREATE_PERSISTENT &&
+	    libsnapmap_lacks_feature(SNAPMAP_FEATURE_PERSISTENT))
+		ret = -EOPNOTSUPP;
+	return ret;
+}
+
+int snapmap_create(int ctl_fd, const struct snapmap_create_opts *opts)
+{
+	int saved_errno = errno;
+
+	return libsnapmap_ret(saved_errno, libsnapmap_create(ctl_fd, opts, 0));
 }
 
 int snapmap_open(int ctl_fd, const char *name, __u32 flags)

@@ -6,7 +6,6 @@
  */
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "internal.h"
@@ -14,35 +13,11 @@
 int snapmap_create_persistent(int ctl_fd,
 			      const struct snapmap_create_opts *opts)
 {
-	struct snapmap_create arg;
 	int saved_errno = errno;
-	const char *name;
-	int ret;
 
-	ret = OPTS_VALID(opts, snapmap_create_opts);
-	if (ret)
-		return libsnapmap_ret(saved_errno, ret);
-	/* Nothing could find the map again, nor delete it. */
-	name = OPTS_GET(opts, name, NULL);
-	if (!name || !*name)
-		return libsnapmap_ret(saved_errno, -EINVAL);
-	memset(&arg, 0, sizeof(arg));
-	arg.size = sizeof(arg);
-	arg.flags = SNAPMAP_CREATE_PERSISTENT;
-	arg.max_key_len = OPTS_GET(opts, max_key_len, 0);
-	arg.max_value_len = OPTS_GET(opts, max_value_len, 0);
-	arg.max_entries = OPTS_GET(opts, max_entries, 0);
-	arg.max_bytes = OPTS_GET(opts, max_bytes, 0);
-	arg.mode = OPTS_GET(opts, mode, 0);
-	ret = libsnapmap_copy_name(arg.name, name);
-	if (ret)
-		return libsnapmap_ret(saved_errno, ret);
-	ret = libsnapmap_ctl_ioctl(ctl_fd, SNAPMAP_IOC_CREATE, &arg);
-	/* An older module refuses the flag as any unknown one. */
-	if (ret == -EINVAL &&
-	    libsnapmap_lacks_feature(SNAPMAP_FEATURE_PERSISTENT))
-		ret = -EOPNOTSUPP;
-	return libsnapmap_ret(saved_errno, ret);
+	return libsnapmap_ret(saved_errno,
+			      libsnapmap_create(ctl_fd, opts,
+						SNAPMAP_CREATE_PERSISTENT));
 }
 
 int snapmap_unlink(int ctl_fd, const char *name)
