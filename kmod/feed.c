@@ -185,15 +185,6 @@ void snapmap_feed_drop(struct snapmap_feed_write *fw,
 	list_move_tail(&rec->link, &fw->trimmed);
 }
 
-/* Put @rec at the tail of the log: the latest version yet. */
-static void snapmap_feed_append(struct snapmap_feed *feed,
-				struct snapmap_change_rec *rec)
-{
-	list_add_tail(&rec->link, &feed->log);
-	feed->bytes += rec->size;
-	feed->appended += rec->size;
-}
-
 /*
  * Take the oldest records out of the log while it holds more than the
  * largest buffer of the watches, but never the newest: a watch that reads
@@ -252,26 +243,32 @@ static void snapmap_feed_wake(struct snapmap_feed *feed)
 void __snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 {
 	struct snapmap_feed *feed = fw->feed;
-	struct snapmap_change_rec *rec, *tmp;
+	struct snapmap_change_rec *rec;
 	unsigned int nr = 0;
+	u64 bytes = 0;
 	bool wake;
 
 	/* Taken by snapmap_feed_begin(). */
 	__acquire(&feed->lock);
-	list_for_each_entry(rec, &fw->recs, link)
-		nr++;
+	if (fw->txn)
+		list_for_each_entry(rec, &fw->recs, link)
+			nr++;
 	if (fw->lost) {
 		/* Part of a change is no change: none of it goes in. */
 		list_splice_tail_init(&fw->recs, &fw->trimmed);
 		feed->floor = max(feed->floor, version);
 		snapmap_watch_lose(feed, version);
 	}
-	list_for_each_entry_safe(rec, tmp, &fw->recs, link) {
+	list_for_each_entry(rec, &fw->recs, link) {
 		rec->hdr.version = version;
-		rec->txn = fw->txn ? nr : 0;
-		list_del(&rec->link);
-		snapmap_feed_append(feed, rec);
+		rec->txn = nr;
+		bytes += rec->size;
 	}
+	/* At the tail of the log, in their order: the latest versions yet. */
+	list_splice_tail_init(&fw->recs, &feed->log);
+	feed->bytes += bytes;
+	/* Readers look at it without the lock (watch.c). */
+	WRITE_ONCE(feed->appended, feed->appended + bytes);
 	snapmap_feed_trim(fw);
 	wake = snapmap_feed_want_wake(feed);
 	spin_unlock(&feed->lock);

@@ -1450,10 +1450,7 @@ out:
 	return total;
 }
 
-/*
- * Where snapmap_watch_fd_read() copies records to, and the version of the
- * last one copied.
- */
+/* Where snapmap_watch_fd_read() copies records to, and how much it did. */
 struct snapmap_watch_dest {
 	char __user *ubuf;
 	size_t size;

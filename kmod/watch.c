@@ -7,16 +7,19 @@
  * held by a reference so that it stays valid when the feed lets it go.
  * It reads on from there, record by record, to the end of the log (every
  * record in it is final: feed.c), past the records of versions up to its
- * start and of keys outside its prefix.  The records it reads are held by references while they are
- * handed out, outside the feed's lock: the callback may sleep, and may
- * fault on a user's buffer.  A record it did not take stays for the next
- * read, so a fault loses nothing.
+ * start and of keys outside its prefix.  The records it reads are held by
+ * references while they are handed out, outside the feed's lock: the
+ * callback may sleep, and may fault on a user's buffer.  A record it did
+ * not take stays for the next read, so a fault loses nothing.
  *
  * The feed counts the bytes it ever put in its log and those it took out,
  * oldest first, and each watch the bytes up to its cursor: a watch whose
  * count is below what the feed took out has lost a record (if that record
  * was one it had to yield: the feed's newest taken out is above the
- * watch's start).
+ * watch's start).  The same counts tell a reader, without the lock the
+ * writers share, that there is a record past its cursor, or none: the
+ * cursor is the reader's own, and only a look that finds nothing before
+ * the reader sleeps, or one that takes records, needs the lock.
  */
 
 #include <linux/mutex.h>
@@ -40,11 +43,14 @@
  * @feed: the map's feed, which lives as long as its watches
  * @link: in &snapmap_feed.watches; protected by the feed's lock
  * @cursor: the last record taken, held; NULL before the first record of
- *          the log.  Protected by the feed's lock and @read_mutex
+ *          the log.  Protected by @read_mutex; where it points, by the
+ *          feed's lock
  * @consumed: the bytes of the log up to and including @cursor, as
- *            &snapmap_feed.appended counts them
+ *            &snapmap_feed.appended counts them; written under
+ *            @read_mutex, read by poll at any time
  * @start: the watch yields the changes of versions above it
- * @stale: a change the watch had to yield could not be recorded
+ * @stale: a change the watch had to yield could not be recorded; written
+ *         under the feed's lock, read by a reader at any time
  * @buffer: its buffer, which the feed keeps records for
  * @announced: the version of the transaction whose TXN record was given
  * @read: the version of the last change handed out, @start before any;
@@ -88,7 +94,7 @@ static bool snapmap_watch_lost(struct snapmap_watch *w)
 {
 	struct snapmap_feed *feed = w->feed;
 
-	return w->stale || (feed->trimmed > w->consumed &&
+	return w->stale || (feed->trimmed > READ_ONCE(w->consumed) &&
 			    feed->trimmed_version > w->start);
 }
 
@@ -124,7 +130,7 @@ static u32 snapmap_watch_txn_count(struct snapmap_watch *w,
  * snapmap_watch_ready() - whether a read of a watch would not wait
  * @watch: the watch
  *
- * Context: any context but hard interrupts; takes the feed's lock.
+ * Context: any context but hard interrupts; may take the feed's lock.
  *
  * Return: true if a record is there to read (one the watch may pass by
  * without yielding it), or the watch has lost a change.
@@ -132,12 +138,17 @@ static u32 snapmap_watch_txn_count(struct snapmap_watch *w,
 bool snapmap_watch_ready(struct snapmap_watch *watch)
 {
 	struct snapmap_feed *feed = watch->feed;
-	struct snapmap_change_rec *next;
 	bool ready;
 
+	/*
+	 * A record past the cursor (the log holds bytes past those up to
+	 * it): no need for the lock the writers share.
+	 */
+	if (READ_ONCE(feed->appended) > READ_ONCE(watch->consumed))
+		return true;
 	spin_lock(&feed->lock);
-	next = snapmap_feed_after(feed, watch->cursor);
-	ready = snapmap_watch_lost(watch) || next;
+	ready = snapmap_watch_lost(watch) ||
+		feed->appended > READ_ONCE(watch->consumed);
 	/* The next change is to wake this reader (feed.c). */
 	if (!ready)
 		feed->woken = false;
@@ -205,58 +216,29 @@ struct snapmap_watch_batch {
 	unsigned int nr;
 };
 
-/**
- * struct snapmap_watch_move - where the cursor goes once the feed's lock
- * is next taken
- * @to: the last record taken, held for the cursor; NULL: nowhere
- * @bytes: the bytes of the records taken up to it
- *
- * A reader moves its cursor past the records it handed out when it next
- * takes the lock anyway, to gather more, rather than take it for that
- * alone: the writers share the lock.
- */
-struct snapmap_watch_move {
-	struct snapmap_change_rec *to;
-	u64 bytes;
-};
-
 /*
- * Move @w's cursor as @m says.  Returns the cursor left, for the caller to
- * put once it no longer holds the lock.  Caller holds the feed's lock.
- */
-static struct snapmap_change_rec *
-snapmap_watch_move(struct snapmap_watch *w, struct snapmap_watch_move *m)
-{
-	struct snapmap_change_rec *old;
-
-	if (!m->to)
-		return NULL;
-	old = w->cursor;
-	w->cursor = m->to;
-	w->consumed += m->bytes;
-	m->to = NULL;
-	m->bytes = 0;
-	return old;
-}
-
-/*
- * Move the cursor as @m says, then take the next records up to the
- * end of the log, held, into @b; -ESTALE if the watch lost one.
+ * Take the records past @w's cursor, up to the end of the log, held,
+ * into @b; -ESTALE if the watch lost one.
  */
 static int snapmap_watch_gather(struct snapmap_watch *w,
-				struct snapmap_watch_batch *b,
-				struct snapmap_watch_move *m)
+				struct snapmap_watch_batch *b)
 {
 	struct snapmap_feed *feed = w->feed;
-	struct snapmap_change_rec *rec, *old;
+	struct snapmap_change_rec *rec;
 	u64 announced = w->announced;
 
 	b->nr = 0;
+	/*
+	 * Nothing past the cursor, and nothing lost (no record past it was
+	 * let go): nothing to take, without the lock the writers share.  A
+	 * record that comes meanwhile is found by the reader's next look,
+	 * which, before it sleeps, is under the lock (snapmap_watch_ready()).
+	 */
+	if (READ_ONCE(feed->appended) == w->consumed && !READ_ONCE(w->stale))
+		return 0;
 	spin_lock(&feed->lock);
-	old = snapmap_watch_move(w, m);
 	if (snapmap_watch_lost(w)) {
 		spin_unlock(&feed->lock);
-		snapmap_change_put(old);
 		return -ESTALE;
 	}
 	for (rec = snapmap_feed_after(feed, w->cursor);
@@ -271,25 +253,19 @@ static int snapmap_watch_gather(struct snapmap_watch *w,
 		refcount_inc(&rec->ref);
 		b->recs[b->nr++] = rec;
 	}
-	/* Caught up: the next change is to wake this reader (feed.c). */
-	if (!b->nr)
-		feed->woken = false;
 	spin_unlock(&feed->lock);
-	snapmap_change_put(old);
 	return 0;
 }
 
 /*
- * Hand the records of @b that @w yields to @fn, in order, and set @m to
- * move the cursor past those taken; returns what @fn returned if it
- * stopped.
+ * Hand the records of @b that @w yields to @fn, in order, and move the
+ * cursor past those taken; returns what @fn returned if it stopped.
  */
 static int snapmap_watch_give(struct snapmap_watch *w,
 			      struct snapmap_watch_batch *b,
-			      snapmap_change_fn fn, void *arg,
-			      struct snapmap_watch_move *m)
+			      snapmap_change_fn fn, void *arg)
 {
-	struct snapmap_change_rec *rec;
+	struct snapmap_change_rec *rec, *old = NULL;
 	u64 bytes = 0, read = 0;
 	unsigned int i;
 	int ret = 0;
@@ -321,13 +297,15 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 	if (read)
 		WRITE_ONCE(w->read, read);
 	if (i) {
-		/* The batch's own moves were applied when it was gathered. */
-		m->to = b->recs[i - 1];
-		refcount_inc(&m->to->ref);
-		m->bytes = bytes;
+		/* The last record taken is the cursor now, and so its hold. */
+		old = w->cursor;
+		w->cursor = b->recs[i - 1];
+		b->recs[i - 1] = NULL;
+		WRITE_ONCE(w->consumed, w->consumed + bytes);
 	}
 	for (i = 0; i < b->nr; i++)
 		snapmap_change_put(b->recs[i]);
+	snapmap_change_put(old);
 	return ret;
 }
 
@@ -350,24 +328,15 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 int snapmap_watch_next(struct snapmap_watch *watch, snapmap_change_fn fn,
 		       void *arg)
 {
-	struct snapmap_watch_move m = {};
-	struct snapmap_change_rec *old;
 	struct snapmap_watch_batch b;
 	int ret;
 
 	mutex_lock(&watch->read_mutex);
 	do {
-		ret = snapmap_watch_gather(watch, &b, &m);
+		ret = snapmap_watch_gather(watch, &b);
 		if (!ret && b.nr)
-			ret = snapmap_watch_give(watch, &b, fn, arg, &m);
+			ret = snapmap_watch_give(watch, &b, fn, arg);
 	} while (!ret && b.nr);
-	/* @fn stopped: the move of the last batch is still to make. */
-	if (m.to) {
-		spin_lock(&watch->feed->lock);
-		old = snapmap_watch_move(watch, &m);
-		spin_unlock(&watch->feed->lock);
-		snapmap_change_put(old);
-	}
 	mutex_unlock(&watch->read_mutex);
 	return ret;
 }
@@ -597,5 +566,5 @@ void snapmap_watch_lose(struct snapmap_feed *feed, u64 version)
 	lockdep_assert_held(&feed->lock);
 	list_for_each_entry(w, &feed->watches, link)
 		if (version > w->start)
-			w->stale = true;
+			WRITE_ONCE(w->stale, true);
 }
