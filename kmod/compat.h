@@ -21,21 +21,4 @@
 #include <asm/unaligned.h>
 #endif
 
-/*
- * Linux 6.8 added page_frag_cache_drain(); before, the cache's page was
- * given back with __page_frag_cache_drain() and the cache's own count.
- */
-#ifndef SNAPMAP_HAVE_PAGE_FRAG_CACHE_DRAIN
-#include <linux/gfp.h>
-#include <linux/mm.h>
-
-static inline void page_frag_cache_drain(struct page_frag_cache *nc)
-{
-	if (!nc->va)
-		return;
-	__page_frag_cache_drain(virt_to_head_page(nc->va), nc->pagecnt_bias);
-	nc->va = NULL;
-}
-#endif
-
 #endif /* _SNAPMAP_COMPAT_H */

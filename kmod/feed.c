@@ -38,8 +38,12 @@
  * network stack carves packets (page_frag_alloc()): a record costs a few
  * instructions instead of a kmalloc() and its memory cgroup charge, and a
  * page goes back once every record on it is freed.  Each CPU carves from
- * its own page; a record too large for one, or one that the page
- * allocator cannot give without waiting, comes from kvmalloc().
+ * its own page.  The pages come from the feed's stash, which the watches'
+ * reads fill (snapmap_feed_refill()): the page allocator, and its zeroing
+ * of every page (init_on_alloc), is the watchers' cost, not the writers'.
+ * A record too large for a quarter page, or one written while the stash
+ * is empty (before the first read, or when the readers fall far behind),
+ * comes from kvmalloc().
  */
 
 #include <linux/gfp.h>
@@ -52,8 +56,6 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 
-#include "compat.h"
-
 #include "core.h"
 #include "feed.h"
 #include "map.h"
@@ -61,27 +63,107 @@
 /* The largest record carved from a page: a page holds at least four. */
 #define SNAPMAP_FEED_FRAG_MAX (PAGE_SIZE / 4)
 
+/* A reader fills the stash in its own time, and does without if it must. */
+#define SNAPMAP_GFP_STASH (GFP_KERNEL_ACCOUNT | __GFP_NOWARN | __GFP_NORETRY)
+
 /*
- * A page is carved with the local lock held, so without waiting: one
- * that needs reclaim comes from kvmalloc() instead, which may wait.
+ * The most pages the stash keeps: enough for a writer to go on while its
+ * watchers read ~1000 records at a time, and at most an eighth of the
+ * largest buffer.  It is filled up when it falls to half.
  */
-#define SNAPMAP_GFP_FRAG (GFP_NOWAIT | __GFP_ACCOUNT | __GFP_NOWARN | \
-			  __GFP_NOMEMALLOC)
+#define SNAPMAP_FEED_STASH_MAX 32U
+
+/*
+ * Each record carved holds a reference to its page.  A page taken to carve
+ * from is given this many at once, and the CPU hands them out one by one
+ * without touching the page: a page holds fewer records than bytes.
+ */
+#define SNAPMAP_FEED_FRAG_BIAS ((unsigned int)PAGE_SIZE)
 
 /**
  * struct snapmap_feed_frag - where one CPU carves small records from
  * @lock: held while carving
- * @cache: the page, and what is left of it
+ * @page: the page, or NULL
+ * @offset: the bytes of it not carved yet, from its start: records are
+ *          carved from its end down
+ * @bias: the references to @page the CPU holds, to hand out
  */
 struct snapmap_feed_frag {
 	local_lock_t lock;
-	struct page_frag_cache cache;
+	struct page *page;
+	unsigned int offset;
+	unsigned int bias;
 };
+
+/* The stash's most pages, for the feed's buffers as they were lately. */
+static unsigned int snapmap_feed_stash_max(struct snapmap_feed *feed)
+{
+	return min_t(u64, SNAPMAP_FEED_STASH_MAX,
+		     READ_ONCE(feed->cap) >> (PAGE_SHIFT + 3));
+}
+
+/* A page of the stash to carve records from, or NULL if it has none. */
+static struct page *snapmap_feed_page(struct snapmap_feed *feed)
+{
+	struct page *page = NULL;
+
+	spin_lock(&feed->stash_lock);
+	if (!list_empty(&feed->stash)) {
+		page = list_first_entry(&feed->stash, struct page, lru);
+		list_del(&page->lru);
+		WRITE_ONCE(feed->nr_stash, feed->nr_stash - 1);
+	}
+	spin_unlock(&feed->stash_lock);
+	return page;
+}
+
+/* Let a CPU's page go: its records hold it until they are freed. */
+static void snapmap_feed_frag_drain(struct snapmap_feed_frag *f)
+{
+	if (!f->page)
+		return;
+	/* The page's own reference is among the bias: keep it for put_page(). */
+	page_ref_sub(f->page, f->bias - 1);
+	put_page(f->page);
+	f->page = NULL;
+	f->offset = 0;
+}
+
+/*
+ * Carve @size bytes, a multiple of 8, from the CPU's page, or from one of
+ * the stash if what is left is too small; NULL if the stash is empty.
+ * Every record carved is a multiple of 8 bytes from the end of its page,
+ * so it is aligned for its header.
+ */
+static void *snapmap_feed_carve(struct snapmap_feed *feed, unsigned int size)
+{
+	struct snapmap_feed_frag *f;
+	struct page *page;
+	void *rec = NULL;
+
+	local_lock(&feed->frags->lock);
+	f = this_cpu_ptr(feed->frags);
+	if (f->offset < size) {
+		page = snapmap_feed_page(feed);
+		if (!page)
+			goto out;
+		snapmap_feed_frag_drain(f);
+		page_ref_add(page, SNAPMAP_FEED_FRAG_BIAS - 1);
+		f->page = page;
+		f->bias = SNAPMAP_FEED_FRAG_BIAS;
+		f->offset = PAGE_SIZE;
+	}
+	f->offset -= size;
+	f->bias--;
+	rec = page_address(f->page) + f->offset;
+out:
+	local_unlock(&feed->frags->lock);
+	return rec;
+}
 
 /*
  * A record of @size bytes, a multiple of 8, charged to the feed's memory
- * cgroup.  Every fragment carved is a multiple of 8 bytes from the end of
- * its page, so every record is aligned for its header.
+ * cgroup (the stash's pages were when they were allocated).
  */
 static struct snapmap_change_rec *
 snapmap_change_alloc(struct snapmap_feed *feed, size_t size)
@@ -89,23 +171,19 @@ snapmap_change_alloc(struct snapmap_feed *feed, size_t size)
 	struct snapmap_change_rec *rec = NULL;
 	struct mem_cgroup *old;
 
-	old = set_active_memcg(feed->memcg);
-	if (size <= SNAPMAP_FEED_FRAG_MAX) {
-		local_lock(&feed->frags->lock);
-		rec = page_frag_alloc(&this_cpu_ptr(feed->frags)->cache, size,
-				      SNAPMAP_GFP_FRAG);
-		local_unlock(&feed->frags->lock);
-	}
+	if (size <= SNAPMAP_FEED_FRAG_MAX)
+		rec = snapmap_feed_carve(feed, size);
 	if (rec) {
 		/* Pages are not scanned for pointers: the log's links are. */
 		kmemleak_alloc(rec, size, 1, GFP_KERNEL);
 		rec->frag = true;
-	} else {
-		rec = kvmalloc(size, SNAPMAP_GFP_BUF);
-		if (rec)
-			rec->frag = false;
+		return rec;
 	}
+	old = set_active_memcg(feed->memcg);
+	rec = kvmalloc(size, SNAPMAP_GFP_BUF);
 	set_active_memcg(old);
+	if (rec)
+		rec->frag = false;
 	return rec;
 }
 
@@ -113,10 +191,53 @@ static void snapmap_change_free(struct snapmap_change_rec *rec)
 {
 	if (rec->frag) {
 		kmemleak_free(rec);
-		page_frag_free(rec);
+		put_page(virt_to_page(rec));
 	} else {
 		kvfree(rec);
 	}
+}
+
+/**
+ * snapmap_feed_refill() - fill the stash up, for the writers' records
+ * @feed: the feed
+ *
+ * Called by the watches' reads, so that the writers carve their records
+ * from pages allocated, and zeroed, outside their writes.  Does nothing
+ * while the stash holds more than half its most; a page that cannot be
+ * allocated is done without.
+ *
+ * Context: process context, outside spinlocks; may sleep.
+ */
+void snapmap_feed_refill(struct snapmap_feed *feed)
+{
+	unsigned int max, nr = READ_ONCE(feed->nr_stash), got = 0;
+	struct page *page, *tmp;
+	struct mem_cgroup *old;
+	LIST_HEAD(pages);
+
+	max = snapmap_feed_stash_max(feed);
+	if (!max || nr > max / 2)
+		return;
+	old = set_active_memcg(feed->memcg);
+	for (; nr + got < max; got++) {
+		page = alloc_page(SNAPMAP_GFP_STASH);
+		if (!page)
+			break;
+		list_add(&page->lru, &pages);
+	}
+	set_active_memcg(old);
+
+	/* Readers refill side by side: what overflows goes back. */
+	spin_lock(&feed->stash_lock);
+	list_for_each_entry_safe(page, tmp, &pages, lru) {
+		if (feed->nr_stash >= max)
+			break;
+		list_move(&page->lru, &feed->stash);
+		WRITE_ONCE(feed->nr_stash, feed->nr_stash + 1);
+	}
+	spin_unlock(&feed->stash_lock);
+	list_for_each_entry_safe(page, tmp, &pages, lru)
+		__free_page(page);
 }
 
 /* snapmap_feed_start() for a map with a feed. */
@@ -352,6 +473,8 @@ struct snapmap_feed *snapmap_feed_create(struct snapmap *map)
 	for_each_possible_cpu(cpu)
 		local_lock_init(&per_cpu_ptr(feed->frags, cpu)->lock);
 	spin_lock_init(&feed->lock);
+	spin_lock_init(&feed->stash_lock);
+	INIT_LIST_HEAD(&feed->stash);
 	feed->map = map;
 	INIT_LIST_HEAD(&feed->log);
 	INIT_LIST_HEAD(&feed->watches);
@@ -377,6 +500,7 @@ void snapmap_feed_destroy(struct snapmap *map)
 {
 	struct snapmap_feed *feed = map->feed;
 	struct snapmap_change_rec *rec, *tmp;
+	struct page *page, *ptmp;
 	int cpu;
 
 	lockdep_assert_held(&map->feed_mutex);
@@ -389,8 +513,10 @@ void snapmap_feed_destroy(struct snapmap *map)
 		snapmap_change_put(rec);
 	/* A page goes once its last record does, wherever that is now. */
 	for_each_possible_cpu(cpu)
-		page_frag_cache_drain(&per_cpu_ptr(feed->frags, cpu)->cache);
+		snapmap_feed_frag_drain(per_cpu_ptr(feed->frags, cpu));
 	free_percpu(feed->frags);
+	list_for_each_entry_safe(page, ptmp, &feed->stash, lru)
+		__free_page(page);
 	mem_cgroup_put(feed->memcg);
 	kfree(feed);
 }

@@ -63,6 +63,9 @@ struct snapmap_feed_frag;
  * @memcg: the memory cgroup the records are charged to: that of the
  *         process that opened the first watch
  * @frags: per CPU, the page the small records are carved from
+ * @stash_lock: protects @stash and @nr_stash
+ * @stash: pages ready to carve records from, linked by their lru
+ * @nr_stash: their number
  */
 struct snapmap_feed {
 	spinlock_t lock;		/* see the kernel-doc above */
@@ -80,6 +83,9 @@ struct snapmap_feed {
 	wait_queue_head_t wq;
 	struct mem_cgroup *memcg;
 	struct snapmap_feed_frag __percpu *frags;
+	spinlock_t stash_lock;		/* see the kernel-doc above */
+	struct list_head stash;
+	unsigned int nr_stash;
 };
 
 /**
@@ -232,6 +238,7 @@ static inline void snapmap_feed_end(struct snapmap_feed_write *fw)
 }
 
 void snapmap_change_put(struct snapmap_change_rec *rec);
+void snapmap_feed_refill(struct snapmap_feed *feed);
 struct snapmap_feed *snapmap_feed_create(struct snapmap *map);
 void snapmap_feed_destroy(struct snapmap *map);
 

@@ -331,6 +331,7 @@ int snapmap_watch_next(struct snapmap_watch *watch, snapmap_change_fn fn,
 	struct snapmap_watch_batch b;
 	int ret;
 
+	snapmap_feed_refill(watch->feed);
 	mutex_lock(&watch->read_mutex);
 	do {
 		ret = snapmap_watch_gather(watch, &b);
