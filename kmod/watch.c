@@ -317,7 +317,10 @@ static int snapmap_watch_give(struct snapmap_watch *w,
  *
  * Never waits for changes: see snapmap_watch_wait().  The changes of a
  * transaction come after a %SNAPMAP_CHANGE_TXN that counts them; @fn may
- * stop between them, and the next call goes on from there.
+ * stop between them, and the next call goes on from there.  A call may
+ * first allocate a few pages for the map's writers to carve the records
+ * of their changes from (snapmap_feed_refill()): the watchers pay for the
+ * memory of what they follow.
  *
  * Context: process context; may sleep.  Readers of one watch take turns.
  *
