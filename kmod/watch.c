@@ -98,6 +98,17 @@ static bool snapmap_watch_lost(struct snapmap_watch *w)
 			    feed->trimmed_version > w->start);
 }
 
+/*
+ * Whether a record is past @w's cursor: the log holds bytes past those up
+ * to it.  Without the feed's lock the answer may be out of date once used;
+ * a reader about to sleep asks again under the lock, which orders it with
+ * the writers' appends.
+ */
+static bool snapmap_watch_pending(struct snapmap_watch *w)
+{
+	return READ_ONCE(w->feed->appended) > READ_ONCE(w->consumed);
+}
+
 /* Whether @w yields @rec, once it is past the watch's start. */
 static bool snapmap_watch_wants(struct snapmap_watch *w,
 				const struct snapmap_change_rec *rec)
@@ -140,15 +151,11 @@ bool snapmap_watch_ready(struct snapmap_watch *watch)
 	struct snapmap_feed *feed = watch->feed;
 	bool ready;
 
-	/*
-	 * A record past the cursor (the log holds bytes past those up to
-	 * it): no need for the lock the writers share.
-	 */
-	if (READ_ONCE(feed->appended) > READ_ONCE(watch->consumed))
+	/* A record to read: no need for the lock the writers share. */
+	if (snapmap_watch_pending(watch))
 		return true;
 	spin_lock(&feed->lock);
-	ready = snapmap_watch_lost(watch) ||
-		feed->appended > READ_ONCE(watch->consumed);
+	ready = snapmap_watch_lost(watch) || snapmap_watch_pending(watch);
 	/* The next change is to wake this reader (feed.c). */
 	if (!ready)
 		feed->woken = false;
@@ -234,7 +241,7 @@ static int snapmap_watch_gather(struct snapmap_watch *w,
 	 * record that comes meanwhile is found by the reader's next look,
 	 * which, before it sleeps, is under the lock (snapmap_watch_ready()).
 	 */
-	if (READ_ONCE(feed->appended) == w->consumed && !READ_ONCE(w->stale))
+	if (!snapmap_watch_pending(w) && !READ_ONCE(w->stale))
 		return 0;
 	spin_lock(&feed->lock);
 	if (snapmap_watch_lost(w)) {
