@@ -331,17 +331,24 @@ static void snapmap_feed_trim(struct snapmap_feed_write *fw)
 
 /*
  * Whether the readers are to be woken for what the caller just did to the
- * log: only if none was since a reader last found nothing to read.  A
- * reader woken reads on until it finds nothing, so the changes that come
- * meanwhile need no wake-up of their own: a writer pays for one when the
- * readers have caught up, not for every change.  Caller holds the lock.
+ * log: only if one that waits now has as much to read as it asked for
+ * (snapmap_watch_ready()), or a change was lost.  A reader woken reads on
+ * until it finds too little, so the changes that come meanwhile need no
+ * wake-up of their own: a writer pays for one when a reader has caught up
+ * and its mark is reached, not for every change.
+ *
+ * A trim needs no wake-up of its own: it takes a record past a reader's
+ * cursor only once the reader's unread records are over the largest
+ * buffer, which is at least twice the reader's mark, so the commit that
+ * trims reaches the mark.  Caller holds the lock.
  */
-static bool snapmap_feed_want_wake(struct snapmap_feed *feed)
+static bool snapmap_feed_want_wake(struct snapmap_feed *feed, bool lost)
 {
-	bool wake = !feed->woken;
-
-	feed->woken = true;
-	return wake;
+	if (feed->wake_at == U64_MAX ||
+	    (feed->appended < feed->wake_at && !lost))
+		return false;
+	feed->wake_at = U64_MAX;
+	return true;
 }
 
 /* Wake the readers waiting for records, if any wait. */
@@ -391,7 +398,7 @@ void __snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 	/* Readers look at it without the lock (watch.c). */
 	WRITE_ONCE(feed->appended, feed->appended + bytes);
 	snapmap_feed_trim(fw);
-	wake = snapmap_feed_want_wake(feed);
+	wake = snapmap_feed_want_wake(feed, fw->lost);
 	spin_unlock(&feed->lock);
 	if (wake)
 		snapmap_feed_wake(feed);
@@ -476,6 +483,7 @@ struct snapmap_feed *snapmap_feed_create(struct snapmap *map)
 	spin_lock_init(&feed->stash_lock);
 	INIT_LIST_HEAD(&feed->stash);
 	feed->map = map;
+	feed->wake_at = U64_MAX;
 	INIT_LIST_HEAD(&feed->log);
 	INIT_LIST_HEAD(&feed->watches);
 	init_waitqueue_head(&feed->wq);

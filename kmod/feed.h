@@ -57,8 +57,9 @@ struct snapmap_feed_frag;
  * @trimmed_version: the version of the last record taken out of @log
  * @floor: every change of a version above it is in @log or yet to come
  * @cap: the largest buffer of the open watches: @bytes is trimmed to it
- * @woken: readers were woken since one last found nothing to read (see
- *         snapmap_feed_want_wake())
+ * @wake_at: the count of @appended that wakes the readers: the lowest
+ *           mark of those that found too little to read and wait, or
+ *           U64_MAX if none does (see snapmap_feed_want_wake())
  * @wq: where readers wait for records
  * @memcg: the memory cgroup the records are charged to: that of the
  *         process that opened the first watch
@@ -79,7 +80,7 @@ struct snapmap_feed {
 	u64 trimmed_version;
 	u64 floor;
 	u64 cap;
-	bool woken;
+	u64 wake_at;
 	wait_queue_head_t wq;
 	struct mem_cgroup *memcg;
 	struct snapmap_feed_frag __percpu *frags;

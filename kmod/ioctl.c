@@ -1254,6 +1254,7 @@ static int snapmap_watch_ioctl(struct snapmap_ucmd *ucmd)
 		.since = cmd->since,
 		.prefix_len = cmd->prefix_len,
 		.buffer_bytes = cmd->buffer_bytes,
+		.wakeup_bytes = cmd->wakeup_bytes,
 	};
 	struct snapmap_snapshot *snap = NULL;
 	struct file *file, *sfile = NULL;
@@ -1485,9 +1486,10 @@ static int snapmap_watch_copy(const struct snapmap_change *change,
  * @ppos: unused: a watch has no position
  *
  * Whole records only, as many as are ready and fit, copied straight from
- * the feed's records; waits for the first unless the file is
- * non-blocking.  A record that cannot be copied whole stays for the next
- * read: a fault loses none.
+ * the feed's records.  Unless the file is non-blocking, first waits until
+ * the watch is ready: a record there, or as many as its wakeup_bytes asks
+ * for.  A record that cannot be copied whole stays for the next read: a
+ * fault loses none.
  *
  * Context: process context; may sleep.
  *
@@ -1503,6 +1505,11 @@ ssize_t snapmap_watch_fd_read(struct file *file, char __user *ubuf,
 	int ret;
 
 	for (;;) {
+		if (!(file->f_flags & O_NONBLOCK)) {
+			ret = snapmap_watch_wait(watch);
+			if (ret)
+				return ret;
+		}
 		ret = snapmap_watch_next(watch, snapmap_watch_copy, &dest);
 		if (dest.done)
 			return dest.done;
@@ -1510,9 +1517,6 @@ ssize_t snapmap_watch_fd_read(struct file *file, char __user *ubuf,
 			return ret > 0 ? -EMSGSIZE : ret;
 		if (file->f_flags & O_NONBLOCK)
 			return -EAGAIN;
-		ret = snapmap_watch_wait(watch);
-		if (ret)
-			return ret;
 	}
 }
 
@@ -1871,9 +1875,11 @@ void snapmap_build_check_abi(void)
 	size = sizeof(watch.size) + sizeof(watch.flags) + sizeof(watch.since) +
 	       sizeof(watch.prefix) + sizeof(watch.prefix_len) +
 	       sizeof(watch.out_snapshot_fd) + sizeof(watch.buffer_bytes) +
-	       sizeof(watch.out_version);
+	       sizeof(watch.out_version) + sizeof(watch.wakeup_bytes);
 	BUILD_BUG_ON(sizeof(watch) != size);
-	BUILD_BUG_ON(sizeof(watch) != 48);
+	BUILD_BUG_ON(sizeof(watch) != 56);
+	BUILD_BUG_ON(offsetofend(struct snapmap_watch_arg, out_version) !=
+		     SNAPMAP_WATCH_ARG_SIZE_VER0);
 
 	size = sizeof(change.type) + sizeof(change.key_len) +
 	       sizeof(change.value_len) + sizeof(change.count) +

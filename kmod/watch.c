@@ -52,6 +52,9 @@
  * @stale: a change the watch had to yield could not be recorded; written
  *         under the feed's lock, read by a reader at any time
  * @buffer: its buffer, which the feed keeps records for
+ * @wakeup_bytes: as the watch was asked for, for fdinfo
+ * @mark: the bytes past @consumed that make the watch ready: @wakeup_bytes,
+ *        at least 1
  * @announced: the version of the transaction whose TXN record was given
  * @read: the version of the last change handed out, @start before any;
  *        written under @read_mutex, read by fdinfo at any time
@@ -68,6 +71,8 @@ struct snapmap_watch {
 	u64 start;
 	bool stale;
 	u64 buffer;
+	u64 wakeup_bytes;
+	u64 mark;
 	u64 announced;
 	u64 read;
 	struct mutex read_mutex;	/* see the kernel-doc above */
@@ -109,6 +114,16 @@ static bool snapmap_watch_pending(struct snapmap_watch *w)
 	return READ_ONCE(w->feed->appended) > READ_ONCE(w->consumed);
 }
 
+/*
+ * Whether the log holds as many bytes past @w's cursor as the watch waits
+ * for; as snapmap_watch_pending(), out of date once used without the lock.
+ */
+static bool snapmap_watch_enough(struct snapmap_watch *w)
+{
+	return READ_ONCE(w->feed->appended) - READ_ONCE(w->consumed) >=
+	       w->mark;
+}
+
 /* Whether @w yields @rec, once it is past the watch's start. */
 static bool snapmap_watch_wants(struct snapmap_watch *w,
 				const struct snapmap_change_rec *rec)
@@ -138,34 +153,36 @@ static u32 snapmap_watch_txn_count(struct snapmap_watch *w,
 }
 
 /**
- * snapmap_watch_ready() - whether a read of a watch would not wait
+ * snapmap_watch_ready() - whether a watch has what its reader waits for
  * @watch: the watch
  *
  * Context: any context but hard interrupts; may take the feed's lock.
  *
- * Return: true if a record is there to read (one the watch may pass by
- * without yielding it), or the watch has lost a change.
+ * Return: true if records of the watch's wakeup_bytes (any record, by
+ * default; records it passes by without yielding them count too) are
+ * there to read, or the watch has lost a change.
  */
 bool snapmap_watch_ready(struct snapmap_watch *watch)
 {
 	struct snapmap_feed *feed = watch->feed;
 	bool ready;
 
-	/* A record to read: no need for the lock the writers share. */
-	if (snapmap_watch_pending(watch))
+	/* Enough to read: no need for the lock the writers share. */
+	if (snapmap_watch_enough(watch))
 		return true;
 	spin_lock(&feed->lock);
-	ready = snapmap_watch_lost(watch) || snapmap_watch_pending(watch);
-	/* The next change is to wake this reader (feed.c). */
+	ready = snapmap_watch_lost(watch) || snapmap_watch_enough(watch);
+	/* The change that brings enough is to wake this reader (feed.c). */
 	if (!ready)
-		feed->woken = false;
+		feed->wake_at = min(feed->wake_at,
+				    READ_ONCE(watch->consumed) + watch->mark);
 	spin_unlock(&feed->lock);
 	return ready;
 }
 EXPORT_SYMBOL_GPL(snapmap_watch_ready);
 
 /**
- * snapmap_watch_wait() - wait until a read of a watch would not wait
+ * snapmap_watch_wait() - wait until snapmap_watch_ready()
  * @watch: the watch
  *
  * Context: process context; sleeps, interruptibly.
@@ -199,7 +216,7 @@ struct wait_queue_head *snapmap_watch_waitqueue(struct snapmap_watch *watch)
  * @watch: the watch
  *
  * Its map's lines, then where the watch starts, the version of the last
- * change handed out, and its buffer.
+ * change handed out, its buffer and its wakeup_bytes.
  *
  * Context: process context.
  */
@@ -209,6 +226,7 @@ void snapmap_watch_show_fdinfo(struct seq_file *m, struct snapmap_watch *watch)
 	seq_printf(m, "watch_start:\t%llu\n", watch->start);
 	seq_printf(m, "watch_read:\t%llu\n", READ_ONCE(watch->read));
 	seq_printf(m, "watch_buffer:\t%llu\n", watch->buffer);
+	seq_printf(m, "watch_wakeup:\t%llu\n", watch->wakeup_bytes);
 }
 
 /**
@@ -406,6 +424,15 @@ static void snapmap_watch_unlink(struct snapmap_watch *w)
 		snapmap_feed_destroy(w->map);
 }
 
+/* The buffer of a watch opened with @attr. */
+static u64 snapmap_watch_buffer_of(const struct snapmap_watch_attr *attr)
+{
+	/* The default is a module parameter: no smaller than a caller's. */
+	return attr->buffer_bytes ?:
+	       max_t(u64, READ_ONCE(snapmap_watch_buffer),
+		     SNAPMAP_WATCH_MIN_BUFFER);
+}
+
 /**
  * snapmap_watch_check() - check a watch's parameters before opening it
  * @map: the map
@@ -430,6 +457,8 @@ int snapmap_watch_check(struct snapmap *map,
 	if (buffer && (buffer < SNAPMAP_WATCH_MIN_BUFFER ||
 		       buffer > READ_ONCE(snapmap_cap_watch_buffer)))
 		return -EINVAL;
+	if (attr->wakeup_bytes > snapmap_watch_buffer_of(attr) / 2)
+		return -EINVAL;
 	if (attr->prefix_len > map->max_key_len)
 		return -EMSGSIZE;
 	return 0;
@@ -450,12 +479,12 @@ int snapmap_watch_check(struct snapmap *map,
  * Context: process context; may sleep.  Opening the first watch of a map,
  * and closing its last, wait for the writes under way.
  *
- * Return: the watch; ERR_PTR(-EINVAL) for bad flags or buffer, or a
- * @since above the map's version; ERR_PTR(-EMSGSIZE) for a prefix longer
- * than the map's keys may be; ERR_PTR(-ESTALE) if the changes since
- * @since are no longer all kept; ERR_PTR(-ENOSPC) if the map has as many
- * watches as allowed; the errors of snapmap_snapshot_open();
- * ERR_PTR(-ENOMEM).
+ * Return: the watch; ERR_PTR(-EINVAL) for bad flags, buffer or
+ * wakeup_bytes, or a @since above the map's version; ERR_PTR(-EMSGSIZE)
+ * for a prefix longer than the map's keys may be; ERR_PTR(-ESTALE) if the
+ * changes since @since are no longer all kept; ERR_PTR(-ENOSPC) if the
+ * map has as many watches as allowed; the errors of
+ * snapmap_snapshot_open(); ERR_PTR(-ENOMEM).
  */
 struct snapmap_watch *snapmap_watch_open(struct snapmap *map,
 					 const struct snapmap_watch_attr *attr,
@@ -476,10 +505,14 @@ struct snapmap_watch *snapmap_watch_open(struct snapmap *map,
 		return ERR_PTR(-ENOMEM);
 	mutex_init(&w->read_mutex);
 	w->map = map;
-	/* The default is a module parameter: no smaller than a caller's. */
-	w->buffer = attr->buffer_bytes ?:
-		    max_t(u64, READ_ONCE(snapmap_watch_buffer),
-			  SNAPMAP_WATCH_MIN_BUFFER);
+	w->buffer = snapmap_watch_buffer_of(attr);
+	/*
+	 * At most half the buffer even if the default buffer changed since
+	 * the check: feed.c counts on it to wake a reader before its watch
+	 * can lose a change.
+	 */
+	w->wakeup_bytes = min(attr->wakeup_bytes, w->buffer / 2);
+	w->mark = max_t(u64, w->wakeup_bytes, 1);
 	w->prefix_len = attr->prefix_len;
 	if (attr->prefix_len)
 		memcpy(w->prefix, attr->prefix, attr->prefix_len);

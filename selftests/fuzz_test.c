@@ -609,6 +609,14 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		if (chance(t, 20))
 			u->watch.buffer_bytes = chance(t, 50) ?
 				SNAPMAP_WATCH_MIN_BUFFER << below(t, 8) : rnd(t);
+		/*
+		 * A quarter, half or three quarters of some buffer: below, at
+		 * or past half of the watch's; or anything.
+		 */
+		if (chance(t, 20))
+			u->watch.wakeup_bytes = chance(t, 80) ?
+				(SNAPMAP_WATCH_MIN_BUFFER << below(t, 8)) / 4 *
+				below(t, 4) : rnd(t);
 		break;
 	case SNAPMAP_CMD_SNAPSHOT_INFO:
 		size = sizeof(u->snapshot_info);
@@ -967,6 +975,11 @@ static int pool_fd(struct pool *pool, enum kind kind, unsigned int from)
 static struct slot make_slot(struct thread *t, enum kind kind)
 {
 	struct snapmap_create create = { .size = sizeof(create) };
+	struct snapmap_watch_arg watch = {
+		.size = sizeof(watch),
+		.buffer_bytes = SNAPMAP_WATCH_MIN_BUFFER,
+		.wakeup_bytes = SNAPMAP_WATCH_MIN_BUFFER / 2,
+	};
 	struct slot s = { .fd = -1, .kind = kind };
 	char name[SNAPMAP_NAME_LEN];
 	int fds[2], ctl, map;
@@ -1005,9 +1018,14 @@ static struct slot make_slot(struct thread *t, enum kind kind)
 					   SNAPMAP_SNAPSHOT_WEAK : 0, NULL);
 		break;
 	case K_WATCH:
-		/* Non-blocking: a read with nothing to read would wait. */
-		if (map >= 0)
+		/*
+		 * Non-blocking: a read with nothing to read would wait.  Half
+		 * of them with a wakeup mark, which poll and reads go by.
+		 */
+		if (map >= 0 && chance(t, 50))
 			s.fd = sm_watch(map, 0, 0, NULL, 0, 0, NULL, NULL);
+		else if (map >= 0)
+			s.fd = ioctl(map, SNAPMAP_IOC_WATCH, &watch);
 		if (s.fd >= 0 && fcntl(s.fd, F_SETFL, O_NONBLOCK)) {
 			close(s.fd);
 			s.fd = -1;

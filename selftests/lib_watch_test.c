@@ -5,11 +5,12 @@
  * its count; a watch from an older version; a prefix; non-blocking
  * through snapmap_watch_fd(); snapmap_watch_snapshot() gives a snapshot
  * and a watch that together make the map, and bring a watch that fell
- * behind (ESTALE) back in step; records larger than the read buffer; the
- * errors of the calls.
+ * behind (ESTALE) back in step; records larger than the read buffer;
+ * wakeup_bytes, and its bounds; the errors of the calls.
  */
 
 #include <fcntl.h>
+#include <poll.h>
 
 #include "lib_test.h"
 
@@ -194,6 +195,140 @@ TEST_F(watch, big_records_then_resync)
 						      &snap)));
 	EXPECT_TRUE(w == NULL);
 	EXPECT_TRUE(snap == NULL);
+}
+
+/* Whether @fd polls readable within @ms milliseconds. */
+static bool readable(int fd, int ms)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+
+	return poll(&pfd, 1, ms) == 1 && (pfd.revents & POLLIN);
+}
+
+/* The number on the line @key of @fd's fdinfo; ~0ULL without one. */
+static unsigned long long fdinfo_num(int fd, const char *key)
+{
+	unsigned long long v = ~0ULL;
+	size_t len = strlen(key);
+	char path[64], line[256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "re");
+	if (!f)
+		return v;
+	while (fgets(line, sizeof(line), f)) {
+		if (!strncmp(line, key, len) && line[len] == ':') {
+			v = strtoull(line + len + 1, NULL, 10);
+			break;
+		}
+	}
+	fclose(f);
+	return v;
+}
+
+#define WAKEUP 4096
+
+/*
+ * With wakeup_bytes, the watch fd polls readable only once records of
+ * that many bytes are ready; a non-blocking read takes the records there
+ * are, and a blocking one returns once there are enough.
+ */
+TEST_F(watch, wakeup_bytes)
+{
+	SNAPMAP_OPTS(snapmap_watch_opts, opts,
+		     .buffer_bytes = 2 * WAKEUP,
+		     .wakeup_bytes = WAKEUP);
+	struct snapmap_change_entry c;
+	struct snapmap_watch *w = NULL;
+	static char value[1001];
+	__u64 v, vs[4];
+	int wfd, i;
+
+	memset(value, 'v', sizeof(value) - 1);
+	ASSERT_EQ(0, LIB(snapmap_watch_open(self->fd, &opts, &w)));
+	wfd = snapmap_watch_fd(w);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(WAKEUP, fdinfo_num(wfd, "watch_wakeup"));
+	EXPECT_EQ(2 * WAKEUP, fdinfo_num(wfd, "watch_buffer"));
+
+	/* One small record wakes nobody, but a non-blocking read takes it. */
+	v = put_str(_metadata, self->fd, "a", "1");
+	EXPECT_FALSE(readable(wfd, 100));
+	ASSERT_EQ(0, fcntl(wfd, F_SETFL, O_NONBLOCK));
+	ASSERT_EQ(1, LIB(snapmap_watch_next(w, &c)));
+	EXPECT_CHANGE(c, SNAPMAP_CHANGE_PUT, "a", "1", v);
+	EXPECT_EQ(-EAGAIN, LIB(snapmap_watch_next(w, &c)));
+
+	/*
+	 * The module counts a record as the bytes read(2) gives of it,
+	 * SNAPMAP_CHANGE_SIZE(1, 1000) = 1032 here, and a header of its own
+	 * of a few dozen bytes: three are short of WAKEUP, four are not.
+	 */
+	for (i = 0; i < 4; i++) {
+		EXPECT_FALSE(readable(wfd, 0)) {
+			TH_LOG("readable after %d records of %llu bytes", i,
+			       (unsigned long long)SNAPMAP_CHANGE_SIZE(1, 1000));
+		}
+		vs[i] = put_str(_metadata, self->fd, "b", value);
+	}
+	EXPECT_TRUE(readable(wfd, 0));
+
+	/* A blocking read returns at once, with all four. */
+	ASSERT_EQ(0, fcntl(wfd, F_SETFL, 0));
+	for (i = 0; i < 4; i++) {
+		ASSERT_EQ(1, LIB(snapmap_watch_next(w, &c)));
+		EXPECT_CHANGE(c, SNAPMAP_CHANGE_PUT, "b", value, vs[i]);
+	}
+	EXPECT_FALSE(readable(wfd, 0));
+	snapmap_watch_close(w);
+}
+
+/*
+ * wakeup_bytes is at most half the watch's buffer, the module's default
+ * one for a buffer_bytes of 0; a caller built before it passes none.
+ */
+TEST_F(watch, wakeup_bytes_bounds)
+{
+	SNAPMAP_OPTS(snapmap_watch_opts, opts,
+		     .buffer_bytes = 2 * WAKEUP,
+		     .wakeup_bytes = WAKEUP + 1);
+	struct snapmap_watch_opts old;
+	struct snapmap_snapshot *snap;
+	struct snapmap_watch *w = NULL;
+	unsigned long long def = 0;
+
+	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_open(self->fd, &opts, &w)));
+	EXPECT_TRUE(w == NULL);
+	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_snapshot(self->fd, &opts, &w,
+						      &snap)));
+	EXPECT_TRUE(w == NULL);
+	EXPECT_TRUE(snap == NULL);
+	opts.wakeup_bytes = WAKEUP;
+	ASSERT_EQ(0, LIB(snapmap_watch_snapshot(self->fd, &opts, &w, &snap)));
+	EXPECT_EQ(WAKEUP, fdinfo_num(snapmap_watch_fd(w), "watch_wakeup"));
+	snapmap_snapshot_close(snap);
+	snapmap_watch_close(w);
+
+	ASSERT_EQ(0, sm_param("watch_buffer_bytes", &def));
+	if (def < SNAPMAP_WATCH_MIN_BUFFER)
+		def = SNAPMAP_WATCH_MIN_BUFFER;
+	opts.buffer_bytes = 0;
+	opts.wakeup_bytes = def / 2 + 1;
+	EXPECT_EQ(-EINVAL, LIB(snapmap_watch_open(self->fd, &opts, &w)));
+	opts.wakeup_bytes = def / 2;
+	ASSERT_EQ(0, LIB(snapmap_watch_open(self->fd, &opts, &w)));
+	EXPECT_EQ(def, fdinfo_num(snapmap_watch_fd(w), "watch_buffer"));
+	EXPECT_EQ(def / 2, fdinfo_num(snapmap_watch_fd(w), "watch_wakeup"));
+	snapmap_watch_close(w);
+
+	/* What lies past an older caller's structure is not read. */
+	memset(&old, 0, sizeof(old));
+	old.sz = offsetofend(struct snapmap_watch_opts, buf_size);
+	old.wakeup_bytes = ~0ULL;
+	ASSERT_EQ(0, LIB(snapmap_watch_open(self->fd, &old, &w)));
+	EXPECT_EQ(0, fdinfo_num(snapmap_watch_fd(w), "watch_wakeup"));
+	snapmap_watch_close(w);
 }
 
 /* The errors of the calls themselves. */

@@ -1084,6 +1084,13 @@ TEST_F(ctl, usage)
 		{ "mget", "x" },
 		{ "mget", "x", "" },
 		{ "mget", "--raw", "x", "k" },
+		{ "watch", "--wakeup-bytes", "0", "x" },
+		{ "watch", "--wakeup-bytes", "lots", "x" },
+		{ "watch", "--wakeup-ms", "50", "x" },
+		{ "watch", "--wakeup-bytes", "4K", "--wakeup-ms", "0", "x" },
+		{ "watch", "--wakeup-bytes", "4K", "--wakeup-ms", "2147483648",
+		  "x" },
+		{ "mirror", "--wakeup-bytes", "4K", "x", "y" },
 	};
 	struct result r;
 	size_t i;
@@ -2815,6 +2822,107 @@ TEST_F(ctl, watch_since_json)
 	result_free(&r);
 	RUN(r, "watch", "--changes", "0", self->name);
 	EXPECT_STATUS(ST_USAGE, r);
+	result_free(&r);
+}
+
+/*
+ * The number on the line @key of the fdinfo of the watch fd process @pid
+ * holds; ~0ULL if it holds none.
+ */
+static unsigned long long watch_fdinfo(pid_t pid, const char *key)
+{
+	char path[320], link[64], line[256];
+	unsigned long long v = ~0ULL;
+	size_t len = strlen(key);
+	struct dirent *d;
+	ssize_t n;
+	FILE *f;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	while (dir && (d = readdir(dir))) {
+		snprintf(path, sizeof(path), "/proc/%d/fd/%s", (int)pid,
+			 d->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n < 0)
+			continue;
+		link[n] = '\0';
+		if (strcmp(link, "anon_inode:[snapmap-watch]"))
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/fdinfo/%s", (int)pid,
+			 d->d_name);
+		f = fopen(path, "re");
+		while (f && fgets(line, sizeof(line), f)) {
+			if (!strncmp(line, key, len) && line[len] == ':') {
+				v = strtoull(line + len + 1, NULL, 10);
+				break;
+			}
+		}
+		if (f)
+			fclose(f);
+		break;
+	}
+	if (dir)
+		closedir(dir);
+	return v;
+}
+
+/*
+ * watch --wakeup-bytes: the watch asks the module for it, and changes too
+ * few to wake it still all come, --wakeup-ms late at most; a wakeup the
+ * module refuses.
+ */
+TEST_F(ctl, watch_wakeup)
+{
+	char line[256], want[512], got[512] = "", half[32];
+	unsigned long long def = 0;
+	struct result r;
+	__u64 v1, v2;
+	int out;
+	pid_t pid;
+
+	/* The default --wakeup-ms, 100. */
+	pid = SPAWN_STREAM(&out, "watch", "--wakeup-bytes", "64K", "--changes",
+			   "2", self->name);
+	ASSERT_LT(0, pid);
+	/* The header comes once the watch is open. */
+	ASSERT_LT(0, read_line(out, line, sizeof(line)));
+	EXPECT_EQ('#', line[0]) TH_LOG("%s", line);
+	EXPECT_EQ(64 * 1024, watch_fdinfo(pid, "watch_wakeup"));
+	ASSERT_EQ(0, sm_put(self->fd, 0, "a", 1, "1", 1, 0, &v1));
+	ASSERT_EQ(0, sm_put(self->fd, 0, "b", 1, "2", 1, 0, &v2));
+	while (read_line(out, line, sizeof(line)) > 0)
+		strncat(got, line, sizeof(got) - strlen(got) - 1);
+	snprintf(want, sizeof(want), "%llu\tput\ta\t1\n%llu\tput\tb\t2\n",
+		 (unsigned long long)v1, (unsigned long long)v2);
+	EXPECT_STREQ(want, got);
+	EXPECT_EQ(0, reap(pid));
+	close(out);
+
+	/* A bound of its own. */
+	pid = SPAWN_STREAM(&out, "watch", "--wakeup-bytes", "4096",
+			   "--wakeup-ms", "20", "--changes", "1", self->name);
+	ASSERT_LT(0, pid);
+	ASSERT_LT(0, read_line(out, line, sizeof(line)));
+	EXPECT_EQ(4096, watch_fdinfo(pid, "watch_wakeup"));
+	ASSERT_EQ(0, sm_put(self->fd, 0, "c", 1, "3", 1, 0, &v1));
+	ASSERT_LT(0, read_line(out, line, sizeof(line)));
+	snprintf(want, sizeof(want), "%llu\tput\tc\t3\n",
+		 (unsigned long long)v1);
+	EXPECT_STREQ(want, line);
+	EXPECT_EQ(0, reap(pid));
+	close(out);
+
+	/* Above half the watch's buffer, the module's default one. */
+	ASSERT_EQ(0, sm_param("watch_buffer_bytes", &def));
+	if (def < SNAPMAP_WATCH_MIN_BUFFER)
+		def = SNAPMAP_WATCH_MIN_BUFFER;
+	snprintf(half, sizeof(half), "%llu", def / 2 + 1);
+	RUN(r, "watch", "--wakeup-bytes", half, self->name);
+	EXPECT_STATUS(ST_ERROR, r);
+	EXPECT_HAS(r.err, "--wakeup-bytes");
+	EXPECT_EQ(0, r.out_len);
 	result_free(&r);
 }
 

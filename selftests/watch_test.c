@@ -7,7 +7,10 @@
  * snapshot of its own); non-blocking reads, poll and a blocked reader
  * woken; a buffer too small, a fault, and nothing lost; a watch that
  * falls behind is told so, and comes back through a snapshot; a prefix;
- * every errno of the ioctl; a watch outliving its map fd.  Then the
+ * every errno of the ioctl; a watch outliving its map fd; a wakeup mark
+ * (wakeup_bytes): poll and a blocking read wait for enough records, a
+ * non-blocking read takes what there is, a lost change wakes at once,
+ * with a snapshot and a prefix, the structure's first size.  Then the
  * replica: writers PUT, DEL, CLEAR and run transactions while a watcher
  * keeps a copy from a snapshot and the feed, equal at many points to an
  * ATOMIC snapshot of the same version.
@@ -15,6 +18,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <stddef.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -303,6 +307,7 @@ TEST_F(watch, with_a_snapshot)
 struct blocked_reader {
 	int wfd;
 	pid_t tid;
+	int done;		/* set once read(2) has returned */
 	ssize_t len;
 	unsigned char buf[256];
 };
@@ -313,6 +318,7 @@ static void *blocked_read(void *arg)
 
 	__atomic_store_n(&r->tid, (pid_t)syscall(SYS_gettid), __ATOMIC_SEQ_CST);
 	r->len = read(r->wfd, r->buf, sizeof(r->buf));
+	__atomic_store_n(&r->done, 1, __ATOMIC_SEQ_CST);
 	return NULL;
 }
 
@@ -604,6 +610,440 @@ TEST_F(watch, outlives_the_map_fd)
 	EXPECT_EQ(maps, SM_COUNT_MAPS());
 	EXPECT_EQ(0, close(wfd));
 	EXPECT_EQ(maps - 1, SM_COUNT_MAPS());
+}
+
+/*
+ * Wakeup marks.  A small record (key of at most 7 bytes, value of 1) takes
+ * SNAPMAP_CHANGE_SIZE() = 32 bytes in a read, and a little more as the
+ * buffer counts it: one is below MARK, and the PUTs that reach MARK are
+ * more than one and at most MARK / 32 of them, whatever the bookkeeping.
+ * MARK_BUFFER holds far more than MARK_PUTS of them.
+ */
+#define MARK 512
+#define MARK_BUFFER 65536
+#define MARK_PUTS 64
+#define SMALL SNAPMAP_CHANGE_SIZE(1, 1)
+
+/*
+ * SNAPMAP_IOC_WATCH as sm_watch() from the map's version, with the
+ * string @prefix (or NULL), a buffer of @buffer_bytes and a mark of
+ * @wakeup_bytes: a watch fd, or -errno.
+ */
+static int watch_mark(int fd, __u32 flags, const char *prefix,
+		      __u64 buffer_bytes, __u64 wakeup_bytes,
+		      __u64 *out_version, int *out_sfd)
+{
+	struct snapmap_watch_arg arg = {
+		.size = sizeof(arg),
+		.flags = flags,
+		.prefix = SM_PTR(prefix),
+		.prefix_len = prefix ? strlen(prefix) : 0,
+		.buffer_bytes = buffer_bytes,
+		.wakeup_bytes = wakeup_bytes,
+	};
+	int ret;
+
+	ret = sm_ret(ioctl(fd, SNAPMAP_IOC_WATCH, &arg));
+	if (ret >= 0 && out_version)
+		*out_version = arg.out_version;
+	if (ret >= 0 && out_sfd)
+		*out_sfd = arg.out_snapshot_fd;
+	return ret;
+}
+
+/* The number on the line @key of the fdinfo of @fd, or ~0ULL if none. */
+static unsigned long long fdinfo_num(int fd, const char *key)
+{
+	char path[64], buf[4096], line[64], *p;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	snprintf(line, sizeof(line), "\n%s:\t", key);
+	if (sm_read_file(path, buf, sizeof(buf)))
+		return ~0ULL;
+	p = strstr(buf, line);
+	return p ? strtoull(p + strlen(line), NULL, 10) : ~0ULL;
+}
+
+/*
+ * PUT @key = "v" on @fd, one at a time, until poll(2) reports the watch
+ * fd @wfd readable, at most @max times.  Returns the PUTs it took (their
+ * versions in @v), 0 if @max were not enough, or -errno.
+ */
+static int put_until_readable(int fd, int wfd, const char *key, __u64 *v,
+			      int max)
+{
+	struct pollfd pfd = { .fd = wfd, .events = POLLIN };
+	int n, ret;
+
+	for (n = 1; n <= max; n++) {
+		ret = sm_put_str(fd, key, "v", &v[n - 1]);
+		if (ret)
+			return ret;
+		ret = poll(&pfd, 1, 0);
+		if (ret < 0)
+			return -errno;
+		if (ret)
+			return pfd.revents == POLLIN ? n : -EPROTO;
+	}
+	return 0;
+}
+
+/* The handshake reports the mark; the structure's sizes. */
+TEST_F(watch, wakeup_api)
+{
+	struct snapmap_api api = { .size = sizeof(api) };
+
+	ASSERT_EQ(0, ioctl(self->ctl, SNAPMAP_IOC_API, &api));
+	EXPECT_EQ(5, SNAPMAP_ABI_VERSION);
+	EXPECT_EQ(SNAPMAP_ABI_VERSION, api.out_abi_version);
+	EXPECT_EQ(1ULL << 7, SNAPMAP_FEATURE_WATCH_WAKEUP);
+	EXPECT_TRUE(api.out_features & SNAPMAP_FEATURE_WATCH_WAKEUP);
+	/* The first version ends where the mark starts. */
+	EXPECT_EQ(offsetof(struct snapmap_watch_arg, wakeup_bytes),
+		  SNAPMAP_WATCH_ARG_SIZE_VER0);
+	EXPECT_EQ(SNAPMAP_WATCH_ARG_SIZE_VER0 + 8,
+		  sizeof(struct snapmap_watch_arg));
+}
+
+/*
+ * A mark above half the watch's buffer: EINVAL, with nothing opened (no
+ * fd, no snapshot, and the map keeps no records, as with no watch); half
+ * is accepted.  Without a buffer, the half is of the module's default,
+ * whatever it is now.
+ */
+TEST_F(watch, wakeup_above_half_the_buffer)
+{
+	unsigned long long def = 0;
+	struct snapmap_info before, after;
+	int fds = SM_COUNT_FDS(), sfd = -1, wfd, w8k[2], wmin[2];
+	__u64 v;
+
+	ASSERT_EQ(0, sm_info(self->fd, &before));
+	EXPECT_EQ(-EINVAL, watch_mark(self->fd, 0, NULL, 8192, 4097, NULL,
+				      NULL));
+	EXPECT_EQ(-EINVAL, watch_mark(self->fd, 0, NULL, 8192, ~0ULL, NULL,
+				      NULL));
+	EXPECT_EQ(-EINVAL, watch_mark(self->fd, SNAPMAP_WATCH_SNAPSHOT, "a/",
+				      8192, 4097, NULL, &sfd));
+	EXPECT_EQ(-1, sfd);
+	ASSERT_EQ(0, sm_param("watch_buffer_bytes", &def));
+	if (def < SNAPMAP_WATCH_MIN_BUFFER)
+		def = SNAPMAP_WATCH_MIN_BUFFER;
+	EXPECT_EQ(-EINVAL, watch_mark(self->fd, 0, NULL, 0, def / 2 + 1, NULL,
+				      NULL));
+	EXPECT_EQ(fds, SM_COUNT_FDS());
+	ASSERT_EQ(0, sm_info(self->fd, &after));
+	EXPECT_MAP_UNCHANGED(before, after);
+	EXPECT_EQ(before.out_snapshots, after.out_snapshots);
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v));
+	EXPECT_EQ(-ESTALE, sm_watch(self->fd, SNAPMAP_WATCH_SINCE, v - 1,
+				    NULL, 0, 0, NULL, NULL));
+
+	/* Exactly half. */
+	wfd = watch_mark(self->fd, 0, NULL, 8192, 4096, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(4096, fdinfo_num(wfd, "watch_wakeup"));
+	EXPECT_EQ(0, close(wfd));
+	wfd = watch_mark(self->fd, 0, NULL, 0, def / 2, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(def, fdinfo_num(wfd, "watch_buffer"));
+	EXPECT_EQ(def / 2, fdinfo_num(wfd, "watch_wakeup"));
+	EXPECT_EQ(0, close(wfd));
+
+	/* The default as it is at the call: 8192, then 0 (the floor). */
+	ASSERT_EQ(0, sm_param("watch_buffer_bytes", &def));
+	ASSERT_EQ(0, sm_set_param("watch_buffer_bytes", 8192));
+	w8k[0] = watch_mark(self->fd, 0, NULL, 0, 4097, NULL, NULL);
+	w8k[1] = watch_mark(self->fd, 0, NULL, 0, 4096, NULL, NULL);
+	EXPECT_EQ(0, sm_set_param("watch_buffer_bytes", 0));
+	wmin[0] = watch_mark(self->fd, 0, NULL, 0,
+			     SNAPMAP_WATCH_MIN_BUFFER / 2 + 1, NULL, NULL);
+	wmin[1] = watch_mark(self->fd, 0, NULL, 0,
+			     SNAPMAP_WATCH_MIN_BUFFER / 2, NULL, NULL);
+	EXPECT_EQ(0, sm_set_param("watch_buffer_bytes", def));
+	EXPECT_EQ(-EINVAL, w8k[0]);
+	EXPECT_EQ(-EINVAL, wmin[0]);
+	ASSERT_LE(0, w8k[1]);
+	ASSERT_LE(0, wmin[1]);
+	EXPECT_EQ(8192, fdinfo_num(w8k[1], "watch_buffer"));
+	EXPECT_EQ(SNAPMAP_WATCH_MIN_BUFFER, fdinfo_num(wmin[1],
+						       "watch_buffer"));
+	EXPECT_EQ(0, close(w8k[1]));
+	EXPECT_EQ(0, close(wmin[1]));
+	EXPECT_EQ(fds, SM_COUNT_FDS());
+}
+
+/*
+ * The sizes of the structure: short of the first version, EINVAL; a
+ * non-zero byte past the structure, E2BIG; a zero one, the mark as asked.
+ * A caller of the first version's size gets no mark, whatever follows it
+ * in memory, and nothing is written there.
+ */
+TEST_F(watch, wakeup_sizes)
+{
+	struct snapmap_watch_arg arg = {
+		.size = sizeof(arg),
+		.buffer_bytes = MARK_BUFFER,
+		.wakeup_bytes = MARK,
+	};
+	int fds = SM_COUNT_FDS(), wfd;
+	struct change ch[2];
+	struct pollfd pfd;
+	__u64 tail = ~0ULL, v;
+
+	EXPECT_EQ(-EINVAL, sm_ioctl_sized(self->fd, SNAPMAP_IOC_WATCH, &arg,
+					  sizeof(arg),
+					  SNAPMAP_WATCH_ARG_SIZE_VER0 - 1, 0,
+					  NULL));
+	EXPECT_EQ(-E2BIG, sm_ioctl_sized(self->fd, SNAPMAP_IOC_WATCH, &arg,
+					 sizeof(arg), sizeof(arg) + 1, 1,
+					 NULL));
+	EXPECT_EQ(-E2BIG, sm_ioctl_sized(self->fd, SNAPMAP_IOC_WATCH, &arg,
+					 sizeof(arg), sizeof(arg) + 8, 0x80,
+					 NULL));
+	EXPECT_EQ(fds, SM_COUNT_FDS());
+	wfd = sm_ioctl_sized(self->fd, SNAPMAP_IOC_WATCH, &arg, sizeof(arg),
+			     sizeof(arg) + 8, 0, &tail);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(0, tail);
+	EXPECT_EQ(MARK, fdinfo_num(wfd, "watch_wakeup"));
+	EXPECT_EQ(0, close(wfd));
+
+	arg = (struct snapmap_watch_arg){
+		.size = SNAPMAP_WATCH_ARG_SIZE_VER0,
+		.buffer_bytes = MARK_BUFFER,
+		.wakeup_bytes = MARK,
+	};
+	wfd = sm_ret(ioctl(self->fd, SNAPMAP_IOC_WATCH, &arg));
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(MARK, arg.wakeup_bytes);
+	EXPECT_EQ(0, fdinfo_num(wfd, "watch_wakeup"));
+	EXPECT_EQ(MARK_BUFFER, fdinfo_num(wfd, "watch_buffer"));
+	/* Any record wakes it. */
+	ASSERT_EQ(0, nonblock(wfd));
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v));
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN, pfd.revents);
+	ASSERT_EQ(1, read_ready(wfd, ch, 2));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "k", "v", v);
+	EXPECT_EQ(0, close(wfd));
+}
+
+/* fdinfo: the mark as asked, 0 by default, after the buffer. */
+TEST_F(watch, wakeup_fdinfo)
+{
+	char path[64], buf[4096], *buffer, *wakeup;
+	int w0, wfd;
+
+	w0 = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+	ASSERT_LE(0, w0);
+	EXPECT_EQ(0, fdinfo_num(w0, "watch_wakeup"));
+	wfd = watch_mark(self->fd, 0, NULL, MARK_BUFFER, MARK_BUFFER / 2 - 8,
+			 NULL, NULL);
+	ASSERT_LE(0, wfd);
+	EXPECT_EQ(MARK_BUFFER / 2 - 8, fdinfo_num(wfd, "watch_wakeup"));
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", wfd);
+	ASSERT_EQ(0, sm_read_file(path, buf, sizeof(buf)));
+	buffer = strstr(buf, "\nwatch_buffer:\t");
+	wakeup = strstr(buf, "\nwatch_wakeup:\t");
+	ASSERT_TRUE(buffer && wakeup);
+	EXPECT_TRUE(buffer < wakeup);
+	EXPECT_EQ(0, close(wfd));
+	EXPECT_EQ(0, close(w0));
+}
+
+/*
+ * Below the mark, poll says not readable, and a non-blocking read takes
+ * the record there is.  PUTs then reach the mark: readable, and the reads
+ * return every record, in order; below the mark again once read.
+ */
+TEST_F(watch, wakeup_poll_and_nonblocking_read)
+{
+	struct change ch[MARK_PUTS];
+	__u64 start, v[MARK_PUTS];
+	struct pollfd pfd;
+	int wfd, n, i;
+
+	wfd = watch_mark(self->fd, 0, NULL, MARK_BUFFER, MARK, &start, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v[0]));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(1, read_ready(wfd, ch, MARK_PUTS));
+	EXPECT_LT(start, v[0]);
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "k", "v", v[0]);
+	EXPECT_EQ(0, read_ready(wfd, ch, MARK_PUTS));
+
+	n = put_until_readable(self->fd, wfd, "k", v, MARK_PUTS);
+	EXPECT_LE(2, n);
+	EXPECT_GE(MARK / SMALL, n);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(n, read_ready(wfd, ch, MARK_PUTS));
+	for (i = 0; i < n; i++)
+		EXPECT_CHANGE(ch[i], SNAPMAP_CHANGE_PUT, "k", "v", v[i]);
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
+ * A reader asleep in read(2) with a mark: a record below it leaves the
+ * reader asleep (looked at for a bounded while: poll with a timeout does
+ * not see the fd readable, and the read has not returned); the PUTs past
+ * it wake the reader, and the records come in order, none lost.
+ */
+TEST_F(watch, wakeup_blocking_read)
+{
+	struct blocked_reader r = { .tid = 0 };
+	struct change ch[MARK_PUTS];
+	__u64 v[MARK_PUTS];
+	struct sm_change c;
+	struct pollfd pfd;
+	pthread_t thread;
+	double deadline;
+	size_t off, size;
+	int wfd, i, n = 0;
+
+	wfd = watch_mark(self->fd, 0, NULL, MARK_BUFFER, MARK, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	r.wfd = wfd;
+	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_read, &r));
+	deadline = sm_now() + SM_WAIT_SECONDS;
+	while (!(__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) &&
+		 thread_sleeps(r.tid)) && sm_now() < deadline)
+		sched_yield();
+	ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v[0]));
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 500));
+	EXPECT_EQ(0, __atomic_load_n(&r.done, __ATOMIC_SEQ_CST));
+	EXPECT_TRUE(thread_sleeps(r.tid));
+
+	for (i = 1; i < MARK_PUTS; i++)
+		ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v[i]));
+	deadline = sm_now() + SM_WAIT_SECONDS;
+	while (!__atomic_load_n(&r.done, __ATOMIC_SEQ_CST) &&
+	       sm_now() < deadline)
+		sched_yield();
+	ASSERT_TRUE(__atomic_load_n(&r.done, __ATOMIC_SEQ_CST));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	/* Whole records from the first, more than one: the mark's. */
+	ASSERT_LE(2 * SMALL, r.len);
+	ASSERT_GE(sizeof(r.buf), r.len);
+	for (off = 0; off < (size_t)r.len; off += size) {
+		size = sm_change_parse(r.buf + off, r.len - off, &c);
+		ASSERT_NE(0, size);
+		change_copy(&ch[n++], &c);
+	}
+	ASSERT_EQ(0, nonblock(wfd));
+	ASSERT_EQ(MARK_PUTS - n, read_ready(wfd, ch + n, MARK_PUTS - n));
+	for (i = 0; i < MARK_PUTS; i++)
+		EXPECT_CHANGE(ch[i], SNAPMAP_CHANGE_PUT, "k", "v", v[i]);
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
+ * A watch with the highest mark that falls behind and loses a change is
+ * readable, and its reads fail with ESTALE, a blocking one as well.
+ * (A watch loses a change only once more than its buffer is unread, past
+ * a mark of at most half of it: below the mark, only a record that could
+ * not be allocated loses one, which fail_nth_test injects.)
+ */
+TEST_F(watch, wakeup_lost_change_wakes)
+{
+	char key[KEY_MAX], value[VAL_MAX];
+	struct pollfd pfd;
+	unsigned int i;
+	int wfd;
+
+	wfd = watch_mark(self->fd, 0, NULL, SNAPMAP_WATCH_MIN_BUFFER,
+			 SNAPMAP_WATCH_MIN_BUFFER / 2, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	for (i = 0; i < 200; i++) {
+		kv(i % 50, i, key, value);
+		ASSERT_EQ(0, sm_put_str(self->fd, key, value, NULL));
+	}
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	EXPECT_EQ(1, poll(&pfd, 1, 0));
+	EXPECT_EQ(POLLIN, pfd.revents);
+	EXPECT_ERRNO(ESTALE, read(wfd, value, sizeof(value)));
+	ASSERT_EQ(0, nonblock(wfd));
+	EXPECT_ERRNO(ESTALE, read(wfd, value, sizeof(value)));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
+ * A mark with a snapshot of its own: the snapshot at the watch's start,
+ * then the records above it once they reach the mark.
+ */
+TEST_F(watch, wakeup_with_a_snapshot)
+{
+	struct snapmap_snapshot_info si;
+	struct change ch[MARK_PUTS];
+	__u64 start, v0, v[MARK_PUTS];
+	struct pollfd pfd;
+	int wfd, sfd = -1, n, i;
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a", "1", &v0));
+	wfd = watch_mark(self->fd, SNAPMAP_WATCH_SNAPSHOT, NULL, MARK_BUFFER,
+			 MARK, &start, &sfd);
+	ASSERT_LE(0, wfd);
+	ASSERT_LE(0, sfd);
+	EXPECT_LT(v0, start);
+	ASSERT_EQ(0, sm_snapshot_info(sfd, &si));
+	EXPECT_EQ(start, si.out_version);
+	EXPECT_EQ(1, si.out_entries);
+	EXPECT_EQ(MARK, fdinfo_num(wfd, "watch_wakeup"));
+	ASSERT_EQ(0, nonblock(wfd));
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+
+	n = put_until_readable(self->fd, wfd, "k", v, MARK_PUTS);
+	EXPECT_LE(2, n);
+	EXPECT_GE(MARK / SMALL, n);
+	ASSERT_LT(0, n);
+	EXPECT_LT(start, v[0]);
+	ASSERT_EQ(n, read_ready(wfd, ch, MARK_PUTS));
+	for (i = 0; i < n; i++)
+		EXPECT_CHANGE(ch[i], SNAPMAP_CHANGE_PUT, "k", "v", v[i]);
+	EXPECT_EQ(-ENOENT, sm_snapshot_get(sfd, "k", 1, NULL, 0, NULL, NULL));
+	EXPECT_EQ(0, close(sfd));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
+ * A mark with a prefix: the records of other keys count toward it; the
+ * read yields the prefix's only.
+ */
+TEST_F(watch, wakeup_with_a_prefix)
+{
+	struct change ch[MARK_PUTS];
+	__u64 v[MARK_PUTS], va;
+	struct pollfd pfd;
+	int wfd, n;
+
+	wfd = watch_mark(self->fd, 0, "a/", MARK_BUFFER, MARK, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	ASSERT_EQ(0, nonblock(wfd));
+	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
+	n = put_until_readable(self->fd, wfd, "b/1", v, MARK_PUTS);
+	EXPECT_LE(2, n);
+	EXPECT_GE(MARK / SMALL, n);
+	ASSERT_LT(0, n);
+
+	ASSERT_EQ(0, sm_put_str(self->fd, "a/1", "1", &va));
+	ASSERT_EQ(1, read_ready(wfd, ch, MARK_PUTS));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "a/1", "1", va);
+	EXPECT_LT(v[n - 1], va);
+	/* Every record passed by: below the mark again. */
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(0, sm_put_str(self->fd, "a/2", "2", &va));
+	EXPECT_EQ(0, poll(&pfd, 1, 0));
+	ASSERT_EQ(1, read_ready(wfd, ch, MARK_PUTS));
+	EXPECT_CHANGE(ch[0], SNAPMAP_CHANGE_PUT, "a/2", "2", va);
+	EXPECT_EQ(0, close(wfd));
 }
 
 /* The replica check's keys: "r-00" to "r-31". */

@@ -122,7 +122,7 @@
  * Raised whenever a command, flag or feature is added; reported by
  * %SNAPMAP_IOC_API.
  */
-#define SNAPMAP_ABI_VERSION 4
+#define SNAPMAP_ABI_VERSION 5
 
 /* The ioctl type byte of every snapmap command. */
 #define SNAPMAP_IOC_TYPE 0xB7
@@ -196,6 +196,8 @@ enum snapmap_cmd {
  *   id, which %SNAPMAP_IOC_INFO, %SNAPMAP_IOC_LIST and the fdinfo of its
  *   fds report; %SNAPMAP_LIST_ALL; the snapshot counters of
  *   &struct snapmap_info (ABI version 4).
+ * - %SNAPMAP_FEATURE_WATCH_WAKEUP: &snapmap_watch_arg.wakeup_bytes, and
+ *   the ``watch_wakeup`` line of a watch fd's fdinfo (ABI version 5).
  */
 #define SNAPMAP_FEATURE_NAMED_MAPS (1ULL << 0)
 #define SNAPMAP_FEATURE_VERSIONS (1ULL << 1)
@@ -204,6 +206,7 @@ enum snapmap_cmd {
 #define SNAPMAP_FEATURE_TXN (1ULL << 4)
 #define SNAPMAP_FEATURE_WATCH (1ULL << 5)
 #define SNAPMAP_FEATURE_PERSISTENT (1ULL << 6)
+#define SNAPMAP_FEATURE_WATCH_WAKEUP (1ULL << 7)
 
 /**
  * struct snapmap_api - API handshake
@@ -925,8 +928,9 @@ struct snapmap_info {
  *   &snapmap_snapshot_arg.out_version), ``weak`` and ``stale`` (0 or 1);
  * - a watch fd: ``watch_start`` (as &snapmap_watch_arg.out_version),
  *   ``watch_read`` (the version of the last record read(2) returned
- *   through the fd, its start before the first) and ``watch_buffer``
- *   (its buffer, in bytes).
+ *   through the fd, its start before the first), ``watch_buffer`` (its
+ *   buffer, in bytes) and ``watch_wakeup`` (its
+ *   &snapmap_watch_arg.wakeup_bytes).
  *
  * procfs shows it only to those who may look at the process's fds; it is
  * how a tool finds which processes hold a map.
@@ -1121,6 +1125,16 @@ struct snapmap_clone {
  * would not block.  A fault while copying out fails the read with EFAULT
  * if nothing was copied; no record is lost either way.
  *
+ * By default a watcher that keeps up is woken for each change as soon as
+ * it is made: the lowest latency, and a wake-up for the writer to pay
+ * each time.  A watcher that follows many changes can ask to be woken
+ * only once records of &snapmap_watch_arg.wakeup_bytes are ready: then
+ * poll(2) reports the fd readable, and a blocking read(2) returns, only
+ * once they are (or the watch lost a change), while a non-blocking read
+ * returns the records there are.  As with ``SO_RCVLOWAT``, the watcher
+ * bounds how late it learns of a change with poll's timeout, after which
+ * it reads without blocking.
+ *
  * Writers never wait for a watch.  The records not yet read are kept by
  * the map, in the memory cgroup of the process that opened the map's first
  * open watch, up to the largest buffer of the open watches
@@ -1170,13 +1184,23 @@ struct snapmap_clone {
  *                (watch_buffer_bytes)
  * @out_version: the watch's start: it yields the changes of versions
  *               above this one
+ * @wakeup_bytes: poll(2) reports the watch fd readable, and a blocking
+ *                read(2) returns, only once the records past the watch's
+ *                place in the map's feed take this many bytes, counted as
+ *                @buffer_bytes counts them (records of keys outside
+ *                @prefix included), or the watch lost a change; at most
+ *                half the watch's buffer.  0 (the default, and what a
+ *                caller built before ABI version 5 passes) for any
+ *                record: see "watches"
  *
  * Issued on a map fd, read-only ones included.  The watch holds the map:
- * it can outlive every map fd.
+ * it can outlive every map fd.  The first version of the structure ends
+ * at @out_version (%SNAPMAP_WATCH_ARG_SIZE_VER0 bytes).
  *
  * Return: a new watch fd, read-only and close-on-exec.  EINVAL for
  * unknown or contradictory flags, @since without %SNAPMAP_WATCH_SINCE or
- * above the map's version, or a @buffer_bytes out of its bounds; EMSGSIZE
+ * above the map's version, a @buffer_bytes out of its bounds, or a
+ * @wakeup_bytes above half the watch's buffer; EMSGSIZE
  * for a prefix longer than the map's key length limit; ESTALE if the
  * changes since @since are no longer all kept; ENOSPC if the map has as
  * many open watches as the module allows (module parameter
@@ -1192,7 +1216,14 @@ struct snapmap_watch_arg {
 	__s32 out_snapshot_fd;
 	__aligned_u64 buffer_bytes;
 	__aligned_u64 out_version;
+	__aligned_u64 wakeup_bytes;
 };
+
+/**
+ * SNAPMAP_WATCH_ARG_SIZE_VER0 - size of the first &struct
+ * snapmap_watch_arg, up to &snapmap_watch_arg.out_version
+ */
+#define SNAPMAP_WATCH_ARG_SIZE_VER0 48
 
 /* The smallest buffer a watch may ask for. */
 #define SNAPMAP_WATCH_MIN_BUFFER 4096

@@ -34,7 +34,7 @@ cd "$tmp/files" || exit 1
 
 n=0
 failed=0
-cases=19
+cases=22
 echo "KTAP version 1"
 echo "1..$cases"
 
@@ -87,6 +87,9 @@ expect "map after an option with an argument" "alpha b.e-t_a9" put --if-version 
 expect "file of batch" "two.txn" batch "t"
 expect "help takes a command" "load ls" help "l"
 expect "rm takes maps" "alpha b.e-t_a9" rm alpha ""
+expect "options of watch by prefix" "--wakeup-bytes --wakeup-ms" watch "--wak"
+expect "map after --wakeup-bytes N" "alpha b.e-t_a9" watch --wakeup-bytes 4K ""
+expect "map after --wakeup-ms MS" "alpha" watch --wakeup-bytes 4K --wakeup-ms 50 "a"
 
 echo "# completion: $((n - failed)) passed, $failed failed"
 [ "$n" -eq "$cases" ] || { echo "# planned $cases, ran $n"; exit 1; }

@@ -31,7 +31,7 @@
 #define snapmap_create_opts__last_field name
 #define snapmap_snapshot_opts__last_field buf_size
 #define snapmap_clone_opts__last_field name
-#define snapmap_watch_opts__last_field buf_size
+#define snapmap_watch_opts__last_field wakeup_bytes
 
 /* Library-private: not in the version script, hidden from the .so. */
 #define LIBSNAPMAP_HIDDEN __attribute__((visibility("hidden")))
@@ -105,6 +105,12 @@ struct libsnapmap_reader {
 LIBSNAPMAP_HIDDEN int libsnapmap_reader_init(struct libsnapmap_reader *r,
 					     size_t size, bool restart);
 LIBSNAPMAP_HIDDEN void libsnapmap_reader_free(struct libsnapmap_reader *r);
+/*
+ * Make the buffer, which holds nothing yet, at least @size bytes: 0, or
+ * -ENOMEM with the buffer as it was.
+ */
+LIBSNAPMAP_HIDDEN int libsnapmap_reader_reserve(struct libsnapmap_reader *r,
+						__u64 size);
 /* Drop what is buffered, and the error: for a rewind. */
 LIBSNAPMAP_HIDDEN void libsnapmap_reader_reset(struct libsnapmap_reader *r);
 /*

@@ -64,6 +64,23 @@ static int reader_grow(struct libsnapmap_reader *r)
 	return 0;
 }
 
+int libsnapmap_reader_reserve(struct libsnapmap_reader *r, __u64 size)
+{
+	unsigned char *buf;
+
+	if (size <= r->size)
+		return 0;
+	if (size > SIZE_MAX)
+		return -ENOMEM;
+	buf = malloc(size);
+	if (!buf)
+		return -ENOMEM;
+	free(r->buf);
+	r->buf = buf;
+	r->size = size;
+	return 0;
+}
+
 ssize_t libsnapmap_reader_peek(struct libsnapmap_reader *r,
 			       const unsigned char **p)
 {

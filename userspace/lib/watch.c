@@ -57,18 +57,41 @@ static int watch_open(int map_fd, const struct snapmap_watch_opts *opts,
 	arg.prefix = SNAPMAP_PTR(OPTS_GET(opts, prefix, NULL));
 	arg.prefix_len = OPTS_GET(opts, prefix_len, 0);
 	arg.buffer_bytes = OPTS_GET(opts, buffer_bytes, 0);
+	/*
+	 * A module older than wakeup_bytes takes the larger structure while
+	 * its tail is zero, and refuses it with E2BIG otherwise.
+	 */
+	arg.wakeup_bytes = OPTS_GET(opts, wakeup_bytes, 0);
 	ret = libsnapmap_ioctl(map_fd, SNAPMAP_IOC_WATCH, &arg);
-	if (ret < 0) {
-		libsnapmap_reader_free(&watch->r);
-		free(watch);
-		return ret;
-	}
+	if (ret == -E2BIG && arg.wakeup_bytes &&
+	    libsnapmap_lacks_feature(SNAPMAP_FEATURE_WATCH_WAKEUP))
+		ret = -EOPNOTSUPP;
+	if (ret < 0)
+		goto err_free;
 	watch->r.fd = ret;
+	/*
+	 * A blocking read waits until the records past the watch's place
+	 * take wakeup_bytes, and returns those that fit: a smaller buffer
+	 * would leave some behind, for the next read to wait on.  The module
+	 * bounded wakeup_bytes by half the watch's buffer.
+	 */
+	ret = libsnapmap_reader_reserve(&watch->r, arg.wakeup_bytes);
+	if (ret) {
+		close(watch->r.fd);
+		if (arg.flags & SNAPMAP_WATCH_SNAPSHOT)
+			close(arg.out_snapshot_fd);
+		goto err_free;
+	}
 	watch->version = arg.out_version;
 	if (sfd)
 		*sfd = arg.out_snapshot_fd;
 	*watchp = watch;
 	return 0;
+
+err_free:
+	libsnapmap_reader_free(&watch->r);
+	free(watch);
+	return ret;
 }
 
 int snapmap_watch_open(int map_fd, const struct snapmap_watch_opts *opts,

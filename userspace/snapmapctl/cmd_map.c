@@ -35,7 +35,7 @@ static const char *const cmd_names[] = {
 
 static const char *const feature_names[] = {
 	"named-maps", "versions", "atomic-snapshots", "clone", "txn",
-	"watch", "persistent",
+	"watch", "persistent", "watch-wakeup",
 };
 
 /* The name of bit @i of a mask, or NULL if this tool does not know it. */

@@ -6,6 +6,8 @@
  */
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,9 +91,38 @@ static const char *watch_strerror(int err)
 	case ESTALE:
 		return "the watch fell behind and changes were lost; watch again from a snapshot";
 	case EINVAL:
-		return "invalid version (above the map's?), prefix or buffer";
+		return "invalid version (above the map's?), prefix or --wakeup-bytes (too large?)";
 	}
 	return sm_strerror(err, ERR_OTHER);
+}
+
+/* How late --wakeup-bytes shows a change when --wakeup-ms is not given. */
+#define WAKEUP_MS_DEFAULT 100
+
+/*
+ * The next change, as snapmap_watch_next() gives it.  With --wakeup-bytes
+ * the watch fd is non-blocking: the module says it is readable only once
+ * enough changes are ready, so poll waits for that at most --wakeup-ms,
+ * and the read after it takes whatever there is, as with SO_RCVLOWAT.
+ */
+static int watch_next_within(const struct opts *o, struct snapmap_watch *w,
+			     struct snapmap_change_entry *c)
+{
+	struct pollfd pfd = { .fd = snapmap_watch_fd(w), .events = POLLIN };
+	int ms = o->wakeup_ms ?: WAKEUP_MS_DEFAULT;
+	int err;
+
+	for (;;) {
+		err = snapmap_watch_next(w, c);
+		if (err != -EAGAIN || !o->wakeup_bytes)
+			return err;
+		/* Caught up: what was printed goes out before the wait. */
+		fflush(stdout);
+		if (stop_signal)
+			return -EINTR;
+		if (poll(&pfd, 1, ms) < 0)
+			return -errno;
+	}
 }
 
 int cmd_watch(struct opts *o, int argc, char **argv)
@@ -109,6 +140,8 @@ int cmd_watch(struct opts *o, int argc, char **argv)
 	ret = check_map_name(o, name);
 	if (ret)
 		return ret;
+	if (o->wakeup_ms && !o->wakeup_bytes)
+		return usage_error(o, "--wakeup-ms goes with --wakeup-bytes");
 	if (o->prefix) {
 		ret = decode_arg(o, "prefix", o->prefix, &prefix, &prefix_len);
 		if (ret)
@@ -125,6 +158,7 @@ int cmd_watch(struct opts *o, int argc, char **argv)
 	}
 	wopts.prefix = prefix;
 	wopts.prefix_len = prefix_len;
+	wopts.wakeup_bytes = o->wakeup_bytes;
 	err = snapmap_watch_open(fd, &wopts, &w);
 	/* The watch holds the map by itself. */
 	close(fd);
@@ -134,6 +168,13 @@ int cmd_watch(struct opts *o, int argc, char **argv)
 			    watch_strerror(-err));
 		return EXIT_FAIL;
 	}
+	if (o->wakeup_bytes &&
+	    fcntl(snapmap_watch_fd(w), F_SETFL, O_NONBLOCK)) {
+		error_errno(o->cmd, errno, ERR_OTHER, "map '%s': %s", name,
+			    strerror(errno));
+		snapmap_watch_close(w);
+		return EXIT_FAIL;
+	}
 	catch_stop_signals();
 	if (!o->json && !o->no_header)
 		printf("# map '%s': changes above version %llu\n", name,
@@ -141,12 +182,16 @@ int cmd_watch(struct opts *o, int argc, char **argv)
 	fflush(stdout);
 
 	while (!stop_signal && (!o->changes || count < o->changes)) {
-		err = snapmap_watch_next(w, &c);
+		err = watch_next_within(o, w, &c);
 		if (err < 0)
 			break;
 		print_change(o, &c);
-		/* Each change as it comes, for whoever reads the pipe. */
-		fflush(stdout);
+		/*
+		 * Each change as it comes, for whoever reads the pipe; a
+		 * burst of --wakeup-bytes once it is all printed.
+		 */
+		if (!o->wakeup_bytes)
+			fflush(stdout);
 		/* A transaction counts once, after its last write. */
 		if (c.type == SNAPMAP_CHANGE_TXN)
 			txn_left = c.count;

@@ -23,9 +23,12 @@ enum opt_id {
 	O_HOLD, O_BACKGROUND, O_PID_FILE,
 	O_VALUE_FILE, O_NO_REPLACE, O_REPLACE_ONLY, O_IF_VERSION,
 	O_INTO, O_CHECK, O_SINCE, O_PREFIX, O_CHANGES, O_VERSION,
-	O_PERSISTENT, O_ALL,
+	O_PERSISTENT, O_ALL, O_WAKEUP_BYTES, O_WAKEUP_MS,
 	O_COUNT
 };
+
+/* A command's options are a mask of BIT(id) in an unsigned int. */
+_Static_assert(O_COUNT <= 32, "more options than bits in a mask");
 
 #define BIT(id) (1U << (id))
 /* Every command takes these. */
@@ -76,6 +79,8 @@ static const struct optdef optdefs[O_COUNT] = {
 	[O_VERSION] = { "version", 'V', NULL, "show the versions of snapmapctl, libsnapmap and the module" },
 	[O_PERSISTENT] = { "persistent", 0, NULL, "keep the map with no holder, until snapmapctl rm" },
 	[O_ALL] = { "all", 'a', NULL, "unnamed maps too, and the pids that hold each map" },
+	[O_WAKEUP_BYTES] = { "wakeup-bytes", 0, "N", "wake up once N bytes of changes are ready" },
+	[O_WAKEUP_MS] = { "wakeup-ms", 0, "MS", "with it, show a change at most MS ms late (100)" },
 };
 
 struct command {
@@ -177,13 +182,18 @@ static const struct command commands[] = {
 	  "versions are not kept: the map gives new ones.\n" HOLD_TEXT },
 	{ "watch", cmd_watch, 1, 1,
 	  O_ENCODING | BIT(O_SINCE) | BIT(O_PREFIX) | BIT(O_CHANGES) |
-	  BIT(O_NO_HEADER), false, "NAME",
+	  BIT(O_NO_HEADER) | BIT(O_WAKEUP_BYTES) | BIT(O_WAKEUP_MS), false,
+	  "NAME",
 	  "print a map's changes as they happen, in version order",
 	  "One line per change: VERSION<tab>put<tab>KEY<tab>VALUE,\n"
 	  "VERSION<tab>del<tab>KEY, VERSION<tab>clear, and VERSION<tab>txn<tab>N\n"
 	  "before the N changes of a transaction; keys and values escaped.\n"
 	  "--json: one JSON object per line.  Runs until a signal, or N changes\n"
-	  "with --changes.  Exit status 1 if the watch falls behind.\n" },
+	  "with --changes.  Exit status 4 if the watch falls behind.\n"
+	  "--wakeup-bytes: fewer wake-ups for a busy map.  The module wakes\n"
+	  "the watch only once N bytes of changes are ready (at most half the\n"
+	  "watch's buffer: 512K with the module's defaults), and the changes\n"
+	  "are shown in bursts, each at most --wakeup-ms milliseconds late.\n" },
 	{ "mirror", cmd_mirror, 2, 2, BIT(O_CHANGES), false, "SRC DST",
 	  "keep the existing map DST a copy of SRC",
 	  "DST is cleared and loaded with an ATOMIC snapshot of SRC, then\n"
@@ -341,6 +351,7 @@ static int set_u64_limit(struct opts *o, const char *name, const char *arg,
 static int apply_option(struct opts *o, int id, const char *arg)
 {
 	const char *name = optdefs[id].name;
+	__u64 n;
 
 	switch (id) {
 	case O_JSON:
@@ -435,6 +446,14 @@ static int apply_option(struct opts *o, int id, const char *arg)
 		break;
 	case O_ALL:
 		o->all = true;
+		break;
+	case O_WAKEUP_BYTES:
+		return set_u64_limit(o, name, arg, &o->wakeup_bytes);
+	case O_WAKEUP_MS:
+		if (parse_u64(arg, &n, false) || !n || n > INT_MAX)
+			return usage_error(o, "--%s: '%s' is not a number of milliseconds from 1 to %d",
+					   name, arg, INT_MAX);
+		o->wakeup_ms = n;
 		break;
 	}
 	return 0;

@@ -78,6 +78,8 @@ struct opts {
 	__u64 since;
 	const char *prefix;		/* --prefix, as given */
 	__u64 changes;			/* --changes: 0 for no end */
+	__u64 wakeup_bytes;		/* --wakeup-bytes: 0 if not given */
+	int wakeup_ms;			/* --wakeup-ms: 0 if not given */
 	bool persistent;		/* create --persistent */
 	bool all;			/* ls --all */
 };

@@ -124,6 +124,9 @@ struct snapmap_watch;
  *          CLEARs; copied
  * @prefix_len: its length; 0 for every key
  * @buffer_bytes: as &snapmap_watch_arg.buffer_bytes; 0 for the default
+ * @wakeup_bytes: as &snapmap_watch_arg.wakeup_bytes: snapmap_watch_ready()
+ *                and snapmap_watch_wait() wait for records of this many
+ *                bytes; 0 for any record
  */
 struct snapmap_watch_attr {
 	u32 flags;
@@ -131,6 +134,7 @@ struct snapmap_watch_attr {
 	const void *prefix;
 	u32 prefix_len;
 	u64 buffer_bytes;
+	u64 wakeup_bytes;
 };
 
 /**

@@ -33,9 +33,12 @@
  * they need a module of ABI version 2 (%SNAPMAP_FEATURE_TXN).  Those of
  * libsnapmap 1.2 (LIBSNAPMAP_1.2), watches, need ABI version 3
  * (%SNAPMAP_FEATURE_WATCH).  libsnapmap 1.3 (LIBSNAPMAP_1.3) added the
- * ``*_sz()`` functions, which any module takes, and persistent maps and
- * the listing of every map, which need ABI version 4
- * (%SNAPMAP_FEATURE_PERSISTENT).
+ * ``*_sz()`` functions, which any module takes, persistent maps and the
+ * listing of every map, which need ABI version 4
+ * (%SNAPMAP_FEATURE_PERSISTENT), and &snapmap_watch_opts.wakeup_bytes,
+ * which needs ABI version 5 (%SNAPMAP_FEATURE_WATCH_WAKEUP) when it is
+ * not 0.  A member added to an options structure says so, as a function
+ * does.
  */
 
 #ifndef _LIBSNAPMAP_H
@@ -795,8 +798,18 @@ struct snapmap_change_entry {
  * @prefix_len: length of @prefix
  * @buffer_bytes: what the module keeps for the watch while it does not
  *                read (see &snapmap_watch_arg); 0 for the module's default
- * @buf_size: size of the library's read buffer; 0 for 64 KiB.  It grows
- *            by itself when a record does not fit.
+ * @buf_size: size of the library's read buffer; 0 for 64 KiB, and never
+ *            less than @wakeup_bytes.  It grows by itself when a record
+ *            does not fit.
+ * @wakeup_bytes: 0 to be woken for every change; else poll(2) reports the
+ *                watch's fd readable, and snapmap_watch_next() waits, only
+ *                until records of this many bytes are ready (see
+ *                &snapmap_watch_arg), at most half the watch's buffer
+ *                (@buffer_bytes, or the module's default).  As with
+ *                ``SO_RCVLOWAT``: bound the wait with poll's timeout, then
+ *                read with the fd non-blocking, which yields the changes
+ *                there are.  Added in libsnapmap 1.3; needs ABI version 5
+ *                (%SNAPMAP_FEATURE_WATCH_WAKEUP)
  */
 struct snapmap_watch_opts {
 	size_t sz;
@@ -806,6 +819,7 @@ struct snapmap_watch_opts {
 	__u32 prefix_len;
 	__u64 buffer_bytes;
 	size_t buf_size;
+	__u64 wakeup_bytes;
 };
 
 /* An open watch and its read buffer; opaque. */
@@ -820,8 +834,10 @@ struct snapmap_watch;
  * Added in libsnapmap 1.2.
  *
  * Return: 0 or a negative errno: those of %SNAPMAP_IOC_WATCH, EINVAL for
- * %SNAPMAP_WATCH_SNAPSHOT in @opts (see snapmap_watch_snapshot()),
- * EOPNOTSUPP from a module without it.
+ * %SNAPMAP_WATCH_SNAPSHOT in @opts (see snapmap_watch_snapshot()) or a
+ * @opts->wakeup_bytes above half the watch's buffer, EOPNOTSUPP from a
+ * module without watches, or without %SNAPMAP_FEATURE_WATCH_WAKEUP for a
+ * @opts->wakeup_bytes other than 0.
  */
 int snapmap_watch_open(int map_fd, const struct snapmap_watch_opts *opts,
 		       struct snapmap_watch **watch);
@@ -854,8 +870,9 @@ int snapmap_watch_snapshot(int map_fd, const struct snapmap_watch_opts *opts,
  *               snapmap_snapshot_next_sz()
  *
  * Waits for a change, unless the watch's fd is non-blocking
- * (snapmap_watch_fd()).  Added in libsnapmap 1.3; snapmap_watch_next() in
- * 1.2.
+ * (snapmap_watch_fd()): with &snapmap_watch_opts.wakeup_bytes, until
+ * records of that many bytes are ready, when none is left in the library's
+ * buffer.  Added in libsnapmap 1.3; snapmap_watch_next() in 1.2.
  *
  * Return: 1 with a change, or a negative errno: EAGAIN when none is ready
  * and the fd is non-blocking, EINTR when a signal came while waiting,
