@@ -7,8 +7,11 @@
  * timed, while one other thread drains every watch of the map with epoll
  * (so that the watchers take the other vCPU, whatever their number),
  * against the same writer on a map that never had a watch ("none") and on
- * one whose watches were all closed ("0").  Each watcher must have read
- * every change, checked after the window.
+ * one whose watches were all closed ("0").  A watch is woken for each
+ * change by default; "1-wakeup" is one watch woken once 4 KiB of records
+ * are ready (wakeup_bytes), whose reader also reads what there is when
+ * epoll has been quiet for 10 ms, as such a reader must.  Each watcher
+ * must have read every change, checked after the window.
  *
  * Latency: a writer PUTs, a watcher blocked in read(2) wakes with the
  * record, and answers through a pipe before the next PUT: the time from
@@ -36,29 +39,35 @@
 
 #define WATCH_REPS 5
 #define WATCH_ENTRIES 10000
-/* PUTs per throughput measurement. */
-#define WATCH_PUTS 20000
+/* PUTs per throughput measurement: about half a second of the writer. */
+#define WATCH_PUTS 100000
 /* Each record of a PUT of a 16-byte key and value. */
 #define WATCH_RECORD SNAPMAP_CHANGE_SIZE(KEY_LEN, VALUE_LEN)
 /* Rounds per latency measurement. */
 #define WATCH_ROUNDS 1000
 #define WATCH_MAX 16
+/* The wakeup_bytes of "1-wakeup", and how late its reader may read. */
+#define WATCH_WAKEUP 4096
+#define WATCH_WAKEUP_MS 10
 
 /* The configurations of the throughput figure: watches open. */
 static const struct {
 	const char *name;
 	int watches;	/* -1: the map had watches, all closed */
+	__u64 wakeup;	/* wakeup_bytes of each */
 } watch_cfgs[] = {
-	{ "none", 0 }, { "0", -1 }, { "1", 1 }, { "16", WATCH_MAX },
+	{ "none", 0, 0 }, { "0", -1, 0 }, { "1", 1, 0 },
+	{ "1-wakeup", 1, WATCH_WAKEUP }, { "16", WATCH_MAX, 0 },
 };
 #define NR_WATCH_CFGS (sizeof(watch_cfgs) / sizeof(watch_cfgs[0]))
 
-static int watch_open(int fd, bool nonblock)
+static int watch_open(int fd, bool nonblock, __u64 wakeup)
 {
 	struct snapmap_watch_arg w = {
 		.size = sizeof(w),
 		/* Room for every change of a measurement: none is lost. */
-		.buffer_bytes = 8ULL << 20,
+		.buffer_bytes = 32ULL << 20,
+		.wakeup_bytes = wakeup,
 	};
 	int wfd = ioctl(fd, SNAPMAP_IOC_WATCH, &w);
 
@@ -73,12 +82,15 @@ static int watch_open(int fd, bool nonblock)
  * struct drain - the thread that reads every watch of a measurement
  * @wfd: the watches
  * @n: their number
+ * @timeout: how long epoll may be quiet before the thread reads every
+ *           watch anyway, in ms; -1 if it need not
  * @want: the records each must read before the thread stops
  * @got: the records each read
  */
 struct drain {
 	int wfd[WATCH_MAX];
 	int n;
+	int timeout;
 	uint64_t want;
 	uint64_t got[WATCH_MAX];
 };
@@ -100,9 +112,16 @@ static void *drain_run(void *arg)
 			die("EPOLL_CTL_ADD");
 	}
 	while (done < d->n) {
-		k = epoll_wait(ep, ev, WATCH_MAX, 60000);
-		if (k <= 0)
+		k = epoll_wait(ep, ev, WATCH_MAX,
+			       d->timeout < 0 ? 60000 : d->timeout);
+		if (k < 0 || (!k && d->timeout < 0))
 			die("epoll_wait: no change for a minute");
+		if (!k) {
+			/* Quiet for too long: whatever there is, every watch. */
+			for (i = 0; i < d->n; i++)
+				ev[i].data.u32 = i;
+			k = d->n;
+		}
 		for (i = 0; i < k; i++) {
 			int w = ev[i].data.u32;
 
@@ -110,9 +129,10 @@ static void *drain_run(void *arg)
 				d->got[w] += len / WATCH_RECORD;
 			if (errno != EAGAIN)
 				die("read of a watch");
-			if (d->got[w] == d->want)
-				done++;
 		}
+		done = 0;
+		for (i = 0; i < d->n; i++)
+			done += d->got[i] == d->want;
 	}
 	close(ep);
 	return NULL;
@@ -122,7 +142,11 @@ static void *drain_run(void *arg)
 static double watch_measure(unsigned int cfg, uint64_t *state)
 {
 	static uint32_t idx[WATCH_PUTS];
-	struct drain d = { .n = watch_cfgs[cfg].watches, .want = WATCH_PUTS };
+	struct drain d = {
+		.n = watch_cfgs[cfg].watches,
+		.timeout = watch_cfgs[cfg].wakeup ? WATCH_WAKEUP_MS : -1,
+		.want = WATCH_PUTS,
+	};
 	pthread_t thread;
 	double start, t;
 	unsigned int i;
@@ -132,11 +156,11 @@ static double watch_measure(unsigned int cfg, uint64_t *state)
 	sm_fill(fd, WATCH_ENTRIES);
 	if (d.n < 0) {
 		/* A map that had a watch: it came and went. */
-		close(watch_open(fd, false));
+		close(watch_open(fd, false, 0));
 		d.n = 0;
 	}
 	for (i = 0; i < (unsigned int)d.n; i++)
-		d.wfd[i] = watch_open(fd, true);
+		d.wfd[i] = watch_open(fd, true, watch_cfgs[cfg].wakeup);
 	for (i = 0; i < WATCH_PUTS; i++)
 		idx[i] = next_rand(state) % WATCH_ENTRIES;
 	if (d.n && pthread_create(&thread, NULL, drain_run, &d))
@@ -253,7 +277,7 @@ void fig_watch(void)
 	for (r = 0; r < WATCH_REPS; r++) {
 		fd = sm_new();
 		sm_fill(fd, WATCH_ENTRIES);
-		wfd = watch_open(fd, false);
+		wfd = watch_open(fd, false, 0);
 		ping_measure(fd, -1, wfd, &lat[0][0][r], &lat[0][1][r]);
 		close(wfd);
 		close(fd);
