@@ -29,8 +29,11 @@
  *
  * With a watch open, a write that failed left no record in it, and one
  * that went through left its record or made the watch fail with ESTALE (a
- * record that could not be allocated): never a silent gap.  A read of a
- * watch that failed lost no record.
+ * record that could not be allocated): never a silent gap.  The watch
+ * waits for more than a write's records (wakeup_bytes), in an epoll set
+ * that polled it before the call: a write that lost its record must have
+ * woken it, one that kept it or failed must not have.  A read of a watch
+ * that failed lost no record.
  *
  * A point counts as fired only when the call consumed the fail-nth
  * counter (reading it back gives 0).  Every sweep must fire its first
@@ -41,6 +44,7 @@
  */
 
 #include <stdbool.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
@@ -70,6 +74,7 @@ struct ctx {
 	int fd;			/* the map */
 	int pin;		/* an ATOMIC snapshot held across the call */
 	int wfd;		/* a watch open across the call, non-blocking */
+	int wep;		/* an epoll set of @wfd alone */
 	__u64 wversion[3];	/* of the writes it has to yield */
 	int sfd;		/* a snapshot the call works on, read partly */
 	int ret;		/* the call's result */
@@ -204,9 +209,35 @@ static void make_name(char *buf, const char *tag)
 
 static int call_read_watch(struct ctx *c, const struct op *op);
 
+/* A watch's buffer, and the mark it waits for: more than any call writes. */
+#define WATCH_BUFFER (16ULL << 20)
+#define WATCH_MARK (WATCH_BUFFER / 2)
+
+/* Open @c's watch, non-blocking, and an epoll set of it alone. */
+static int watch_open(struct ctx *c)
+{
+	struct snapmap_watch_arg arg = {
+		.size = sizeof(arg),
+		.buffer_bytes = WATCH_BUFFER,
+		.wakeup_bytes = WATCH_MARK,
+	};
+	struct epoll_event ev = { .events = EPOLLIN };
+
+	c->wfd = sm_ret(ioctl(c->fd, SNAPMAP_IOC_WATCH, &arg));
+	if (c->wfd < 0)
+		return c->wfd;
+	if (fcntl(c->wfd, F_SETFL, O_NONBLOCK))
+		return -errno;
+	c->wep = epoll_create1(EPOLL_CLOEXEC);
+	if (c->wep < 0 || epoll_ctl(c->wep, EPOLL_CTL_ADD, c->wfd, &ev))
+		return -errno;
+	return 0;
+}
+
 /* Build the map every call starts from. */
 static int ctx_setup(struct ctx *c, const struct op *op)
 {
+	struct epoll_event ev;
 	char head[256];
 	unsigned int i;
 	ssize_t n;
@@ -216,6 +247,7 @@ static int ctx_setup(struct ctx *c, const struct op *op)
 	c->pin = -1;
 	c->sfd = -1;
 	c->wfd = -1;
+	c->wep = -1;
 	c->ret = -1;
 	c->snap_flags = op->snap_flags;
 	make_name(c->new_name, "new");
@@ -270,11 +302,9 @@ static int ctx_setup(struct ctx *c, const struct op *op)
 			return c->sfd;
 	}
 	if (op->watched) {
-		c->wfd = sm_watch(c->fd, 0, 0, NULL, 0, 0, NULL, NULL);
-		if (c->wfd < 0)
-			return c->wfd;
-		if (fcntl(c->wfd, F_SETFL, O_NONBLOCK))
-			return -errno;
+		err = watch_open(c);
+		if (err)
+			return err;
 		/* Records for a read of the watch to take. */
 		if (op->call == call_read_watch) {
 			for (i = 0; i < 3; i++) {
@@ -283,6 +313,9 @@ static int ctx_setup(struct ctx *c, const struct op *op)
 					return err;
 			}
 		}
+		/* Not ready yet: the watch now waits for its mark. */
+		if (epoll_wait(c->wep, &ev, 1, 0))
+			return -EPROTO;
 	}
 	if (op->fresh) {
 		c->mapping_len = sysconf(_SC_PAGESIZE) + VAL_MAX;
@@ -321,6 +354,8 @@ static void ctx_teardown(struct ctx *c, const struct op *op)
 		close(c->sfd);
 	if (c->pin >= 0)
 		close(c->pin);
+	if (c->wep >= 0)
+		close(c->wep);
 	if (c->wfd >= 0)
 		close(c->wfd);
 	if (c->fd >= 0)
@@ -556,15 +591,21 @@ static unsigned int records_lost;	/* by the writes of a sweep */
 
 static int after_watched_write(struct ctx *c, const struct op *op)
 {
+	struct epoll_event ev;
 	struct snapmap_info info;
 	struct sm_change ch;
+	int woken;
 	ssize_t n;
 
+	/* Only a wake-up puts the watch in the set's ready list. */
+	woken = epoll_wait(c->wep, &ev, 1, 0);
 	n = read(c->wfd, c->buf, sizeof(c->buf));
 	if (n < 0 && errno == ESTALE) {
 		records_lost++;
-		return c->ret < 0 ? -EPROTO : c->ret;
+		return c->ret < 0 || woken != 1 ? -EPROTO : c->ret;
 	}
+	if (woken)
+		return -EPROTO;
 	if (c->ret < 0 && n < 0 && errno == EAGAIN)
 		return c->ret;
 	if (c->ret < 0 && c->ret != -EFAULT)
@@ -1637,7 +1678,7 @@ TEST_F_TIMEOUT(nth, sweep, 600)
 						 committed == nth);
 			/* No fd and no map left behind. */
 			EXPECT_EQ(fds + 2 + (c->pin >= 0) + (c->sfd >= 0) +
-				  (c->wfd >= 0), SM_COUNT_FDS());
+				  (c->wfd >= 0) + (c->wep >= 0), SM_COUNT_FDS());
 			EXPECT_EQ(maps + 1, SM_COUNT_MAPS());
 		}
 		/* Whatever happened, no record was lost. */
