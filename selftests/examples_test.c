@@ -381,6 +381,8 @@ static void check_features(struct __test_metadata *_metadata,
 		{ "clone", SNAPMAP_FEATURE_CLONE, 1 },
 		{ "txn", SNAPMAP_FEATURE_TXN, 2 },
 		{ "watch", SNAPMAP_FEATURE_WATCH, 3 },
+		{ "persistent", SNAPMAP_FEATURE_PERSISTENT, 4 },
+		{ "watch-wakeup", SNAPMAP_FEATURE_WATCH_WAKEUP, 5 },
 	};
 	char line[80];
 	size_t i;
@@ -407,6 +409,8 @@ TEST(feature_probe)
 		 api.out_abi_version, SNAPMAP_ABI_VERSION);
 	EXPECT_LINE(r.out, line);
 	check_features(_metadata, r.out, api.out_features);
+	/* The module and the program share a header: it names them all. */
+	EXPECT_EQ(NULL, strstr(r.out, "features unknown here"));
 	EXPECT_LINE(r.out, api.out_ioctls & (1ULL << SNAPMAP_CMD_WATCH) ?
 		    "  watch command: yes" : "  watch command: no");
 	/* This module has transactions: the batch at one version. */

@@ -47,6 +47,8 @@ static const struct {
 	{ "clone", SNAPMAP_FEATURE_CLONE, 1 },
 	{ "txn", SNAPMAP_FEATURE_TXN, 2 },
 	{ "watch", SNAPMAP_FEATURE_WATCH, 3 },
+	{ "persistent", SNAPMAP_FEATURE_PERSISTENT, 4 },
+	{ "watch-wakeup", SNAPMAP_FEATURE_WATCH_WAKEUP, 5 },
 };
 
 #define NR_FEATURES (sizeof(features) / sizeof(features[0]))
