@@ -654,8 +654,8 @@ def build(rep, plots_rel):
                   "caught up; `1-wakeup`: one watch with a `wakeup_bytes` "
                   "of 4 KiB, woken once that much is ready, whose reader "
                   "also reads what there is after 10 ms without a "
-                  "wake-up. The order of the five turns every "
-                  "repetition.\n")
+                  "wake-up. 11 repetitions, the order of the five "
+                  "turning every repetition.\n")
         md.append(f.table("watch", ["snapmap"], row_name="watchers",
                           unit="PUTs per second"))
         md.append("")
