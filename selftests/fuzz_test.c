@@ -602,8 +602,14 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 	case SNAPMAP_CMD_WATCH:
 		size = sizeof(u->watch);
 		u->watch.flags = some_flags(t, below(t, 3));
+		/*
+		 * Mostly below a bound of 8, 16, ... or 4096, each as likely:
+		 * a map's version is often small, and only a @since at or
+		 * below it, and below what the map still replays, gets ESTALE.
+		 */
 		if (u->watch.flags & SNAPMAP_WATCH_SINCE || chance(t, 5))
-			u->watch.since = below(t, 4) ? below(t, 5000) : rnd(t);
+			u->watch.since = below(t, 4) ?
+				below(t, 8U << below(t, 10)) : rnd(t);
 		if (chance(t, 30))
 			key_ptr(t, &u->watch.prefix_len, &u->watch.prefix);
 		if (chance(t, 20))
