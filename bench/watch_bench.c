@@ -14,7 +14,12 @@
  * must have read every change, checked after the window.  The figure
  * also counts the wake-ups the writer paid for: the times the draining
  * thread slept (its voluntary context switches) and epoll woke it with a
- * watch ready, not by its timeout.
+ * watch ready, not by its timeout.  Two controls on a map with no watch
+ * tell what the watch costs from what the other thread costs: "busy",
+ * the other thread reading /dev/zero, in the kernel writing to user
+ * memory as a watcher's reader does; "pipe", the writer also writing
+ * each change's record to a pipe that the other thread drains with epoll,
+ * the feed a program builds for itself without watches.
  *
  * Latency: a writer PUTs, a watcher blocked in read(2) wakes with the
  * record, and answers through a pipe before the next PUT: the time from
@@ -60,14 +65,25 @@
 #define WATCH_WAKEUP 4096
 #define WATCH_WAKEUP_MS 10
 
+/* What the other thread does while the writer is timed. */
+enum watch_other {
+	OTHER_WATCHES,	/* drains the watches, if any */
+	OTHER_BUSY,	/* reads /dev/zero until the writer is done */
+	OTHER_PIPE,	/* drains a pipe the writer writes each record to */
+};
+
 /* The configurations of the throughput figure: watches open. */
 static const struct {
 	const char *name;
 	int watches;	/* -1: the map had watches, all closed */
 	__u64 wakeup;	/* wakeup_bytes of each */
+	enum watch_other other;
 } watch_cfgs[] = {
-	{ "none", 0, 0 }, { "0", -1, 0 }, { "1", 1, 0 },
-	{ "1-wakeup", 1, WATCH_WAKEUP }, { "16", WATCH_MAX, 0 },
+	{ "none", 0, 0, OTHER_WATCHES }, { "0", -1, 0, OTHER_WATCHES },
+	{ "1", 1, 0, OTHER_WATCHES },
+	{ "1-wakeup", 1, WATCH_WAKEUP, OTHER_WATCHES },
+	{ "16", WATCH_MAX, 0, OTHER_WATCHES },
+	{ "busy", 0, 0, OTHER_BUSY }, { "pipe", 0, 0, OTHER_PIPE },
 };
 #define NR_WATCH_CFGS (sizeof(watch_cfgs) / sizeof(watch_cfgs[0]))
 
@@ -90,7 +106,7 @@ static int watch_open(int fd, bool nonblock, __u64 wakeup)
 
 /**
  * struct drain - the thread that reads every watch of a measurement
- * @wfd: the watches
+ * @wfd: the watches, or for "pipe" the pipe's read end
  * @n: their number
  * @timeout: how long epoll may be quiet before the thread reads every
  *           watch anyway, in ms; -1 if it need not
@@ -161,6 +177,22 @@ static void *drain_run(void *arg)
 	return NULL;
 }
 
+/* "busy": the kernel writes to user memory until *@arg is true. */
+static void *busy_run(void *arg)
+{
+	static unsigned char buf[1 << 16];
+	int fd = open("/dev/zero", O_RDONLY | O_CLOEXEC);
+	atomic_bool *stop = arg;
+
+	if (fd < 0)
+		die("/dev/zero");
+	while (!atomic_load(stop))
+		if (read(fd, buf, sizeof(buf)) != sizeof(buf))
+			die("read of /dev/zero");
+	close(fd);
+	return NULL;
+}
+
 /*
  * One throughput measurement of configuration @cfg: PUTs per second, and
  * in @wakes the wake-ups of the draining thread per 1000 PUTs.
@@ -168,16 +200,20 @@ static void *drain_run(void *arg)
 static double watch_measure(unsigned int cfg, uint64_t *state,
 			    double *wakes)
 {
+	static const unsigned char rec[WATCH_RECORD];
 	static uint32_t idx[WATCH_PUTS];
+	enum watch_other other = watch_cfgs[cfg].other;
 	struct drain d = {
 		.n = watch_cfgs[cfg].watches,
 		.timeout = watch_cfgs[cfg].wakeup ? WATCH_WAKEUP_MS : -1,
 		.want = WATCH_PUTS,
 	};
+	int fd, pipefd[2] = { -1, -1 };
+	bool busy = other == OTHER_BUSY;
+	atomic_bool stop = false;
 	pthread_t thread;
 	double start, t;
 	unsigned int i;
-	int fd;
 
 	fd = sm_new();
 	sm_fill(fd, WATCH_ENTRIES);
@@ -188,25 +224,40 @@ static double watch_measure(unsigned int cfg, uint64_t *state,
 	}
 	for (i = 0; i < (unsigned int)d.n; i++)
 		d.wfd[i] = watch_open(fd, true, watch_cfgs[cfg].wakeup);
+	if (other == OTHER_PIPE) {
+		if (pipe2(pipefd, O_CLOEXEC) ||
+		    fcntl(pipefd[0], F_SETFL, O_NONBLOCK))
+			die("pipe");
+		d.wfd[d.n++] = pipefd[0];
+	}
 	for (i = 0; i < WATCH_PUTS; i++)
 		idx[i] = next_rand(state) % WATCH_ENTRIES;
-	if (d.n && pthread_create(&thread, NULL, drain_run, &d))
+	if ((d.n && pthread_create(&thread, NULL, drain_run, &d)) ||
+	    (busy && pthread_create(&thread, NULL, busy_run, &stop)))
 		die("pthread_create");
 
 	start = now();
-	for (i = 0; i < WATCH_PUTS; i++)
+	for (i = 0; i < WATCH_PUTS; i++) {
 		if (sm_put(fd, keys[idx[i]], vals[(idx[i] + i) % WATCH_ENTRIES]))
 			die("SNAPMAP_IOC_PUT");
+		/* A pipe takes a write of up to PIPE_BUF bytes whole. */
+		if (pipefd[1] >= 0 &&
+		    write(pipefd[1], rec, sizeof(rec)) != sizeof(rec))
+			die("write to the pipe");
+	}
 	t = now() - start;
 
+	atomic_store(&stop, true);
 	/* Every watcher read every change: nothing lost, nothing more. */
-	if (d.n && pthread_join(thread, NULL))
+	if ((d.n || busy) && pthread_join(thread, NULL))
 		die("pthread_join");
 	for (i = 0; i < (unsigned int)d.n; i++) {
 		if (d.got[i] != WATCH_PUTS)
 			die("a watcher missed changes");
 		close(d.wfd[i]);
 	}
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
 	close(fd);
 	*wakes = d.wakes * 1000.0 / WATCH_PUTS;
 	return WATCH_PUTS / t;
@@ -290,7 +341,7 @@ void fig_watch(void)
 	unsigned int r, o, k;
 	int fd, wfd, pipefd[2];
 
-	printf("# watch: one writer PUTs %u random present keys of a %u-entry map; one other thread drains every watch with epoll; order rotated every repetition\n",
+	printf("# watch: one writer PUTs %u random present keys of a %u-entry map; one other thread drains every watch with epoll (busy: reads /dev/zero; pipe: drains a pipe the writer writes each record to); order rotated every repetition\n",
 	       WATCH_PUTS, WATCH_ENTRIES);
 	for (r = 0; r < WATCH_REPS; r++)
 		for (o = 0; o < NR_WATCH_CFGS; o++) {
@@ -301,7 +352,8 @@ void fig_watch(void)
 		report("watch", watch_cfgs[k].name, "snapmap", tput[k],
 		       WATCH_REPS, "ops/s");
 	for (k = 0; k < NR_WATCH_CFGS; k++)
-		if (watch_cfgs[k].watches > 0)
+		if (watch_cfgs[k].watches > 0 ||
+		    watch_cfgs[k].other == OTHER_PIPE)
 			report("watch-wakes", watch_cfgs[k].name, "snapmap",
 			       wakes[k], WATCH_REPS, "per-1000-PUTs");
 
