@@ -675,9 +675,10 @@ def build(rep, plots_rel):
         md.append("The same windows, counted: the wake-ups the writer paid "
                   "for, per 1000 PUTs, the times the draining thread slept "
                   "(its voluntary context switches) and a write woke it, "
-                  "not its own timeout. Under emulation each costs the "
-                  "writer the interrupt that wakes the other, idle, "
-                  "vCPU.\n")
+                  "not its own timeout. Each is a task's wake-up on the "
+                  "writer's path: epoll's callback, the scheduler's "
+                  "choice of a CPU and, when the other vCPU is idle, the "
+                  "interrupt that wakes it.\n")
         md.append(f.table("watch-wakes", ["snapmap"], row_name="watchers",
                           unit="wake-ups per 1000 PUTs"))
         md.append("")
