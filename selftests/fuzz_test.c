@@ -135,6 +135,11 @@ struct thread {
 	 * which must hold nothing but scratch.
 	 */
 	struct snapmap_batch_op *ops;
+	/*
+	 * The last version a PUT or INFO answered, of whichever map: a WATCH
+	 * from at or below it is one a map may no longer replay (ESTALE).
+	 */
+	__u64 version;
 };
 
 static __u64 rnd(struct thread *t)
@@ -603,12 +608,15 @@ static size_t build_arg(struct thread *t, unsigned int nr, void *a)
 		size = sizeof(u->watch);
 		u->watch.flags = some_flags(t, below(t, 3));
 		/*
-		 * Mostly below a bound of 8, 16, ... or 4096, each as likely:
-		 * a map's version is often small, and only a @since at or
-		 * below it, and below what the map still replays, gets ESTALE.
+		 * Only a @since at or below a map's version, and below what
+		 * the map still replays, gets ESTALE: so often at or below a
+		 * version this thread saw; else mostly below a bound of 8,
+		 * 16, ... or 4096, each as likely, as a map's version is
+		 * often small; else anything.
 		 */
 		if (u->watch.flags & SNAPMAP_WATCH_SINCE || chance(t, 5))
-			u->watch.since = below(t, 4) ?
+			u->watch.since = chance(t, 50) ?
+				rnd(t) % (t->version + 1) : below(t, 4) ?
 				below(t, 8U << below(t, 10)) : rnd(t);
 		if (chance(t, 30))
 			key_ptr(t, &u->watch.prefix_len, &u->watch.prefix);
@@ -796,6 +804,21 @@ static void check_answer(struct thread *t, unsigned int nr, const void *a,
 			   si->__reserved, si->out_snapshot_flags);
 }
 
+/* Keep the version a PUT or INFO answered, for WATCH's @since. */
+static void keep_version(struct thread *t, unsigned int nr, const void *a,
+			 size_t size)
+{
+	const struct snapmap_info *info = a;
+	const struct snapmap_put *put = a;
+
+	if (nr == SNAPMAP_CMD_INFO && size >= sizeof(*info) &&
+	    info->size >= sizeof(*info))
+		t->version = info->out_version;
+	if (nr == SNAPMAP_CMD_PUT && size >= sizeof(*put) &&
+	    put->size >= sizeof(*put))
+		t->version = put->out_version;
+}
+
 static void do_ioctl(struct thread *t, const struct slot *s)
 {
 	unsigned int nr, dir, what = below(t, 100);
@@ -845,8 +868,10 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 	count(&t->sh->successes);
 	if (!snapmap_kind(s->kind) || _IOC_TYPE(cmd) != SNAPMAP_IOC_TYPE)
 		return;
-	if (arg == t->arg)
+	if (arg == t->arg) {
 		check_answer(t, nr, t->arg, size);
+		keep_version(t, nr, t->arg, size);
+	}
 	/* The second fd of a watch that took a snapshot of its own. */
 	if (ret > 0 && nr == SNAPMAP_CMD_WATCH && arg == t->arg &&
 	    size >= sizeof(struct snapmap_watch_arg)) {
