@@ -19,7 +19,11 @@
  * the other thread reading /dev/zero, in the kernel writing to user
  * memory as a watcher's reader does; "pipe", the writer also writing
  * each change's record to a pipe that the other thread drains with epoll,
- * the feed a program builds for itself without watches.
+ * the feed a program builds for itself without watches.  Where there is
+ * nothing to drain ("none", "0"), the other thread sleeps until the
+ * window's end: each of a process's ioctls takes and drops a reference to
+ * its file once the process has a second thread, and the writer pays for
+ * that in every row alike.
  *
  * Latency: a writer PUTs, a watcher blocked in read(2) wakes with the
  * record, and answers through a pipe before the next PUT: the time from
@@ -67,7 +71,7 @@
 
 /* What the other thread does while the writer is timed. */
 enum watch_other {
-	OTHER_WATCHES,	/* drains the watches, if any */
+	OTHER_WATCHES,	/* drains the watches; if none, sleeps */
 	OTHER_BUSY,	/* reads /dev/zero until the writer is done */
 	OTHER_PIPE,	/* drains a pipe the writer writes each record to */
 };
@@ -193,6 +197,16 @@ static void *busy_run(void *arg)
 	return NULL;
 }
 
+/* No watch to drain: wait for the writer to let *@arg go. */
+static void *idle_run(void *arg)
+{
+	pthread_mutex_t *window = arg;
+
+	pthread_mutex_lock(window);
+	pthread_mutex_unlock(window);
+	return NULL;
+}
+
 /*
  * One throughput measurement of configuration @cfg: PUTs per second, and
  * in @wakes the wake-ups of the draining thread per 1000 PUTs.
@@ -209,11 +223,13 @@ static double watch_measure(unsigned int cfg, uint64_t *state,
 		.want = WATCH_PUTS,
 	};
 	int fd, pipefd[2] = { -1, -1 };
+	pthread_mutex_t window = PTHREAD_MUTEX_INITIALIZER;
 	bool busy = other == OTHER_BUSY;
 	atomic_bool stop = false;
 	pthread_t thread;
 	double start, t;
 	unsigned int i;
+	int err;
 
 	fd = sm_new();
 	sm_fill(fd, WATCH_ENTRIES);
@@ -232,9 +248,17 @@ static double watch_measure(unsigned int cfg, uint64_t *state,
 	}
 	for (i = 0; i < WATCH_PUTS; i++)
 		idx[i] = next_rand(state) % WATCH_ENTRIES;
-	if ((d.n && pthread_create(&thread, NULL, drain_run, &d)) ||
-	    (busy && pthread_create(&thread, NULL, busy_run, &stop)))
+	pthread_mutex_lock(&window);
+	if (d.n)
+		err = pthread_create(&thread, NULL, drain_run, &d);
+	else if (busy)
+		err = pthread_create(&thread, NULL, busy_run, &stop);
+	else
+		err = pthread_create(&thread, NULL, idle_run, &window);
+	if (err) {
+		errno = err;
 		die("pthread_create");
+	}
 
 	start = now();
 	for (i = 0; i < WATCH_PUTS; i++) {
@@ -248,8 +272,9 @@ static double watch_measure(unsigned int cfg, uint64_t *state,
 	t = now() - start;
 
 	atomic_store(&stop, true);
+	pthread_mutex_unlock(&window);
 	/* Every watcher read every change: nothing lost, nothing more. */
-	if ((d.n || busy) && pthread_join(thread, NULL))
+	if (pthread_join(thread, NULL))
 		die("pthread_join");
 	for (i = 0; i < (unsigned int)d.n; i++) {
 		if (d.got[i] != WATCH_PUTS)
@@ -341,7 +366,7 @@ void fig_watch(void)
 	unsigned int r, o, k;
 	int fd, wfd, pipefd[2];
 
-	printf("# watch: one writer PUTs %u random present keys of a %u-entry map; one other thread drains every watch with epoll (busy: reads /dev/zero; pipe: drains a pipe the writer writes each record to); order rotated every repetition\n",
+	printf("# watch: one writer PUTs %u random present keys of a %u-entry map; one other thread drains every watch with epoll (none, 0: sleeps; busy: reads /dev/zero; pipe: drains a pipe the writer writes each record to); order rotated every repetition\n",
 	       WATCH_PUTS, WATCH_ENTRIES);
 	for (r = 0; r < WATCH_REPS; r++)
 		for (o = 0; o < NR_WATCH_CFGS; o++) {
