@@ -49,6 +49,8 @@
 #define NKEYS 32
 #define NNAMES 8
 #define BUF_SIZE 65536
+/* The most of @arg an ioctl's argument is built in. */
+#define ARG_SIZE 512
 /* fds numbers never open: the pool keeps far fewer fds. */
 #define FD_NONE 1000
 #define NOBODY 65534
@@ -127,6 +129,11 @@ struct thread {
 	unsigned char *buf;	/* BUF_SIZE bytes */
 	char (*keys)[24];	/* NKEYS keys, in a page of their own */
 	unsigned char *arg;	/* the ioctl's argument, a page */
+	/*
+	 * The argument as given, outside @mem: the module may write a GET's
+	 * value over @arg itself (a pointer to @arg is one it is given).
+	 */
+	unsigned char sent[ARG_SIZE];
 	unsigned char *unmapped;
 	unsigned char *ro;
 	/*
@@ -684,7 +691,7 @@ static size_t mutate(struct thread *t, unsigned char *a, size_t size)
 			s = chance(t, 70) ? sizes[below(t, sizeof(sizes) / 4)] :
 					    rnd(t);
 			memcpy(a, &s, 4);
-			if (s > size && s <= 512)
+			if (s > size && s <= ARG_SIZE)
 				size = s;
 			break;
 		case 1:		/* a tail beyond the module's structure */
@@ -774,16 +781,18 @@ static unsigned int pick_cmd(struct thread *t, enum kind kind)
 static void check_answer(struct thread *t, unsigned int nr, const void *a,
 			 size_t size)
 {
+	const struct snapmap_get *asked = (const void *)t->sent;
 	const struct snapmap_info *info = a;
 	const struct snapmap_get *get = a;
 	const struct snapmap_snapshot_info *si = a;
 	const struct snapmap_txn *txn = a;
 
+	/* The buffer's length as given: the value may have overwritten it. */
 	if ((nr == SNAPMAP_CMD_GET || nr == SNAPMAP_CMD_SNAPSHOT_GET) &&
-	    size >= sizeof(*get) && get->size >= sizeof(*get) &&
-	    get->out_value_len > get->value_buf_len)
+	    size >= sizeof(*get) && asked->size >= sizeof(*get) &&
+	    get->out_value_len > asked->value_buf_len)
 		unexpected(t, "GET: value of %u bytes in a buffer of %u",
-			   get->out_value_len, get->value_buf_len);
+			   get->out_value_len, asked->value_buf_len);
 	if (nr == SNAPMAP_CMD_TXN && size >= sizeof(*txn) &&
 	    txn->size >= sizeof(*txn) &&
 	    (txn->__reserved || txn->out_failed != SNAPMAP_TXN_NONE))
@@ -834,7 +843,7 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 		nr = below(t, 64);
 	else if (what < 8)
 		dir = below(t, 4);
-	memset(t->arg, 0, 512);
+	memset(t->arg, 0, ARG_SIZE);
 	size = build_arg(t, nr, t->arg);
 	if (chance(t, 50))
 		size = mutate(t, t->arg, size);
@@ -850,6 +859,7 @@ static void do_ioctl(struct thread *t, const struct slot *s)
 	else if (chance(t, 5))
 		arg = (void *)(uintptr_t)-4096L;
 
+	memcpy(t->sent, t->arg, ARG_SIZE);
 	count(&t->sh->ioctls);
 	ret = ioctl(s->fd, cmd, arg);
 	err = errno;
