@@ -467,5 +467,6 @@ extern unsigned int snapmap_cap_snapshots_per_user;
 extern unsigned long snapmap_watch_buffer;
 extern unsigned long snapmap_cap_watch_buffer;
 extern unsigned int snapmap_cap_watches_per_map;
+extern unsigned int snapmap_watch_coalesce_us;
 
 #endif /* _SNAPMAP_CORE_H */

@@ -44,6 +44,12 @@
  * A record too large for a quarter page, or one written while the stash
  * is empty (before the first read, or when the readers fall far behind),
  * comes from kvmalloc().
+ *
+ * A writer wakes the readers that caught up and wait for its records,
+ * which costs it a task's wake-up, and an interrupt if the reader's CPU
+ * sleeps.  Once changes come faster than a reader can be woken for each,
+ * the feed's timer wakes it instead, on the reader's CPU
+ * (snapmap_feed_coalesce()).
  */
 
 #include <linux/gfp.h>
@@ -358,6 +364,39 @@ static void snapmap_feed_wake(struct snapmap_feed *feed)
 		wake_up_interruptible_poll(&feed->wq, EPOLLIN | EPOLLRDNORM);
 }
 
+static enum hrtimer_restart snapmap_feed_coalesced(struct hrtimer *timer)
+{
+	struct snapmap_feed *feed = container_of(timer, struct snapmap_feed,
+						 coalesce);
+
+	/* Ordered before the wake-up by its barrier: a reader woken sees it. */
+	WRITE_ONCE(feed->timer_runs, feed->timer_runs + 1);
+	snapmap_feed_wake(feed);
+	return HRTIMER_NORESTART;
+}
+
+/**
+ * snapmap_feed_coalesce() - wake the feed's readers in a while
+ * @feed: the feed
+ * @us: how long, in microseconds
+ *
+ * For a reader that found more than one change at its last look, and now
+ * finds none: the changes come faster than it can be woken for each, so
+ * it reads the next ones when the timer wakes it, on its own CPU, instead
+ * of having a writer pay a wake-up for them.  The timer wakes every reader
+ * of the feed; one already started is left to run, and serves.
+ *
+ * Context: any context but hard interrupts, outside the feed's lock (the
+ * timer's device may be programmed, which is slow under emulation); the
+ * caller holds a watch of the feed, which stays.
+ */
+void snapmap_feed_coalesce(struct snapmap_feed *feed, unsigned int us)
+{
+	if (!hrtimer_is_queued(&feed->coalesce))
+		hrtimer_start(&feed->coalesce, us * NSEC_PER_USEC,
+			      HRTIMER_MODE_REL_PINNED);
+}
+
 /**
  * __snapmap_feed_commit() - snapmap_feed_commit() for a map with a feed
  * @fw: the change, begun
@@ -487,6 +526,8 @@ struct snapmap_feed *snapmap_feed_create(struct snapmap *map)
 	INIT_LIST_HEAD(&feed->log);
 	INIT_LIST_HEAD(&feed->watches);
 	init_waitqueue_head(&feed->wq);
+	hrtimer_init(&feed->coalesce, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED);
+	feed->coalesce.function = snapmap_feed_coalesced;
 	feed->memcg = get_mem_cgroup_from_mm(current->mm);
 
 	percpu_down_write(&map->clear_sem);
@@ -517,6 +558,8 @@ void snapmap_feed_destroy(struct snapmap *map)
 	percpu_up_write(&map->clear_sem);
 
 	WARN_ON_ONCE(feed->nr_watches);
+	/* No watch is left to start it: let the last run end. */
+	hrtimer_cancel(&feed->coalesce);
 	list_for_each_entry_safe(rec, tmp, &feed->log, link)
 		snapmap_change_put(rec);
 	/* A page goes once its last record does, wherever that is now. */

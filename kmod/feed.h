@@ -6,6 +6,7 @@
 #ifndef _SNAPMAP_FEED_H
 #define _SNAPMAP_FEED_H
 
+#include <linux/hrtimer.h>
 #include <linux/list.h>
 #include <linux/refcount.h>
 #include <linux/snapmap.h>
@@ -61,6 +62,9 @@ struct snapmap_feed_frag;
  *           mark of those that found too little to read and wait, or
  *           U64_MAX if none does (see snapmap_feed_want_wake())
  * @wq: where readers wait for records
+ * @coalesce: wakes the readers of @wq that wait for a burst to go on
+ *            (see snapmap_feed_coalesce())
+ * @timer_runs: the runs of @coalesce begun
  * @memcg: the memory cgroup the records are charged to: that of the
  *         process that opened the first watch
  * @frags: per CPU, the page the small records are carved from
@@ -82,6 +86,8 @@ struct snapmap_feed {
 	u64 cap;
 	u64 wake_at;
 	wait_queue_head_t wq;
+	struct hrtimer coalesce;
+	unsigned long timer_runs;
 	struct mem_cgroup *memcg;
 	struct snapmap_feed_frag __percpu *frags;
 	spinlock_t stash_lock;		/* see the kernel-doc above */
@@ -240,6 +246,14 @@ static inline void snapmap_feed_end(struct snapmap_feed_write *fw)
 
 void snapmap_change_put(struct snapmap_change_rec *rec);
 void snapmap_feed_refill(struct snapmap_feed *feed);
+void snapmap_feed_coalesce(struct snapmap_feed *feed, unsigned int us);
+
+/* How many times the feed's timer began to wake its readers. */
+static inline unsigned long snapmap_feed_timer_run(struct snapmap_feed *feed)
+{
+	return READ_ONCE(feed->timer_runs);
+}
+
 struct snapmap_feed *snapmap_feed_create(struct snapmap *map);
 void snapmap_feed_destroy(struct snapmap *map);
 

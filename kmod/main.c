@@ -30,6 +30,8 @@
 #define SNAPMAP_CEIL_VALUE_LEN	SZ_1G
 #define SNAPMAP_CEIL_ENTRIES	BIT(30)
 #define SNAPMAP_CEIL_BYTES	BIT_ULL(46)
+/* A reader's timer, not a stall: at most a tick of the slowest HZ. */
+#define SNAPMAP_CEIL_COALESCE_US	10000
 
 static_assert(SNAPMAP_RECORD_SIZE(SNAPMAP_CEIL_KEY_LEN,
 				  SNAPMAP_CEIL_VALUE_LEN) < SNAPMAP_TOMBSTONE);
@@ -73,6 +75,12 @@ static int snapmap_param_set_bytes(const char *val,
 	return snapmap_param_set_ulong(val, kp, SNAPMAP_CEIL_BYTES);
 }
 
+static int snapmap_param_set_coalesce_us(const char *val,
+					 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, SNAPMAP_CEIL_COALESCE_US);
+}
+
 static const struct kernel_param_ops snapmap_param_key_len_ops = {
 	.set = snapmap_param_set_key_len,
 	.get = param_get_uint,
@@ -91,6 +99,11 @@ static const struct kernel_param_ops snapmap_param_entries_ops = {
 static const struct kernel_param_ops snapmap_param_bytes_ops = {
 	.set = snapmap_param_set_bytes,
 	.get = param_get_ulong,
+};
+
+static const struct kernel_param_ops snapmap_param_coalesce_us_ops = {
+	.set = snapmap_param_set_coalesce_us,
+	.get = param_get_uint,
 };
 
 unsigned int snapmap_cap_key_len = 4096;
@@ -160,6 +173,18 @@ module_param_named(max_watches_per_map, snapmap_cap_watches_per_map, uint,
 		   0644);
 MODULE_PARM_DESC(max_watches_per_map,
 		 "Most open watches of one map (default 256)");
+
+/*
+ * A watch woken for each change whose reader keeps finding several at
+ * once is woken by a timer this long after it catches up, not by the
+ * next writer (watch.c): the writers stop paying a wake-up per catch-up
+ * for changes that come faster than the reader could be woken for each.
+ */
+unsigned int snapmap_watch_coalesce_us = 100;
+module_param_cb(watch_coalesce_us, &snapmap_param_coalesce_us_ops,
+		&snapmap_watch_coalesce_us, 0644);
+MODULE_PARM_DESC(watch_coalesce_us,
+		 "Delay of a busy watch's wake-up, in microseconds; 0: none (default 100, at most 10000)");
 
 /*
  * No .llseek: nonseekable_open() clears FMODE_LSEEK, so lseek() fails with

@@ -20,6 +20,13 @@
  * writers share, that there is a record past its cursor, or none: the
  * cursor is the reader's own, and only a look that finds nothing before
  * the reader sleeps, or one that takes records, needs the lock.
+ *
+ * A reader that finds too little asks the writers to wake it once it has
+ * enough: a writer pays for that wake-up.  A watch woken for any record
+ * whose reader found more than one change at its last look is following
+ * changes that come faster than it can be woken for each: it asks the
+ * feed's timer instead, and a writer only if half its buffer fills first
+ * (snapmap_watch_arm()).
  */
 
 #include <linux/mutex.h>
@@ -55,6 +62,12 @@
  * @wakeup_bytes: as the watch was asked for, for fdinfo
  * @mark: the bytes past @consumed that make the watch ready: @wakeup_bytes,
  *        at least 1
+ * @changes: the changes taken since the reader last found too little
+ *           (a transaction is one); written under @read_mutex, reset
+ *           under the feed's lock
+ * @coalesced: the reader waits for the feed's timer, until its run
+ *             numbered @timer_run is over; under the feed's lock
+ * @timer_run: see @coalesced
  * @announced: the version of the transaction whose TXN record was given
  * @read: the version of the last change handed out, @start before any;
  *        written under @read_mutex, read by fdinfo at any time
@@ -73,6 +86,9 @@ struct snapmap_watch {
 	u64 buffer;
 	u64 wakeup_bytes;
 	u64 mark;
+	unsigned int changes;
+	bool coalesced;
+	unsigned long timer_run;
 	u64 announced;
 	u64 read;
 	struct mutex read_mutex;	/* see the kernel-doc above */
@@ -152,9 +168,53 @@ static u32 snapmap_watch_txn_count(struct snapmap_watch *w,
 	return count;
 }
 
+/*
+ * @w has too little to read: have its readers woken once it has enough.
+ * The writer whose commit reaches the mark pays for the wake-up
+ * (feed.c).  A watch woken for any record whose reader found more than
+ * one change at its last look follows a feed its reader cannot keep up
+ * with change by change: it is woken by the feed's timer after
+ * watch_coalesce_us, which costs the writers nothing, or by the writer
+ * that fills half its buffer first, so that coalescing never loses a
+ * change that waking for each would have kept.  Until the timer has run,
+ * the reader's looks (a sleeper looks again once it is on the wait queue)
+ * wait for it still; a reader that then finds one change, or none, is
+ * woken for the next one again.  Caller holds the lock, and starts the
+ * timer once it lets the lock go.
+ *
+ * Return: how long until the timer is to wake the reader, in
+ * microseconds, or 0 if only a writer is to wake it.
+ */
+static unsigned int snapmap_watch_arm(struct snapmap_watch *w)
+{
+	unsigned int us = READ_ONCE(snapmap_watch_coalesce_us);
+	unsigned long run = snapmap_feed_timer_run(w->feed);
+	struct snapmap_feed *feed = w->feed;
+	u64 mark = w->mark;
+
+	if (w->mark != 1 || !us) {
+		w->coalesced = false;
+	} else if (READ_ONCE(w->changes) > 1) {
+		w->coalesced = true;
+		w->timer_run = run;
+	} else if (w->timer_run != run) {
+		w->coalesced = false;
+	}
+	WRITE_ONCE(w->changes, 0);
+	if (w->coalesced)
+		mark = w->buffer / 2;
+	feed->wake_at = min(feed->wake_at, READ_ONCE(w->consumed) + mark);
+	return w->coalesced ? us : 0;
+}
+
 /**
  * snapmap_watch_ready() - whether a watch has what its reader waits for
  * @watch: the watch
+ *
+ * If not, the reader is to be woken once it has: by the writer whose
+ * change gives it enough, or, for a reader that keeps finding several
+ * changes at once, by a timer a while later (see the uapi header's
+ * "watches").
  *
  * Context: any context but hard interrupts; may take the feed's lock.
  *
@@ -165,6 +225,7 @@ static u32 snapmap_watch_txn_count(struct snapmap_watch *w,
 bool snapmap_watch_ready(struct snapmap_watch *watch)
 {
 	struct snapmap_feed *feed = watch->feed;
+	unsigned int us = 0;
 	bool ready;
 
 	/* Enough to read: no need for the lock the writers share. */
@@ -172,11 +233,12 @@ bool snapmap_watch_ready(struct snapmap_watch *watch)
 		return true;
 	spin_lock(&feed->lock);
 	ready = snapmap_watch_lost(watch) || snapmap_watch_enough(watch);
-	/* The change that brings enough is to wake this reader (feed.c). */
 	if (!ready)
-		feed->wake_at = min(feed->wake_at,
-				    READ_ONCE(watch->consumed) + watch->mark);
+		us = snapmap_watch_arm(watch);
 	spin_unlock(&feed->lock);
+	/* Not under the lock: starting a timer may program a device. */
+	if (us)
+		snapmap_feed_coalesce(feed, us);
 	return ready;
 }
 EXPORT_SYMBOL_GPL(snapmap_watch_ready);
@@ -291,8 +353,9 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 			      snapmap_change_fn fn, void *arg)
 {
 	struct snapmap_change_rec *rec, *old = NULL;
+	u64 last = w->cursor ? w->cursor->hdr.version : 0;
+	unsigned int i, changes = 0;
 	u64 bytes = 0, read = 0;
-	unsigned int i;
 	int ret = 0;
 
 	for (i = 0; i < b->nr; i++) {
@@ -318,9 +381,14 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 			read = rec->hdr.version;
 		}
 		bytes += rec->size;
+		/* The records of a transaction have its version. */
+		changes += rec->hdr.version != last;
+		last = rec->hdr.version;
 	}
 	if (read)
 		WRITE_ONCE(w->read, read);
+	if (changes)
+		WRITE_ONCE(w->changes, READ_ONCE(w->changes) + changes);
 	if (i) {
 		/* The last record taken is the cursor now, and so its hold. */
 		old = w->cursor;

@@ -562,6 +562,7 @@ TEST_F(pin, param_ceilings)
 		{ "max_value_len", 1ULL << 30, 1 },
 		{ "max_entries", 1ULL << 30, 0 },
 		{ "max_bytes", 1ULL << 46, 0 },
+		{ "watch_coalesce_us", 10000, 0 },
 	};
 	unsigned long long saved, val;
 	unsigned int i;

@@ -379,6 +379,67 @@ TEST_F(watch, poll_and_wait)
 }
 
 /*
+ * One change read by a reader asleep in read(2), after it went to sleep;
+ * its version in *@v.
+ */
+static void put_to_sleeper(struct __test_metadata *_metadata, int fd,
+			   int wfd, const char *value, __u64 *v)
+{
+	struct blocked_reader r = { .wfd = wfd };
+	struct sm_change c;
+	pthread_t thread;
+	double deadline;
+
+	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_read, &r));
+	deadline = sm_now() + SM_WAIT_SECONDS;
+	while (!(__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) &&
+		 thread_sleeps(r.tid)) && sm_now() < deadline)
+		sched_yield();
+	ASSERT_EQ(0, sm_put_str(fd, "k", value, v));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(SNAPMAP_CHANGE_SIZE(1, 1), r.len);
+	ASSERT_NE(0, sm_change_parse(r.buf, r.len, &c));
+	EXPECT_EQ(*v, c.hdr.version);
+	EXPECT_EQ(value[0], c.value[0]);
+}
+
+/*
+ * A reader that found several changes at one look, then sleeps, is woken
+ * by a timer after watch_coalesce_us, not by the next writer; having then
+ * found one change, by the writer again: the change written while it
+ * sleeps is read either way.  The same with coalescing off.  The delay is
+ * the ceiling, 10 ms, for the first write to fall in its window.
+ */
+TEST_F(watch, coalesced_wakeups_lose_nothing)
+{
+	static const unsigned long long delays[] = { 10000, 0 };
+	unsigned long long saved = 0;
+	struct change ch[3];
+	__u64 v[3], w;
+	unsigned int d;
+	int wfd, i;
+
+	ASSERT_EQ(0, sm_param("watch_coalesce_us", &saved));
+	for (d = 0; d < sizeof(delays) / sizeof(delays[0]); d++) {
+		ASSERT_EQ(0, sm_set_param("watch_coalesce_us", delays[d]));
+		wfd = sm_watch(self->fd, 0, 0, NULL, 0, 0, NULL, NULL);
+		ASSERT_LE(0, wfd);
+		for (i = 0; i < 3; i++)
+			ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v[i]));
+		/* All three at one look: the first read takes them. */
+		ASSERT_EQ(0, nonblock(wfd));
+		ASSERT_EQ(3, read_ready(wfd, ch, 3));
+		for (i = 0; i < 3; i++)
+			EXPECT_CHANGE(ch[i], SNAPMAP_CHANGE_PUT, "k", "v", v[i]);
+		ASSERT_EQ(0, fcntl(wfd, F_SETFL, 0));
+		put_to_sleeper(_metadata, self->fd, wfd, "w", &w);
+		put_to_sleeper(_metadata, self->fd, wfd, "x", &w);
+		EXPECT_EQ(0, close(wfd));
+	}
+	EXPECT_EQ(0, sm_set_param("watch_coalesce_us", saved));
+}
+
+/*
  * A buffer too small for the next record: EMSGSIZE; a buffer that faults:
  * EFAULT; the record is still there for the next read either way.
  */

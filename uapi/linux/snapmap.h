@@ -1127,7 +1127,15 @@ struct snapmap_clone {
  *
  * By default a watcher that keeps up is woken for each change as soon as
  * it is made: the lowest latency, and a wake-up for the writer to pay
- * each time.  A watcher that follows many changes can ask to be woken
+ * each time.  Once changes come faster than it can be woken for each (it
+ * found more than one at its last look), it is woken by a timer
+ * instead, the module's ``watch_coalesce_us`` (100 microseconds by
+ * default; 0 turns this off) after it caught up, or by a writer once half
+ * its buffer is unread, whichever comes first; once it finds one change
+ * or none, it is woken for each again.  Only its wake-up waits: a poll
+ * or read that looks meanwhile finds the records there.  A watcher that
+ * follows many
+ * changes can ask to be woken
  * only once records of &snapmap_watch_arg.wakeup_bytes are ready: then
  * poll(2) reports the fd readable, and a blocking read(2) returns, only
  * once they are (or the watch lost a change), while a non-blocking read
