@@ -119,7 +119,6 @@ struct snapmap_feed_write {
 	bool lost;
 };
 
-void __snapmap_feed_start(struct snapmap_feed_write *fw);
 struct snapmap_change_rec *__snapmap_feed_add(struct snapmap_feed_write *fw,
 					      u32 type, const void *key,
 					      u32 key_len, const void *value,
@@ -144,8 +143,12 @@ static inline void snapmap_feed_start(struct snapmap *map,
 				      struct snapmap_feed_write *fw)
 {
 	fw->feed = READ_ONCE(map->feed);
-	if (fw->feed)
-		__snapmap_feed_start(fw);
+	if (fw->feed) {
+		INIT_LIST_HEAD(&fw->recs);
+		INIT_LIST_HEAD(&fw->trimmed);
+		fw->txn = false;
+		fw->lost = false;
+	}
 }
 
 /**
@@ -240,7 +243,9 @@ static inline void snapmap_feed_abort(struct snapmap_feed_write *fw)
  */
 static inline void snapmap_feed_end(struct snapmap_feed_write *fw)
 {
-	if (fw->feed)
+	/* A change committed, of which no record was trimmed: nothing. */
+	if (fw->feed &&
+	    !(list_empty(&fw->recs) && list_empty(&fw->trimmed)))
 		__snapmap_feed_end(fw);
 }
 
