@@ -504,9 +504,11 @@ def build(rep, plots_rel):
     # Watchers: what they cost a writer, against a map that never had one.
     none = f.med("watch", "none", "snapmap")
     controls = [("16 watchers", "16"),
+                ("1 watcher woken by a writer for every change, "
+                 "watch_coalesce_us 0", "1-each"),
                 ("other vCPU busy in the kernel", "busy"),
                 ("records through a pipe", "pipe")]
-    f.target("writer throughput with 1 watcher woken per change / with no "
+    f.target("writer throughput with 1 watcher, default wake-ups / with no "
              "watch ever, 2 vCPUs",
              ratio(f.med("watch", "1", "snapmap"), none), 0.8, "ge",
              ", ".join("%s %.2fx" % (name, ratio(f.med("watch", row,
@@ -658,7 +660,12 @@ def build(rep, plots_rel):
                   "makes each of the writer's ioctls take a reference to "
                   "the map's file, which every row then pays alike; `1`, "
                   "`16`: watches open, each woken for every change once "
-                  "its reader has caught up; `1-wakeup`: one watch with "
+                  "its reader has caught up, or, while its reader finds "
+                  "several changes at once, by the module's timer "
+                  "(`watch_coalesce_us`, 100 µs) instead of a writer; "
+                  "`1-each`: one watch with that timer off "
+                  "(`watch_coalesce_us` 0), woken by a writer for every "
+                  "change its reader waits for; `1-wakeup`: one watch with "
                   "a `wakeup_bytes` of 4 KiB, woken once that much is "
                   "ready, whose reader "
                   "also reads what there is after 10 ms without a "
@@ -671,18 +678,19 @@ def build(rep, plots_rel):
                   "bytes as a watch's) to a pipe that the other thread "
                   "drains with epoll, the feed a program builds for "
                   "itself without watches. 11 repetitions, the order of "
-                  "the seven turning every repetition.\n")
+                  "the eight turning every repetition.\n")
         md.append(f.table("watch", ["snapmap"], row_name="watchers",
                           unit="PUTs per second"))
         md.append("")
     if f.rows("watch-wakes"):
-        md.append("The same windows, counted: the wake-ups the writer paid "
-                  "for, per 1000 PUTs, the times the draining thread slept "
-                  "(its voluntary context switches) and a write woke it, "
-                  "not its own timeout. Each is a task's wake-up on the "
-                  "writer's path: epoll's callback, the scheduler's "
-                  "choice of a CPU and, when the other vCPU is idle, the "
-                  "interrupt that wakes it.\n")
+        md.append("The same windows, counted: the draining thread's "
+                  "wake-ups, per 1000 PUTs, the times it slept (its "
+                  "voluntary context switches) and a watch, or the pipe, "
+                  "woke it, not its own timeout. A writer paid for each, "
+                  "but for those of the module's timer (`1`, `16`): a "
+                  "task's wake-up on the writer's path, epoll's callback, "
+                  "the scheduler's choice of a CPU and, when the other "
+                  "vCPU is idle, the interrupt that wakes it.\n")
         md.append(f.table("watch-wakes", ["snapmap"], row_name="watchers",
                           unit="wake-ups per 1000 PUTs"))
         md.append("")

@@ -8,13 +8,17 @@
  * (so that the watchers take the other vCPU, whatever their number),
  * against the same writer on a map that never had a watch ("none") and on
  * one whose watches were all closed ("0").  A watch is woken for each
- * change by default; "1-wakeup" is one watch woken once 4 KiB of records
+ * change by default, and by the module's timer instead while its reader
+ * keeps finding several at once (watch_coalesce_us); "1-each" is one
+ * watch with that timer off, woken by a writer for every change its
+ * reader waits for; "1-wakeup" is one watch woken once 4 KiB of records
  * are ready (wakeup_bytes), whose reader also reads what there is when
  * epoll has been quiet for 10 ms, as such a reader must.  Each watcher
  * must have read every change, checked after the window.  The figure
- * also counts the wake-ups the writer paid for: the times the draining
- * thread slept (its voluntary context switches) and epoll woke it with a
- * watch ready, not by its timeout.  Two controls on a map with no watch
+ * also counts the draining thread's wake-ups: the times it slept (its
+ * voluntary context switches) and epoll woke it with a watch ready, not
+ * by its timeout; a writer paid for each of them, but for those of the
+ * module's timer.  Two controls on a map with no watch
  * tell what the watch costs from what the other thread costs: "busy",
  * the other thread reading /dev/zero, in the kernel writing to user
  * memory as a watcher's reader does; "pipe", the writer also writing
@@ -82,12 +86,16 @@ static const struct {
 	int watches;	/* -1: the map had watches, all closed */
 	__u64 wakeup;	/* wakeup_bytes of each */
 	enum watch_other other;
+	bool each;	/* the module's timer off: woken for every change */
 } watch_cfgs[] = {
-	{ "none", 0, 0, OTHER_WATCHES }, { "0", -1, 0, OTHER_WATCHES },
-	{ "1", 1, 0, OTHER_WATCHES },
-	{ "1-wakeup", 1, WATCH_WAKEUP, OTHER_WATCHES },
-	{ "16", WATCH_MAX, 0, OTHER_WATCHES },
-	{ "busy", 0, 0, OTHER_BUSY }, { "pipe", 0, 0, OTHER_PIPE },
+	{ "none", 0, 0, OTHER_WATCHES, false },
+	{ "0", -1, 0, OTHER_WATCHES, false },
+	{ "1", 1, 0, OTHER_WATCHES, false },
+	{ "1-each", 1, 0, OTHER_WATCHES, true },
+	{ "1-wakeup", 1, WATCH_WAKEUP, OTHER_WATCHES, false },
+	{ "16", WATCH_MAX, 0, OTHER_WATCHES, false },
+	{ "busy", 0, 0, OTHER_BUSY, false },
+	{ "pipe", 0, 0, OTHER_PIPE, false },
 };
 #define NR_WATCH_CFGS (sizeof(watch_cfgs) / sizeof(watch_cfgs[0]))
 
@@ -181,6 +189,26 @@ static void *drain_run(void *arg)
 	return NULL;
 }
 
+#define COALESCE_US "/sys/module/snapmap/parameters/watch_coalesce_us"
+
+static unsigned long coalesce_get(void)
+{
+	FILE *f = fopen(COALESCE_US, "r");
+	unsigned long us;
+
+	if (!f || fscanf(f, "%lu", &us) != 1 || fclose(f))
+		die(COALESCE_US);
+	return us;
+}
+
+static void coalesce_set(unsigned long us)
+{
+	FILE *f = fopen(COALESCE_US, "w");
+
+	if (!f || fprintf(f, "%lu\n", us) < 0 || fclose(f))
+		die(COALESCE_US);
+}
+
 /* "busy": the kernel writes to user memory until *@arg is true. */
 static void *busy_run(void *arg)
 {
@@ -217,6 +245,7 @@ static double watch_measure(unsigned int cfg, uint64_t *state,
 	static const unsigned char rec[WATCH_RECORD];
 	static uint32_t idx[WATCH_PUTS];
 	enum watch_other other = watch_cfgs[cfg].other;
+	unsigned long saved = 0;
 	struct drain d = {
 		.n = watch_cfgs[cfg].watches,
 		.timeout = watch_cfgs[cfg].wakeup ? WATCH_WAKEUP_MS : -1,
@@ -233,6 +262,10 @@ static double watch_measure(unsigned int cfg, uint64_t *state,
 
 	fd = sm_new();
 	sm_fill(fd, WATCH_ENTRIES);
+	if (watch_cfgs[cfg].each) {
+		saved = coalesce_get();
+		coalesce_set(0);
+	}
 	if (d.n < 0) {
 		/* A map that had a watch: it came and went. */
 		close(watch_open(fd, false, 0));
@@ -284,6 +317,8 @@ static double watch_measure(unsigned int cfg, uint64_t *state,
 	if (pipefd[1] >= 0)
 		close(pipefd[1]);
 	close(fd);
+	if (watch_cfgs[cfg].each)
+		coalesce_set(saved);
 	*wakes = d.wakes * 1000.0 / WATCH_PUTS;
 	return WATCH_PUTS / t;
 }
@@ -366,7 +401,7 @@ void fig_watch(void)
 	unsigned int r, o, k;
 	int fd, wfd, pipefd[2];
 
-	printf("# watch: one writer PUTs %u random present keys of a %u-entry map; one other thread drains every watch with epoll (none, 0: sleeps; busy: reads /dev/zero; pipe: drains a pipe the writer writes each record to); order rotated every repetition\n",
+	printf("# watch: one writer PUTs %u random present keys of a %u-entry map; one other thread drains every watch with epoll (none, 0: sleeps; busy: reads /dev/zero; pipe: drains a pipe the writer writes each record to); 1-each: watch_coalesce_us 0; order rotated every repetition\n",
 	       WATCH_PUTS, WATCH_ENTRIES);
 	for (r = 0; r < WATCH_REPS; r++)
 		for (o = 0; o < NR_WATCH_CFGS; o++) {
