@@ -334,18 +334,47 @@ static int thread_sleeps(pid_t tid)
 	return p && p[1] == ' ' && p[2] == 'S';
 }
 
+/* Start @r's thread, and wait until it is asleep in read(2). */
+static void blocked_reader_start(struct __test_metadata *_metadata,
+				 struct blocked_reader *r, pthread_t *thread)
+{
+	double deadline;
+
+	ASSERT_EQ(0, pthread_create(thread, NULL, blocked_read, r));
+	deadline = sm_now() + SM_WAIT_SECONDS;
+	while (!(__atomic_load_n(&r->tid, __ATOMIC_SEQ_CST) &&
+		 thread_sleeps(r->tid)) && sm_now() < deadline)
+		sched_yield();
+}
+
+/*
+ * One change read by a reader asleep in read(2), after it went to sleep;
+ * its version in *@v.
+ */
+static void put_to_sleeper(struct __test_metadata *_metadata, int fd,
+			   int wfd, const char *value, __u64 *v)
+{
+	struct blocked_reader r = { .wfd = wfd };
+	struct sm_change c;
+	pthread_t thread;
+
+	blocked_reader_start(_metadata, &r, &thread);
+	ASSERT_EQ(0, sm_put_str(fd, "k", value, v));
+	ASSERT_EQ(0, pthread_join(thread, NULL));
+	ASSERT_EQ(SNAPMAP_CHANGE_SIZE(1, 1), r.len);
+	ASSERT_NE(0, sm_change_parse(r.buf, r.len, &c));
+	EXPECT_EQ(*v, c.hdr.version);
+	EXPECT_EQ(value[0], c.value[0]);
+}
+
 /*
  * Non-blocking: EAGAIN, and poll says not readable until a change comes.
  * Blocking: a reader asleep in read(2) is woken by the change.
  */
 TEST_F(watch, poll_and_wait)
 {
-	struct blocked_reader r = { .tid = 0 };
 	struct pollfd pfd;
-	struct sm_change c;
 	unsigned char buf[64];
-	pthread_t thread;
-	double deadline;
 	__u64 v;
 	int wfd;
 
@@ -363,44 +392,8 @@ TEST_F(watch, poll_and_wait)
 
 	/* Blocking again; the reader goes to sleep before the write. */
 	ASSERT_EQ(0, fcntl(wfd, F_SETFL, 0));
-	r.wfd = wfd;
-	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_read, &r));
-	deadline = sm_now() + SM_WAIT_SECONDS;
-	while (!(__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) &&
-		 thread_sleeps(r.tid)) && sm_now() < deadline)
-		sched_yield();
-	ASSERT_EQ(0, sm_put_str(self->fd, "k", "w", &v));
-	ASSERT_EQ(0, pthread_join(thread, NULL));
-	ASSERT_EQ(SNAPMAP_CHANGE_SIZE(1, 1), r.len);
-	ASSERT_NE(0, sm_change_parse(r.buf, r.len, &c));
-	EXPECT_EQ(v, c.hdr.version);
-	EXPECT_EQ('w', c.value[0]);
+	put_to_sleeper(_metadata, self->fd, wfd, "w", &v);
 	EXPECT_EQ(0, close(wfd));
-}
-
-/*
- * One change read by a reader asleep in read(2), after it went to sleep;
- * its version in *@v.
- */
-static void put_to_sleeper(struct __test_metadata *_metadata, int fd,
-			   int wfd, const char *value, __u64 *v)
-{
-	struct blocked_reader r = { .wfd = wfd };
-	struct sm_change c;
-	pthread_t thread;
-	double deadline;
-
-	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_read, &r));
-	deadline = sm_now() + SM_WAIT_SECONDS;
-	while (!(__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) &&
-		 thread_sleeps(r.tid)) && sm_now() < deadline)
-		sched_yield();
-	ASSERT_EQ(0, sm_put_str(fd, "k", value, v));
-	ASSERT_EQ(0, pthread_join(thread, NULL));
-	ASSERT_EQ(SNAPMAP_CHANGE_SIZE(1, 1), r.len);
-	ASSERT_NE(0, sm_change_parse(r.buf, r.len, &c));
-	EXPECT_EQ(*v, c.hdr.version);
-	EXPECT_EQ(value[0], c.value[0]);
 }
 
 /*
@@ -971,11 +964,7 @@ TEST_F(watch, wakeup_blocking_read)
 	wfd = watch_mark(self->fd, 0, NULL, MARK_BUFFER, MARK, NULL, NULL);
 	ASSERT_LE(0, wfd);
 	r.wfd = wfd;
-	ASSERT_EQ(0, pthread_create(&thread, NULL, blocked_read, &r));
-	deadline = sm_now() + SM_WAIT_SECONDS;
-	while (!(__atomic_load_n(&r.tid, __ATOMIC_SEQ_CST) &&
-		 thread_sleeps(r.tid)) && sm_now() < deadline)
-		sched_yield();
+	blocked_reader_start(_metadata, &r, &thread);
 	ASSERT_EQ(0, sm_put_str(self->fd, "k", "v", &v[0]));
 	pfd = (struct pollfd){ .fd = wfd, .events = POLLIN };
 	EXPECT_EQ(0, poll(&pfd, 1, 500));
