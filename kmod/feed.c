@@ -28,19 +28,26 @@
  * no change is under way then and none misses it.
  *
  * Writers never wait for a watch.  The feed keeps records up to the
- * largest buffer of its watches: when a commit takes it over that, the
- * oldest go, and a watch that had not read one of them is told so on its
- * next read (ESTALE).  A record that cannot be allocated is lost for every
- * watch open, which is told the same.
+ * largest buffer of its watches: when it holds more, the oldest go, and a
+ * watch that had not read one of them is told so on its next read
+ * (ESTALE).  A record that cannot be allocated is lost for every watch
+ * open, which is told the same.  The watches take the oldest out, each
+ * read first thing, so that every read finds the log within the buffers;
+ * a writer does so only once the log is an eighth over, which takes
+ * readers that do not read.  The oldest records are long out of a
+ * writer's cache (and were last written by a reader, whose references
+ * they held): the watchers go through them, not the writers.
  *
  * Records are small and many, written once and freed in about the order
  * they were written, so the small ones are carved from pages, as the
  * network stack carves packets (page_frag_alloc()): a record costs a few
- * instructions instead of a kmalloc() and its memory cgroup charge, and a
- * page goes back once every record on it is freed.  Each CPU carves from
- * its own page.  The pages come from the feed's stash, which the watches'
- * reads fill (snapmap_feed_refill()): the page allocator, and its zeroing
- * of every page (init_on_alloc), is the watchers' cost, not the writers'.
+ * instructions instead of a kmalloc() and its memory cgroup charge.  Each
+ * CPU carves from its own page.  The pages come from the feed's stash,
+ * which the watches' reads fill (snapmap_feed_refill()): the page
+ * allocator, and its zeroing of every page (init_on_alloc), is the
+ * watchers' cost, not the writers'.  A page whose records are all freed
+ * goes back to the stash, so that a feed that keeps its buffer full takes
+ * its pages round, and needs the page allocator only to grow.
  * A record too large for a quarter page, or one written while the stash
  * is empty (before the first read, or when the readers fall far behind),
  * comes from kvmalloc().
@@ -124,14 +131,35 @@ static struct page *snapmap_feed_page(struct snapmap_feed *feed)
 	return page;
 }
 
+/*
+ * A page whose records are all freed, none of them left: back to the
+ * stash, to carve from again, or to the page allocator if the stash is
+ * full.  It keeps its memory cgroup charge while the feed has it.
+ */
+static void snapmap_feed_recycle(struct snapmap_feed *feed, struct page *page)
+{
+	/* Nobody holds it: set its count again, as page_frag_alloc() does. */
+	set_page_count(page, 1);
+	spin_lock(&feed->stash_lock);
+	if (feed->nr_stash < snapmap_feed_stash_max(feed)) {
+		list_add(&page->lru, &feed->stash);
+		WRITE_ONCE(feed->nr_stash, feed->nr_stash + 1);
+		page = NULL;
+	}
+	spin_unlock(&feed->stash_lock);
+	if (page)
+		__free_page(page);
+}
+
 /* Let a CPU's page go: its records hold it until they are freed. */
-static void snapmap_feed_frag_drain(struct snapmap_feed_frag *f)
+static void snapmap_feed_frag_drain(struct snapmap_feed *feed,
+				    struct snapmap_feed_frag *f)
 {
 	if (!f->page)
 		return;
-	/* The page's own reference is among the bias: keep it for put_page(). */
-	page_ref_sub(f->page, f->bias - 1);
-	put_page(f->page);
+	/* The page's own reference is among the bias. */
+	if (page_ref_sub_and_test(f->page, f->bias))
+		snapmap_feed_recycle(feed, f->page);
 	f->page = NULL;
 	f->offset = 0;
 }
@@ -154,7 +182,7 @@ static void *snapmap_feed_carve(struct snapmap_feed *feed, unsigned int size)
 		page = snapmap_feed_page(feed);
 		if (!page)
 			goto out;
-		snapmap_feed_frag_drain(f);
+		snapmap_feed_frag_drain(feed, f);
 		page_ref_add(page, SNAPMAP_FEED_FRAG_BIAS - 1);
 		f->page = page;
 		f->bias = SNAPMAP_FEED_FRAG_BIAS;
@@ -194,11 +222,16 @@ snapmap_change_alloc(struct snapmap_feed *feed, size_t size)
 	return rec;
 }
 
-static void snapmap_change_free(struct snapmap_change_rec *rec)
+static void snapmap_change_free(struct snapmap_feed *feed,
+				struct snapmap_change_rec *rec)
 {
+	struct page *page;
+
 	if (rec->frag) {
 		kmemleak_free(rec);
-		put_page(virt_to_page(rec));
+		page = virt_to_page(rec);
+		if (page_ref_dec_and_test(page))
+			snapmap_feed_recycle(feed, page);
 	} else {
 		kvfree(rec);
 	}
@@ -321,26 +354,71 @@ void snapmap_feed_drop(struct snapmap_feed_write *fw,
 }
 
 /*
- * Take the oldest records out of the log while it holds more than the
- * largest buffer of the watches, but never the newest: a watch that reads
- * as it should keeps up with any one record.
+ * Take the oldest records out of the log while it holds more than @limit
+ * bytes, at most @nr of them, but never the newest: a watch that reads as
+ * it should keeps up with any one record.  Those no longer held go on
+ * @freed.  Returns whether the log still holds more.
  */
-static void snapmap_feed_trim(struct snapmap_feed_write *fw)
+static bool snapmap_feed_trim(struct snapmap_feed *feed, u64 limit,
+			      unsigned int nr, struct list_head *freed)
 {
-	struct snapmap_feed *feed = fw->feed;
 	struct snapmap_change_rec *rec;
 
-	while (feed->bytes > feed->cap && !list_is_singular(&feed->log)) {
+	lockdep_assert_held(&feed->lock);
+	while (feed->bytes > limit && !list_is_singular(&feed->log)) {
+		if (!nr--)
+			return true;
 		rec = list_first_entry(&feed->log, struct snapmap_change_rec,
 				       link);
 		list_del_init(&rec->link);
-		feed->bytes -= rec->size;
+		WRITE_ONCE(feed->bytes, feed->bytes - rec->size);
 		feed->trimmed += rec->size;
 		feed->trimmed_version = rec->hdr.version;
 		feed->floor = max(feed->floor, rec->hdr.version);
 		if (refcount_dec_and_test(&rec->ref))
-			list_add_tail(&rec->link, &fw->trimmed);
+			list_add_tail(&rec->link, freed);
 	}
+	return false;
+}
+
+/*
+ * Records a reader takes out per hold of the lock the writers share: as
+ * many as it takes to read (SNAPMAP_WATCH_BATCH), so that a writer waits
+ * no longer for the one than for the other.
+ */
+#define SNAPMAP_FEED_TRIM_BATCH 16
+
+/**
+ * snapmap_feed_trim_over() - take the oldest records out, down to the
+ * largest buffer of the watches
+ * @feed: the feed
+ *
+ * Called by the watches first thing in each read, and when a watch opens
+ * or closes: so every read finds the log as a writer that trims at each
+ * commit would leave it, while the writers, which trim only once the log
+ * is an eighth over, leave the oldest records, out of their caches, to
+ * the watchers.
+ *
+ * Context: process context, outside spinlocks.
+ */
+void snapmap_feed_trim_over(struct snapmap_feed *feed)
+{
+	struct snapmap_change_rec *rec, *tmp;
+	LIST_HEAD(freed);
+	bool more;
+
+	/* Not over: no need for the lock the writers share. */
+	if (READ_ONCE(feed->bytes) <= READ_ONCE(feed->cap))
+		return;
+	do {
+		spin_lock(&feed->lock);
+		more = snapmap_feed_trim(feed, feed->cap,
+					 SNAPMAP_FEED_TRIM_BATCH, &freed);
+		spin_unlock(&feed->lock);
+		list_for_each_entry_safe(rec, tmp, &freed, link)
+			snapmap_change_free(feed, rec);
+		INIT_LIST_HEAD(&freed);
+	} while (more);
 }
 
 /*
@@ -441,10 +519,12 @@ void __snapmap_feed_commit(struct snapmap_feed_write *fw, u64 version)
 	}
 	/* At the tail of the log, in their order: the latest versions yet. */
 	list_splice_tail_init(&fw->recs, &feed->log);
-	feed->bytes += bytes;
+	WRITE_ONCE(feed->bytes, feed->bytes + bytes);
 	/* Readers look at it without the lock (watch.c). */
 	WRITE_ONCE(feed->appended, feed->appended + bytes);
-	snapmap_feed_trim(fw);
+	/* Only if the readers do not: see snapmap_feed_trim_over(). */
+	snapmap_feed_trim(feed, feed->cap + feed->cap / 8, UINT_MAX,
+			  &fw->trimmed);
 	wake = snapmap_feed_want_wake(feed, fw->lost);
 	spin_unlock(&feed->lock);
 	if (wake)
@@ -471,14 +551,16 @@ void __snapmap_feed_abort(struct snapmap_feed_write *fw)
 
 /**
  * snapmap_change_put() - drop a reference to a record
- * @rec: the record
+ * @feed: its feed
+ * @rec: the record, or NULL
  *
  * Context: process context, outside RCU and spinlocks.
  */
-void snapmap_change_put(struct snapmap_change_rec *rec)
+void snapmap_change_put(struct snapmap_feed *feed,
+			struct snapmap_change_rec *rec)
 {
 	if (rec && refcount_dec_and_test(&rec->ref))
-		snapmap_change_free(rec);
+		snapmap_change_free(feed, rec);
 }
 
 /**
@@ -493,7 +575,7 @@ void __snapmap_feed_end(struct snapmap_feed_write *fw)
 
 	list_splice_tail_init(&fw->recs, &fw->trimmed);
 	list_for_each_entry_safe(rec, tmp, &fw->trimmed, link)
-		snapmap_change_free(rec);
+		snapmap_change_free(fw->feed, rec);
 	INIT_LIST_HEAD(&fw->trimmed);
 }
 
@@ -569,10 +651,10 @@ void snapmap_feed_destroy(struct snapmap *map)
 	/* No watch is left to start it: let the last run end. */
 	hrtimer_cancel(&feed->coalesce);
 	list_for_each_entry_safe(rec, tmp, &feed->log, link)
-		snapmap_change_put(rec);
+		snapmap_change_put(feed, rec);
 	/* A page goes once its last record does, wherever that is now. */
 	for_each_possible_cpu(cpu)
-		snapmap_feed_frag_drain(per_cpu_ptr(feed->frags, cpu));
+		snapmap_feed_frag_drain(feed, per_cpu_ptr(feed->frags, cpu));
 	free_percpu(feed->frags);
 	list_for_each_entry_safe(page, ptmp, &feed->stash, lru)
 		__free_page(page);

@@ -47,7 +47,8 @@ struct snapmap_feed_frag;
 /**
  * struct snapmap_feed - the changes of a map that has watches
  * @lock: protects every member but @map, @memcg and @wq, and the links
- *        of the records and watches
+ *        of the records and watches; @bytes and @cap are also read
+ *        without it
  * @map: the map
  * @log: the records kept, in version order
  * @watches: the open &struct snapmap_watch
@@ -58,6 +59,7 @@ struct snapmap_feed_frag;
  * @trimmed_version: the version of the last record taken out of @log
  * @floor: every change of a version above it is in @log or yet to come
  * @cap: the largest buffer of the open watches: @bytes is trimmed to it
+ *       by each read, and by a commit that takes it an eighth over
  * @wake_at: the count of @appended that wakes the readers: the lowest
  *           mark of those that found too little to read and wait, or
  *           U64_MAX if none does (see snapmap_feed_want_wake())
@@ -249,8 +251,10 @@ static inline void snapmap_feed_end(struct snapmap_feed_write *fw)
 		__snapmap_feed_end(fw);
 }
 
-void snapmap_change_put(struct snapmap_change_rec *rec);
+void snapmap_change_put(struct snapmap_feed *feed,
+			struct snapmap_change_rec *rec);
 void snapmap_feed_refill(struct snapmap_feed *feed);
+void snapmap_feed_trim_over(struct snapmap_feed *feed);
 void snapmap_feed_coalesce(struct snapmap_feed *feed, unsigned int us);
 
 /* How many times the feed's timer began to wake its readers. */

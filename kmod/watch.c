@@ -397,8 +397,8 @@ static int snapmap_watch_give(struct snapmap_watch *w,
 		WRITE_ONCE(w->consumed, w->consumed + bytes);
 	}
 	for (i = 0; i < b->nr; i++)
-		snapmap_change_put(b->recs[i]);
-	snapmap_change_put(old);
+		snapmap_change_put(w->feed, b->recs[i]);
+	snapmap_change_put(w->feed, old);
 	return ret;
 }
 
@@ -410,10 +410,12 @@ static int snapmap_watch_give(struct snapmap_watch *w,
  *
  * Never waits for changes: see snapmap_watch_wait().  The changes of a
  * transaction come after a %SNAPMAP_CHANGE_TXN that counts them; @fn may
- * stop between them, and the next call goes on from there.  A call may
- * first allocate a few pages for the map's writers to carve the records
- * of their changes from (snapmap_feed_refill()): the watchers pay for the
- * memory of what they follow.
+ * stop between them, and the next call goes on from there.  A call first
+ * lets the map's oldest records go, those over the largest buffer of its
+ * watches (snapmap_feed_trim_over()), and may allocate a few pages for
+ * the map's writers to carve the records of their changes from
+ * (snapmap_feed_refill()): the watchers pay for the memory of what they
+ * follow.
  *
  * Context: process context; may sleep.  Readers of one watch take turns.
  *
@@ -427,6 +429,8 @@ int snapmap_watch_next(struct snapmap_watch *watch, snapmap_change_fn fn,
 	struct snapmap_watch_batch b;
 	int ret;
 
+	/* As if the writers had trimmed: a watch too far behind finds out. */
+	snapmap_feed_trim_over(watch->feed);
 	snapmap_feed_refill(watch->feed);
 	mutex_lock(&watch->read_mutex);
 	do {
@@ -480,16 +484,21 @@ static void snapmap_watch_unlink(struct snapmap_watch *w)
 {
 	struct snapmap_feed *feed = w->feed;
 	struct snapmap_watch *other;
+	u64 cap = 0;
 
 	spin_lock(&feed->lock);
 	list_del(&w->link);
 	feed->nr_watches--;
-	feed->cap = 0;
 	list_for_each_entry(other, &feed->watches, link)
-		feed->cap = max(feed->cap, other->buffer);
+		cap = max(cap, other->buffer);
+	WRITE_ONCE(feed->cap, cap);
 	spin_unlock(&feed->lock);
-	if (!feed->nr_watches)
+	if (!feed->nr_watches) {
 		snapmap_feed_destroy(w->map);
+		return;
+	}
+	/* Down to the buffers left now, not in one writer's commit. */
+	snapmap_feed_trim_over(feed);
 }
 
 /* The buffer of a watch opened with @attr. */
@@ -599,13 +608,15 @@ struct snapmap_watch *snapmap_watch_open(struct snapmap *map,
 		goto err_unlock;
 	}
 	w->feed = feed;
+	/* So that @since finds the log as a read would. */
+	snapmap_feed_trim_over(feed);
 	spin_lock(&feed->lock);
 	err = feed->nr_watches >= READ_ONCE(snapmap_cap_watches_per_map) ?
 	      -ENOSPC : snapmap_watch_place(w, feed, attr);
 	if (!err) {
 		list_add_tail(&w->link, &feed->watches);
 		feed->nr_watches++;
-		feed->cap = max(feed->cap, w->buffer);
+		WRITE_ONCE(feed->cap, max(feed->cap, w->buffer));
 	}
 	spin_unlock(&feed->lock);
 	if (err) {
@@ -652,10 +663,11 @@ void snapmap_watch_close(struct snapmap_watch *watch)
 {
 	struct snapmap *map = watch->map;
 
+	/* While the feed is there: the record's page may go back to it. */
+	snapmap_change_put(watch->feed, watch->cursor);
 	mutex_lock(&map->feed_mutex);
 	snapmap_watch_unlink(watch);
 	mutex_unlock(&map->feed_mutex);
-	snapmap_change_put(watch->cursor);
 	mutex_destroy(&watch->read_mutex);
 	kfree(watch);
 	snapmap_put(map);

@@ -6,7 +6,8 @@
  * transactions counted; where a watch starts (now, an older version, a
  * snapshot of its own); non-blocking reads, poll and a blocked reader
  * woken; a buffer too small, a fault, and nothing lost; a watch that
- * falls behind is told so, and comes back through a snapshot; a prefix;
+ * falls behind is told so, and comes back through a snapshot; one that
+ * keeps up with many times its buffer loses nothing; a prefix;
  * every errno of the ioctl; a watch outliving its map fd; a wakeup mark
  * (wakeup_bytes): poll and a blocking read wait for enough records, a
  * non-blocking read takes what there is, a lost change wakes at once,
@@ -545,6 +546,68 @@ TEST_F(watch, falls_behind_then_resyncs)
 	}
 	free(ch);
 	EXPECT_EQ(0, close(sfd));
+	EXPECT_EQ(0, close(wfd));
+}
+
+/*
+ * keeps_up_through_many_buffers: a buffer for which the feed keeps eight
+ * pages to carve records from (an eighth of it), which the pages of the
+ * records let go fill again; three times over, a few changes per read.
+ */
+#define KEEP_UP_BUFFER (256 << 10)
+#define KEEP_UP_CHANGES 8000
+#define KEEP_UP_PER_READ 4
+
+/* Key and value of its change @i: lengths that leave varied padding. */
+static void keep_up_kv(unsigned int i, char *key, char *value)
+{
+	unsigned int len = 1 + i % 40;
+
+	snprintf(key, KEY_MAX, "k%u", i % 97);
+	memset(value, 'a' + i % 26, len);
+	value[len] = 0;
+}
+
+/*
+ * A watch that keeps up with many times its buffer of changes loses none:
+ * its reads let the oldest records go, and the pages they were carved from
+ * serve again, each record read whole, its padding zero whatever the page
+ * held before (sm_change_parse() checks).  A watch that never reads
+ * meanwhile is told it fell behind: the other's reads let its records go.
+ */
+TEST_F(watch, keeps_up_through_many_buffers)
+{
+	__u64 v[KEEP_UP_PER_READ];
+	struct change ch[KEEP_UP_PER_READ + 1];
+	char key[KEY_MAX], value[VAL_MAX];
+	unsigned int i, j;
+	int wfd, stalled;
+
+	wfd = sm_watch(self->fd, 0, 0, NULL, 0, KEEP_UP_BUFFER, NULL, NULL);
+	ASSERT_LE(0, wfd);
+	stalled = sm_watch(self->fd, 0, 0, NULL, 0, KEEP_UP_BUFFER, NULL,
+			   NULL);
+	ASSERT_LE(0, stalled);
+	ASSERT_EQ(0, nonblock(wfd));
+	ASSERT_EQ(0, nonblock(stalled));
+	for (i = 0; i < KEEP_UP_CHANGES; i++) {
+		keep_up_kv(i, key, value);
+		ASSERT_EQ(0, sm_put_str(self->fd, key, value,
+					&v[i % KEEP_UP_PER_READ]));
+		if (i % KEEP_UP_PER_READ != KEEP_UP_PER_READ - 1)
+			continue;
+		ASSERT_EQ(KEEP_UP_PER_READ,
+			  read_ready(wfd, ch, KEEP_UP_PER_READ + 1)) {
+			TH_LOG("change %u", i);
+		}
+		for (j = 0; j < KEEP_UP_PER_READ; j++) {
+			keep_up_kv(i + 1 - KEEP_UP_PER_READ + j, key, value);
+			EXPECT_CHANGE(ch[j], SNAPMAP_CHANGE_PUT, key, value,
+				      v[j]);
+		}
+	}
+	EXPECT_ERRNO(ESTALE, read(stalled, value, sizeof(value)));
+	EXPECT_EQ(0, close(stalled));
 	EXPECT_EQ(0, close(wfd));
 }
 

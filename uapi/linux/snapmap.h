@@ -1128,20 +1128,20 @@ struct snapmap_clone {
  * By default a watcher that keeps up is woken for each change as soon as
  * it is made: the lowest latency, and a wake-up for the writer to pay
  * each time.  Once changes come faster than it can be woken for each (it
- * found more than one at its last look), it is woken by a timer
- * instead, the module's ``watch_coalesce_us`` (100 microseconds by
- * default; 0 turns this off) after it caught up, or by a writer once half
- * its buffer is unread, whichever comes first; once it finds one change
- * or none, it is woken for each again.  Only its wake-up waits: a poll
- * or read that looks meanwhile finds the records there.  A watcher that
- * follows many
- * changes can ask to be woken
- * only once records of &snapmap_watch_arg.wakeup_bytes are ready: then
- * poll(2) reports the fd readable, and a blocking read(2) returns, only
- * once they are (or the watch lost a change), while a non-blocking read
- * returns the records there are.  As with ``SO_RCVLOWAT``, the watcher
- * bounds how late it learns of a change with poll's timeout, after which
- * it reads without blocking.
+ * found more than one at its last look), it is woken by a timer instead,
+ * the module's ``watch_coalesce_us`` (100 microseconds by default; 0
+ * turns this off) after it caught up, or by a writer once half its buffer
+ * is unread, whichever comes first; once it finds one change or none, it
+ * is woken for each again.  Only its wake-up waits: a poll or read that
+ * looks meanwhile finds the records there.
+ *
+ * A watcher that follows many changes can ask to be woken only once
+ * records of &snapmap_watch_arg.wakeup_bytes are ready: then poll(2)
+ * reports the fd readable, and a blocking read(2) returns, only once they
+ * are (or the watch lost a change), while a non-blocking read returns the
+ * records there are.  As with ``SO_RCVLOWAT``, the watcher bounds how
+ * late it learns of a change with poll's timeout, after which it reads
+ * without blocking.
  *
  * Writers never wait for a watch.  The records not yet read are kept by
  * the map, in the memory cgroup of the process that opened the map's first
@@ -1150,8 +1150,10 @@ struct snapmap_clone {
  * and a watch that had not read one of them fails its next read with
  * ESTALE (poll reports it readable, so that the read finds out): it can
  * no longer tell every change.  So does every open watch when a record
- * cannot be allocated.  The way back is a new snapshot and a new watch from its
- * version, as one call: %SNAPMAP_WATCH_SNAPSHOT.
+ * cannot be allocated.  The watches' reads let the oldest go, each before
+ * it reads; while no watch reads, the map keeps up to an eighth more
+ * before its writers do.  The way back is a new snapshot and a new watch
+ * from its version, as one call: %SNAPMAP_WATCH_SNAPSHOT.
  *
  * The records kept are also the map's memory of recent changes: a watch
  * may start at an older version (%SNAPMAP_WATCH_SINCE) as long as every
